@@ -1,0 +1,104 @@
+"""Open a Delta table and reconstruct a snapshot at a version or a timestamp."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pyarrow.fs as pafs
+
+from datax_migrate.delta.actions import AddFile, Metadata, Protocol
+from datax_migrate.delta.log import DeltaLog
+from datax_migrate.delta.protocol import check_readable
+from datax_migrate.delta.storage import TableStorage
+from datax_migrate.errors import CorruptLogError, VersionNotFoundError
+
+
+@dataclass(frozen=True)
+class DeltaSnapshot:
+    """A Delta table as of one version: protocol, metadata and the active data files."""
+
+    storage: TableStorage
+    version: int
+    protocol: Protocol
+    metadata: Metadata
+    files: tuple[AddFile, ...]
+    commit_timestamp_ms: int
+
+    @property
+    def location(self) -> str:
+        """Absolute URI of the table."""
+        return self.storage.display_uri
+
+    @property
+    def commit_time(self) -> dt.datetime:
+        """Commit time of this version (UTC)."""
+        return dt.datetime.fromtimestamp(self.commit_timestamp_ms / 1000, tz=dt.timezone.utc)
+
+    @property
+    def size_bytes(self) -> int:
+        """Total size of the active data files."""
+        return sum(f.size for f in self.files)
+
+
+class DeltaTable:
+    """A Delta table at a location; reads the log once and builds snapshots from it.
+
+    Example:
+        >>> snapshot = DeltaTable("s3://bucket/sales").snapshot(version=12)
+    """
+
+    def __init__(self, uri: str, filesystem: pafs.FileSystem | None = None) -> None:
+        """Open the table at ``uri`` (local path, ``file://`` or ``s3://``)."""
+        self.storage = TableStorage(uri, filesystem)
+        self.log = DeltaLog(self.storage)
+
+    @property
+    def latest_version(self) -> int:
+        """Newest version in the log."""
+        return self.log.latest_version
+
+    def snapshot(self, version: int | None = None, timestamp: dt.datetime | None = None) -> DeltaSnapshot:
+        """Reconstruct the table at ``version``, at ``timestamp`` or (neither given) the latest.
+
+        Raises:
+            UnsupportedFeatureError: the protocol needs a reader feature this reader lacks.
+            CorruptLogError, MissingFileError, VersionNotFoundError: the log cannot be replayed.
+        """
+        if timestamp is not None:
+            version = self.version_at(timestamp)
+        segment = self.log.segment(version)
+        state = self.log.replay(segment)
+        if state.protocol is None or state.metadata is None:
+            raise CorruptLogError(
+                f"version {segment.version} of {self.storage.uri} has no {'protocol' if state.protocol is None else 'metaData'} action"
+            )
+        check_readable(state.protocol)
+        files = tuple(sorted(state.active.values(), key=lambda f: f.path))
+        return DeltaSnapshot(
+            storage=self.storage,
+            version=segment.version,
+            protocol=state.protocol,
+            metadata=state.metadata,
+            files=files,
+            commit_timestamp_ms=self.log.commit_timestamp(segment.version),
+        )
+
+    def version_at(self, timestamp: dt.datetime) -> int:
+        """The latest version committed at or before ``timestamp`` (naive means UTC).
+
+        Raises:
+            VersionNotFoundError: every version in the log is newer than ``timestamp``.
+        """
+        if timestamp.tzinfo is None:
+            timestamp = timestamp.replace(tzinfo=dt.timezone.utc)
+        wanted = int(timestamp.timestamp() * 1000)
+        stamps = self.log.commit_timestamps()
+        eligible = [v for v, stamp in stamps.items() if stamp <= wanted]
+        if not eligible:
+            earliest = dt.datetime.fromtimestamp(min(stamps.values()) / 1000, tz=dt.timezone.utc)
+            raise VersionNotFoundError(
+                f"no version of {self.storage.uri} at or before {timestamp.isoformat()} "
+                f"(the earliest commit is {earliest.isoformat()})"
+            )
+        return max(eligible)

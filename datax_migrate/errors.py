@@ -1,0 +1,47 @@
+"""Exceptions raised by datax-migrate.
+
+Every error a user can act on derives from :class:`DataxError`; the CLI turns it into exit code 2
+and a one-line message. Sub-roots group errors by the phase of the flow they come from.
+"""
+
+from __future__ import annotations
+
+
+class DataxError(Exception):
+    """Root of every expected datax-migrate error (exit code 2 on the command line)."""
+
+
+class ConfigError(DataxError):
+    """The configuration file, a catalog definition or a command-line value is invalid."""
+
+
+class DeltaError(DataxError):
+    """The Delta source cannot be read faithfully."""
+
+
+class CorruptLogError(DeltaError):
+    """The Delta log is malformed: unparsable JSON, a gap in versions, an inconsistent checkpoint."""
+
+
+class MissingFileError(DeltaError):
+    """A file the Delta log refers to (data file, checkpoint part, deletion vector) is missing."""
+
+
+class UnsupportedFeatureError(DeltaError):
+    """The table uses a Delta feature or value that cannot be converted faithfully."""
+
+
+class VersionNotFoundError(DeltaError):
+    """The requested version or timestamp is not reconstructable from the log."""
+
+
+class MappingError(DataxError):
+    """A Delta type, partitioning or property has no faithful Iceberg equivalent."""
+
+
+class TargetError(DataxError):
+    """The Iceberg target refused the conversion (exists already, commit failed, ...)."""
+
+
+class TargetExistsError(TargetError):
+    """The target table exists and holds something other than the requested conversion."""
