@@ -1,0 +1,54 @@
+"""Split a Delta snapshot into file groups: the unit of work an engine hands to one task.
+
+A file group holds Delta files of one partition, bin-packed up to a target size; each group becomes
+one Iceberg data file, so many small Delta files are compacted on the way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from datax_migrate.delta.actions import AddFile
+from datax_migrate.delta.scan import FileReader
+
+DEFAULT_TARGET_FILE_BYTES = 256 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FileGroup:
+    """Delta files that end up in one Iceberg data file."""
+
+    index: int
+    files: tuple[AddFile, ...]
+    partition_values: tuple[tuple[str, object], ...]
+
+    @property
+    def size_bytes(self) -> int:
+        """Bytes of Delta data in the group."""
+        return sum(f.size for f in self.files)
+
+
+def plan_file_groups(reader: FileReader, target_file_bytes: int = DEFAULT_TARGET_FILE_BYTES) -> list[FileGroup]:
+    """Group the snapshot's files by partition, then bin-pack each partition by size.
+
+    Groups come largest first, so the slowest tasks start early.
+    """
+    by_partition: dict[tuple[tuple[str, str], ...], tuple[tuple[tuple[str, object], ...], list[AddFile]]] = {}
+    for add in reader.snapshot.files:
+        values = tuple(sorted(reader.partition_values(add).items()))
+        key = tuple((name, repr(value)) for name, value in values)
+        by_partition.setdefault(key, (values, []))[1].append(add)
+    bins: list[tuple[tuple[tuple[str, object], ...], list[AddFile]]] = []
+    for values, files in by_partition.values():
+        current: list[AddFile] = []
+        current_bytes = 0
+        for add in sorted(files, key=lambda f: f.path):
+            if current and current_bytes + add.size > target_file_bytes:
+                bins.append((values, current))
+                current, current_bytes = [], 0
+            current.append(add)
+            current_bytes += add.size
+        if current:
+            bins.append((values, current))
+    bins.sort(key=lambda b: -sum(f.size for f in b[1]))
+    return [FileGroup(index, tuple(files), values) for index, (values, files) in enumerate(bins)]

@@ -1,0 +1,217 @@
+"""Write Iceberg data files: Parquet with Iceberg field ids, column metrics and a partition tuple.
+
+The rows stream in as Arrow record batches already in the table's Arrow schema
+(:func:`datax_migrate.iceberg.arrow.arrow_schema_with_ids`); they are buffered up to a row-group
+size, so memory stays bounded whatever the file size.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from pyiceberg.io import FileIO
+from pyiceberg.io.pyarrow import (
+    compute_statistics_plan,
+    data_file_statistics_from_parquet_metadata,
+    parquet_path_to_id_mapping,
+)
+from pyiceberg.manifest import DataFile, DataFileContent, FileFormat
+from pyiceberg.partitioning import PartitionSpec
+from pyiceberg.schema import Schema
+from pyiceberg.typedef import Record
+
+from datax_migrate.errors import MappingError
+
+_EPOCH_DATE = dt.date(1970, 1, 1)
+
+
+@dataclass(frozen=True)
+class ParquetSettings:
+    """Parquet writer settings (Iceberg's defaults: zstd, 1Mi-row row groups)."""
+
+    compression: str = "zstd"
+    compression_level: int | None = None
+    row_group_rows: int = 1_048_576
+    row_group_bytes: int = 128 * 1024 * 1024
+
+
+@dataclass
+class PartitionTracker:
+    """Works out the partition tuple of one data file from the rows written into it.
+
+    Identity partitions take their value from the source (``identity_values``); transform
+    partitions apply the transform to each batch's minimum and maximum and require one value per
+    file.
+    """
+
+    spec: PartitionSpec
+    schema: Schema
+    identity_values: dict[int, Any]
+    _values: dict[int, Any] = field(default_factory=dict)
+    _seen: set[int] = field(default_factory=set)
+
+    def observe(self, batch: pa.RecordBatch) -> None:
+        """Account for one batch of rows."""
+        for partition_field in self.spec.fields:
+            if partition_field.field_id in self.identity_values:
+                continue
+            source = self.schema.find_field(partition_field.source_id)
+            column = batch.column(batch.schema.get_field_index(source.name))
+            apply = partition_field.transform.transform(source.field_type)
+            values = set()
+            if column.null_count:
+                values.add(None)
+            if column.null_count < len(column):
+                bounds = pc.min_max(column)
+                values.add(apply(to_internal(bounds["min"])))
+                values.add(apply(to_internal(bounds["max"])))
+            if partition_field.field_id in self._seen:
+                values.add(self._values[partition_field.field_id])
+            if len(values) > 1:
+                raise MappingError(
+                    f"rows of one Delta partition fall into several Iceberg {partition_field.transform} partitions "
+                    f"of column {source.name!r} ({sorted(map(str, values))}); the Delta generated column was "
+                    "probably computed in a non-UTC session time zone. Convert with identity partitioning "
+                    "(--identity-partitions) instead"
+                )
+            self._seen.add(partition_field.field_id)
+            self._values[partition_field.field_id] = values.pop() if values else None
+
+    def record(self) -> Record:
+        """The partition tuple in spec order (internal Iceberg representation)."""
+        values = [
+            self.identity_values[f.field_id] if f.field_id in self.identity_values else self._values.get(f.field_id)
+            for f in self.spec.fields
+        ]
+        return Record(*values)
+
+
+def to_internal(scalar: pa.Scalar) -> Any:
+    """An Arrow scalar as Iceberg's internal value: days for dates, microseconds for timestamps."""
+    if not scalar.is_valid:
+        return None
+    if pa.types.is_date(scalar.type):
+        return (scalar.as_py() - _EPOCH_DATE).days
+    if pa.types.is_timestamp(scalar.type):
+        return scalar.cast(pa.int64()).as_py()
+    return scalar.as_py()
+
+
+def python_to_internal(value: Any, arrow_type: pa.DataType) -> Any:
+    """A Python value of an Arrow type as Iceberg's internal value (see :func:`to_internal`)."""
+    if value is None:
+        return None
+    if isinstance(value, decimal.Decimal):
+        return value
+    return to_internal(pa.scalar(value, type=arrow_type))
+
+
+class DataFileWriter:
+    """Writes one Parquet data file and describes it as an Iceberg :class:`DataFile`."""
+
+    def __init__(
+        self,
+        io: FileIO,
+        location_for: Callable[[Record], str],
+        schema: Schema,
+        arrow_schema: pa.Schema,
+        spec: PartitionSpec,
+        partition: PartitionTracker,
+        table_properties: dict[str, str],
+        settings: ParquetSettings,
+    ) -> None:
+        """Prepare a file; it is created (at ``location_for(partition)``) when the first rows arrive."""
+        self.io, self.location_for, self.schema, self.arrow_schema = io, location_for, schema, arrow_schema
+        self.path: str | None = None
+        self.spec, self.partition, self.settings = spec, partition, settings
+        self.table_properties = table_properties
+        self._buffer: list[pa.RecordBatch] = []
+        self._buffered_rows = 0
+        self._buffered_bytes = 0
+        self._stream: Any = None
+        self._writer: pq.ParquetWriter | None = None
+
+    @property
+    def started(self) -> bool:
+        """Whether the file has been created."""
+        return self._writer is not None
+
+    def write_all(self, batches: Iterable[pa.RecordBatch]) -> DataFile | None:
+        """Write every batch, close the file and return its :class:`DataFile` (``None`` if no rows)."""
+        try:
+            for batch in batches:
+                self.write(batch)
+            return self.close()
+        except BaseException:
+            self.abort()
+            raise
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        """Buffer one batch; flush a row group when the buffer is full."""
+        if not batch.num_rows:
+            return
+        self.partition.observe(batch)
+        self._buffer.append(batch)
+        self._buffered_rows += batch.num_rows
+        self._buffered_bytes += batch.nbytes
+        if self._buffered_rows >= self.settings.row_group_rows or self._buffered_bytes >= self.settings.row_group_bytes:
+            self._flush()
+
+    def close(self) -> DataFile | None:
+        """Finish the file; ``None`` when no row was written (no file is left behind)."""
+        self._flush()
+        if self._writer is None:
+            return None
+        self._writer.close()
+        size = self._stream.tell()
+        self._stream.close()
+        statistics = data_file_statistics_from_parquet_metadata(
+            parquet_metadata=self._writer.writer.metadata,
+            stats_columns=compute_statistics_plan(self.schema, self.table_properties),
+            parquet_column_mapping=parquet_path_to_id_mapping(self.schema),
+        )
+        return DataFile.from_args(
+            content=DataFileContent.DATA,
+            file_path=str(self.path),
+            file_format=FileFormat.PARQUET,
+            partition=self.partition.record(),
+            file_size_in_bytes=size,
+            sort_order_id=None,
+            spec_id=self.spec.spec_id,
+            equality_ids=None,
+            key_metadata=None,
+            **statistics.to_serialized_dict(),
+        )
+
+    def abort(self) -> None:
+        """Close and delete a partly written file."""
+        if self._stream is not None and self.path is not None:
+            try:
+                self._stream.close()
+            finally:
+                self.io.delete(self.path)
+            self._stream = None
+
+    def _flush(self) -> None:
+        if not self._buffer:
+            return
+        table = pa.Table.from_batches(self._buffer, schema=self.arrow_schema)
+        self._buffer, self._buffered_rows, self._buffered_bytes = [], 0, 0
+        if self._writer is None:
+            self.path = self.location_for(self.partition.record())
+            self._stream = self.io.new_output(self.path).create(overwrite=True)
+            self._writer = pq.ParquetWriter(
+                self._stream,
+                schema=self.arrow_schema,
+                compression=self.settings.compression,
+                compression_level=self.settings.compression_level,
+                store_decimal_as_integer=True,
+            )
+        self._writer.write_table(table, row_group_size=max(table.num_rows, 1))

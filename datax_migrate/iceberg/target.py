@@ -1,0 +1,202 @@
+"""The Iceberg side of a conversion: a staged table, its data-file locations and the one commit.
+
+A new table is created by a create-table transaction whose only commit also adds the data files:
+until that commit, no table is visible in the catalog. A replace rewrites an existing table in one
+overwrite snapshot. Either way the source (location, Delta version, commit time) is recorded in the
+snapshot summary and the table properties.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+from pyiceberg.catalog import Catalog
+from pyiceberg.exceptions import CommitFailedException, NamespaceAlreadyExistsError, NoSuchTableError, TableAlreadyExistsError
+from pyiceberg.io import FileIO, load_file_io
+from pyiceberg.manifest import DataFile
+from pyiceberg.partitioning import PartitionSpec
+from pyiceberg.schema import Schema
+from pyiceberg.table import Table, Transaction
+from pyiceberg.typedef import Record
+
+from datax_migrate.errors import TargetError, TargetExistsError
+from datax_migrate.iceberg.arrow import arrow_schema_with_ids
+
+SOURCE_LOCATION = "datax.source-location"
+SOURCE_VERSION = "datax.source-delta-version"
+SOURCE_COMMIT_TIMESTAMP = "datax.source-commit-timestamp"
+SOURCE_TABLE_ID = "datax.source-delta-table-id"
+
+
+@dataclass(frozen=True)
+class SourceIdentity:
+    """Which Delta table and version an Iceberg snapshot was converted from."""
+
+    location: str
+    delta_version: int
+    commit_timestamp_ms: int
+    delta_table_id: str
+
+    def properties(self) -> dict[str, str]:
+        """The identity as Iceberg table properties / snapshot summary entries."""
+        return {
+            SOURCE_LOCATION: self.location,
+            SOURCE_VERSION: str(self.delta_version),
+            SOURCE_COMMIT_TIMESTAMP: str(self.commit_timestamp_ms),
+            SOURCE_TABLE_ID: self.delta_table_id,
+        }
+
+    @classmethod
+    def from_properties(cls, properties: dict[str, str]) -> SourceIdentity | None:
+        """Read an identity back; ``None`` if the table was not written by a conversion."""
+        try:
+            return cls(
+                location=properties[SOURCE_LOCATION],
+                delta_version=int(properties[SOURCE_VERSION]),
+                commit_timestamp_ms=int(properties.get(SOURCE_COMMIT_TIMESTAMP, "0")),
+                delta_table_id=properties.get(SOURCE_TABLE_ID, ""),
+            )
+        except (KeyError, ValueError):
+            return None
+
+    def same_source(self, other: SourceIdentity | None) -> bool:
+        """Whether ``other`` names the same table at the same version."""
+        return other is not None and (self.location, self.delta_version) == (other.location, other.delta_version)
+
+
+class IcebergTarget:
+    """One Iceberg table being written by a conversion."""
+
+    def __init__(self, catalog: Catalog, identifier: str) -> None:
+        """Address ``identifier`` (``namespace.table``) in ``catalog``."""
+        if "." not in identifier:
+            raise TargetError(f"target {identifier!r} must be NAMESPACE.TABLE")
+        self.catalog = catalog
+        self.identifier = identifier
+        self.run_id = uuid.uuid4().hex
+        self._transaction: Transaction | None = None
+        self._replacing: Table | None = None
+        self._written: list[str] = []
+        self._lock = threading.Lock()
+        self._sequence = 0
+        self.schema: Schema
+        self.spec: PartitionSpec
+        self.location: str
+        self.io: FileIO
+        self.properties: dict[str, str]
+
+    @property
+    def name(self) -> str:
+        """``catalog.namespace.table``."""
+        return f"{self.catalog.name}.{self.identifier}"
+
+    @property
+    def arrow_schema(self) -> pa.Schema:
+        """Arrow schema (with field ids) data files are written in."""
+        return arrow_schema_with_ids(self.schema)
+
+    def existing(self) -> Table | None:
+        """The table as it is in the catalog now, or ``None``."""
+        try:
+            return self.catalog.load_table(self.identifier)
+        except NoSuchTableError:
+            return None
+
+    def begin_create(self, schema: Schema, spec: PartitionSpec, properties: dict[str, str]) -> None:
+        """Stage a new table (creating the namespace if needed); nothing is visible yet."""
+        namespace = self.identifier.rsplit(".", 1)[0]
+        try:
+            self.catalog.create_namespace_if_not_exists(namespace)
+        except NamespaceAlreadyExistsError:
+            pass
+        transaction = self.catalog.create_table_transaction(
+            self.identifier, schema=schema, partition_spec=spec, properties=properties
+        )
+        self._start(transaction, transaction.table_metadata.properties)
+
+    def begin_replace(self, table: Table, schema: Schema, spec: PartitionSpec, properties: dict[str, str]) -> None:
+        """Prepare to rewrite ``table`` in place; its schema and partitioning must match."""
+        if not _same_shape(table.schema(), schema) or not _same_partitioning(table, spec, schema):
+            raise TargetExistsError(
+                f"{self.name} exists with a different schema or partitioning; drop it first to convert again"
+            )
+        transaction = table.transaction()
+        transaction.set_properties(properties)
+        self._replacing = table
+        self._start(transaction, {**table.properties, **properties})
+
+    def _start(self, transaction: Transaction, properties: dict[str, str]) -> None:
+        metadata = transaction.table_metadata
+        self._transaction = transaction
+        self.schema = metadata.schema()
+        self.spec = metadata.spec()
+        self.location = metadata.location.rstrip("/")
+        self.properties = dict(properties)
+        self.io = load_file_io({**self.catalog.properties, **self.properties}, self.location)
+
+    def data_file_location(self, partition: Record) -> str:
+        """A new, unique data file path for a partition; remembered for :meth:`discard`."""
+        with self._lock:
+            self._sequence += 1
+            sequence = self._sequence
+        folder = f"{self.location}/data"
+        if self.spec.fields:
+            folder = f"{folder}/{self.spec.partition_to_path(partition, self.schema)}"
+        path = f"{folder}/{self.run_id}-{sequence:05d}.parquet"
+        with self._lock:
+            self._written.append(path)
+        return path
+
+    def commit(self, data_files: list[DataFile], summary: dict[str, str]) -> int | None:
+        """Commit all data files in one snapshot; return its id.
+
+        Raises:
+            TargetError: the catalog refused the commit (e.g. the table appeared meanwhile).
+        """
+        assert self._transaction is not None, "begin_create or begin_replace first"
+        transaction = self._transaction
+        try:
+            if self._replacing is not None:
+                with transaction.update_snapshot(snapshot_properties=summary).overwrite() as overwrite:
+                    for task in self._replacing.scan().plan_files():
+                        overwrite.delete_data_file(task.file)
+                    for data_file in data_files:
+                        overwrite.append_data_file(data_file)
+            else:
+                with transaction.update_snapshot(snapshot_properties=summary).fast_append() as append:
+                    for data_file in data_files:
+                        append.append_data_file(data_file)
+            table = transaction.commit_transaction()
+        except TableAlreadyExistsError as exc:
+            raise TargetExistsError(f"{self.name} was created by someone else during the conversion") from exc
+        except CommitFailedException as exc:
+            raise TargetError(f"commit to {self.name} failed: {exc}") from exc
+        snapshot = table.current_snapshot()
+        return snapshot.snapshot_id if snapshot else None
+
+    def discard(self) -> int:
+        """Delete every data file this run wrote (after a failure); return how many were removed."""
+        removed = 0
+        for path in self._written:
+            try:
+                self.io.delete(path)
+                removed += 1
+            except (FileNotFoundError, OSError):
+                continue
+        self._written.clear()
+        return removed
+
+
+def _same_shape(left: Schema, right: Schema) -> bool:
+    return arrow_schema_with_ids(left).equals(arrow_schema_with_ids(right), check_metadata=False)
+
+
+def _same_partitioning(table: Table, spec: PartitionSpec, schema: Schema) -> bool:
+    def describe(s: PartitionSpec, sch: Schema) -> list[tuple[Any, ...]]:
+        return [(sch.find_field(f.source_id).name, str(f.transform)) for f in s.fields]
+
+    return describe(table.spec(), table.schema()) == describe(spec, schema)
