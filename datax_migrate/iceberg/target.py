@@ -15,7 +15,14 @@ from typing import Any
 
 import pyarrow as pa
 from pyiceberg.catalog import Catalog
-from pyiceberg.exceptions import CommitFailedException, NamespaceAlreadyExistsError, NoSuchTableError, TableAlreadyExistsError
+from pyiceberg.exceptions import (
+    CommitFailedException,
+    NamespaceAlreadyExistsError,
+    NamespaceNotEmptyError,
+    NoSuchNamespaceError,
+    NoSuchTableError,
+    TableAlreadyExistsError,
+)
 from pyiceberg.io import FileIO, load_file_io
 from pyiceberg.manifest import DataFile
 from pyiceberg.partitioning import PartitionSpec
@@ -83,6 +90,7 @@ class IcebergTarget:
         self._written: list[str] = []
         self._lock = threading.Lock()
         self._sequence = 0
+        self._created_namespace: str | None = None
         self.schema: Schema
         self.spec: PartitionSpec
         self.location: str
@@ -109,10 +117,12 @@ class IcebergTarget:
     def begin_create(self, schema: Schema, spec: PartitionSpec, properties: dict[str, str]) -> None:
         """Stage a new table (creating the namespace if needed); nothing is visible yet."""
         namespace = self.identifier.rsplit(".", 1)[0]
-        try:
-            self.catalog.create_namespace_if_not_exists(namespace)
-        except NamespaceAlreadyExistsError:
-            pass
+        if not self.catalog.namespace_exists(namespace):
+            try:
+                self.catalog.create_namespace(namespace)
+                self._created_namespace = namespace
+            except NamespaceAlreadyExistsError:
+                pass
         transaction = self.catalog.create_table_transaction(
             self.identifier, schema=schema, partition_spec=spec, properties=properties
         )
@@ -179,7 +189,16 @@ class IcebergTarget:
         return snapshot.snapshot_id if snapshot else None
 
     def discard(self) -> int:
-        """Delete every data file this run wrote (after a failure); return how many were removed."""
+        """Undo a failed run: delete the data files it wrote and the namespace it created (if empty).
+
+        Returns how many data files were removed.
+        """
+        if self._created_namespace is not None:
+            try:
+                if not self.catalog.list_tables(self._created_namespace):
+                    self.catalog.drop_namespace(self._created_namespace)
+            except (NoSuchNamespaceError, NamespaceNotEmptyError):
+                pass
         removed = 0
         for path in self._written:
             try:

@@ -1,0 +1,39 @@
+# Every target sets up what it needs: a virtualenv in .venv with the package and its tools.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+PYTEST_WORKERS ?= 2
+
+.PHONY: setup demo test unit lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip>=25.1"
+	$(PY) -m pip install --quiet -e ".[demo,notebooks]" --group dev
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## The main job on the embedded default: build a small banking lake and convert it.
+demo: $(STAMP)
+	$(VENV)/bin/datax-migrate demo --workdir demo-output
+
+## Every test, including the Delta corpus and slow ones (what CI runs).
+test: $(STAMP)
+	$(PY) -m pytest -m "" -n $(PYTEST_WORKERS) -q
+
+## The offline unit suite only (seconds).
+unit: $(STAMP)
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check datax_migrate tests benchmarks
+	$(VENV)/bin/mypy datax_migrate
+
+## Convert benchmark (writes docs/benchmarks.md); ROWS=5000000 by default.
+bench: $(STAMP)
+	$(PY) benchmarks/convert_benchmark.py
+
+clean:
+	rm -rf $(VENV) .datax demo-output

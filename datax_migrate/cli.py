@@ -1,0 +1,153 @@
+"""The ``datax-migrate`` command line: a thin layer over the library.
+
+Exit codes: 0 success, 1 a check found differences, 2 refusal or error (one line on stderr),
+130 interrupted, 143 terminated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import signal
+import sys
+import traceback
+from collections.abc import Sequence
+from dataclasses import asdict
+from types import FrameType
+
+from datax_migrate import __version__
+from datax_migrate.errors import ConfigError, DataxError
+
+EXIT_OK, EXIT_DIFFERENCES, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived; raised in the main thread so clean-up code runs."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        return int(args.run(args))
+    except DataxError as exc:
+        _fail(str(exc), args.debug)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("datax-migrate: interrupted; nothing was committed", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Terminated:
+        print("datax-migrate: terminated; nothing was committed", file=sys.stderr)
+        return EXIT_TERMINATED
+    except Exception as exc:  # noqa: BLE001 - the one place that turns surprises into exit 2
+        _fail(f"unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback)", args.debug)
+        return EXIT_ERROR
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise Terminated()
+
+
+def _fail(message: str, debug: bool) -> None:
+    if debug:
+        traceback.print_exc()
+    print(f"datax-migrate: error: {' '.join(message.split())}", file=sys.stderr)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="datax-migrate", description="Move a Databricks lakehouse to AWS: Delta tables to Apache Iceberg."
+    )
+    parser.add_argument("--version", action="version", version=f"datax-migrate {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    convert = commands.add_parser("convert", help="convert one Delta table into an Iceberg table")
+    convert.add_argument("source", metavar="SOURCE", help="Delta table path or URI (local, file://, s3://)")
+    convert.add_argument("target", metavar="NAMESPACE.TABLE", help="target Iceberg table")
+    convert.add_argument("--config", metavar="FILE", help="YAML config with a 'catalogs:' section")
+    convert.add_argument("--catalog", metavar="NAME", help="target catalog (default: the config's default, else 'local')")
+    when = convert.add_mutually_exclusive_group()
+    when.add_argument("--version", type=int, metavar="N", dest="delta_version", help="Delta version to convert")
+    when.add_argument("--timestamp", metavar="TS", help="convert the version current at this ISO-8601 time (UTC if no zone)")
+    convert.add_argument("--engine", choices=["local"], default="local", help="where file groups run")
+    convert.add_argument("--replace", action="store_true", help="rewrite a target converted from another version")
+    convert.add_argument("--lossy", action="append", default=[], metavar="NAME", help="accept a named lossy type mapping")
+    convert.add_argument(
+        "--identity-partitions",
+        action="store_true",
+        help="keep generated partition columns as identity partitions instead of Iceberg time transforms",
+    )
+    convert.add_argument("--output", choices=["text", "json"], default="text")
+    convert.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    convert.set_defaults(run=_run_convert)
+
+    demo = commands.add_parser("demo", help="build a small banking lake and convert it into the local catalog")
+    demo.add_argument("--workdir", metavar="DIR", default="demo", help="where the demo lake, catalog and report go")
+    demo.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    demo.set_defaults(run=_run_demo)
+    return parser
+
+
+def _run_convert(args: argparse.Namespace) -> int:
+    from datax_migrate.config import Config
+    from datax_migrate.convert import ConvertOptions, convert_table
+    from datax_migrate.progress import conversion_progress
+
+    config = Config.load(args.config)
+    catalog = config.catalog(args.catalog)
+    options = ConvertOptions(
+        lossy=frozenset(args.lossy), identity_partitions=args.identity_partitions, replace=args.replace
+    )
+    with conversion_progress(f"{args.source} -> {args.target}") as progress:
+        result = convert_table(
+            args.source,
+            catalog,
+            args.target,
+            version=args.delta_version,
+            timestamp=_parse_timestamp(args.timestamp) if args.timestamp else None,
+            options=options,
+            progress=progress,
+        )
+    if args.output == "json":
+        print(json.dumps({**asdict(result), "commit_time": result.commit_time.isoformat()}, indent=2))
+    else:
+        print(_describe(result))
+    return EXIT_OK
+
+
+def _describe(result: object) -> str:
+    from datax_migrate.convert import ConversionResult
+
+    assert isinstance(result, ConversionResult)
+    source = f"{result.source.location} @ Delta version {result.source.delta_version}"
+    if result.status == "unchanged":
+        return f"unchanged: {result.target} already holds {source} (snapshot {result.snapshot_id})"
+    return (
+        f"{result.status}: {source} -> {result.target}, snapshot {result.snapshot_id}: "
+        f"{result.rows:,} rows in {result.data_files} data files ({result.bytes_written / 1e6:,.1f} MB) "
+        f"in {result.seconds:.1f} s"
+    )
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from datax_migrate.demo import run_demo
+
+    return EXIT_OK if run_demo(args.workdir) else EXIT_DIFFERENCES
+
+
+def _parse_timestamp(text: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"--timestamp {text!r} is not an ISO-8601 date or time") from None
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""Bad sources are refused with exit 2 and a one-line reason, and nothing is left behind."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from datax_migrate.cli import main
+from datax_migrate.config import Config
+from tests.delta_builder import DeltaBuilder, field
+
+
+def simple_table(root: Path, rows: int = 10) -> DeltaBuilder:
+    builder = DeltaBuilder(root)
+    data = pa.table({"id": pa.array(range(rows), pa.int64()), "name": [f"n{i}" for i in range(rows)]})
+    builder.commit(
+        builder.protocol(),
+        builder.metadata([field("id", "long"), field("name", "string")]),
+        builder.data_file(data),
+    )
+    builder.commit(builder.data_file(data))
+    return builder
+
+
+def assert_nothing_left(home: Path) -> None:
+    catalog = Config.load().catalog()
+    assert ("bad",) not in catalog.list_namespaces()
+    warehouse = home / "warehouse"
+    leftovers = [p for p in warehouse.rglob("*") if p.is_file()] if warehouse.exists() else []
+    assert leftovers == []
+
+
+def run_convert(source: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(["convert", str(source), "bad.table"])
+    err = capsys.readouterr().err.strip()
+    return code, err
+
+
+def test_corrupt_commit_json(tmp_path: Path, datax_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    builder = simple_table(tmp_path / "t")
+    (builder.log / "00000000000000000001.json").write_text('{"add": {"path": "x.parquet", \n')
+    code, err = run_convert(builder.root, capsys)
+    assert code == 2
+    assert "00000000000000000001.json line 1 is not valid JSON" in err
+    assert "\n" not in err and "Traceback" not in err
+    assert_nothing_left(datax_home)
+
+
+def test_missing_data_file(tmp_path: Path, datax_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    builder = simple_table(tmp_path / "t")
+    victim = sorted(builder.root.glob("part-*.parquet"))[0]
+    victim.unlink()
+    code, err = run_convert(builder.root, capsys)
+    assert code == 2
+    assert f"data file {victim} is missing" in err
+    assert_nothing_left(datax_home)
+
+
+def test_missing_checkpoint_part(
+    corpus: Path, tmp_path: Path, datax_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "t"
+    shutil.copytree(corpus / "golden" / "multi-part-checkpoint" / "delta", source)
+    part = source / "_delta_log" / "00000000000000000001.checkpoint.0000000002.0000000002.parquet"
+    part.unlink()
+    code, err = run_convert(source, capsys)
+    assert code == 2
+    assert "checkpoint part" in err and part.name in err and "(2 of 2) is missing" in err
+    assert_nothing_left(datax_home)
+
+
+def test_unknown_reader_feature(tmp_path: Path, datax_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    builder = DeltaBuilder(tmp_path / "t")
+    builder.commit(
+        builder.protocol(3, 7, ["deletionVectors", "catalogOwned-preview"]),
+        builder.metadata([field("id", "long")]),
+        builder.data_file(pa.table({"id": pa.array([1], pa.int64())})),
+    )
+    code, err = run_convert(builder.root, capsys)
+    assert code == 2
+    assert "unsupported Delta reader feature(s): catalogOwned-preview" in err
+    assert_nothing_left(datax_home)
+
+
+def test_gap_in_log(tmp_path: Path, datax_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    builder = simple_table(tmp_path / "t")
+    builder.commit(builder.data_file(pa.table({"id": pa.array([5], pa.int64()), "name": ["x"]})))
+    (builder.log / "00000000000000000001.json").unlink()
+    code, err = run_convert(builder.root, capsys)
+    assert code == 2
+    assert "gap" in err and "00000000000000000001.json" in err
+
+
+def test_not_a_delta_table(tmp_path: Path, datax_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = run_convert(tmp_path, capsys)
+    assert code == 2 and "no _delta_log folder" in err
+
+
+def test_variant_column_refused_by_name(tmp_path: Path, datax_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    builder = DeltaBuilder(tmp_path / "t")
+    builder.commit(
+        builder.protocol(3, 7, ["variantType"]),
+        builder.metadata([field("id", "long"), field("payload", "variant")]),
+        builder.data_file(pa.table({"id": pa.array([1], pa.int64())})),
+    )
+    code, err = run_convert(builder.root, capsys)
+    assert code == 2
+    assert "column 'payload' has Delta type variant" in err
+    assert_nothing_left(datax_home)
+
+
+def test_version_beyond_latest(tmp_path: Path, datax_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    builder = simple_table(tmp_path / "t")
+    assert main(["convert", str(builder.root), "bad.table", "--version", "7"]) == 2
+    assert "version 7 does not exist (latest is 1)" in capsys.readouterr().err
