@@ -71,13 +71,19 @@ def _parser() -> argparse.ArgumentParser:
     convert.add_argument("source", metavar="SOURCE", help="Delta table path or URI (local, file://, s3://)")
     convert.add_argument("target", metavar="NAMESPACE.TABLE", help="target Iceberg table")
     convert.add_argument("--config", metavar="FILE", help="YAML config with a 'catalogs:' section")
-    convert.add_argument("--catalog", metavar="NAME", help="target catalog (default: the config's default, else 'local')")
+    convert.add_argument(
+        "--catalog", metavar="NAME", help="target catalog (default: the config's default, else 'local')"
+    )
     when = convert.add_mutually_exclusive_group()
     when.add_argument("--version", type=int, metavar="N", dest="delta_version", help="Delta version to convert")
-    when.add_argument("--timestamp", metavar="TS", help="convert the version current at this ISO-8601 time (UTC if no zone)")
+    when.add_argument(
+        "--timestamp", metavar="TS", help="convert the version current at this ISO-8601 time (UTC if no zone)"
+    )
     convert.add_argument("--engine", choices=["local"], default="local", help="where file groups run")
     convert.add_argument("--replace", action="store_true", help="rewrite a target converted from another version")
-    convert.add_argument("--lossy", action="append", default=[], metavar="NAME", help="accept a named lossy type mapping")
+    convert.add_argument(
+        "--lossy", action="append", default=[], metavar="NAME", help="accept a named lossy type mapping"
+    )
     convert.add_argument(
         "--identity-partitions",
         action="store_true",

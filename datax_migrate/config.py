@@ -33,7 +33,7 @@ def datax_home() -> Path:
 
 
 def local_catalog_properties(home: Path) -> dict[str, str]:
-    """pyiceberg properties of the embedded catalog: SQLite plus a warehouse folder under ``home``."""
+    """Pyiceberg properties of the embedded catalog: SQLite plus a warehouse folder under ``home``."""
     return {
         "type": "sql",
         "uri": f"sqlite:///{home / 'catalog.db'}",
@@ -55,6 +55,7 @@ class Config:
 
         Raises:
             ConfigError: the file is missing, not YAML, or its ``catalogs`` section is malformed.
+
         """
         home = datax_home()
         catalogs = {LOCAL_CATALOG: local_catalog_properties(home)}
@@ -85,6 +86,7 @@ class Config:
 
         Raises:
             ConfigError: no catalog of that name is defined, or pyiceberg cannot open it.
+
         """
         name = name or self.default_catalog
         if name not in self.catalogs:

@@ -57,5 +57,5 @@ def assert_same_rows(actual: pa.Table, expected: pa.Table) -> None:
     assert actual.num_rows == expected.num_rows, f"{actual.num_rows} rows, expected {expected.num_rows}"
     columns = expected.column_names
     left, right = canonical_rows(actual, columns), canonical_rows(expected, columns)
-    for a, b in zip(left, right):
+    for a, b in zip(left, right, strict=True):
         assert a == b, f"first differing row:\n  actual   {a}\n  expected {b}"

@@ -96,7 +96,9 @@ def test_column_mapping_id_mode_with_nested_fields(tmp_path: Path, catalog: Cata
     )
     builder.commit(
         builder.protocol(2, 5),
-        builder.metadata(fields, configuration={"delta.columnMapping.mode": "id", "delta.columnMapping.maxColumnId": "4"}),
+        builder.metadata(
+            fields, configuration={"delta.columnMapping.mode": "id", "delta.columnMapping.maxColumnId": "4"}
+        ),
         builder.data_file(physical),
     )
     convert_table(str(builder.root), catalog, "cm.t")
@@ -158,16 +160,41 @@ def test_type_widening_reads_old_files_in_the_new_type(tmp_path: Path, catalog: 
 def test_partition_values_of_every_type(tmp_path: Path, catalog: Catalog) -> None:
     builder = DeltaBuilder(tmp_path / "t")
     columns = [
-        ("s", "string"), ("i", "integer"), ("b", "byte"), ("dec", "decimal(20,3)"), ("d", "date"),
-        ("ts", "timestamp"), ("ntz", "timestamp_ntz"), ("flag", "boolean"), ("bin", "binary"),
+        ("s", "string"),
+        ("i", "integer"),
+        ("b", "byte"),
+        ("dec", "decimal(20,3)"),
+        ("d", "date"),
+        ("ts", "timestamp"),
+        ("ntz", "timestamp_ntz"),
+        ("flag", "boolean"),
+        ("bin", "binary"),
     ]
     fields = [field("v", "long")] + [field(name, kind) for name, kind in columns]
     builder.commit(builder.protocol(3, 7, ["timestampNtz"]), builder.metadata(fields, [c for c, _ in columns]))
     rows = [
-        {"s": "a b/c=d%e", "i": "-7", "b": "12", "dec": "-12345678901234567.125", "d": "2024-02-29",
-         "ts": "2024-03-01 10:11:12.123456", "ntz": "2024-03-01 10:11:12", "flag": "true", "bin": "\u0001\u0002"},
-        {"s": None, "i": "", "b": None, "dec": None, "d": None, "ts": "2024-03-01T10:11:12.5Z", "ntz": None,
-         "flag": "false", "bin": None},
+        {
+            "s": "a b/c=d%e",
+            "i": "-7",
+            "b": "12",
+            "dec": "-12345678901234567.125",
+            "d": "2024-02-29",
+            "ts": "2024-03-01 10:11:12.123456",
+            "ntz": "2024-03-01 10:11:12",
+            "flag": "true",
+            "bin": "\u0001\u0002",
+        },
+        {
+            "s": None,
+            "i": "",
+            "b": None,
+            "dec": None,
+            "d": None,
+            "ts": "2024-03-01T10:11:12.5Z",
+            "ntz": None,
+            "flag": "false",
+            "bin": None,
+        },
     ]
     for index, values in enumerate(rows):
         builder.commit(builder.data_file(pa.table({"v": pa.array([index], pa.int64())}), values, folder=f"p{index}"))
@@ -216,8 +243,12 @@ def test_generated_date_in_other_time_zone_is_refused(tmp_path: Path, catalog: C
     builder = generated_table(tmp_path / "t", {"d": "CAST(ts AS DATE)"}, [])
     # Written in a UTC+2 session: local date 2024-01-02 spans two UTC days.
     data = pa.table(
-        {"ts": pa.array([dt.datetime(2024, 1, 1, 22, 30, tzinfo=UTC), dt.datetime(2024, 1, 2, 12, tzinfo=UTC)],
-                        pa.timestamp("us", tz="UTC"))}
+        {
+            "ts": pa.array(
+                [dt.datetime(2024, 1, 1, 22, 30, tzinfo=UTC), dt.datetime(2024, 1, 2, 12, tzinfo=UTC)],
+                pa.timestamp("us", tz="UTC"),
+            )
+        }
     )
     builder.commit(builder.data_file(data, {"d": "2024-01-02"}))
     with pytest.raises(MappingError, match="several Iceberg day partitions"):
@@ -232,7 +263,9 @@ def test_generated_date_in_other_time_zone_is_refused(tmp_path: Path, catalog: C
 def test_generated_cast_date_becomes_day_transform(tmp_path: Path, catalog: Catalog) -> None:
     builder = generated_table(tmp_path / "t", {"d": "CAST(ts AS DATE)"}, [])
     ts = dt.datetime(2024, 1, 2, 12, tzinfo=UTC)
-    builder.commit(builder.data_file(pa.table({"ts": pa.array([ts], pa.timestamp("us", tz="UTC"))}), {"d": "2024-01-02"}))
+    builder.commit(
+        builder.data_file(pa.table({"ts": pa.array([ts], pa.timestamp("us", tz="UTC"))}), {"d": "2024-01-02"})
+    )
     convert_table(str(builder.root), catalog, "gen.t")
     table = catalog.load_table("gen.t")
     assert isinstance(table.spec().fields[0].transform, DayTransform)

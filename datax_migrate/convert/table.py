@@ -45,6 +45,7 @@ class ConvertOptions:
         target_file_bytes: Delta bytes bin-packed into one Iceberg data file.
         parquet: Parquet writer settings.
         table_properties: extra Iceberg table properties.
+
     """
 
     lossy: frozenset[str] = frozenset()
@@ -117,6 +118,7 @@ def convert_table(
     Raises:
         DataxError: the source cannot be read faithfully, the schema cannot be mapped, or the
             target exists with other content; nothing is left behind.
+
     """
     started = time.monotonic()
     options = options or ConvertOptions()
@@ -153,7 +155,9 @@ def convert_table(
     tracker = _ProgressTracker(groups, progress)
     try:
         data_files = [f for f in (engine or LocalEngine()).run(groups, task, tracker.done) if f is not None]
-        snapshot_id = target.commit(data_files, {**identity.properties(), "datax.converter": f"datax-migrate {__version__}"})
+        snapshot_id = target.commit(
+            data_files, {**identity.properties(), "datax.converter": f"datax-migrate {__version__}"}
+        )
     except BaseException:
         target.discard()
         raise

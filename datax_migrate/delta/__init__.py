@@ -1,0 +1,1 @@
+"""Delta Lake protocol reader: log replay, snapshots and data files as Arrow."""

@@ -59,6 +59,7 @@ def deleted_rows(storage: TableStorage, descriptor: DeletionVectorDescriptor) ->
         CorruptLogError: the vector is malformed, fails its checksum or its cardinality differs
             from the log.
         MissingFileError: the deletion vector file is missing.
+
     """
     if descriptor.storage_type == "i":
         payload = z85_decode(descriptor.path_or_inline_dv)[: descriptor.size_in_bytes]
@@ -95,4 +96,3 @@ def decode_roaring_bitmap_array(payload: bytes, where: str = "deletion vector") 
     except (ValueError, OverflowError) as exc:
         raise CorruptLogError(f"{where}: invalid roaring bitmap: {exc}") from exc
     return np.fromiter(bitmap, dtype=np.uint64, count=len(bitmap))
-

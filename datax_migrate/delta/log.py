@@ -76,9 +76,7 @@ class DeltaLog:
         """Read the listing of ``storage``'s log folder."""
         self.storage = storage
         self.listing = {f.name: f for f in storage.list_log()}
-        self.commits = {
-            int(m.group(1)): f for name, f in self.listing.items() if (m := _COMMIT.match(name))
-        }
+        self.commits = {int(m.group(1)): f for name, f in self.listing.items() if (m := _COMMIT.match(name))}
         if not self.commits and not any(".checkpoint." in name for name in self.listing):
             raise DeltaError(f"{storage.uri} is not a Delta table: _delta_log holds no commits")
 
@@ -95,6 +93,7 @@ class DeltaLog:
         Raises:
             VersionNotFoundError: the version is newer than the log or was cleaned up.
             MissingFileError: ``_last_checkpoint`` names a checkpoint whose files are missing.
+
         """
         latest = self.latest_version
         target = latest if version is None else version
@@ -200,7 +199,9 @@ class DeltaLog:
         if v2 := hint.get("v2Checkpoint"):
             name = v2.get("path", "")
             if name not in self.listing:
-                raise MissingFileError(f"checkpoint file {self.storage.log_dir}/{name} named by _last_checkpoint is missing")
+                raise MissingFileError(
+                    f"checkpoint file {self.storage.log_dir}/{name} named by _last_checkpoint is missing"
+                )
             return
         total = hint.get("parts")
         if total:
@@ -211,9 +212,8 @@ class DeltaLog:
                         f"checkpoint part {self.storage.log_dir}/{name} ({part} of {total}) is missing"
                     )
         elif not any(c.version == version for c in self._complete_checkpoints()):
-            raise MissingFileError(
-                f"checkpoint {self.storage.log_dir}/{version:020d}.checkpoint.parquet named by _last_checkpoint is missing"
-            )
+            name = f"{version:020d}.checkpoint.parquet"
+            raise MissingFileError(f"checkpoint {self.storage.log_dir}/{name} named by _last_checkpoint is missing")
 
     def _checkpoint_actions(self, checkpoint: Checkpoint) -> Iterator[dict[str, Any]]:
         for name in checkpoint.files:

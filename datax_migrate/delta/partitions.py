@@ -1,5 +1,6 @@
-"""Partition values as Delta serialises them in ``add.partitionValues`` (PROTOCOL.md,
-"Partition Value Serialization"), parsed into Python values of the column's type.
+"""Partition values of ``add.partitionValues``, parsed into Python values of the column's type.
+
+The text forms are those of PROTOCOL.md, "Partition Value Serialization".
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ def parse_partition_value(raw: str | None, delta_type: DeltaType, column: str = 
 
     Raises:
         CorruptLogError: the text is not a valid value of the column's type.
+
     """
     if raw is None or raw == "" or raw == HIVE_DEFAULT_PARTITION:
         return None

@@ -30,6 +30,7 @@ def check_readable(protocol: Protocol) -> None:
 
     Raises:
         UnsupportedFeatureError: the reader version is too new or a reader feature is unknown.
+
     """
     if protocol.min_reader_version > MAX_READER_VERSION:
         raise UnsupportedFeatureError(

@@ -112,6 +112,7 @@ class FileReader:
         Raises:
             MissingFileError: the data file or its deletion vector is missing.
             CorruptLogError: the file is not readable Parquet or contradicts the log.
+
         """
         storage = self.snapshot.storage
         path = storage.resolve(add.path)
@@ -120,7 +121,9 @@ class FileReader:
         try:
             handle = storage.filesystem.open_input_file(path)
         except FileNotFoundError as exc:
-            raise MissingFileError(f"data file {path} is missing (referenced by version {self.snapshot.version})") from exc
+            raise MissingFileError(
+                f"data file {path} is missing (referenced by version {self.snapshot.version})"
+            ) from exc
         with handle:
             try:
                 parquet = pq.ParquetFile(handle)
@@ -133,7 +136,9 @@ class FileReader:
                 if not is_partition and f.physical_name in present
             ]
             if deleted is not None and len(deleted) and int(deleted[-1]) >= parquet.metadata.num_rows:
-                raise CorruptLogError(f"deletion vector of {path} deletes row {int(deleted[-1])} of {parquet.metadata.num_rows}")
+                raise CorruptLogError(
+                    f"deletion vector of {path} deletes row {int(deleted[-1])} of {parquet.metadata.num_rows}"
+                )
             first_row = 0
             try:
                 for batch in parquet.iter_batches(batch_size=batch_rows, columns=columns, use_threads=False):
@@ -230,7 +235,4 @@ def _cast_primitive(array: pa.Array, delta_type: DeltaType, target: pa.DataType)
     try:
         return array.cast(target)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-        raise CorruptLogError(
-            f"a {source} column cannot be read as Delta type {delta_type.name}: {exc}"
-        ) from exc
-
+        raise CorruptLogError(f"a {source} column cannot be read as Delta type {delta_type.name}: {exc}") from exc

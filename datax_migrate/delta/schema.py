@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from datax_migrate.errors import CorruptLogError
 
@@ -135,7 +135,7 @@ class StructType:
         return [f.name for f in self.fields]
 
 
-DeltaType = Union[PrimitiveType, DecimalType, ArrayType, MapType, StructType]
+DeltaType = PrimitiveType | DecimalType | ArrayType | MapType | StructType
 
 
 def parse_schema(schema_string: str) -> StructType:
@@ -143,6 +143,7 @@ def parse_schema(schema_string: str) -> StructType:
 
     Raises:
         CorruptLogError: the string is not a valid Delta schema.
+
     """
     try:
         document = json.loads(schema_string)

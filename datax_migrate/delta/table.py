@@ -46,6 +46,7 @@ class DeltaTable:
 
     Example:
         >>> snapshot = DeltaTable("s3://bucket/sales").snapshot(version=12)
+
     """
 
     def __init__(self, uri: str, filesystem: pafs.FileSystem | None = None) -> None:
@@ -64,15 +65,15 @@ class DeltaTable:
         Raises:
             UnsupportedFeatureError: the protocol needs a reader feature this reader lacks.
             CorruptLogError, MissingFileError, VersionNotFoundError: the log cannot be replayed.
+
         """
         if timestamp is not None:
             version = self.version_at(timestamp)
         segment = self.log.segment(version)
         state = self.log.replay(segment)
         if state.protocol is None or state.metadata is None:
-            raise CorruptLogError(
-                f"version {segment.version} of {self.storage.uri} has no {'protocol' if state.protocol is None else 'metaData'} action"
-            )
+            missing = "protocol" if state.protocol is None else "metaData"
+            raise CorruptLogError(f"version {segment.version} of {self.storage.uri} has no {missing} action")
         check_readable(state.protocol)
         files = tuple(sorted(state.active.values(), key=lambda f: f.path))
         return DeltaSnapshot(
@@ -89,6 +90,7 @@ class DeltaTable:
 
         Raises:
             VersionNotFoundError: every version in the log is newer than ``timestamp``.
+
         """
         if timestamp.tzinfo is None:
             timestamp = timestamp.replace(tzinfo=dt.timezone.utc)

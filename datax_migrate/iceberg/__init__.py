@@ -1,0 +1,1 @@
+"""Iceberg side of a conversion: type map, partitioning, data files and the target table."""

@@ -52,7 +52,9 @@ def _type(field_type: IcebergType) -> pa.DataType:
     if isinstance(field_type, StructType):
         return pa.struct([_nested(f) for f in field_type.fields])
     if isinstance(field_type, ListType):
-        return pa.list_(_field("element", field_type.element_id, field_type.element_type, not field_type.element_required))
+        return pa.list_(
+            _field("element", field_type.element_id, field_type.element_type, not field_type.element_required)
+        )
     if isinstance(field_type, MapType):
         return pa.map_(
             _field("key", field_type.key_id, field_type.key_type, False),

@@ -32,7 +32,9 @@ from datax_migrate.delta.schema import StructType
 PARTITION_FIELD_ID_START = 1000
 
 _FUNCTION = re.compile(r"^\s*(year|month|day|dayofmonth|hour)\s*\(\s*`?([\w.]+?)`?\s*\)\s*$", re.IGNORECASE)
-_CAST_DATE = re.compile(r"^\s*(?:cast\s*\(\s*`?([\w.]+?)`?\s+as\s+date\s*\)|to_date\s*\(\s*`?([\w.]+?)`?\s*\))\s*$", re.IGNORECASE)
+_CAST_DATE = re.compile(
+    r"^\s*(?:cast\s*\(\s*`?([\w.]+?)`?\s+as\s+date\s*\)|to_date\s*\(\s*`?([\w.]+?)`?\s*\))\s*$", re.IGNORECASE
+)
 _DATE_FORMAT = re.compile(r"^\s*date_format\s*\(\s*`?([\w.]+?)`?\s*,\s*'([^']*)'\s*\)\s*$", re.IGNORECASE)
 _FORMAT_PARTS = {"yyyy": {"year"}, "yyyy-MM": {"year", "month"}, "yyyy-MM-dd": {"year", "month", "day"}}
 _FORMAT_PARTS["yyyy-MM-dd-HH"] = {"year", "month", "day", "hour"}

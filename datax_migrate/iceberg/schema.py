@@ -79,6 +79,7 @@ def iceberg_schema(schema: delta.StructType, options: TypeMapOptions | None = No
 
     Raises:
         MappingError: a column has a type Iceberg cannot hold; the message names the column.
+
     """
     options = options or TypeMapOptions()
     ids = itertools.count(1)
@@ -127,7 +128,9 @@ def _type(
         )
     if isinstance(delta_type, delta.DecimalType):
         if not 1 <= delta_type.precision <= 38 or not 0 <= delta_type.scale <= delta_type.precision:
-            raise MappingError(f"column {column!r}: {delta_type.name} is outside Iceberg's decimal range (precision 1..38)")
+            raise MappingError(
+                f"column {column!r}: {delta_type.name} is outside Iceberg's decimal range (precision 1..38)"
+            )
         return DecimalType(delta_type.precision, delta_type.scale)
     name = delta_type.name
     if name in _REFUSED:

@@ -166,6 +166,7 @@ class IcebergTarget:
 
         Raises:
             TargetError: the catalog refused the commit (e.g. the table appeared meanwhile).
+
         """
         assert self._transaction is not None, "begin_create or begin_replace first"
         transaction = self._transaction

@@ -24,10 +24,16 @@ _ROOT = corpus_root()
 GOLDEN = sorted(p.name for p in (_ROOT / "golden").iterdir()) if _ROOT else []
 DAT = sorted(p.name for p in (_ROOT / "dat").iterdir()) if _ROOT else []
 CASES = [("golden", name) for name in GOLDEN] + [("dat", name) for name in DAT]
-DAT_VERSIONS = [
-    (name, int(v.name[1:])) for name in DAT for v in sorted((_ROOT / "dat" / name / "expected").iterdir())
-    if v.name.startswith("v")
-] if _ROOT else []
+DAT_VERSIONS = (
+    [
+        (name, int(v.name[1:]))
+        for name in DAT
+        for v in sorted((_ROOT / "dat" / name / "expected").iterdir())
+        if v.name.startswith("v")
+    ]
+    if _ROOT
+    else []
+)
 
 # pyiceberg 0.12's reader rebuilds list<struct> columns without their validity, so a NULL list of
 # structs comes back as [] (apache/iceberg-python#3833). The files we write hold the NULL; the

@@ -14,9 +14,14 @@ from datax_migrate.iceberg.partitioning import plan_partitioning, time_parts
 @pytest.mark.parametrize(
     ("expression", "parts"),
     [
-        ("YEAR(ts)", {"year"}), ("month(`ts`)", {"month"}), ("DAYOFMONTH(ts)", {"day"}), ("hour(ts)", {"hour"}),
-        ("CAST(ts AS DATE)", {"year", "month", "day"}), ("to_date(ts)", {"year", "month", "day"}),
-        ("date_format(ts, 'yyyy-MM')", {"year", "month"}), ("DATE_FORMAT(ts,'yyyy')", {"year"}),
+        ("YEAR(ts)", {"year"}),
+        ("month(`ts`)", {"month"}),
+        ("DAYOFMONTH(ts)", {"day"}),
+        ("hour(ts)", {"hour"}),
+        ("CAST(ts AS DATE)", {"year", "month", "day"}),
+        ("to_date(ts)", {"year", "month", "day"}),
+        ("date_format(ts, 'yyyy-MM')", {"year", "month"}),
+        ("DATE_FORMAT(ts,'yyyy')", {"year"}),
     ],
 )
 def test_known_expressions(expression: str, parts: set[str]) -> None:

@@ -38,11 +38,22 @@ def f(name: str, type_: object, nullable: bool = True, **metadata: object) -> di
 @pytest.mark.parametrize(
     ("delta", "iceberg"),
     [
-        ("byte", IntegerType()), ("short", IntegerType()), ("integer", IntegerType()), ("long", LongType()),
-        ("float", FloatType()), ("double", DoubleType()), ("boolean", BooleanType()), ("string", StringType()),
-        ("binary", BinaryType()), ("date", DateType()), ("timestamp", TimestamptzType()),
-        ("timestamp_ntz", TimestampType()), ("decimal(1,0)", DecimalType(1, 0)), ("decimal(9,2)", DecimalType(9, 2)),
-        ("decimal(18,6)", DecimalType(18, 6)), ("decimal(38,38)", DecimalType(38, 38)),
+        ("byte", IntegerType()),
+        ("short", IntegerType()),
+        ("integer", IntegerType()),
+        ("long", LongType()),
+        ("float", FloatType()),
+        ("double", DoubleType()),
+        ("boolean", BooleanType()),
+        ("string", StringType()),
+        ("binary", BinaryType()),
+        ("date", DateType()),
+        ("timestamp", TimestamptzType()),
+        ("timestamp_ntz", TimestampType()),
+        ("decimal(1,0)", DecimalType(1, 0)),
+        ("decimal(9,2)", DecimalType(9, 2)),
+        ("decimal(18,6)", DecimalType(18, 6)),
+        ("decimal(38,38)", DecimalType(38, 38)),
     ],
 )
 def test_primitives(delta: str, iceberg: object) -> None:
