@@ -58,11 +58,11 @@ def _parse(raw: str, delta_type: DeltaType) -> Any:
     if name == "string":
         return raw
     if name in _INTEGER_RANGES:
-        value = int(raw)
+        number = int(raw)
         low, high = _INTEGER_RANGES[name]
-        if not low <= value <= high:
+        if not low <= number <= high:
             raise ValueError(f"out of range for {name}")
-        return value
+        return number
     if name in ("float", "double"):
         return float(raw)
     if name == "boolean":

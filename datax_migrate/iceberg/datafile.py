@@ -65,7 +65,7 @@ class PartitionTracker:
             source = self.schema.find_field(partition_field.source_id)
             column = batch.column(batch.schema.get_field_index(source.name))
             apply = partition_field.transform.transform(source.field_type)
-            values = set()
+            values: set[Any] = set()
             if column.null_count:
                 values.add(None)
             if column.null_count < len(column):

@@ -36,10 +36,14 @@ _CAST_DATE = re.compile(
     r"^\s*(?:cast\s*\(\s*`?([\w.]+?)`?\s+as\s+date\s*\)|to_date\s*\(\s*`?([\w.]+?)`?\s*\))\s*$", re.IGNORECASE
 )
 _DATE_FORMAT = re.compile(r"^\s*date_format\s*\(\s*`?([\w.]+?)`?\s*,\s*'([^']*)'\s*\)\s*$", re.IGNORECASE)
-_FORMAT_PARTS = {"yyyy": {"year"}, "yyyy-MM": {"year", "month"}, "yyyy-MM-dd": {"year", "month", "day"}}
-_FORMAT_PARTS["yyyy-MM-dd-HH"] = {"year", "month", "day", "hour"}
-_FORMAT_PARTS["yyyy-MM-dd HH"] = {"year", "month", "day", "hour"}
-_FINEST = [
+_FORMAT_PARTS = {
+    "yyyy": {"year"},
+    "yyyy-MM": {"year", "month"},
+    "yyyy-MM-dd": {"year", "month", "day"},
+    "yyyy-MM-dd-HH": {"year", "month", "day", "hour"},
+    "yyyy-MM-dd HH": {"year", "month", "day", "hour"},
+}
+_FINEST: list[tuple[set[str], Transform]] = [  # type: ignore[type-arg]
     ({"year", "month", "day", "hour"}, HourTransform()),
     ({"year", "month", "day"}, DayTransform()),
     ({"year", "month"}, MonthTransform()),
