@@ -27,6 +27,7 @@ from datax_migrate.delta.schema import (
     StructType,
 )
 from datax_migrate.delta.table import DeltaSnapshot
+from datax_migrate.delta.variant import variant_column_to_json
 from datax_migrate.errors import CorruptLogError, MissingFileError, UnsupportedFeatureError
 
 _PRIMITIVE_ARROW = {
@@ -42,6 +43,7 @@ _PRIMITIVE_ARROW = {
     "date": pa.date32(),
     "timestamp": pa.timestamp("us", tz="UTC"),
     "timestamp_ntz": pa.timestamp("us"),
+    "variant": pa.string(),  # JSON text, see datax_migrate.delta.variant
 }
 
 DEFAULT_BATCH_ROWS = 131072
@@ -201,6 +203,8 @@ def conform_array(array: pa.Array, delta_type: DeltaType, target: pa.DataType) -
         keys = conform_array(array.keys, delta_type.key_type, target.key_type)
         items = conform_array(array.items, delta_type.value_type, target.item_type)
         return pa.MapArray.from_arrays(array.offsets, keys, items, type=target, mask=_null_mask(array))
+    if delta_type.name == "variant":
+        array = variant_column_to_json(array)
     if array.type.equals(target):
         return array
     return _cast_primitive(array, delta_type, target)

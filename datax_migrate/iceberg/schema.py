@@ -4,7 +4,8 @@ Every Delta type maps to the Iceberg type that holds all its values, or is refus
 ``byte`` and ``short`` widen to ``int`` (Iceberg has no narrower integers); ``timestamp`` (UTC
 instants) becomes ``timestamptz`` and ``timestamp_ntz`` becomes ``timestamp``; NOT NULL becomes
 ``required``; comments become field docs. Types Iceberg v2 cannot hold (``variant``, strings with a
-non-default collation, ``void``) are refused unless the caller opts into a named lossy mapping.
+non-default collation, ``void``) are refused unless the caller opts into a named lossy mapping
+(:data:`LOSSY_MAPPINGS`).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from datax_migrate.errors import MappingError
 #: Opt-in lossy mappings, by the name users pass on the command line (``--lossy NAME``).
 LOSSY_MAPPINGS = {
     "collation-as-string": "strings with a non-default collation become plain (binary-ordered) strings",
+    "variant-as-json": "variant values become JSON text (number widths, dates and binary lose their type)",
 }
 
 _PRIMITIVES: dict[str, IcebergType] = {
@@ -57,7 +59,7 @@ _PRIMITIVES: dict[str, IcebergType] = {
 }
 
 _REFUSED = {
-    "variant": "Iceberg v2 has no variant type",
+    "variant": "Iceberg v2 has no variant type; pass --lossy variant-as-json to convert it as JSON text",
     "void": "Iceberg has no type for a column that can only hold NULL",
 }
 
@@ -133,6 +135,8 @@ def _type(
             )
         return DecimalType(delta_type.precision, delta_type.scale)
     name = delta_type.name
+    if name == "variant" and "variant-as-json" in options.lossy:
+        return StringType()
     if name in _REFUSED:
         raise MappingError(f"column {column!r} has Delta type {name}: {_REFUSED[name]}; it cannot be converted")
     if name == "string" and metadata and delta.COLLATIONS in metadata and "collation-as-string" not in options.lossy:
