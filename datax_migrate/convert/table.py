@@ -27,7 +27,13 @@ from datax_migrate.convert.plan import DEFAULT_TARGET_FILE_BYTES, FileGroup, pla
 from datax_migrate.delta.scan import FileReader
 from datax_migrate.delta.table import DeltaSnapshot, DeltaTable
 from datax_migrate.errors import TargetExistsError
-from datax_migrate.iceberg.datafile import DataFileWriter, ParquetSettings, PartitionTracker, python_to_internal
+from datax_migrate.iceberg.datafile import (
+    DataFileLayout,
+    DataFileWriter,
+    ParquetSettings,
+    PartitionTracker,
+    python_to_internal,
+)
 from datax_migrate.iceberg.partitioning import PartitionColumn, partition_spec, plan_partitioning
 from datax_migrate.iceberg.schema import TypeMapOptions, iceberg_schema
 from datax_migrate.iceberg.target import IcebergTarget, SourceIdentity
@@ -179,29 +185,25 @@ class _GroupTask:
     def __init__(
         self, reader: FileReader, target: IcebergTarget, partitioning: list[PartitionColumn], settings: ParquetSettings
     ) -> None:
-        self.reader, self.target, self.settings = reader, target, settings
+        self.reader, self.target = reader, target
         self.identity_sources = {
             spec_field.field_id: column.source
             for spec_field, column in zip(target.spec.fields, partitioning, strict=True)
             if isinstance(column.transform, IdentityTransform)
         }
-        self.arrow_schema = target.arrow_schema
+        self.layout = DataFileLayout.for_table(target.schema, target.spec, target.properties, settings)
 
     def __call__(self, group: FileGroup, stop: threading.Event) -> DataFile | None:
         values = dict(group.partition_values)
         identity_values = {
-            field_id: python_to_internal(values[source], self.arrow_schema.field(source).type)
+            field_id: python_to_internal(values[source], self.layout.arrow_schema.field(source).type)
             for field_id, source in self.identity_sources.items()
         }
         writer = DataFileWriter(
             io=self.target.io,
             location_for=self.target.data_file_location,
-            schema=self.target.schema,
-            arrow_schema=self.arrow_schema,
-            spec=self.target.spec,
+            layout=self.layout,
             partition=PartitionTracker(self.target.spec, self.target.schema, identity_values),
-            table_properties=self.target.properties,
-            settings=self.settings,
         )
         return writer.write_all(self._batches(group, stop))
 

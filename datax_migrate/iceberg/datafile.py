@@ -28,6 +28,7 @@ from pyiceberg.schema import Schema
 from pyiceberg.typedef import Record
 
 from datax_migrate.errors import MappingError
+from datax_migrate.iceberg.arrow import arrow_schema_with_ids
 
 _EPOCH_DATE = dt.date(1970, 1, 1)
 
@@ -40,6 +41,32 @@ class ParquetSettings:
     compression_level: int | None = None
     row_group_rows: int = 1_048_576
     row_group_bytes: int = 128 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class DataFileLayout:
+    """Everything about a table's data files that is the same for every file: computed once."""
+
+    schema: Schema
+    arrow_schema: pa.Schema
+    spec: PartitionSpec
+    settings: ParquetSettings
+    statistics_plan: dict[int, Any]
+    column_mapping: dict[str, int]
+
+    @classmethod
+    def for_table(
+        cls, schema: Schema, spec: PartitionSpec, properties: dict[str, str], settings: ParquetSettings
+    ) -> DataFileLayout:
+        """The layout of data files of a table with this schema, spec and properties."""
+        return cls(
+            schema=schema,
+            arrow_schema=arrow_schema_with_ids(schema),
+            spec=spec,
+            settings=settings,
+            statistics_plan=compute_statistics_plan(schema, properties),
+            column_mapping=parquet_path_to_id_mapping(schema),
+        )
 
 
 @dataclass
@@ -117,21 +144,12 @@ class DataFileWriter:
     """Writes one Parquet data file and describes it as an Iceberg :class:`DataFile`."""
 
     def __init__(
-        self,
-        io: FileIO,
-        location_for: Callable[[Record], str],
-        schema: Schema,
-        arrow_schema: pa.Schema,
-        spec: PartitionSpec,
-        partition: PartitionTracker,
-        table_properties: dict[str, str],
-        settings: ParquetSettings,
+        self, io: FileIO, location_for: Callable[[Record], str], layout: DataFileLayout, partition: PartitionTracker
     ) -> None:
         """Prepare a file; it is created (at ``location_for(partition)``) when the first rows arrive."""
-        self.io, self.location_for, self.schema, self.arrow_schema = io, location_for, schema, arrow_schema
+        self.io, self.location_for, self.layout, self.partition = io, location_for, layout, partition
+        self.settings = layout.settings
         self.path: str | None = None
-        self.spec, self.partition, self.settings = spec, partition, settings
-        self.table_properties = table_properties
         self._buffer: list[pa.RecordBatch] = []
         self._buffered_rows = 0
         self._buffered_bytes = 0
@@ -174,8 +192,8 @@ class DataFileWriter:
         self._stream.close()
         statistics = data_file_statistics_from_parquet_metadata(
             parquet_metadata=self._writer.writer.metadata,
-            stats_columns=compute_statistics_plan(self.schema, self.table_properties),
-            parquet_column_mapping=parquet_path_to_id_mapping(self.schema),
+            stats_columns=self.layout.statistics_plan,
+            parquet_column_mapping=self.layout.column_mapping,
         )
         return DataFile.from_args(
             content=DataFileContent.DATA,
@@ -184,7 +202,7 @@ class DataFileWriter:
             partition=self.partition.record(),
             file_size_in_bytes=size,
             sort_order_id=None,
-            spec_id=self.spec.spec_id,
+            spec_id=self.layout.spec.spec_id,
             equality_ids=None,
             key_metadata=None,
             **statistics.to_serialized_dict(),
@@ -202,14 +220,14 @@ class DataFileWriter:
     def _flush(self) -> None:
         if not self._buffer:
             return
-        table = pa.Table.from_batches(self._buffer, schema=self.arrow_schema)
+        table = pa.Table.from_batches(self._buffer, schema=self.layout.arrow_schema)
         self._buffer, self._buffered_rows, self._buffered_bytes = [], 0, 0
         if self._writer is None:
             self.path = self.location_for(self.partition.record())
             self._stream = self.io.new_output(self.path).create(overwrite=True)
             self._writer = pq.ParquetWriter(
                 self._stream,
-                schema=self.arrow_schema,
+                schema=self.layout.arrow_schema,
                 compression=self.settings.compression,
                 compression_level=self.settings.compression_level,
                 store_decimal_as_integer=True,
