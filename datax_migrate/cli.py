@@ -101,25 +101,25 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run_convert(args: argparse.Namespace) -> int:
-    from datax_migrate.config import Config
-    from datax_migrate.convert import ConvertOptions, convert_table
-    from datax_migrate.progress import conversion_progress
+    from datax_migrate.convert.source import ConversionSource
 
-    config = Config.load(args.config)
-    catalog = config.catalog(args.catalog)
-    options = ConvertOptions(
-        lossy=frozenset(args.lossy), identity_partitions=args.identity_partitions, replace=args.replace
-    )
-    with conversion_progress(f"{args.source} -> {args.target}") as progress:
-        result = convert_table(
-            args.source,
-            catalog,
-            args.target,
-            version=args.delta_version,
-            timestamp=_parse_timestamp(args.timestamp) if args.timestamp else None,
-            options=options,
-            progress=progress,
+    timestamp = _parse_timestamp(args.timestamp) if args.timestamp else None
+    source = ConversionSource.open(args.source, args.delta_version, timestamp)
+    # Decode the first file groups while pyiceberg loads and the catalog connects.
+    source.start_read_ahead()
+    try:
+        from datax_migrate.config import Config
+        from datax_migrate.convert.table import ConvertOptions, convert_table
+        from datax_migrate.progress import conversion_progress
+
+        catalog = Config.load(args.config).catalog(args.catalog)
+        options = ConvertOptions(
+            lossy=frozenset(args.lossy), identity_partitions=args.identity_partitions, replace=args.replace
         )
+        with conversion_progress(f"{args.source} -> {args.target}") as progress:
+            result = convert_table(source, catalog, args.target, options=options, progress=progress)
+    finally:
+        source.close()
     if args.output == "json":
         print(json.dumps({**asdict(result), "commit_time": result.commit_time.isoformat()}, indent=2))
     else:

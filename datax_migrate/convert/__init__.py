@@ -1,5 +1,30 @@
-"""Conversion of Delta tables into Iceberg tables."""
+"""Conversion of Delta tables into Iceberg tables.
 
-from datax_migrate.convert.table import ConversionResult, ConvertOptions, Progress, convert_table
+The names below load on first use, so that opening a :class:`ConversionSource` (Delta only) does not
+pay for importing pyiceberg.
+"""
 
-__all__ = ["ConversionResult", "ConvertOptions", "Progress", "convert_table"]
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from datax_migrate.convert.source import ConversionSource
+    from datax_migrate.convert.table import ConversionResult, ConvertOptions, Progress, convert_table
+
+_EXPORTS = {
+    "ConversionSource": "datax_migrate.convert.source",
+    "ConversionResult": "datax_migrate.convert.table",
+    "ConvertOptions": "datax_migrate.convert.table",
+    "Progress": "datax_migrate.convert.table",
+    "convert_table": "datax_migrate.convert.table",
+}
+
+__all__ = ["ConversionResult", "ConversionSource", "ConvertOptions", "Progress", "convert_table"]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(_EXPORTS[name]), name)

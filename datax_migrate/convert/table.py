@@ -14,19 +14,20 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+import pyarrow as pa
 from pyiceberg.catalog import Catalog
 from pyiceberg.manifest import DataFile
 from pyiceberg.transforms import IdentityTransform
 
 from datax_migrate import __version__
 from datax_migrate.convert.engine import Cancelled, Engine, LocalEngine
-from datax_migrate.convert.plan import DEFAULT_TARGET_FILE_BYTES, FileGroup, plan_file_groups
-from datax_migrate.delta.scan import FileReader
-from datax_migrate.delta.table import DeltaSnapshot, DeltaTable
-from datax_migrate.errors import TargetExistsError
+from datax_migrate.convert.plan import DEFAULT_TARGET_FILE_BYTES, FileGroup
+from datax_migrate.convert.source import ConversionSource
+from datax_migrate.delta.table import DeltaSnapshot
+from datax_migrate.errors import ConfigError, TargetExistsError
 from datax_migrate.iceberg.datafile import (
     DataFileLayout,
     DataFileWriter,
@@ -96,7 +97,7 @@ ProgressCallback = Callable[[Progress], None]
 
 
 def convert_table(
-    source: str,
+    source: str | ConversionSource,
     catalog: Catalog,
     identifier: str,
     *,
@@ -109,11 +110,12 @@ def convert_table(
     """Convert the Delta table at ``source`` into the Iceberg table ``identifier`` of ``catalog``.
 
     Args:
-        source: Delta table path or URI (local, ``file://``, ``s3://``).
+        source: Delta table path or URI (local, ``file://``, ``s3://``), or a source already opened
+            (and perhaps reading ahead) with :meth:`ConversionSource.open`.
         catalog: target pyiceberg catalog.
         identifier: ``namespace.table``; the namespace is created if missing.
-        version: Delta version to convert (default: latest).
-        timestamp: convert the version current at this time instead.
+        version: Delta version to convert (default: latest); only with a path.
+        timestamp: convert the version current at this time instead; only with a path.
         options: see :class:`ConvertOptions`.
         engine: where file groups run (default: :class:`LocalEngine` on every core).
         progress: called after each file group.
@@ -128,7 +130,26 @@ def convert_table(
     """
     started = time.monotonic()
     options = options or ConvertOptions()
-    snapshot = DeltaTable(source).snapshot(version=version, timestamp=timestamp)
+    if isinstance(source, str):
+        source = ConversionSource.open(source, version, timestamp, options.target_file_bytes)
+    elif version is not None or timestamp is not None:
+        raise ConfigError("pass the version or timestamp to ConversionSource.open, not to convert_table")
+    try:
+        return _convert(source, catalog, identifier, options, engine, progress, started)
+    finally:
+        source.close()
+
+
+def _convert(
+    source: ConversionSource,
+    catalog: Catalog,
+    identifier: str,
+    options: ConvertOptions,
+    engine: Engine | None,
+    progress: ProgressCallback | None,
+    started: float,
+) -> ConversionResult:
+    snapshot = source.snapshot
     identity = SourceIdentity(
         location=snapshot.location,
         delta_version=snapshot.version,
@@ -155,12 +176,10 @@ def convert_table(
     else:
         target.begin_create(schema, spec, properties)
 
-    reader = FileReader(snapshot, target.arrow_schema)
-    groups = plan_file_groups(reader, options.target_file_bytes)
-    task = _GroupTask(reader, target, partitioning, options.parquet)
-    tracker = _ProgressTracker(groups, progress)
+    task = _GroupTask(source, target, partitioning, options.parquet)
+    tracker = _ProgressTracker(source.groups, progress)
     try:
-        data_files = [f for f in (engine or LocalEngine()).run(groups, task, tracker.done) if f is not None]
+        data_files = [f for f in (engine or LocalEngine()).run(source.groups, task, tracker.done) if f is not None]
         snapshot_id = target.commit(
             data_files, {**identity.properties(), "datax.converter": f"datax-migrate {__version__}"}
         )
@@ -183,15 +202,20 @@ class _GroupTask:
     """Reads one file group and writes it as one Iceberg data file."""
 
     def __init__(
-        self, reader: FileReader, target: IcebergTarget, partitioning: list[PartitionColumn], settings: ParquetSettings
+        self,
+        source: ConversionSource,
+        target: IcebergTarget,
+        partitioning: list[PartitionColumn],
+        settings: ParquetSettings,
     ) -> None:
-        self.reader, self.target = reader, target
+        self.source, self.target = source, target
         self.identity_sources = {
             spec_field.field_id: column.source
             for spec_field, column in zip(target.spec.fields, partitioning, strict=True)
             if isinstance(column.transform, IdentityTransform)
         }
         self.layout = DataFileLayout.for_table(target.schema, target.spec, target.properties, settings)
+        self.same_types = source.reader.target.equals(self.layout.arrow_schema, check_metadata=False)
 
     def __call__(self, group: FileGroup, stop: threading.Event) -> DataFile | None:
         values = dict(group.partition_values)
@@ -207,12 +231,15 @@ class _GroupTask:
         )
         return writer.write_all(self._batches(group, stop))
 
-    def _batches(self, group: FileGroup, stop: threading.Event):  # type: ignore[no-untyped-def]
-        for add in group.files:
-            for batch in self.reader.batches(add):
-                if stop.is_set():
-                    raise Cancelled("conversion abandoned")
-                yield batch
+    def _batches(self, group: FileGroup, stop: threading.Event) -> Iterator[pa.RecordBatch]:
+        target = self.layout.arrow_schema
+        for batch in self.source.batches(group):
+            if stop.is_set():
+                raise Cancelled("conversion abandoned")
+            if self.same_types:
+                yield pa.RecordBatch.from_arrays(batch.columns, schema=target)
+            else:
+                yield from pa.Table.from_batches([batch]).cast(target).to_batches()
 
 
 class _ProgressTracker:

@@ -140,6 +140,26 @@ def python_to_internal(value: Any, arrow_type: pa.DataType) -> Any:
     return to_internal(pa.scalar(value, type=arrow_type))
 
 
+def dictionary_columns(table: pa.Table, parquet_paths: dict[str, int], sample_rows: int = 8192) -> list[str]:
+    """Parquet columns worth dictionary-encoding in a file that starts with ``table``.
+
+    A top-level column whose first ``sample_rows`` values are mostly distinct (ids, amounts,
+    timestamps) is written plain: a dictionary would only cost time and bytes. Nested columns and
+    low-cardinality columns keep dictionary encoding.
+    """
+    plain = set()
+    sample = table.slice(0, sample_rows)
+    for name in table.column_names:
+        column = sample.column(name)
+        kind = column.type
+        if pa.types.is_nested(kind) or pa.types.is_boolean(kind) or len(column) < 2:
+            continue
+        if pc.count_distinct(column, mode="only_valid").as_py() > 0.5 * (len(column) - column.null_count):
+            plain.add(name)
+    # A top-level primitive column's Parquet path is its name; nested leaves never are in ``plain``.
+    return [path for path in parquet_paths if path not in plain]
+
+
 class DataFileWriter:
     """Writes one Parquet data file and describes it as an Iceberg :class:`DataFile`."""
 
@@ -230,6 +250,7 @@ class DataFileWriter:
                 schema=self.layout.arrow_schema,
                 compression=self.settings.compression,
                 compression_level=self.settings.compression_level,
+                use_dictionary=dictionary_columns(table, self.layout.column_mapping),
                 store_decimal_as_integer=True,
             )
         self._writer.write_table(table, row_group_size=max(table.num_rows, 1))
