@@ -28,11 +28,17 @@ class FileGroup:
         return sum(f.size for f in self.files)
 
 
-def plan_file_groups(reader: FileReader, target_file_bytes: int = DEFAULT_TARGET_FILE_BYTES) -> list[FileGroup]:
+def plan_file_groups(
+    reader: FileReader, target_file_bytes: int = DEFAULT_TARGET_FILE_BYTES, workers: int = 2
+) -> list[FileGroup]:
     """Group the snapshot's files by partition, then bin-pack each partition by size.
 
-    Groups come largest first, so the slowest tasks start early.
+    A group holds at most ``target_file_bytes``, and at most a share of the table small enough that
+    every one of ``workers`` gets at least two groups when the files allow it. Groups come largest
+    first, so the slowest tasks start early.
     """
+    total = sum(add.size for add in reader.snapshot.files)
+    target_file_bytes = max(1, min(target_file_bytes, total // (2 * workers)))
     by_partition: dict[tuple[tuple[str, str], ...], tuple[tuple[tuple[str, object], ...], list[AddFile]]] = {}
     for add in reader.snapshot.files:
         values = tuple(sorted(reader.partition_values(add).items()))

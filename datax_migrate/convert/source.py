@@ -8,6 +8,7 @@ groups already decoded. Read-ahead stays within a byte budget, so memory is boun
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -31,11 +32,13 @@ class ConversionSource:
         >>> source.start_read_ahead()
     """
 
-    def __init__(self, snapshot: DeltaSnapshot, target_file_bytes: int = DEFAULT_TARGET_FILE_BYTES) -> None:
-        """Plan ``snapshot`` into file groups of about ``target_file_bytes`` of Delta data."""
+    def __init__(
+        self, snapshot: DeltaSnapshot, target_file_bytes: int = DEFAULT_TARGET_FILE_BYTES, workers: int | None = None
+    ) -> None:
+        """Plan ``snapshot`` into file groups of about ``target_file_bytes`` of Delta data for ``workers``."""
         self.snapshot = snapshot
         self.reader = FileReader(snapshot)
-        self.groups = plan_file_groups(self.reader, target_file_bytes)
+        self.groups = plan_file_groups(self.reader, target_file_bytes, workers or os.cpu_count() or 1)
         self._ahead: dict[int, Future[list[pa.RecordBatch]]] = {}
         self._pool: ThreadPoolExecutor | None = None
         self._stop = threading.Event()
