@@ -1,0 +1,1 @@
+"""Reconciliation: prove that a converted table holds the same rows as its source."""
