@@ -64,19 +64,6 @@ class AddFile:
         """Replay key: the decoded path plus the deletion vector's unique id."""
         return file_key(self.path, self.deletion_vector)
 
-    @property
-    def num_records(self) -> int | None:
-        """Row count from the file statistics when present (before deletion vectors)."""
-        if not self.stats:
-            return None
-        import json
-
-        try:
-            value = json.loads(self.stats).get("numRecords")
-        except ValueError:
-            return None
-        return int(value) if value is not None else None
-
     @classmethod
     def from_json(cls, document: dict[str, Any]) -> AddFile:
         """Build an add action from its JSON (or checkpoint row) form."""

@@ -30,15 +30,6 @@ class DeltaSnapshot:
         """Absolute URI of the table."""
         return self.storage.display_uri
 
-    @property
-    def commit_time(self) -> dt.datetime:
-        """Commit time of this version (UTC)."""
-        return dt.datetime.fromtimestamp(self.commit_timestamp_ms / 1000, tz=dt.timezone.utc)
-
-    @property
-    def size_bytes(self) -> int:
-        """Total size of the active data files."""
-        return sum(f.size for f in self.files)
 
 
 class DeltaTable:

@@ -176,11 +176,6 @@ class DataFileWriter:
         self._stream: Any = None
         self._writer: pq.ParquetWriter | None = None
 
-    @property
-    def started(self) -> bool:
-        """Whether the file has been created."""
-        return self._writer is not None
-
     def write_all(self, batches: Iterable[pa.RecordBatch]) -> DataFile | None:
         """Write every batch, close the file and return its :class:`DataFile` (``None`` if no rows)."""
         try:
