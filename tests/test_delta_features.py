@@ -330,3 +330,14 @@ def test_rerun_is_a_no_op_and_replace_rewrites(tmp_path: Path, catalog: Catalog)
     replaced = convert_table(str(builder.root), catalog, "re.t", options=ConvertOptions(replace=True))
     assert replaced.status == "replaced"
     assert_same_rows(catalog.load_table("re.t").scan().to_arrow(), ids_table([1, 2]))
+
+
+def test_empty_table_gets_a_snapshot_that_records_its_source(tmp_path: Path, catalog: Catalog) -> None:
+    builder = DeltaBuilder(tmp_path / "t")
+    builder.commit(builder.protocol(), builder.metadata([field("id", "long")]))
+    result = convert_table(str(builder.root), catalog, "empty.t")
+    table = catalog.load_table("empty.t")
+    assert (result.rows, result.data_files) == (0, 0)
+    assert table.metadata.format_version == 2
+    assert table.current_snapshot().summary["datax.source-delta-version"] == "0"
+    assert table.scan().to_arrow().num_rows == 0
