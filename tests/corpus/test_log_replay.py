@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from datax_migrate.delta.log import LogSegment
@@ -75,3 +78,25 @@ def test_v2_checkpoint_with_sidecars(corpus: Path) -> None:
     segment = table.log.segment()
     assert segment.checkpoint is not None and segment.checkpoint.kind == "v2"
     assert len(table.snapshot().files) > 0
+
+
+def test_v2_checkpoint_in_parquet_with_sidecars(corpus: Path, tmp_path: Path) -> None:
+    source = copy_case(corpus, "v2-checkpoint-json", tmp_path)
+    log = source / "_delta_log"
+    (json_checkpoint,) = log.glob("*.checkpoint.*.json")
+    expected = {f.path for f in DeltaTable(str(source)).snapshot().files}
+
+    actions = [json.loads(line) for line in json_checkpoint.read_text().splitlines() if line.strip()]
+    for action in actions:
+        if "metaData" in action:
+            action["metaData"]["format"].pop("options", None)
+    parquet_checkpoint = log / json_checkpoint.name.replace(".json", ".parquet")
+    pq.write_table(pa.Table.from_struct_array(pa.array(actions)), parquet_checkpoint)
+    json_checkpoint.unlink()
+    hint = json.loads((log / "_last_checkpoint").read_text())
+    hint["v2Checkpoint"]["path"] = parquet_checkpoint.name
+    (log / "_last_checkpoint").write_text(json.dumps(hint))
+
+    table = DeltaTable(str(source))
+    assert table.log.segment().checkpoint.files == (parquet_checkpoint.name,)
+    assert {f.path for f in table.snapshot().files} == expected
