@@ -90,12 +90,12 @@ def _parser() -> argparse.ArgumentParser:
         help="keep generated partition columns as identity partitions instead of Iceberg time transforms",
     )
     convert.add_argument("--output", choices=["text", "json"], default="text")
-    convert.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    convert.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     convert.set_defaults(run=_run_convert)
 
     demo = commands.add_parser("demo", help="build a small banking lake and convert it into the local catalog")
     demo.add_argument("--workdir", metavar="DIR", default="demo", help="where the demo lake, catalog and report go")
-    demo.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    demo.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     demo.set_defaults(run=_run_demo)
     return parser
 
