@@ -152,10 +152,12 @@ class DeltaBuilder:
             "cardinality": len(rows),
         }
 
-    def commit(self, *actions: dict[str, Any], timestamp_ms: int | None = None) -> int:
+    def commit(self, *actions: dict[str, Any], in_commit_timestamp: int | None = None) -> int:
         """Write the next commit; returns its version."""
         self.version += 1
-        info = {"commitInfo": {"timestamp": timestamp_ms or 1700000000000 + self.version, "operation": "WRITE"}}
+        info: dict[str, Any] = {"commitInfo": {"timestamp": 1700000000000 + self.version, "operation": "WRITE"}}
+        if in_commit_timestamp is not None:
+            info["commitInfo"]["inCommitTimestamp"] = in_commit_timestamp
         lines = [json.dumps(info)] + [json.dumps(a) for a in actions]
         (self.log / f"{self.version:020d}.json").write_text("\n".join(lines) + "\n")
         return self.version

@@ -32,7 +32,9 @@ def test_timestamp_selects_the_version_and_json_output(
     builder = three_versions(tmp_path / "t")
     code = main(["convert", str(builder.root), "ns.t", "--timestamp", "2024-06-01T02:30:00Z", "--output", "json"])
     assert code == 0
-    result = json.loads(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    assert f"{builder.root} -> ns.t: 2/2 Delta files, 2 rows" in captured.err  # progress, not a terminal
+    result = json.loads(captured.out)
     assert result["source"]["delta_version"] == 1
     assert result["status"] == "converted" and result["rows"] == 2
     assert result["commit_time"].startswith("2024-06-01T02:00:00")

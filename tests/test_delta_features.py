@@ -341,3 +341,21 @@ def test_empty_table_gets_a_snapshot_that_records_its_source(tmp_path: Path, cat
     assert table.metadata.format_version == 2
     assert table.current_snapshot().summary["datax.source-delta-version"] == "0"
     assert table.scan().to_arrow().num_rows == 0
+
+
+def test_in_commit_timestamps_win_over_file_times(tmp_path: Path) -> None:
+    builder = DeltaBuilder(tmp_path / "t")
+    first, second = 1_717_200_000_000, 1_717_203_600_000  # 2024-06-01 00:00 and 01:00 UTC
+    builder.commit(
+        builder.protocol(),
+        builder.metadata([field("id", "long")], configuration={"delta.enableInCommitTimestamps": "true"}),
+        builder.data_file(ids_table([1])),
+        in_commit_timestamp=first,
+    )
+    builder.commit(builder.data_file(ids_table([2])), in_commit_timestamp=second)
+    for version in range(2):
+        os.utime(builder.log / f"{version:020d}.json", (2_000_000_000, 2_000_000_000))  # file times: 2033
+    table = DeltaTable(str(builder.root))
+    assert table.version_at(dt.datetime(2024, 6, 1, 0, 30, tzinfo=UTC)) == 0
+    assert table.version_at(dt.datetime(2024, 6, 1, 1, 0, tzinfo=UTC)) == 1
+    assert table.snapshot().commit_timestamp_ms == second

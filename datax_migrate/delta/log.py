@@ -151,12 +151,14 @@ class DeltaLog:
         """Commit timestamps (ms) of every listed commit, made monotonic as Delta does.
 
         Uses in-commit timestamps where the commit carries one, otherwise the commit file's
-        modification time (PROTOCOL.md, "In-Commit Timestamps").
+        modification time (PROTOCOL.md, "In-Commit Timestamps"). Commit files are only read when
+        the newest commit has an in-commit timestamp; otherwise the listing is enough.
         """
         stamps: dict[int, int] = {}
         previous = None
+        read_commits = self._in_commit_timestamp(max(self.commits)) is not None if self.commits else False
         for version in sorted(self.commits):
-            stamp = self.commit_timestamp(version)
+            stamp = self.commit_timestamp(version) if read_commits else self.commits[version].mtime_ms
             if previous is not None and stamp <= previous:
                 stamp = previous + 1
             stamps[version] = previous = stamp
