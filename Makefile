@@ -3,6 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_WORKERS ?= 2
+SPARK_JARS := $(VENV)/spark-jars/jars.txt
 
 .PHONY: setup demo test unit lint bench clean
 
@@ -13,15 +14,19 @@ $(STAMP): pyproject.toml
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
-setup: $(STAMP)
+# Iceberg runtime for the local Spark used by the `spark` tests (offline; see the script).
+$(SPARK_JARS): $(STAMP) scripts/spark-jars.sh
+	scripts/spark-jars.sh $(PY) $(VENV)/spark-jars
+
+setup: $(STAMP) $(SPARK_JARS)
 
 ## The main job on the embedded default: build a small banking lake and convert it.
 demo: $(STAMP)
 	$(VENV)/bin/datax-migrate demo --workdir demo-output
 
 ## Every test, including the Delta corpus and slow ones (what CI runs).
-test: $(STAMP)
-	$(PY) -m pytest -m "" -n $(PYTEST_WORKERS) -q
+test: $(STAMP) $(SPARK_JARS)
+	$(PY) -m pytest -m "" -n $(PYTEST_WORKERS) --dist loadgroup -q
 
 ## The offline unit suite only (seconds).
 unit: $(STAMP)
