@@ -32,6 +32,7 @@ from pyiceberg.typedef import Record
 
 from datax_migrate.errors import TargetError, TargetExistsError
 from datax_migrate.iceberg.arrow import arrow_schema_with_ids
+from datax_migrate.signals import deferred_signals
 
 SOURCE_LOCATION = "datax.source-location"
 SOURCE_VERSION = "datax.source-delta-version"
@@ -91,6 +92,7 @@ class IcebergTarget:
         self._lock = threading.Lock()
         self._sequence = 0
         self._created_namespace: str | None = None
+        self._committed = False
         self.schema: Schema
         self.spec: PartitionSpec
         self.location: str
@@ -170,6 +172,13 @@ class IcebergTarget:
         """
         assert self._transaction is not None, "begin_create or begin_replace first"
         transaction = self._transaction
+        with deferred_signals():
+            table = self._commit(transaction, data_files, summary)
+            self._committed = True
+        snapshot = table.current_snapshot()
+        return snapshot.snapshot_id if snapshot else None
+
+    def _commit(self, transaction: Transaction, data_files: list[DataFile], summary: dict[str, str]) -> Table:
         try:
             if self._replacing is not None:
                 with transaction.update_snapshot(snapshot_properties=summary).overwrite() as overwrite:
@@ -181,19 +190,20 @@ class IcebergTarget:
                 with transaction.update_snapshot(snapshot_properties=summary).fast_append() as append:
                     for data_file in data_files:
                         append.append_data_file(data_file)
-            table = transaction.commit_transaction()
+            return transaction.commit_transaction()
         except TableAlreadyExistsError as exc:
             raise TargetExistsError(f"{self.name} was created by someone else during the conversion") from exc
         except CommitFailedException as exc:
             raise TargetError(f"commit to {self.name} failed: {exc}") from exc
-        snapshot = table.current_snapshot()
-        return snapshot.snapshot_id if snapshot else None
 
     def discard(self) -> int:
         """Undo a failed run: delete the data files it wrote and the namespace it created (if empty).
 
-        Returns how many data files were removed.
+        Returns how many data files were removed. After a successful commit it does nothing: the
+        files belong to the table then.
         """
+        if self._committed:
+            return 0
         if self._created_namespace is not None:
             try:
                 if not self.catalog.list_tables(self._created_namespace):
