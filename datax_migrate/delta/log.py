@@ -142,10 +142,15 @@ class DeltaLog:
             yield action
 
     def commit_timestamp(self, version: int) -> int:
-        """Commit timestamp (ms) of one version: its in-commit timestamp, else the file's mtime."""
-        if version not in self.commits:
-            return 0
-        return self._in_commit_timestamp(version) or self.commits[version].mtime_ms
+        """Commit timestamp (ms) of one version: its in-commit timestamp, else the file's mtime.
+
+        When the commit file was cleaned up and only a checkpoint of that version is left, the
+        checkpoint's modification time stands in.
+        """
+        if version in self.commits:
+            return self._in_commit_timestamp(version) or self.commits[version].mtime_ms
+        checkpoint = next(c for c in self._complete_checkpoints() if c.version == version)
+        return self.listing[checkpoint.files[0]].mtime_ms
 
     def commit_timestamps(self) -> dict[int, int]:
         """Commit timestamps (ms) of every listed commit, made monotonic as Delta does.

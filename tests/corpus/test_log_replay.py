@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -65,10 +66,12 @@ def test_incomplete_multipart_checkpoint_without_hint_falls_back_to_commits(corp
 def test_cleaned_up_log_reads_from_checkpoint_only(corpus: Path, tmp_path: Path) -> None:
     source = copy_case(corpus, "basic-with-inserts-deletes-checkpoint", tmp_path)
     expected = live_rows(DeltaTable(str(source)))
-    for version in range(10):
+    for version in range(11):
         (source / "_delta_log" / f"{version:020d}.json").unlink()
+    os.utime(source / "_delta_log" / "00000000000000000010.checkpoint.parquet", (1_700_000_000, 1_700_000_000))
     table = DeltaTable(str(source))
     assert live_rows(table) == expected
+    assert table.snapshot(version=10).commit_timestamp_ms == 1_700_000_000_000
     with pytest.raises(VersionNotFoundError, match="version 5 cannot be reconstructed"):
         table.snapshot(version=5)
 
