@@ -8,7 +8,6 @@ size, so memory stays bounded whatever the file size.
 from __future__ import annotations
 
 import datetime as dt
-import decimal
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -133,10 +132,6 @@ def to_internal(scalar: pa.Scalar) -> Any:
 
 def python_to_internal(value: Any, arrow_type: pa.DataType) -> Any:
     """A Python value of an Arrow type as Iceberg's internal value (see :func:`to_internal`)."""
-    if value is None:
-        return None
-    if isinstance(value, decimal.Decimal):
-        return value
     return to_internal(pa.scalar(value, type=arrow_type))
 
 

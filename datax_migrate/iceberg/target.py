@@ -13,7 +13,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import pyarrow as pa
 from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import (
     CommitFailedException,
@@ -103,11 +102,6 @@ class IcebergTarget:
     def name(self) -> str:
         """``catalog.namespace.table``."""
         return f"{self.catalog.name}.{self.identifier}"
-
-    @property
-    def arrow_schema(self) -> pa.Schema:
-        """Arrow schema (with field ids) data files are written in."""
-        return arrow_schema_with_ids(self.schema)
 
     def existing(self) -> Table | None:
         """The table as it is in the catalog now, or ``None``."""
