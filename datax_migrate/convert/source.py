@@ -39,9 +39,12 @@ class ConversionSource:
         self.snapshot = snapshot
         self.reader = FileReader(snapshot)
         self.groups = plan_file_groups(self.reader, target_file_bytes, workers or os.cpu_count() or 1)
-        self._ahead: dict[int, Future[list[pa.RecordBatch]]] = {}
+        self._ahead: dict[int, Future[tuple[list[pa.RecordBatch], int]]] = {}
         self._pool: ThreadPoolExecutor | None = None
         self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._held = 0
+        self._budget = DEFAULT_READ_AHEAD_BYTES
 
     @classmethod
     def open(
@@ -55,9 +58,15 @@ class ConversionSource:
         return cls(DeltaTable(uri).snapshot(version=version, timestamp=timestamp), target_file_bytes)
 
     def start_read_ahead(self, budget_bytes: int = DEFAULT_READ_AHEAD_BYTES, workers: int = 2) -> None:
-        """Start decoding the first file groups in the background, up to ``budget_bytes``."""
+        """Start decoding the first file groups in the background, up to ``budget_bytes``.
+
+        Groups are chosen by their estimated decoded size; the decoded bytes actually held are
+        counted too, and reading ahead stops at a file boundary once they pass the budget (the
+        writers then read the rest of that group themselves).
+        """
         if self._pool is not None:
             return
+        self._budget = budget_bytes
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="datax-read-ahead")
         planned = 0
         for group in self.groups:
@@ -70,10 +79,16 @@ class ConversionSource:
     def batches(self, group: FileGroup) -> Iterator[pa.RecordBatch]:
         """The live rows of a file group, from the read-ahead buffer when it holds them."""
         future = self._ahead.pop(group.index, None)
+        files_read = 0
         if future is not None:
-            yield from future.result()
-            return
-        for add in group.files:
+            batches, files_read = future.result()
+            del future
+            held = sum(batch.nbytes for batch in batches)
+            yield from batches
+            del batches
+            with self._lock:
+                self._held -= held
+        for add in group.files[files_read:]:
             yield from self.reader.batches(add)
 
     def close(self) -> None:
@@ -86,11 +101,21 @@ class ConversionSource:
             self._pool.shutdown(wait=True)
             self._pool = None
 
-    def _read_group(self, group: FileGroup) -> list[pa.RecordBatch]:
-        batches = []
-        for add in group.files:
+    def _read_group(self, group: FileGroup) -> tuple[list[pa.RecordBatch], int]:
+        """Decode the group's files in order; stop at a file boundary when over budget."""
+        batches: list[pa.RecordBatch] = []
+        for files_read, add in enumerate(group.files):
+            file_batches, file_bytes = [], 0
             for batch in self.reader.batches(add):
                 if self._stop.is_set():
                     raise Cancelled("read-ahead stopped")
-                batches.append(batch)
-        return batches
+                file_batches.append(batch)
+                file_bytes += batch.nbytes
+                with self._lock:
+                    over_budget = self._held + file_bytes > self._budget
+                if over_budget:
+                    return batches, files_read
+            with self._lock:
+                self._held += file_bytes
+            batches += file_batches
+        return batches, len(group.files)
