@@ -1,11 +1,11 @@
-"""Convert benchmark: the pyarrow rewrite floor vs. naive pyiceberg ``append`` vs. ``datax-migrate convert``.
+"""Convert benchmark: the pyarrow rewrite floor vs. ``datax-migrate convert`` vs. naive pyiceberg ``append``.
 
-    python benchmarks/convert_benchmark.py [--rows 5000000] [--tables partitioned,unpartitioned] [--repeat 3]
+    python benchmarks/convert_benchmark.py [--rows 5000000] [--tables partitioned,unpartitioned]
+        [--repeat 1] [--skip-pyiceberg | --with-pyiceberg]
 
-Every job runs in its own process, one at a time. The floor and pyiceberg are timed inside their
-process (imports excluded); ours is the whole ``datax-migrate convert`` process (interpreter start,
-imports, catalog, log replay, conversion, commit). Each converted table is checked against the Delta
-source (row count, sums, rows per country). Results go to docs/benchmarks.md.
+Generates the benchmark tables once (benchmarks/data/), runs every job in its own process, one at a
+time, checks every result against the Delta source, prints a table and updates docs/benchmarks.md.
+Exits 1 (writing nothing) if a job fails or a converted table differs from its source.
 """
 
 from __future__ import annotations
@@ -15,229 +15,300 @@ import datetime as dt
 import json
 import os
 import platform
-import statistics
+import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
-import time
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import pyarrow as pa
-import pyarrow.compute as pc
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from jobs import peak_rss_mb  # noqa: E402
-from tables import table_path  # noqa: E402
+import pyarrow.parquet as pq
+from fingerprint import TableFingerprint, delta_fingerprint, iceberg_fingerprint, iceberg_layout
+from jobs import NAIVE_IDENTIFIER, naive_catalog_properties
+from meter import ProcessRun, run_measured
+from report import JobResult, TableResult, console_table, update_document
+from tables import KINDS, BenchTable, bench_table
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "benchmarks.md"
-CLI = Path(sys.executable).parent / "datax-migrate"
-TARGETS = {"partitioned": 1.25, "unpartitioned": 1.15}
+JOBS_SCRIPT = Path(__file__).resolve().parent / "jobs.py"
+NAIVE_DEFAULT_MAX_ROWS = 5_000_000
+NOISY_CPU_SECONDS = 0.5
+
+
+class BenchmarkFailure(Exception):
+    """A job failed or produced a table that differs from its source."""
 
 
 @dataclass(frozen=True)
-class Measurement:
-    """One job on one table: median seconds over the repeats and the largest peak RSS."""
+class JobRun:
+    """One run of one job, measured and verified."""
 
-    job: str
     seconds: float
-    runs: tuple[float, ...]
-    peak_rss_mb: float
+    process: ProcessRun
+    output_files: int | None = None
+    output_bytes: int | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
 
 
-def run_job(job: str, delta: Path) -> tuple[float, float]:
-    with tempfile.TemporaryDirectory(prefix="datax-bench-") as work:
-        out = subprocess.run(
-            [sys.executable, str(ROOT / "benchmarks" / "jobs.py"), job, str(delta), work],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        result = json.loads(out.stdout.strip().splitlines()[-1])
-        if job == "pyiceberg":
-            verify(delta, iceberg_rows(Path(work), "bench", "bench.naive"), job)
-    return result["seconds"], result["peak_rss_mb"]
+def cli_path() -> Path:
+    """The ``datax-migrate`` script of the virtualenv running this benchmark."""
+    for candidate in (Path(sys.executable).parent / "datax-migrate", ROOT / ".venv" / "bin" / "datax-migrate"):
+        if candidate.exists():
+            return candidate
+    raise SystemExit("datax-migrate is not installed next to this Python: run with the project's .venv/bin/python")
 
 
-def run_ours(delta: Path) -> tuple[float, float]:
-    with tempfile.TemporaryDirectory(prefix="datax-bench-") as home:
-        env = {**os.environ, "DATAX_HOME": home}
-        started = time.monotonic()
-        process = subprocess.Popen(
-            [str(CLI), "convert", str(delta), "bench.ours"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-        )
-        peak = 0.0
-        while True:  # VmHWM only grows; poll it until the process is about to be reaped
-            try:
-                peak = max(peak, peak_rss_mb(process.pid))
-            except (FileNotFoundError, ProcessLookupError):
-                pass
-            if os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
-                break
-            time.sleep(0.01)
-        _, error = process.communicate()
-        seconds = time.monotonic() - started
-        if process.returncode != 0:
-            raise SystemExit(f"datax-migrate convert failed: {error.decode()}")
-        verify(delta, iceberg_rows(Path(home), "local", "bench.ours"), "ours")
-    return seconds, peak
+def run_floor(table: BenchTable, expected: TableFingerprint) -> JobRun:
+    """The floor: pyarrow read + zstd rewrite of every data file, 2 threads."""
+    with _scratch("floor") as work:
+        process = _check(run_measured([sys.executable, str(JOBS_SCRIPT), "floor", str(table.path), str(work)]))
+        report = _last_json(process.stdout)
+        written = sorted((work / "floor").iterdir())
+        rows = sum(pq.read_metadata(f).num_rows for f in written)
+        if rows != expected.rows or report["rows"] != expected.rows:
+            raise BenchmarkFailure(f"floor on {table.name}: wrote {rows:,} rows, the source has {expected.rows:,}")
+        return JobRun(report["seconds"], process, report["output_files"], report["output_bytes"])
 
 
-def iceberg_rows(home: Path, catalog_name: str, identifier: str) -> pa.Table:
-    from pyiceberg.catalog.sql import SqlCatalog
+def run_ours(table: BenchTable, expected: TableFingerprint) -> JobRun:
+    """Ours: the whole ``datax-migrate convert`` process into a fresh embedded catalog."""
+    from datax_migrate.config import LOCAL_CATALOG, local_catalog_properties
 
-    catalog = SqlCatalog(catalog_name, uri=f"sqlite:///{home / 'catalog.db'}", warehouse=(home / "wh").as_uri())
-    return catalog.load_table(identifier).scan(selected_fields=("id", "amount", "country")).to_arrow()
-
-
-def fingerprint(table: pa.Table) -> dict[str, object]:
-    counts = pc.value_counts(table["country"]).to_pylist()
-    return {
-        "rows": table.num_rows,
-        "sum_id": pc.sum(table["id"]).as_py(),
-        "sum_amount": round(pc.sum(table["amount"]).as_py(), 3),
-        "countries": sorted((c["values"], c["counts"]) for c in counts),
-    }
-
-
-_SOURCE_FINGERPRINTS: dict[Path, dict[str, object]] = {}
+    identifier = f"bench.{table.name}"
+    with _scratch("ours") as home:
+        argv = [str(cli_path()), "convert", str(table.path), identifier, "--output", "json"]
+        process = _check(run_measured(argv, env={**os.environ, "DATAX_HOME": str(home)}))
+        report = json.loads(process.stdout)
+        properties = local_catalog_properties(home)
+        _verify("ours", table, expected, iceberg_fingerprint(LOCAL_CATALOG, properties, identifier))
+        layout = iceberg_layout(LOCAL_CATALOG, properties, identifier)
+        _check_spec("ours", table, layout.spec)
+        detail = {"convert_seconds": report["seconds"], "spec": layout.spec, "data_files": report["data_files"]}
+        return JobRun(process.wall_seconds, process, layout.data_files, layout.bytes, detail)
 
 
-def verify(delta: Path, converted: pa.Table, job: str) -> None:
-    if delta not in _SOURCE_FINGERPRINTS:
-        from deltalake import DeltaTable
-
-        source = DeltaTable(str(delta)).to_pyarrow_table(columns=["id", "amount", "country"])
-        _SOURCE_FINGERPRINTS[delta] = fingerprint(source)
-    expected, got = _SOURCE_FINGERPRINTS[delta], fingerprint(converted)
-    if got != expected:
-        raise SystemExit(f"{job} converted {delta.name} wrongly: {got} != {expected}")
-
-
-def measure(kind: str, rows: int, repeat: int, skip_pyiceberg: bool) -> tuple[dict[str, object], list[Measurement]]:
-    delta = table_path(rows, kind == "partitioned")
-    data_files = list(delta.rglob("*.parquet"))
-    shape = {
-        "table": kind,
-        "rows": rows,
-        "files": len(data_files),
-        "mb": sum(f.stat().st_size for f in data_files) / 1e6,
-    }
-    runs: dict[str, list[tuple[float, float]]] = {"floor": [], "ours": []}
-    for _ in range(repeat):  # interleaved, so drifts in machine speed hit both alike
-        runs["floor"].append(run_job("floor", delta))
-        runs["ours"].append(run_ours(delta))
-    if not skip_pyiceberg:
-        runs["pyiceberg"] = [run_job("pyiceberg", delta)]
-    measurements = [
-        Measurement(job, statistics.median(s for s, _ in r), tuple(s for s, _ in r), max(m for _, m in r))
-        for job, r in runs.items()
-    ]
-    return shape, measurements
+def run_naive_pyiceberg(table: BenchTable, expected: TableFingerprint) -> JobRun:
+    """Naive pyiceberg: deltalake read + pyiceberg ``append`` with the same partitioning."""
+    with _scratch("pyiceberg") as work:
+        process = _check(run_measured([sys.executable, str(JOBS_SCRIPT), "pyiceberg", str(table.path), str(work)]))
+        report = _last_json(process.stdout)
+        properties = naive_catalog_properties(work)
+        _verify("naive pyiceberg", table, expected, iceberg_fingerprint("bench", properties, NAIVE_IDENTIFIER))
+        layout = iceberg_layout("bench", properties, NAIVE_IDENTIFIER)
+        _check_spec("naive pyiceberg", table, layout.spec)
+        detail = {"read_seconds": report["read_seconds"], "spec": layout.spec}
+        return JobRun(report["seconds"], process, layout.data_files, layout.bytes, detail)
 
 
-def render(shape: dict[str, object], measurements: list[Measurement]) -> list[str]:
-    floor = next(m for m in measurements if m.job == "floor").seconds
-    target = TARGETS[str(shape["table"])]
-    labels = {
-        "floor": "floor: pyarrow read + rewrite of the same files (zstd, 2 threads), in-process",
-        "ours": "ours: the whole `datax-migrate convert` process",
-        "pyiceberg": "naive pyiceberg: deltalake read + `table.append`, in-process",
-    }
-    lines = [
-        f"### {shape['table']}, {int(shape['rows']):,} rows ({shape['files']} Delta files, {shape['mb']:.0f} MB)",
-        "",
-        "| job | seconds (median) | runs | x floor | peak RSS MB |",
-        "|---|---|---|---|---|",
-    ]
-    for m in measurements:
-        runs = ", ".join(f"{s:.2f}" for s in m.runs)
-        lines.append(f"| {labels[m.job]} | {m.seconds:.2f} | {runs} | {m.seconds / floor:.2f} | {m.peak_rss_mb:.0f} |")
-    ours = next(m for m in measurements if m.job == "ours").seconds / floor
-    verdict = "meets" if ours <= target else "MISSES"
-    lines += ["", f"Ours / floor = **{ours:.2f}x**: {verdict} the target of <= {target}x.", ""]
-    return lines
+RUNNERS: dict[str, Callable[[BenchTable, TableFingerprint], JobRun]] = {
+    "floor": run_floor,
+    "ours": run_ours,
+    "pyiceberg": run_naive_pyiceberg,
+}
 
 
-def machine() -> str:
-    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
-    model = next((line.split(":", 1)[1].strip() for line in cpuinfo if "model name" in line), platform.processor())
-    memory_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    import pyiceberg
-
-    return (
-        f"{os.cpu_count()} cores ({model}), {memory_gib:.0f} GiB RAM; Python {platform.python_version()}, "
-        f"pyarrow {pa.__version__}, pyiceberg {pyiceberg.__version__}"
+def measure_table(
+    table: BenchTable, jobs: list[str], repeat: int, skipped: dict[str, str], context: dict[str, Any]
+) -> TableResult:
+    """Run every job ``repeat`` times on ``table`` (interleaved, so drifts hit every job alike)."""
+    print(f"{table.name}: reading the Delta source with deltalake for the checks ...", flush=True)
+    expected = delta_fingerprint(table.path)
+    _warm_page_cache(table)
+    runs: dict[str, list[JobRun]] = {job: [] for job in jobs}
+    for round_ in range(repeat):
+        for job in jobs:
+            os.sync()
+            run = RUNNERS[job](table, expected)
+            runs[job].append(run)
+            noisy = run.process.others_cpu_seconds > NOISY_CPU_SECONDS
+            print(
+                f"  run {round_ + 1}/{repeat} {job:<10} {run.seconds:7.2f} s (process {run.process.wall_seconds:.2f} s,"
+                f" CPU {run.process.cpu_seconds:.1f} s, peak RSS {run.process.peak_rss_mb:,.0f} MB, others' CPU "
+                f"{run.process.others_cpu_seconds:.2f} s)" + ("  <- other processes were busy" if noisy else ""),
+                flush=True,
+            )
+    return TableResult(
+        kind=table.kind,
+        rows=table.rows,
+        delta_files=len(table.files),
+        delta_bytes=table.bytes,
+        delta_commits=table.commits,
+        fingerprint={
+            "rows": expected.rows,
+            "sum_id": expected.sum_id,
+            "sum_amount": expected.sum_amount,
+            "rows_per_country": [list(item) for item in expected.rows_per_country],
+        },
+        jobs=tuple(_job_result(job, job_runs) for job, job_runs in runs.items()),
+        skipped=skipped,
+        repeat=repeat,
+        **context,
     )
 
 
-def write_doc(rows: int, section: list[str]) -> None:
-    start, end = f"<!-- rows={rows} -->", f"<!-- /rows={rows} -->"
-    text = DOC.read_text() if DOC.exists() else _DOC_HEADER
-    block = "\n".join([start, *section, end])
-    if start in text:
-        before, rest = text.split(start, 1)
-        text = before + block + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    DOC.write_text(text)
+def _job_result(job: str, runs: list[JobRun]) -> JobResult:
+    detail: dict[str, Any] = {}
+    for run in runs:
+        for key, value in run.detail.items():
+            if isinstance(value, float):
+                detail.setdefault(key, []).append(value)
+            else:
+                detail[key] = value
+    return JobResult(
+        job=job,
+        seconds=tuple(r.seconds for r in runs),
+        process_seconds=tuple(r.process.wall_seconds for r in runs),
+        cpu_seconds=tuple(r.process.cpu_seconds for r in runs),
+        peak_rss_mb=max(r.process.peak_rss_mb for r in runs),
+        sampled_peak_rss_mb=max(r.process.sampled_peak_rss_mb for r in runs),
+        others_cpu_seconds=max(r.process.others_cpu_seconds for r in runs),
+        stolen_cpu_seconds=max(r.process.stolen_cpu_seconds for r in runs),
+        output_files=runs[-1].output_files,
+        output_bytes=runs[-1].output_bytes,
+        detail=detail,
+    )
 
 
-_DOC_HEADER = """# Benchmarks
+def machine() -> dict[str, str]:
+    """Where and with what the benchmark ran."""
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    model = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "unknown CPU")
+    meminfo = Path("/proc/meminfo").read_text().splitlines()
+    ram_kib = int(next(line.split()[1] for line in meminfo if line.startswith("MemTotal:")))
+    import deltalake
+    import pyarrow
+    import pyiceberg
 
-## Convert
-
-`make bench` (or `python benchmarks/convert_benchmark.py --rows N`) generates the convert benchmark
-tables of ARCHITECTURE.md (`id bigint, account int, amount double, ts timestamp, tx_date date,
-country string (7 values), memo string, flag boolean`, ts over 30 days, written by deltalake in 1M-row
-appends, partitioned by `country, tx_date` or unpartitioned) and times, in one run, one job at a
-time, each in a fresh process:
-
-- **floor**: every Delta data file read with pyarrow and written back with zstd, on two threads (the
-  least work any rewrite must do), timed inside its process;
-- **ours**: the whole `datax-migrate convert SOURCE bench.ours` process into the embedded catalog,
-  from interpreter start to exit (imports, catalog, log replay, conversion, commit);
-- **naive pyiceberg**: deltalake reads the table into memory, pyiceberg `append`s it with the same
-  partitioning, timed inside its process.
-
-Floor and ours alternate over the repeats (median reported). Every converted table is checked against
-the Delta source: row count, sum of `id`, sum of `amount`, rows per country.
-
-Targets: partitioned <= 1.25x the floor, unpartitioned <= 1.15x; peak RSS converting 20M rows <= 1 GB
-and not growing with table size.
-"""
+    return {
+        "cpus": str(len(os.sched_getaffinity(0))),
+        "cpu_model": model,
+        "ram": f"{ram_kib / 2**20:.1f} GiB",
+        "kernel": f"Linux {platform.release()}",
+        "python": platform.python_version(),
+        "pyarrow": pyarrow.__version__,
+        "pyiceberg": pyiceberg.__version__,
+        "deltalake": deltalake.__version__,
+        "commit": _commit(),
+    }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=5_000_000)
-    parser.add_argument("--tables", default="partitioned,unpartitioned")
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--skip-pyiceberg", action="store_true", help="skip the naive pyiceberg job")
-    args = parser.parse_args()
-    if not CLI.exists():
-        raise SystemExit(f"{CLI} not found: run from the project's virtualenv (make bench)")
-    skip_pyiceberg = args.skip_pyiceberg or args.rows > 5_000_000
-    if skip_pyiceberg and not args.skip_pyiceberg:
-        print("skipping naive pyiceberg above 5M rows: it holds the whole table in memory and takes minutes")
-    section = [
-        f"## {args.rows:,} rows",
-        "",
-        f"Measured {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC on {machine()}.",
-        f"Command: `python benchmarks/convert_benchmark.py --rows {args.rows} --tables {args.tables} "
-        f"--repeat {args.repeat}`",
-        "",
-    ]
-    for kind in args.tables.split(","):
-        print(f"{kind}, {args.rows:,} rows ...", flush=True)
-        shape, measurements = measure(kind, args.rows, args.repeat, skip_pyiceberg)
-        lines = render(shape, measurements)
-        print("\n".join(lines), flush=True)
-        section += lines
-    write_doc(args.rows, section)
-    print(f"wrote {DOC.relative_to(ROOT)}")
+def _commit() -> str:
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False).stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    dirty = git("status", "--porcelain", "--", "datax_migrate")
+    return f"{head} (with uncommitted changes in datax_migrate/)" if dirty else head
+
+
+def _warm_page_cache(table: BenchTable) -> None:
+    for path in [*table.files, *sorted((table.path / "_delta_log").iterdir())]:
+        with open(path, "rb") as f:
+            while f.read(8 << 20):
+                pass
+
+
+@contextmanager
+def _scratch(label: str) -> Iterator[Path]:
+    """A fresh temporary folder, synced and deleted afterwards (outside any timing)."""
+    path = Path(tempfile.mkdtemp(prefix=f"datax-bench-{label}-"))
+    try:
+        yield path
+    finally:
+        os.sync()
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _check(process: ProcessRun) -> ProcessRun:
+    if process.returncode != 0:
+        tail = "\n".join((process.stderr or process.stdout).strip().splitlines()[-20:])
+        raise BenchmarkFailure(f"{shlex.join(process.argv)} exited {process.returncode}:\n{tail}")
+    return process
+
+
+def _last_json(stdout: str) -> dict[str, Any]:
+    return json.loads(stdout.strip().splitlines()[-1])
+
+
+def _verify(job: str, table: BenchTable, expected: TableFingerprint, got: TableFingerprint) -> None:
+    differences = expected.differences(got)
+    if differences:
+        raise BenchmarkFailure(f"{job} on {table.name} differs from the Delta source: {'; '.join(differences)}")
+
+
+def _check_spec(job: str, table: BenchTable, spec: list[str]) -> None:
+    wanted = [f"identity({c})" for c in table.partition_by]
+    if spec != wanted:
+        raise BenchmarkFailure(f"{job} on {table.name}: Iceberg partition spec {spec}, expected {wanted}")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--rows", type=int, default=5_000_000, help="rows per table, a multiple of 1,000,000")
+    parser.add_argument("--tables", default=",".join(KINDS), help="comma-separated: partitioned,unpartitioned")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per job; the median is reported")
+    naive = parser.add_mutually_exclusive_group()
+    naive.add_argument("--skip-pyiceberg", action="store_true", help="skip the naive pyiceberg job")
+    naive.add_argument(
+        "--with-pyiceberg",
+        action="store_true",
+        help=f"run the naive pyiceberg job above {NAIVE_DEFAULT_MAX_ROWS:,} rows too",
+    )
+    parser.add_argument("--no-doc", action="store_true", help="print the results only; leave docs/benchmarks.md")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; return the exit code (0 ok, 1 a job failed or a result differs)."""
+    args = _parser().parse_args(argv)
+    kinds = [k.strip() for k in args.tables.split(",") if k.strip()]
+    if unknown := [k for k in kinds if k not in KINDS]:
+        raise SystemExit(f"unknown --tables {unknown}; choose from {', '.join(KINDS)}")
+    if args.repeat < 1:
+        raise SystemExit("--repeat must be at least 1")
+    cli_path()
+    jobs, skipped = ["floor", "ours", "pyiceberg"], {}
+    if args.skip_pyiceberg:
+        jobs.remove("pyiceberg")
+        skipped["pyiceberg"] = "--skip-pyiceberg"
+    elif args.rows > NAIVE_DEFAULT_MAX_ROWS and not args.with_pyiceberg:
+        jobs.remove("pyiceberg")
+        skipped["pyiceberg"] = (
+            f"not run above {NAIVE_DEFAULT_MAX_ROWS:,} rows unless --with-pyiceberg: it reads the whole table into "
+            "memory before appending, and its partitioned append is the slowest job by far (see the 5M results)"
+        )
+        print(f"naive pyiceberg skipped, {skipped['pyiceberg']}", flush=True)
+    shown = ["benchmarks/convert_benchmark.py", *(argv if argv is not None else sys.argv[1:])]
+    context = {
+        "measured_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": "python " + shlex.join(shown),
+        "machine": machine(),
+    }
+    results = []
+    try:
+        for kind in kinds:
+            table = bench_table(kind, args.rows)
+            print(
+                f"\n{kind}, {args.rows:,} rows: {len(table.files):,} Delta files, {table.bytes / 1e6:,.1f} MB, "
+                f"{table.commits} commits",
+                flush=True,
+            )
+            result = measure_table(table, jobs, args.repeat, skipped, context)
+            print(console_table(result), flush=True)
+            results.append(result)
+    except BenchmarkFailure as failure:
+        print(f"\nFAILED: {failure}", file=sys.stderr)
+        return 1
+    if not args.no_doc:
+        update_document(DOC, results)
+        print(f"\nwrote {DOC.relative_to(ROOT)}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

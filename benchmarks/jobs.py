@@ -1,7 +1,10 @@
-"""The competing jobs, each run in a fresh process: ``python benchmarks/jobs.py JOB DELTA_PATH WORKDIR``.
+"""The jobs ours is compared with, each run in a fresh process by the benchmark.
 
-Prints one JSON line: the job's own seconds (measured inside the process, after imports) and its
-peak RSS. Our engine is timed from outside instead, as the whole ``datax-migrate convert`` process.
+    python benchmarks/jobs.py floor|pyiceberg DELTA_PATH WORKDIR
+
+Prints one JSON line: ``seconds`` (the job itself, timed inside the process after the imports)
+and what it wrote. The benchmark times the whole process from outside as well. Each job imports
+only what it uses, so the whole-process figures compare too.
 """
 
 from __future__ import annotations
@@ -12,69 +15,71 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import pyarrow.parquet as pq
+FLOOR_WORKERS = 2
+NAIVE_IDENTIFIER = "bench.naive"
 
 
-def floor(delta_path: Path, workdir: Path) -> None:
-    """The floor: read every Delta data file with pyarrow and write it back (zstd), on two threads."""
+def naive_catalog_properties(workdir: Path) -> dict[str, str]:
+    """The SQL catalog (SQLite + file warehouse) the naive pyiceberg job writes into."""
+    return {
+        "type": "sql",
+        "uri": f"sqlite:///{workdir / 'catalog.db'}",
+        "warehouse": (workdir / "warehouse").as_uri(),
+    }
+
+
+def floor(delta_path: Path, workdir: Path) -> dict[str, object]:
+    """Read every active Delta data file with pyarrow and write it back with zstd, on two threads."""
+    import pyarrow.parquet as pq
     from deltalake import DeltaTable
 
     files = [uri.removeprefix("file://") for uri in DeltaTable(str(delta_path)).file_uris()]
     out = workdir / "floor"
     out.mkdir(parents=True)
 
-    def rewrite(item: tuple[int, str]) -> None:
+    def rewrite(item: tuple[int, str]) -> int:
         index, path = item
-        pq.write_table(pq.read_table(path), out / f"{index}.parquet", compression="zstd")
+        table = pq.read_table(path)
+        pq.write_table(table, out / f"{index:05d}.parquet", compression="zstd")
+        return table.num_rows
 
     started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        list(pool.map(rewrite, enumerate(files)))
-    _report(time.monotonic() - started)
+    with ThreadPoolExecutor(max_workers=FLOOR_WORKERS) as pool:
+        rows = sum(pool.map(rewrite, enumerate(files)))
+    seconds = time.monotonic() - started
+    return {"seconds": seconds, "rows": rows, "output_files": len(files), **_folder_bytes(out)}
 
 
-def pyiceberg_append(delta_path: Path, workdir: Path) -> None:
-    """Naive pyiceberg: deltalake reads the table, pyiceberg appends it with the same partitioning."""
+def naive_pyiceberg(delta_path: Path, workdir: Path) -> dict[str, object]:
+    """Read the table with deltalake, create a pyiceberg SQL-catalog table with the same partitioning, append."""
+    import pyiceberg.catalog.sql  # noqa: F401 - imported before the timer, like the floor's pyarrow
+    import pyiceberg.io.pyarrow  # noqa: F401
     from deltalake import DeltaTable
-    from pyiceberg.catalog.sql import SqlCatalog
-    from pyiceberg.partitioning import PartitionField, PartitionSpec
-    from pyiceberg.transforms import IdentityTransform
+    from pyiceberg.catalog import load_catalog
 
     started = time.monotonic()
-    data = DeltaTable(str(delta_path)).to_pyarrow_table()
-    (workdir / "wh").mkdir(parents=True)
-    catalog = SqlCatalog("bench", uri=f"sqlite:///{workdir / 'catalog.db'}", warehouse=(workdir / "wh").as_uri())
+    delta = DeltaTable(str(delta_path))
+    data = delta.to_pyarrow_table()
+    read_seconds = time.monotonic() - started
+    (workdir / "warehouse").mkdir(parents=True, exist_ok=True)
+    catalog = load_catalog("bench", **naive_catalog_properties(workdir))
     catalog.create_namespace("bench")
-    partition_columns = DeltaTable(str(delta_path)).metadata().partition_columns
-    table = catalog.create_table("bench.naive", schema=data.schema)
+    table = catalog.create_table(NAIVE_IDENTIFIER, schema=data.schema)
+    partition_columns = delta.metadata().partition_columns
     if partition_columns:
-        schema = table.schema()
-        spec = PartitionSpec(
-            *(
-                PartitionField(schema.find_field(c).field_id, 1000 + i, IdentityTransform(), c)
-                for i, c in enumerate(partition_columns)
-            )
-        )
-        catalog.drop_table("bench.naive")
-        table = catalog.create_table("bench.naive", schema=schema, partition_spec=spec)
+        with table.update_spec() as spec:
+            for column in partition_columns:
+                spec.add_identity(column)
     table.append(data)
-    _report(time.monotonic() - started)
+    seconds = time.monotonic() - started
+    return {"seconds": seconds, "read_seconds": read_seconds, "rows": data.num_rows}
 
 
-def peak_rss_mb(pid: int | str = "self") -> float:
-    """High-water RSS of a process's own memory (``VmHWM``; unlike ``ru_maxrss`` it does not
-    carry over the parent's RSS from before ``exec``)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+def _folder_bytes(folder: Path) -> dict[str, int]:
+    return {"output_bytes": sum(f.stat().st_size for f in folder.iterdir())}
 
 
-def _report(seconds: float) -> None:
-    print(json.dumps({"seconds": seconds, "peak_rss_mb": peak_rss_mb()}))
-
-
-JOBS = {"floor": floor, "pyiceberg": pyiceberg_append}
+JOBS = {"floor": floor, "pyiceberg": naive_pyiceberg}
 
 if __name__ == "__main__":
-    JOBS[sys.argv[1]](Path(sys.argv[2]), Path(sys.argv[3]))
+    print(json.dumps(JOBS[sys.argv[1]](Path(sys.argv[2]), Path(sys.argv[3]))))

@@ -3,40 +3,89 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from deltalake import DeltaTable as DeltaLakeReader
 
+import datax_migrate.demo.run as demo_run
 from datax_migrate.config import Config
+from datax_migrate.demo import run_demo
 from tests.tables import assert_same_rows
 
-pytestmark = pytest.mark.slow
+TABLES = ["accounts", "card_transactions", "customers"]
 
 
-def test_demo_converts_every_table_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture(scope="module")
+def demo_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A workdir after one `datax-migrate demo` run in a fresh process, with DATAX_HOME unset."""
+    workdir = tmp_path_factory.mktemp("demo") / "demo"
     env = {k: v for k, v in os.environ.items() if k != "DATAX_HOME"}
     run = subprocess.run(
-        [sys.executable, "-m", "datax_migrate.cli", "demo", "--workdir", str(tmp_path / "demo")],
+        [sys.executable, "-m", "datax_migrate.cli", "demo", "--workdir", str(workdir)],
         env=env,
         capture_output=True,
         text=True,
         timeout=300,
     )
-    assert run.returncode == 0, run.stderr
+    assert run.returncode == 0, run.stdout + run.stderr
     assert "All tables match." in run.stdout
+    return workdir
 
-    report = (tmp_path / "demo" / "report.md").read_text()
-    lake = tmp_path / "demo" / "lake"
-    monkeypatch.setenv("DATAX_HOME", str(tmp_path / "demo" / ".datax"))
+
+def report_digests(workdir: Path) -> list[str]:
+    return re.findall(r"`([0-9a-f]{32})`", (workdir / "report.md").read_text())
+
+
+def test_demo_converts_every_table_exactly(demo_workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    report = (demo_workdir / "report.md").read_text()
+    lake = demo_workdir / "lake"
+    assert sorted(p.name for p in lake.iterdir()) == TABLES
+    monkeypatch.setenv("DATAX_HOME", str(demo_workdir / ".datax"))
     catalog = Config.load().catalog()
-    tables = sorted(p.name for p in lake.iterdir())
-    assert tables == ["accounts", "card_transactions", "customers"]
-    for name in tables:
+    for name in TABLES:
         assert f"bank.{name}" in report
         # deltalake's reader is an independent oracle for these tables (no deletion vectors).
         expected = DeltaLakeReader(str(lake / name)).to_pyarrow_table()
         assert_same_rows(catalog.load_table(f"bank.{name}").scan().to_arrow(), expected)
-    assert report.count("match") >= 1 and "DIFFERENCES" not in report
+    assert "**all tables match**" in report and "differ" not in report
+    assert len(report_digests(demo_workdir)) == 2 * len(TABLES)
+
+
+def test_rerun_starts_afresh_and_builds_the_same_lake(demo_workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DATAX_HOME", raising=False)
+    first = report_digests(demo_workdir)
+
+    assert run_demo(str(demo_workdir)) is True
+
+    assert report_digests(demo_workdir) == first
+    monkeypatch.setenv("DATAX_HOME", str(demo_workdir / ".datax"))
+    catalog = Config.load().catalog()
+    assert sorted(name for _, name in catalog.list_tables("bank")) == TABLES
+    for name in TABLES:
+        assert len(catalog.load_table(f"bank.{name}").snapshots()) == 1
+
+
+def test_a_table_that_differs_fails_the_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    convert_table = demo_run.convert_table
+
+    def convert_then_duplicate_a_row(source: str, catalog: Any, target: str, **kwargs: Any) -> Any:
+        result = convert_table(source, catalog, target, **kwargs)
+        if target == "bank.accounts":
+            table = catalog.load_table(target)
+            table.append(table.scan(limit=1).to_arrow())
+        return result
+
+    monkeypatch.setenv("DATAX_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(demo_run, "convert_table", convert_then_duplicate_a_row)
+
+    assert run_demo(str(tmp_path / "demo")) is False
+
+    report = (tmp_path / "demo" / "report.md").read_text()
+    assert "DIFFERENCES FOUND" in report
+    assert "| rows differ |" in report and report.count("| match |") == 2
+    assert not (tmp_path / "demo" / ".datax").exists()

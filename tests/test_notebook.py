@@ -12,7 +12,6 @@ from datax_migrate.config import Config
 
 papermill = pytest.importorskip("papermill")
 
-pytestmark = pytest.mark.slow
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "migrate_table.ipynb"
 
 
@@ -36,5 +35,6 @@ def test_migrate_table_notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     output = executed.read_text()
     assert "converted: Delta version 0 -> local.shop.orders" in output
     assert "datax.source-delta-version = 0" in output
+    assert ": append, 100 rows" in output and "2 data files, 100 rows" in output
     table = Config.load().catalog().load_table("shop.orders")
     assert table.scan().to_arrow().num_rows == 100

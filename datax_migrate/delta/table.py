@@ -31,7 +31,6 @@ class DeltaSnapshot:
         return self.storage.display_uri
 
 
-
 class DeltaTable:
     """A Delta table at a location; reads the log once and builds snapshots from it.
 

@@ -51,17 +51,39 @@ def build_lake(root: Path, seed: int = 20240301) -> list[LakeTable]:
     write_deltalake(customers, _customers(rng, 0, 1_500))
     write_deltalake(customers, _customers(rng, 1_500, 500), mode="append")
     DeltaTable(customers).update(updates={"segment": "'premium'"}, predicate="customer_id % 17 = 0")
+    erased = ", ".join(str(i) for i in sorted(rng.choice(2_000, 25, replace=False)))
+    DeltaTable(customers).delete(f"customer_id IN ({erased})")
     with_tier = _customers(rng, 2_000, 100).append_column("loyalty_tier", pa.array(rng.choice(["gold", "silver"], 100)))
     write_deltalake(customers, with_tier, mode="append", schema_mode="merge")
     tables.append(
-        LakeTable("customers", customers, ("load 1,500", "append 500", "update segment", "add column loyalty_tier"))
+        LakeTable(
+            "customers",
+            customers,
+            ("load 1,500", "append 500", "update segment", "delete 25 erasure requests", "add column loyalty_tier"),
+        )
     )
 
     accounts = root / "accounts"
     write_deltalake(accounts, _accounts(rng, 0, 2_500), partition_by=["country"])
     write_deltalake(accounts, _accounts(rng, 2_500, 500), mode="append")
+    DeltaTable(accounts).update(updates={"status": "'frozen'"}, predicate="balance < 0 AND status = 'open'")
     DeltaTable(accounts).delete("status = 'closed'")
-    tables.append(LakeTable("accounts", accounts, ("load 2,500", "append 500", "delete closed accounts")))
+    rated = _accounts(rng, 3_000, 200)
+    rated = rated.append_column("risk_rating", pa.array(rng.integers(1, 6, rated.num_rows), pa.int16()))
+    write_deltalake(accounts, rated, mode="append", schema_mode="merge")
+    tables.append(
+        LakeTable(
+            "accounts",
+            accounts,
+            (
+                "load 2,500",
+                "append 500",
+                "update overdrawn -> frozen",
+                "delete closed accounts",
+                "add column risk_rating (smallint)",
+            ),
+        )
+    )
 
     transactions = root / "card_transactions"
     write_deltalake(transactions, _transactions(rng, 0, 30_000, days=20), partition_by=["tx_date"])

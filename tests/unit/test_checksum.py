@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import struct
 
 import pyarrow as pa
 import pytest
@@ -60,6 +61,12 @@ def test_columns_cannot_run_into_each_other() -> None:
             pa.array([dt.datetime(2024, 1, 1, 12)], pa.timestamp("us", tz="+00:00")),
         ),
         (pa.array([[1, None]], pa.list_(pa.int32())), pa.array([[1, None]], pa.large_list(pa.int64()))),
+        (pa.array(["x", "y", "x", None]).dictionary_encode(), pa.array(["x", "y", "x", None], pa.string_view())),
+        (pa.array([b"ab", None], pa.binary()), pa.array([b"ab", None], pa.large_binary())),
+        (
+            pa.array([{"a": 1, "b": ["x"]}], pa.struct([("a", pa.int16()), ("b", pa.list_(pa.string()))])),
+            pa.array([{"a": 1, "b": ["x"]}], pa.struct([("a", pa.int32()), ("b", pa.large_list(pa.large_string()))])),
+        ),
     ],
 )
 def test_physical_types_of_the_same_values_agree(narrow: pa.Array, wide: pa.Array) -> None:
@@ -83,6 +90,23 @@ def test_physical_types_of_the_same_values_agree(narrow: pa.Array, wide: pa.Arra
 )
 def test_different_values_or_kinds_differ(left: pa.Array, right: pa.Array) -> None:
     assert checksum(pa.table({"c": left})) != checksum(pa.table({"c": right}))
+
+
+def test_every_nan_is_the_same_value() -> None:
+    quiet, signalling, negative = (
+        struct.unpack(">d", bytes.fromhex(h))[0] for h in ("7ff8000000000000", "7ff0000000000001", "fff8000000000000")
+    )
+    float64 = pa.table({"f": pa.array([quiet, signalling, negative], pa.float64())})
+    float32 = pa.table({"f": pa.array([float("nan")] * 3, pa.float32())})
+    assert checksum(float64) == checksum(float32)
+    assert checksum(float64) != checksum(pa.table({"f": pa.array([None] * 3, pa.float64())}))
+
+
+def test_batches_may_differ_in_column_order_and_types() -> None:
+    first = pa.record_batch({"id": pa.array([1, 2], pa.int8()), "name": ["a", "b"]})
+    second = pa.record_batch({"NAME": pa.array(["c"], pa.large_string()), "ID": pa.array([3], pa.int64())})
+    whole = pa.table({"id": [1, 2, 3], "name": ["a", "b", "c"]})
+    assert table_checksum([first, second]) == table_checksum(whole.to_batches())
 
 
 def test_map_entry_order_does_not_matter_but_values_do() -> None:
