@@ -36,7 +36,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check datax_migrate tests benchmarks
 	$(VENV)/bin/mypy datax_migrate
 
-## Convert benchmark (writes docs/benchmarks.md); ROWS=5000000 by default.
+## Convert benchmark at 5M rows, both tables (writes docs/benchmarks.md).
 bench: $(STAMP)
 	$(PY) benchmarks/convert_benchmark.py
 
