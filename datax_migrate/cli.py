@@ -93,6 +93,34 @@ def _parser() -> argparse.ArgumentParser:
     convert.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     convert.set_defaults(run=_run_convert)
 
+    reconcile = commands.add_parser("reconcile", help="prove an Iceberg table holds the same rows as its Delta source")
+    reconcile.add_argument("source", metavar="SOURCE", help="Delta table path or URI (local, file://, s3://)")
+    reconcile.add_argument("target", metavar="NAMESPACE.TABLE", help="the Iceberg table it was converted into")
+    reconcile.add_argument("--config", metavar="FILE", help="YAML config with a 'catalogs:' section")
+    reconcile.add_argument("--catalog", metavar="NAME", help="catalog of the target (default: as for convert)")
+    reconcile.add_argument(
+        "--version", type=int, metavar="N", dest="delta_version", help="Delta version to compare (default: latest)"
+    )
+    reconcile.add_argument(
+        "--key", metavar="COL[,COL]", default="", help="key columns for the row diff (default: compare whole rows)"
+    )
+    reconcile.add_argument(
+        "--tolerance",
+        action="append",
+        default=[],
+        metavar="COL=abs:X|rel:Y",
+        help="numeric tolerance for a column (repeatable)",
+    )
+    reconcile.add_argument("--sample", type=int, default=20, metavar="N", help="differences listed (default 20)")
+    reconcile.add_argument("--seed", type=int, default=42, metavar="N", help="seed of the sampled differences")
+    reconcile.add_argument(
+        "--report-dir", metavar="DIR", help="where the reports go (default: $DATAX_HOME/reports/TABLE/TIME)"
+    )
+    reconcile.add_argument("--engine", choices=["local"], default="local", help="where the checks run")
+    reconcile.add_argument("--output", choices=["text", "json"], default="text")
+    reconcile.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    reconcile.set_defaults(run=_run_reconcile)
+
     demo = commands.add_parser("demo", help="build a small banking lake and convert it into the local catalog")
     demo.add_argument("--workdir", metavar="DIR", default="demo", help="where the demo lake, catalog and report go")
     demo.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
@@ -139,6 +167,56 @@ def _describe(result: object) -> str:
         f"{result.rows:,} rows in {result.data_files} data files ({result.bytes_written / 1e6:,.1f} MB) "
         f"in {result.seconds:.1f} s"
     )
+
+
+def _run_reconcile(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from datax_migrate.config import Config, datax_home
+    from datax_migrate.progress import reconcile_progress
+    from datax_migrate.reconcile import ReconcileOptions, reconcile_table
+    from datax_migrate.reconcile.reports import write_reports
+    from datax_migrate.reconcile.tolerance import parse_tolerances
+
+    if args.sample < 0:
+        raise ConfigError("--sample must be 0 or more")
+    options = ReconcileOptions(
+        version=args.delta_version,
+        keys=tuple(k.strip() for k in args.key.split(",") if k.strip()),
+        tolerances=parse_tolerances(args.tolerance),
+        sample=args.sample,
+        seed=args.seed,
+    )
+    catalog = Config.load(args.config).catalog(args.catalog)
+    with reconcile_progress(f"{args.source} <-> {args.target}") as progress:
+        report = reconcile_table(args.source, catalog, args.target, options, progress=progress)
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    report_dir = Path(args.report_dir) if args.report_dir else datax_home() / "reports" / args.target / stamp
+    write_reports(report, report_dir)
+    if args.output == "json":
+        print(report.to_json(), end="")
+    else:
+        print(_describe_report(report, report_dir))
+    return EXIT_OK if report.matches else EXIT_DIFFERENCES
+
+
+def _describe_report(report: object, report_dir: object) -> str:
+    from datax_migrate.reconcile import Report
+
+    assert isinstance(report, Report)
+    lines = [
+        f"{report.verdict.upper()}: {report.source.location} @ Delta version {report.source.version} "
+        f"vs {report.target.location} snapshot {report.target.snapshot_id} ({report.seconds:.1f} s)"
+    ]
+    lines += [f"  warning: {w}" for w in report.warnings]
+    lines += [f"  {c.status.value:<9} {c.name:<11} {c.summary}" for c in report.checks]
+    for d in report.differences[:10]:
+        where = f" {d.column}: {d.source!r} -> {d.target!r}" if d.kind == "cell" else ""
+        lines.append(f"  {d.kind} {json.dumps(d.key, default=str)}{where}")
+    if report.differences_total > 10:
+        lines.append(f"  ... {report.differences_total - 10:,} more differences (see the reports)")
+    lines.append(f"reports: {report_dir}")
+    return "\n".join(lines)
 
 
 def _run_demo(args: argparse.Namespace) -> int:

@@ -45,3 +45,11 @@ class TargetError(DataxError):
 
 class TargetExistsError(TargetError):
     """The target table exists and holds something other than the requested conversion."""
+
+
+class ReconcileError(DataxError):
+    """A reconciliation cannot run: an unreadable side, a missing or mismatched key column, ..."""
+
+
+class EncodingError(ReconcileError):
+    """A column has a type the canonical row encoding does not cover."""

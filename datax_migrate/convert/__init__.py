@@ -6,8 +6,9 @@ pay for importing pyiceberg.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from datax_migrate.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from datax_migrate.convert.source import ConversionSource
@@ -23,8 +24,4 @@ _EXPORTS = {
 
 __all__ = ["ConversionResult", "ConversionSource", "ConvertOptions", "Progress", "convert_table"]
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(_EXPORTS[name]), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -19,7 +19,7 @@ from datax_migrate.convert import ConversionResult, convert_table
 from datax_migrate.delta.scan import FileReader
 from datax_migrate.delta.table import DeltaTable
 from datax_migrate.demo.lake import LakeTable, build_lake
-from datax_migrate.reconcile.checksum import RowChecksum, table_checksum
+from datax_migrate.reconcile.checksum import Checksum, table_checksum
 
 NAMESPACE = "bank"
 
@@ -39,8 +39,8 @@ class TableCheck:
 
     table: LakeTable
     result: ConversionResult
-    delta: RowChecksum
-    iceberg: RowChecksum
+    delta: Checksum
+    iceberg: Checksum
     unmatched_columns: tuple[str, ...]
 
     @property

@@ -1,1 +1,40 @@
-"""Reconciliation: prove that a converted table holds the same rows as its source."""
+"""Reconciliation: prove that a converted table holds the same rows as its source.
+
+``reconcile_table`` compares a Delta table version with its Iceberg twin (schema, row counts,
+column aggregates, order-independent checksums per bucket, and a row diff where buckets differ)
+and returns a :class:`Report`; ``reports.write_reports`` renders it for people and CI.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from datax_migrate.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from datax_migrate.reconcile.model import Check, Difference, Report, Side, Status
+    from datax_migrate.reconcile.run import ReconcileOptions, ReconcileProgress, reconcile_table
+
+_EXPORTS = {
+    "Check": "datax_migrate.reconcile.model",
+    "Difference": "datax_migrate.reconcile.model",
+    "Report": "datax_migrate.reconcile.model",
+    "Side": "datax_migrate.reconcile.model",
+    "Status": "datax_migrate.reconcile.model",
+    "ReconcileOptions": "datax_migrate.reconcile.run",
+    "ReconcileProgress": "datax_migrate.reconcile.run",
+    "reconcile_table": "datax_migrate.reconcile.run",
+}
+
+__all__ = [
+    "Check",
+    "Difference",
+    "ReconcileOptions",
+    "ReconcileProgress",
+    "Report",
+    "Side",
+    "Status",
+    "reconcile_table",
+]
+
+__getattr__ = lazy_exports(__name__, _EXPORTS)

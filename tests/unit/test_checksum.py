@@ -9,11 +9,12 @@ import struct
 import pyarrow as pa
 import pytest
 
+from datax_migrate.errors import EncodingError
 from datax_migrate.reconcile.checksum import table_checksum
 
 
 def checksum(table: pa.Table, columns: list[str] | None = None) -> tuple[int, str]:
-    result = table_checksum(table.to_batches(max_chunksize=2), columns)
+    result = table_checksum(table.to_batches(max_chunksize=2), columns or table.column_names)
     return result.rows, result.digest
 
 
@@ -21,7 +22,8 @@ def test_row_order_and_batching_do_not_matter() -> None:
     table = pa.table({"id": [1, 2, 3, 4, 5], "name": ["a", "b", None, "d", "e"]})
     shuffled = table.take([4, 2, 0, 3, 1])
     assert checksum(table) == checksum(shuffled)
-    assert table_checksum(table.to_batches()) == table_checksum(shuffled.to_batches(max_chunksize=1))
+    columns = table.column_names
+    assert table_checksum(table.to_batches(), columns) == table_checksum(shuffled.to_batches(max_chunksize=1), columns)
 
 
 def test_column_order_is_given_by_name() -> None:
@@ -77,10 +79,6 @@ def test_physical_types_of_the_same_values_agree(narrow: pa.Array, wide: pa.Arra
     ("left", "right"),
     [
         (
-            pa.array([dt.datetime(2024, 1, 1)], pa.timestamp("us")),
-            pa.array([dt.datetime(2024, 1, 1)], pa.timestamp("us", tz="UTC")),
-        ),
-        (
             pa.array([decimal.Decimal("1.0")], pa.decimal128(5, 1)),
             pa.array([decimal.Decimal("1.00")], pa.decimal128(5, 2)),
         ),
@@ -106,7 +104,7 @@ def test_batches_may_differ_in_column_order_and_types() -> None:
     first = pa.record_batch({"id": pa.array([1, 2], pa.int8()), "name": ["a", "b"]})
     second = pa.record_batch({"NAME": pa.array(["c"], pa.large_string()), "ID": pa.array([3], pa.int64())})
     whole = pa.table({"id": [1, 2, 3], "name": ["a", "b", "c"]})
-    assert table_checksum([first, second]) == table_checksum(whole.to_batches())
+    assert table_checksum([first, second], ["id", "name"]) == table_checksum(whole.to_batches(), ["id", "name"])
 
 
 def test_map_entry_order_does_not_matter_but_values_do() -> None:
@@ -118,5 +116,5 @@ def test_map_entry_order_does_not_matter_but_values_do() -> None:
 
 
 def test_unknown_column_is_named() -> None:
-    with pytest.raises(KeyError, match="'missing'"):
+    with pytest.raises(EncodingError, match="'missing'"):
         table_checksum(pa.table({"a": [1]}).to_batches(), ["missing"])

@@ -1,0 +1,193 @@
+"""What a reconciliation found: the :class:`Report` every renderer and the sign-off ledger read.
+
+``Report.to_json()`` is the versioned ``report.json`` schema (``schema_version``); a field is only
+ever added, never renamed or removed, within a major version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict, dataclass, field, fields
+from enum import Enum
+from typing import Any, TypeVar
+
+REPORT_SCHEMA_VERSION = "1.0"
+
+_T = TypeVar("_T")
+
+
+class Status(str, Enum):
+    """Outcome of one check."""
+
+    PASS = "pass"
+    """Both sides agree."""
+    EXPECTED = "expected"
+    """The sides differ only as the documented Delta -> Iceberg mapping says they must."""
+    TOLERATED = "tolerated"
+    """The sides differ, within the tolerances the user gave."""
+    FAIL = "fail"
+    """The sides differ."""
+    SKIPPED = "skipped"
+    """Not run (the reason is in the check's ``detail``)."""
+
+
+@dataclass(frozen=True)
+class Side:
+    """Identity of one side of the comparison.
+
+    Attributes:
+        kind: ``"delta"`` or ``"iceberg"``.
+        location: Delta table URI, or ``catalog:namespace.table`` for Iceberg (no credentials).
+        version: Delta version compared (Delta side).
+        snapshot_id: Iceberg snapshot compared (Iceberg side).
+        commit_timestamp: when that version or snapshot was committed (ISO-8601, UTC).
+        rows: rows read from this side.
+
+    """
+
+    kind: str
+    location: str
+    version: int | None = None
+    snapshot_id: int | None = None
+    commit_timestamp: str | None = None
+    rows: int | None = None
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check with its outcome and the figures behind it.
+
+    Attributes:
+        name: ``schema``, ``row_count``, ``aggregates``, ``checksum``, ``row_diff``, ...
+        status: outcome.
+        summary: one sentence a non-engineer can read.
+        detail: the figures (JSON-serialisable), e.g. both counts, per-column aggregates.
+        seconds: time the check took.
+
+    """
+
+    name: str
+    status: Status
+    summary: str
+    detail: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One difference found by the row diff.
+
+    Attributes:
+        kind: ``"cell"`` (same key, different value), ``"source_only"`` or ``"target_only"``
+            (a row present on one side), or ``"duplicate_key"``.
+        key: key column values of the row (for keyless comparisons: every column).
+        column: the differing column for ``"cell"``, else ``None``.
+        source: the source value (``None`` when absent or NULL).
+        target: the target value (``None`` when absent or NULL).
+
+    """
+
+    kind: str
+    key: dict[str, Any]
+    column: str | None = None
+    source: Any = None
+    target: Any = None
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything a reconciliation found; ``verdict`` is ``"match"`` or ``"mismatch"``.
+
+    Attributes:
+        table: the target table name (``namespace.table``).
+        source: the Delta side.
+        target: the Iceberg side.
+        verdict: ``"match"`` when every check passed, was expected or tolerated.
+        checks: every check, in the order run.
+        differences: the differences found (capped at ``sample_limit``).
+        differences_total: how many differences there are in all (may exceed the list).
+        keys: key columns used (empty: whole-row comparison).
+        tolerances: column -> ``abs:X`` / ``rel:Y`` as given.
+        sample_limit: cap on listed differences; ``sample_seed`` makes the choice reproducible.
+        sample_seed: seed of the sample choice.
+        started_at: ISO-8601 UTC start time.
+        seconds: total run time.
+        tool_version: datax-migrate version that produced the report.
+        warnings: things the reader should know (e.g. target snapshot chosen by fallback).
+
+    """
+
+    table: str
+    source: Side
+    target: Side
+    verdict: str
+    checks: list[Check]
+    differences: list[Difference]
+    differences_total: int
+    keys: list[str]
+    tolerances: dict[str, str]
+    sample_limit: int
+    sample_seed: int
+    started_at: str
+    seconds: float
+    tool_version: str
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def matches(self) -> bool:
+        """Whether the verdict is ``"match"``."""
+        return self.verdict == "match"
+
+    def to_json(self) -> str:
+        """The ``report.json`` document (schema :data:`REPORT_SCHEMA_VERSION`)."""
+        document = {"schema_version": REPORT_SCHEMA_VERSION, **asdict(self)}
+        return json.dumps(document, indent=2, default=_json_value, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> Report:
+        """Read a ``report.json`` document of the same major schema version.
+
+        Fields added by a later minor version are ignored. Values JSON cannot hold come back as
+        :meth:`to_json` wrote them (bytes as hex, dates as ISO-8601 strings).
+
+        Raises:
+            ValueError: not JSON, another major schema version, or a field missing or malformed.
+
+        """
+        try:
+            document = json.loads(text)
+            version = str(document["schema_version"])
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ValueError(f"not a report.json document ({exc})") from exc
+        major = REPORT_SCHEMA_VERSION.split(".")[0]
+        if version.split(".")[0] != major:
+            raise ValueError(f"report.json has schema version {version}; this datax-migrate reads {major}.x")
+        try:
+            return _build(
+                cls,
+                {
+                    **document,
+                    "source": _build(Side, document["source"]),
+                    "target": _build(Side, document["target"]),
+                    "checks": [_build(Check, {**c, "status": Status(c["status"])}) for c in document["checks"]],
+                    "differences": [_build(Difference, d) for d in document["differences"]],
+                },
+            )
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ValueError(f"report.json is malformed ({type(exc).__name__}: {exc})") from exc
+
+
+def _build(cls: type[_T], document: dict[str, Any]) -> _T:
+    names = {f.name for f in fields(cls)}  # type: ignore[arg-type]  # every caller passes a dataclass
+    return cls(**{k: v for k, v in document.items() if k in names})
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    return str(value)

@@ -1,0 +1,212 @@
+"""Row-level differences, looked for only in the buckets whose checksums differ.
+
+With key columns, datacompy compares the rows of those buckets (with the user's tolerances) and
+yields rows only in the source, only in the target, and cells that differ. Without keys, rows are
+compared whole: a row whose hash occurs more often on one side than on the other is listed there.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from datax_migrate.reconcile.checksum import RowHasher
+from datax_migrate.reconcile.model import Check, Difference, Status
+from datax_migrate.reconcile.tolerance import Tolerance
+from datax_migrate.reconcile.values import plain
+
+
+@dataclass(frozen=True)
+class RowDiff:
+    """What the row diff found: its check, a seeded sample of the differences, and their total."""
+
+    check: Check
+    differences: list[Difference]
+    total: int
+
+
+def choose_buckets(differing: np.ndarray, bucket_rows: np.ndarray, max_rows: int, seed: int) -> np.ndarray:
+    """The differing buckets to examine: all of them, or a seeded choice holding at most ``max_rows`` rows."""
+    if int(bucket_rows[differing].sum()) <= max_rows:
+        return differing
+    order = np.random.default_rng(seed).permutation(differing)
+    within = np.cumsum(bucket_rows[order]) <= max_rows
+    within[0] = True  # always look at one bucket, however large
+    return np.sort(order[within])
+
+
+def rows_in_buckets(batches: Iterable[pa.RecordBatch], hasher: RowHasher, buckets: np.ndarray) -> pa.Table:
+    """The rows of ``batches`` (compared columns only, lower-case names) that fall into ``buckets``."""
+    kept = []
+    for batch in batches:
+        if not batch.num_rows:
+            continue
+        selected = np.isin(hasher.hash(batch).bucket, buckets)
+        if selected.any():
+            lookup = {name.lower(): i for i, name in enumerate(batch.schema.names)}
+            columns = [batch.column(lookup[c.lower()]) for c in hasher.columns]
+            narrowed = pa.RecordBatch.from_arrays(columns, names=[c.lower() for c in hasher.columns])
+            kept.append(narrowed.filter(pa.array(selected)))
+    if not kept:
+        return pa.table({c.lower(): pa.array([], pa.null()) for c in hasher.columns})
+    return pa.Table.from_batches(kept) if _same_schemas(kept) else pa.Table.from_pylist(_rows(kept))
+
+
+def diff_rows(
+    source: pa.Table,
+    target: pa.Table,
+    keys: Sequence[str],
+    tolerances: dict[str, Tolerance],
+    sample: int,
+    seed: int,
+    examined: str,
+) -> RowDiff:
+    """Compare the rows collected from the differing buckets of both sides."""
+    if keys:
+        differences = _keyed(source, target, [k.lower() for k in keys], tolerances)
+    else:
+        differences = _whole_rows(source, target)
+    total = len(differences)
+    shown = sorted(random.Random(seed).sample(differences, sample), key=_order) if total > sample else differences
+    detail = {"examined": examined, "source_rows": source.num_rows, "target_rows": target.num_rows}
+    counts = Counter(d.kind for d in differences)
+    detail["by_kind"] = dict(counts)
+    if total:
+        parts = [f"{n:,} {kind.replace('_', ' ')}" for kind, n in sorted(counts.items())]
+        return RowDiff(Check("row_diff", Status.FAIL, "differences found: " + ", ".join(parts), detail), shown, total)
+    if tolerances:
+        summary = "every differing value is within the given tolerances"
+        return RowDiff(Check("row_diff", Status.TOLERATED, summary, detail), [], 0)
+    summary = (
+        "the checksums differ but no row difference could be listed (e.g. NULL against NaN, which the row "
+        "comparison cannot tell apart); treat the table as different"
+    )
+    return RowDiff(Check("row_diff", Status.FAIL, summary, detail), [], 0)
+
+
+def _keyed(source: pa.Table, target: pa.Table, keys: list[str], tolerances: dict[str, Tolerance]) -> list[Difference]:
+    import datacompy
+
+    left, right = _frame(source, tolerances), _frame(target, tolerances)
+    differences = _duplicates(left, keys, "source") + _duplicates(right, keys, "target")
+    compare = datacompy.PandasCompare(
+        left,
+        right,
+        join_columns=keys,
+        abs_tol={c: t.absolute for c, t in tolerances.items()},
+        rel_tol={c: t.relative for c, t in tolerances.items()},
+        df1_name="source",
+        df2_name="target",
+        cast_column_names_lower=False,
+    )
+    for kind, frame in (("source_only", compare.df1_unq_rows), ("target_only", compare.df2_unq_rows)):
+        for row in frame[left.columns].to_dict("records"):
+            differences.append(Difference(kind, _key(row, keys)))
+    rows = compare.intersect_rows
+    for column in left.columns:
+        if column in keys or f"{column}_match" not in rows:
+            continue
+        for row in rows.loc[~rows[f"{column}_match"]].to_dict("records"):
+            differences.append(
+                Difference(
+                    "cell",
+                    _key(row, keys),
+                    column,
+                    plain(_cell(row[f"{column}_source"])),
+                    plain(_cell(row[f"{column}_target"])),
+                )
+            )
+    return differences
+
+
+def _frame(table: pa.Table, tolerances: dict[str, Tolerance]) -> pd.DataFrame:
+    columns = {}
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if pa.types.is_nested(column.type):
+            columns[name] = pd.Series([json.dumps(plain(v), sort_keys=True) for v in column.to_pylist()], dtype=object)
+        elif pa.types.is_decimal(column.type) and name in tolerances:
+            columns[name] = column.cast(pa.float64()).to_pandas()
+        else:
+            columns[name] = column.to_pandas()
+    return pd.DataFrame(columns)
+
+
+def _duplicates(frame: pd.DataFrame, keys: list[str], side: str) -> list[Difference]:
+    repeated = frame[frame.duplicated(keys, keep=False)]
+    counts = repeated.groupby(keys, dropna=False).size() if len(repeated) else []
+    result = []
+    for key, count in getattr(counts, "items", lambda: [])():
+        values = key if isinstance(key, tuple) else (key,)
+        result.append(
+            Difference(
+                "duplicate_key",
+                {k: plain(_cell(v)) for k, v in zip(keys, values, strict=True)},
+                None,
+                int(count) if side == "source" else None,
+                int(count) if side == "target" else None,
+            )
+        )
+    return result
+
+
+def _whole_rows(source: pa.Table, target: pa.Table) -> list[Difference]:
+    columns = source.column_names
+    hasher = RowHasher(columns, [], 1)
+
+    def counted(table: pa.Table) -> tuple[Counter[tuple[int, int]], dict[tuple[int, int], dict[str, Any]]]:
+        counts: Counter[tuple[int, int]] = Counter()
+        rows: dict[tuple[int, int], dict[str, Any]] = {}
+        for batch in table.to_batches():
+            hashes = hasher.hash(batch)
+            for index, pair in enumerate(zip(hashes.lane_1.tolist(), hashes.lane_2.tolist(), strict=True)):
+                counts[pair] += 1
+                rows.setdefault(pair, {c: batch.column(c)[index].as_py() for c in columns})
+        return counts, rows
+
+    (mine, my_rows), (theirs, their_rows) = counted(source), counted(target)
+    differences = []
+    for kind, a, b, rows in (("source_only", mine, theirs, my_rows), ("target_only", theirs, mine, their_rows)):
+        for pair, count in a.items():
+            surplus = count - b.get(pair, 0)
+            differences += [Difference(kind, {c: plain(v) for c, v in rows[pair].items()})] * max(surplus, 0)
+    return differences
+
+
+def _key(row: dict[str, Any], keys: list[str]) -> dict[str, Any]:
+    return {k: plain(_cell(row[k])) for k in keys}
+
+
+def _cell(value: Any) -> Any:
+    """A pandas cell as a Python value (``None`` for missing, native scalars for numpy ones)."""
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if isinstance(value, np.generic):
+        return value.item()
+    try:
+        if pd.isna(value) and not isinstance(value, float):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value
+
+
+def _order(difference: Difference) -> tuple[str, str, str]:
+    return difference.kind, json.dumps(difference.key, sort_keys=True, default=str), difference.column or ""
+
+
+def _same_schemas(batches: list[pa.RecordBatch]) -> bool:
+    return all(b.schema == batches[0].schema for b in batches)
+
+
+def _rows(batches: list[pa.RecordBatch]) -> list[dict[str, Any]]:
+    return [row for batch in batches for row in batch.to_pylist()]

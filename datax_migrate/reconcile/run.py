@@ -1,0 +1,245 @@
+"""Reconcile one Delta table version with its Iceberg twin: the library entry point."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import numpy as np
+import pyarrow as pa
+from pyiceberg.catalog import Catalog
+
+from datax_migrate import __version__
+from datax_migrate.errors import DataxError, ReconcileError
+from datax_migrate.reconcile.checks import aggregates_check, checksum_check, row_count_check, schema_check
+from datax_migrate.reconcile.checksum import RowHasher
+from datax_migrate.reconcile.encoding import column_kind
+from datax_migrate.reconcile.model import Check, Report, Status
+from datax_migrate.reconcile.rowdiff import RowDiff, choose_buckets, diff_rows, rows_in_buckets
+from datax_migrate.reconcile.scan import ScanSummary, SideScanner
+from datax_migrate.reconcile.sides import DeltaSide, IcebergSide
+from datax_migrate.reconcile.tolerance import Tolerance
+
+T = TypeVar("T")
+
+ROWS_PER_BUCKET = 1024
+MAX_BUCKETS = 65536
+_GOOD = {Status.PASS, Status.EXPECTED, Status.TOLERATED, Status.SKIPPED}
+
+
+@dataclass(frozen=True)
+class ReconcileOptions:
+    """How to reconcile.
+
+    Attributes:
+        version: Delta version to compare (default: the latest).
+        keys: key columns; without keys rows are compared whole.
+        tolerances: numeric tolerances by lower-case column name.
+        sample: cap on the differences listed in the report.
+        seed: seed of every sampled choice, so a rerun lists the same rows.
+        max_diff_rows: cap on the rows per side held in memory for the row diff.
+
+    """
+
+    version: int | None = None
+    keys: tuple[str, ...] = ()
+    tolerances: Mapping[str, Tolerance] = field(default_factory=dict)
+    sample: int = 20
+    seed: int = 42
+    max_diff_rows: int = 500_000
+
+
+@dataclass(frozen=True)
+class ReconcileProgress:
+    """Rows read so far, per side, in the current pass (``"scan"`` or ``"row diff"``)."""
+
+    phase: str
+    source_rows: int
+    target_rows: int
+    expected_rows: int | None
+
+
+ProgressCallback = Callable[[ReconcileProgress], None]
+
+
+def bucket_count(rows: int | None) -> int:
+    """Buckets for a table of ``rows`` rows: a power of two, about :data:`ROWS_PER_BUCKET` rows each."""
+    wanted = max(1, (rows or 0) // ROWS_PER_BUCKET)
+    return int(min(MAX_BUCKETS, 1 << (wanted - 1).bit_length()))
+
+
+def reconcile_table(
+    source: str,
+    catalog: Catalog,
+    identifier: str,
+    options: ReconcileOptions | None = None,
+    progress: ProgressCallback | None = None,
+) -> Report:
+    """Compare Delta table ``source`` (at ``options.version``) with Iceberg table ``identifier``.
+
+    The Iceberg snapshot is the one converted from that Delta version, else the current one (the
+    report then carries a warning). Both sides are read once, at the same time, for every check;
+    rows of buckets whose checksums differ are read a second time for the row diff.
+
+    Raises:
+        DeltaError: the Delta side cannot be read.
+        ReconcileError: the Iceberg side cannot be read, or a key column is missing or of another
+            kind on one side.
+
+    """
+    options = options or ReconcileOptions()
+    started, clock = dt.datetime.now(dt.timezone.utc), time.perf_counter()
+    delta = DeltaSide.open(source, options.version)
+    iceberg, warnings = IcebergSide.resolve(catalog, identifier, delta.snapshot)
+    checks = [_timed(lambda: schema_check(delta, iceberg))]
+    columns = _common_columns(delta.schema, iceberg.schema)
+    keys = _validated_keys(options.keys, delta.schema, iceberg.schema)
+    expected_rows = delta.metadata_rows()
+    buckets = bucket_count(expected_rows)
+    partition_columns = [c for c in delta.partition_columns if c.lower() in {n.lower() for n in columns}]
+
+    scanned = time.perf_counter()
+    report_rows = _Counter("scan", expected_rows, progress)
+    summaries = _both(
+        lambda: SideScanner(columns, keys, buckets, partition_columns).scan(delta.batches(), report_rows.source),
+        lambda: SideScanner(columns, keys, buckets, partition_columns).scan(
+            _iceberg_batches(iceberg), report_rows.target
+        ),
+    )
+    source_summary, target_summary = summaries
+    scan_seconds = time.perf_counter() - scanned
+    checks.append(row_count_check(delta, iceberg, source_summary, target_summary, partition_columns))
+    checks.append(aggregates_check(source_summary, target_summary, dict(options.tolerances)))
+    checksum, differing = checksum_check(source_summary, target_summary)
+    checks.append(checksum)
+    differences, total = [], 0
+    if len(differing):
+        row_diff = _row_diff(delta, iceberg, columns, keys, buckets, differing, source_summary, options, progress)
+        checks.append(row_diff.check)
+        differences, total = row_diff.differences, row_diff.total
+        if row_diff.check.status is Status.TOLERATED:
+            checks[-2] = Check(
+                checksum.name, Status.TOLERATED, checksum.summary + "; all within tolerances", checksum.detail
+            )
+    else:
+        checks.append(Check("row_diff", Status.SKIPPED, "not needed: every bucket checksum is equal"))
+    for index, check in enumerate(checks[1:], start=1):
+        if check.name in ("row_count", "aggregates", "checksum"):
+            checks[index] = Check(
+                check.name, check.status, check.summary, {**check.detail, "scan_seconds": round(scan_seconds, 3)}
+            )
+    verdict = "match" if all(c.status in _GOOD for c in checks) else "mismatch"
+    return Report(
+        table=identifier,
+        source=delta.identity(source_summary.rows),
+        target=iceberg.identity(target_summary.rows),
+        verdict=verdict,
+        checks=checks,
+        differences=differences,
+        differences_total=total,
+        keys=list(keys),
+        tolerances={t.column: t.describe() for t in options.tolerances.values()},
+        sample_limit=options.sample,
+        sample_seed=options.seed,
+        started_at=started.isoformat(),
+        seconds=round(time.perf_counter() - clock, 3),
+        tool_version=__version__,
+        warnings=warnings,
+    )
+
+
+def _row_diff(
+    delta: DeltaSide,
+    iceberg: IcebergSide,
+    columns: list[str],
+    keys: list[str],
+    buckets: int,
+    differing: np.ndarray,
+    source_summary: ScanSummary,
+    options: ReconcileOptions,
+    progress: ProgressCallback | None,
+) -> RowDiff:
+    started = time.perf_counter()
+    chosen = choose_buckets(differing, source_summary.checksums.rows, options.max_diff_rows, options.seed)
+    hasher = RowHasher(columns, keys, buckets)
+    report_rows = _Counter("row diff", source_summary.rows, progress)
+    source_rows, target_rows = _both(
+        lambda: rows_in_buckets(_counted(delta.batches(), report_rows.source), hasher, chosen),
+        lambda: rows_in_buckets(_counted(_iceberg_batches(iceberg), report_rows.target), hasher, chosen),
+    )
+    examined = f"{len(chosen):,} of {len(differing):,} differing buckets"
+    result = diff_rows(source_rows, target_rows, keys, dict(options.tolerances), options.sample, options.seed, examined)
+    check = result.check
+    timed = Check(check.name, check.status, check.summary, check.detail, round(time.perf_counter() - started, 3))
+    return RowDiff(timed, result.differences, result.total)
+
+
+def _timed(run: Callable[[], Check]) -> Check:
+    started = time.perf_counter()
+    check = run()
+    return Check(check.name, check.status, check.summary, check.detail, round(time.perf_counter() - started, 3))
+
+
+def _both(source: Callable[[], T], target: Callable[[], T]) -> tuple[T, T]:
+    """Run both sides at once (the readers and kernels release the GIL)."""
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="reconcile") as pool:
+        mine, theirs = pool.submit(source), pool.submit(target)
+        return mine.result(), theirs.result()
+
+
+def _iceberg_batches(iceberg: IcebergSide) -> Iterator[pa.RecordBatch]:
+    try:
+        yield from iceberg.batches()
+    except DataxError:
+        raise
+    except (OSError, ValueError) as exc:
+        raise ReconcileError(f"cannot read Iceberg table {iceberg.name}: {exc}") from exc
+
+
+def _counted(batches: Iterator[pa.RecordBatch], on_batch: Callable[[int], None]) -> Iterator[pa.RecordBatch]:
+    for batch in batches:
+        on_batch(batch.num_rows)
+        yield batch
+
+
+class _Counter:
+    def __init__(self, phase: str, expected: int | None, progress: ProgressCallback | None) -> None:
+        self.phase, self.expected, self.progress = phase, expected, progress
+        self.rows = [0, 0]
+
+    def source(self, rows: int) -> None:
+        self._add(0, rows)
+
+    def target(self, rows: int) -> None:
+        self._add(1, rows)
+
+    def _add(self, side: int, rows: int) -> None:
+        self.rows[side] += rows
+        if self.progress is not None:
+            self.progress(ReconcileProgress(self.phase, self.rows[0], self.rows[1], self.expected))
+
+
+def _common_columns(source: pa.Schema, target: pa.Schema) -> list[str]:
+    theirs = {name.lower() for name in target.names}
+    return [name for name in source.names if name.lower() in theirs]
+
+
+def _validated_keys(keys: tuple[str, ...], source: pa.Schema, target: pa.Schema) -> list[str]:
+    result = []
+    for key in keys:
+        kinds = []
+        for side, schema in (("Delta", source), ("Iceberg", target)):
+            match = next((f for f in schema if f.name.lower() == key.lower()), None)
+            if match is None:
+                raise ReconcileError(
+                    f"key column {key!r} is not in the {side} table (columns: {', '.join(schema.names)})"
+                )
+            kinds.append(column_kind(match.type).name)
+        if kinds[0] != kinds[1]:
+            raise ReconcileError(f"key column {key!r} is {kinds[0]} in Delta but {kinds[1]} in Iceberg")
+        result.append(next(f.name for f in source if f.name.lower() == key.lower()))
+    return result

@@ -1,0 +1,117 @@
+"""One streaming pass over one side: row counts, per-partition counts, column aggregates, checksums."""
+
+from __future__ import annotations
+
+import decimal
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from datax_migrate.reconcile.checksum import BucketChecksums, RowHasher
+from datax_migrate.reconcile.encoding import column_kind
+
+_NUMERIC = {"integer", "float", "decimal64", "decimal128"}
+_ORDERED = _NUMERIC | {"boolean", "date", "timestamp", "timestamp_ntz", "string", "binary"}
+
+
+@dataclass
+class ColumnAggregates:
+    """Aggregates of one column: NULL count, and where the kind has them, min, max and sum."""
+
+    nulls: int = 0
+    minimum: Any = None
+    maximum: Any = None
+    total: Any = None
+
+
+@dataclass
+class ScanSummary:
+    """What one pass over a side found."""
+
+    rows: int
+    partition_rows: Counter[tuple[Any, ...]]
+    aggregates: dict[str, ColumnAggregates]
+    checksums: BucketChecksums
+    seconds: float = 0.0
+    kinds: dict[str, str] = field(default_factory=dict)
+
+
+class SideScanner:
+    """Accumulates a :class:`ScanSummary` batch by batch.
+
+    Args:
+        columns: compared columns (case-insensitive), in checksum order.
+        keys: key columns (bucket by key hash) or empty (bucket by row hash).
+        buckets: bucket count (power of two), the same on both sides.
+        partition_columns: columns whose value combinations get their own row count.
+
+    """
+
+    def __init__(self, columns: Sequence[str], keys: Sequence[str], buckets: int, partition_columns: Sequence[str]):
+        """Start empty."""
+        self.columns = list(columns)
+        self.partition_columns = list(partition_columns)
+        self.hasher = RowHasher(columns, keys, buckets)
+        self.summary = ScanSummary(0, Counter(), {c: ColumnAggregates() for c in columns}, BucketChecksums(buckets))
+
+    def scan(self, batches: Iterable[pa.RecordBatch], on_batch: Callable[[int], None] | None = None) -> ScanSummary:
+        """Consume ``batches``; ``on_batch`` gets each batch's row count."""
+        for batch in batches:
+            if batch.num_rows:
+                self.add(batch)
+            if on_batch is not None:
+                on_batch(batch.num_rows)
+        return self.summary
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        """Count one batch."""
+        summary = self.summary
+        summary.rows += batch.num_rows
+        summary.checksums.add(self.hasher.hash(batch))
+        lookup = {name.lower(): i for i, name in enumerate(batch.schema.names)}
+        for name in self.columns:
+            array = batch.column(lookup[name.lower()])
+            kind = column_kind(array.type).name
+            summary.kinds.setdefault(name, kind)
+            _aggregate(summary.aggregates[name], array, kind)
+        if self.partition_columns:
+            parts = pa.table(
+                [batch.column(lookup[c.lower()]) for c in self.partition_columns], names=self.partition_columns
+            )
+            counted = parts.group_by(self.partition_columns, use_threads=False).aggregate([([], "count_all")])
+            for row in counted.to_pylist():
+                summary.partition_rows[tuple(row[c] for c in self.partition_columns)] += row["count_all"]
+
+
+def _aggregate(into: ColumnAggregates, array: pa.Array, kind: str) -> None:
+    into.nulls += array.null_count
+    if kind not in _ORDERED or array.null_count == len(array):
+        return
+    if pa.types.is_dictionary(array.type):
+        array = array.dictionary_decode()
+    bounds = pc.min_max(array)
+    low, high = bounds["min"].as_py(), bounds["max"].as_py()
+    into.minimum = low if into.minimum is None or (low is not None and low < into.minimum) else into.minimum
+    into.maximum = high if into.maximum is None or (high is not None and high > into.maximum) else into.maximum
+    if kind in _NUMERIC:
+        into.total = _sum(array, kind) + (into.total if into.total is not None else 0)
+
+
+def _sum(array: pa.Array, kind: str) -> int | float | decimal.Decimal:
+    if kind == "integer":
+        # Exact: the high and low 32 bits summed apart cannot overflow int64 below 2**31 rows.
+        values = array.cast(pa.int64()).fill_null(0).to_numpy()
+        return int((values >> 32).sum()) * (1 << 32) + int((values & 0xFFFFFFFF).sum())
+    if kind == "float":
+        return float(pc.sum(array.cast(pa.float64())).as_py() or 0.0)
+    result = pc.sum(array.cast(pa.decimal128(38, array.type.scale))).as_py()
+    return result if result is not None else decimal.Decimal(0)
+
+
+def numeric(kind: str) -> bool:
+    """Whether columns of ``kind`` get a sum."""
+    return kind in _NUMERIC
