@@ -108,8 +108,13 @@ class FileReader:
             values[f.name] = parse_partition_value(raw[key], f.type, f.name)
         return values
 
-    def batches(self, add: AddFile, batch_rows: int = DEFAULT_BATCH_ROWS) -> Iterator[pa.RecordBatch]:
+    def batches(
+        self, add: AddFile, batch_rows: int = DEFAULT_BATCH_ROWS, use_threads: bool = False
+    ) -> Iterator[pa.RecordBatch]:
         """Yield the live rows of one data file as record batches in the target schema.
+
+        ``use_threads`` decodes columns on Arrow's thread pool: for a single reader; callers that
+        read several files at once on their own threads leave it off.
 
         Raises:
             MissingFileError: the data file or its deletion vector is missing.
@@ -143,7 +148,7 @@ class FileReader:
                 )
             first_row = 0
             try:
-                for batch in parquet.iter_batches(batch_size=batch_rows, columns=columns, use_threads=False):
+                for batch in parquet.iter_batches(batch_size=batch_rows, columns=columns, use_threads=use_threads):
                     rows = batch.num_rows
                     if deleted is not None and len(deleted):
                         batch = _drop_deleted(batch, deleted, first_row)

@@ -11,7 +11,7 @@ from datax_migrate.errors import MappingError
 from datax_migrate.iceberg.partitioning import partition_spec, plan_partitioning
 from datax_migrate.iceberg.schema import LOSSY_MAPPINGS, TypeMapOptions, iceberg_schema
 from datax_migrate.reconcile.model import Check, Status
-from datax_migrate.reconcile.scan import ScanSummary, numeric
+from datax_migrate.reconcile.scan import ScanSummary, numeric, sized
 from datax_migrate.reconcile.sides import DeltaSide, IcebergSide
 from datax_migrate.reconcile.tolerance import Tolerance
 from datax_migrate.reconcile.values import plain
@@ -156,6 +156,7 @@ def aggregates_check(source: ScanSummary, target: ScanSummary, tolerances: dict[
             {
                 "column": column,
                 "kind": kind,
+                "min_max_of": "byte length" if sized(kind) else "value",
                 "source": {
                     "nulls": mine.nulls,
                     "min": plain(mine.minimum),

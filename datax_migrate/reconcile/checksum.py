@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from datax_migrate.reconcile.encoding import EncodedBatch, encode_batch
+from datax_migrate.reconcile.encoding import encode_batch
 from datax_migrate.reconcile.rowhash import murmur_rows
 
 _LOW16 = np.uint32(0xFFFF)
@@ -67,15 +67,8 @@ class RowHasher:
     def hash(self, batch: pa.RecordBatch) -> RowHashes:
         """Both hash lanes and the bucket of every row of ``batch``."""
         encoded = encode_batch(batch, self.columns)
-        lane_1, lane_2 = murmur_rows(encoded.words, encoded.nulls, encoded.starts, encoded.widths)
-        by = self._key_hash(encoded) if len(self.key_indexes) else lane_1
+        lane_1, lane_2, by = murmur_rows(encoded.words, encoded.nulls, encoded.starts, encoded.widths, self.key_indexes)
         return RowHashes(lane_1, lane_2, (by & np.uint32(self.buckets - 1)).astype(np.int64))
-
-    def _key_hash(self, encoded: EncodedBatch) -> np.ndarray:
-        keys = self.key_indexes
-        nulls = np.ascontiguousarray(encoded.nulls[:, keys])
-        lane_1, _ = murmur_rows(encoded.words, nulls, encoded.starts[keys], encoded.widths[keys])
-        return lane_1
 
 
 class BucketChecksums:

@@ -94,7 +94,7 @@ class EncodedBatch:
     """A batch as words: the input of :func:`~datax_migrate.reconcile.rowhash.murmur_rows`.
 
     Attributes:
-        words: ``uint32`` matrix, rows x total words.
+        words: ``uint32`` matrix, rows x total words (a row's words are contiguous, as the hash reads them).
         nulls: ``bool`` matrix, rows x columns.
         starts: first word of each column.
         widths: word count of each column.
@@ -125,29 +125,24 @@ def encode_batch(batch: pa.RecordBatch, columns: list[str]) -> EncodedBatch:
     starts = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.int64)
     rows = batch.num_rows
     words = np.empty((rows, int(widths.sum())), dtype=np.uint32)
-    nulls = np.empty((rows, len(arrays)), dtype=np.bool_)
+    nulls = np.zeros((rows, len(arrays)), dtype=np.bool_)
     for index, (array, kind) in enumerate(zip(arrays, kinds, strict=True)):
         if pa.types.is_dictionary(array.type):
             array = array.dictionary_decode()
-        nulls[:, index] = _null_flags(array)
+        if array.null_count:
+            nulls[:, index] = array.is_null().to_numpy(zero_copy_only=False)
         if kind.words:
             start = int(starts[index])
-            words[:, start : start + kind.words] = _WORDS[kind.name](array)
+            words[:, start : start + kind.words] = _WORDS[kind.name](array).T
     return EncodedBatch(words, nulls, starts, widths)
 
 
-def _null_flags(array: pa.Array) -> np.ndarray:
-    if array.null_count == 0:
-        return np.zeros(len(array), dtype=np.bool_)
-    return array.is_null().to_numpy(zero_copy_only=False)
-
-
 def _int64_words(values: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(values, dtype=np.int64).view(np.uint32).reshape(-1, 2)
+    return np.ascontiguousarray(values, dtype=np.int64).view(np.uint32).reshape(-1, 2).T
 
 
 def _boolean(array: pa.Array) -> np.ndarray:
-    return array.fill_null(False).to_numpy(zero_copy_only=False).astype(np.uint32).reshape(-1, 1)
+    return array.fill_null(False).to_numpy(zero_copy_only=False).astype(np.uint32).reshape(1, -1)
 
 
 def _integer(array: pa.Array) -> np.ndarray:
@@ -173,18 +168,21 @@ def _decimal(array: pa.Array, words: int) -> np.ndarray:
     array = array.cast(pa.decimal128(38, array.type.scale)) if pa.types.is_decimal256(array.type) else array
     width = 16
     raw = np.frombuffer(array.buffers()[1], dtype=np.uint32, count=(array.offset + len(array)) * width // 4)
-    return raw.reshape(-1, 4)[array.offset :, :words]
+    return raw.reshape(-1, 4)[array.offset :, :words].T
 
 
 def _variable(array: pa.Array, binary: bool) -> np.ndarray:
-    if not binary and not pa.types.is_large_string(array.type):
-        array = array.cast(pa.large_string())
-    elif binary and not pa.types.is_large_binary(array.type):
+    if pa.types.is_string_view(array.type) or pa.types.is_binary_view(array.type):
+        array = array.cast(pa.large_binary() if binary else pa.large_string())
+    elif pa.types.is_fixed_size_binary(array.type):
         array = array.cast(pa.large_binary())
-    offsets = np.frombuffer(array.buffers()[1], dtype=np.int64, count=array.offset + len(array) + 1)[array.offset :]
+    large = pa.types.is_large_string(array.type) or pa.types.is_large_binary(array.type)
+    offsets = np.frombuffer(
+        array.buffers()[1], dtype=np.int64 if large else np.int32, count=array.offset + len(array) + 1
+    )[array.offset :]
     data_buffer = array.buffers()[2]
     data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(1, dtype=np.uint8)
-    return np.column_stack(crc32_values(offsets, data, binary))
+    return np.stack(crc32_values(offsets, data, binary))
 
 
 def _nested(array: pa.Array) -> np.ndarray:

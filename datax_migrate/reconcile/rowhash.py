@@ -26,7 +26,7 @@ _C2 = np.uint64(0x1B873593)
 
 
 def _crc_table() -> np.ndarray:
-    table = np.zeros(256, dtype=np.uint32)
+    table = np.zeros(256, dtype=np.uint64)
     for n in range(256):
         c = n
         for _ in range(8):
@@ -41,7 +41,7 @@ _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8).copy()
 
 @njit(nogil=True, cache=True, inline="always")
 def _crc_byte(crc: np.uint64, byte: np.uint8, table: np.ndarray) -> np.uint64:
-    return np.uint64(table[(crc ^ np.uint64(byte)) & np.uint64(0xFF)]) ^ (crc >> np.uint64(8))
+    return table[(crc ^ byte) & 0xFF] ^ (crc >> np.uint64(8))
 
 
 @njit(nogil=True, cache=True)
@@ -55,25 +55,34 @@ def _crc32_kernel(
     for row in range(n):
         start, end = offsets[row], offsets[row + 1]
         lengths[row] = np.uint32(end - start)
-        crc = _M32
-        for i in range(start, end):
-            crc = _crc_byte(crc, data[i], table)
-        plain[row] = np.uint32(crc ^ _M32)
-        crc = _M32
+        forward = _M32
+        backward = _M32
+        high = 0
         if binary:
             for i in range(start, end):
-                crc = _crc_byte(crc, hexdigits[data[i] >> 4], table)
-                crc = _crc_byte(crc, hexdigits[data[i] & 15], table)
+                forward = _crc_byte(forward, data[i], table)
+                backward = _crc_byte(backward, hexdigits[data[i] >> 4], table)
+                backward = _crc_byte(backward, hexdigits[data[i] & 15], table)
         else:
-            stop = end
-            while stop > start:
-                first = stop - 1
-                while first > start and (data[first] & 0xC0) == 0x80:
-                    first -= 1
-                for i in range(first, stop):
-                    crc = _crc_byte(crc, data[i], table)
-                stop = first
-        second[row] = np.uint32(crc ^ _M32)
+            # Two independent CRC chains interleaved; the reverse one assumes ASCII, where the
+            # code points in reverse order are the bytes in reverse order.
+            for k in range(end - start):
+                forward = _crc_byte(forward, data[start + k], table)
+                byte = data[end - 1 - k]
+                high |= byte
+                backward = _crc_byte(backward, byte, table)
+            if high & 0x80:
+                backward = _M32
+                stop = end
+                while stop > start:
+                    first = stop - 1
+                    while first > start and (data[first] & 0xC0) == 0x80:
+                        first -= 1
+                    for i in range(first, stop):
+                        backward = _crc_byte(backward, data[i], table)
+                    stop = first
+        plain[row] = np.uint32(forward ^ _M32)
+        second[row] = np.uint32(backward ^ _M32)
     return lengths, plain, second
 
 
@@ -114,42 +123,63 @@ def _finish(h: np.uint64, length: int) -> np.uint64:
     return h ^ (h >> np.uint64(16))
 
 
+@njit(nogil=True, cache=True, inline="always")
+def _stream_hashes(
+    words: np.ndarray,
+    nulls: np.ndarray,
+    row: int,
+    columns: np.ndarray,
+    starts: np.ndarray,
+    widths: np.ndarray,
+) -> tuple:  # type: ignore[type-arg]
+    h1, h2 = np.uint64(SEED_1), np.uint64(SEED_2)
+    count = 0
+    n = columns.shape[0]
+    for m in range((n + 31) // 32):
+        mask = np.uint64(0)
+        for j in range(m * 32, min(n, m * 32 + 32)):
+            if nulls[row, columns[j]]:
+                mask |= np.uint64(1) << np.uint64(j - m * 32)
+        h1, h2 = _mix(h1, mask), _mix(h2, mask)
+        count += 1
+    for j in range(n):
+        column = columns[j]
+        if nulls[row, column]:
+            continue
+        for w in range(starts[column], starts[column] + widths[column]):
+            k = np.uint64(words[row, w])
+            h1, h2 = _mix(h1, k), _mix(h2, k)
+            count += 1
+    return _finish(h1, count * 4), _finish(h2, count * 4)
+
+
 @njit(nogil=True, cache=True)
-def _murmur_kernel(words: np.ndarray, nulls: np.ndarray, starts: np.ndarray, widths: np.ndarray) -> tuple:  # type: ignore[type-arg]
+def _murmur_kernel(
+    words: np.ndarray, nulls: np.ndarray, starts: np.ndarray, widths: np.ndarray, keys: np.ndarray
+) -> tuple:  # type: ignore[type-arg]
     rows, columns = nulls.shape
-    mask_words = (columns + 31) // 32
+    every = np.arange(columns)
     out_1 = np.empty(rows, dtype=np.uint32)
     out_2 = np.empty(rows, dtype=np.uint32)
+    out_key = np.empty(rows, dtype=np.uint32)
     for row in range(rows):
-        h1 = np.uint64(SEED_1)
-        h2 = np.uint64(SEED_2)
-        count = 0
-        for m in range(mask_words):
-            mask = np.uint64(0)
-            for column in range(m * 32, min(columns, m * 32 + 32)):
-                if nulls[row, column]:
-                    mask |= np.uint64(1) << np.uint64(column - m * 32)
-            h1, h2 = _mix(h1, mask), _mix(h2, mask)
-            count += 1
-        for column in range(columns):
-            if nulls[row, column]:
-                continue
-            for w in range(starts[column], starts[column] + widths[column]):
-                k = np.uint64(words[row, w])
-                h1, h2 = _mix(h1, k), _mix(h2, k)
-                count += 1
-        out_1[row] = np.uint32(_finish(h1, count * 4))
-        out_2[row] = np.uint32(_finish(h2, count * 4))
-    return out_1, out_2
+        h1, h2 = _stream_hashes(words, nulls, row, every, starts, widths)
+        out_1[row], out_2[row] = np.uint32(h1), np.uint32(h2)
+        if keys.shape[0]:
+            out_key[row] = np.uint32(_stream_hashes(words, nulls, row, keys, starts, widths)[0])
+        else:
+            out_key[row] = out_1[row]
+    return out_1, out_2, out_key
 
 
 def murmur_rows(
-    words: np.ndarray, nulls: np.ndarray, starts: np.ndarray, widths: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+    words: np.ndarray, nulls: np.ndarray, starts: np.ndarray, widths: np.ndarray, keys: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """MurmurHash3_x86_32 of every row's word stream under :data:`SEED_1` and :data:`SEED_2`.
 
     A row's stream is its null-mask words (bit ``i % 32`` of word ``i // 32`` set when column ``i``
-    is NULL), then the words of each non-NULL column in order.
+    is NULL), then the words of each non-NULL column in order. The key hash is the same over the
+    ``keys`` columns only.
 
     Args:
         words: ``uint32`` matrix (rows x words); column ``c`` owns ``words[:, starts[c]:starts[c] +
@@ -157,9 +187,10 @@ def murmur_rows(
         nulls: ``bool`` matrix (rows x columns).
         starts: first word of each column.
         widths: word count of each column.
+        keys: indexes of the key columns (empty: the key hash is lane 1).
 
     Returns:
-        The two 32-bit lanes of each row's hash, as ``uint32`` arrays.
+        Lane 1, lane 2 and the key hash (lane 1 seed) of each row, as ``uint32`` arrays.
 
     """
-    return _murmur_kernel(words, nulls, starts, widths)  # type: ignore[no-any-return]
+    return _murmur_kernel(words, nulls, starts, widths, keys)  # type: ignore[no-any-return]

@@ -15,12 +15,18 @@ from datax_migrate.reconcile.checksum import BucketChecksums, RowHasher
 from datax_migrate.reconcile.encoding import column_kind
 
 _NUMERIC = {"integer", "float", "decimal64", "decimal128"}
-_ORDERED = _NUMERIC | {"boolean", "date", "timestamp", "timestamp_ntz", "string", "binary"}
+_ORDERED = _NUMERIC | {"boolean", "date", "timestamp", "timestamp_ntz"}
+_SIZED = {"string", "binary"}
 
 
 @dataclass
 class ColumnAggregates:
-    """Aggregates of one column: NULL count, and where the kind has them, min, max and sum."""
+    """Aggregates of one column: NULL count, and where the kind has them, min, max and sum.
+
+    Numeric, boolean, date and timestamp columns get their smallest and largest value; string and
+    binary columns the shortest and longest byte length (ordering millions of strings costs more
+    than hashing them, and the checksum already covers their content).
+    """
 
     nulls: int = 0
     minimum: Any = None
@@ -89,11 +95,11 @@ class SideScanner:
 
 def _aggregate(into: ColumnAggregates, array: pa.Array, kind: str) -> None:
     into.nulls += array.null_count
-    if kind not in _ORDERED or array.null_count == len(array):
+    if kind not in _ORDERED | _SIZED or array.null_count == len(array):
         return
     if pa.types.is_dictionary(array.type):
         array = array.dictionary_decode()
-    bounds = pc.min_max(array)
+    bounds = pc.min_max(pc.binary_length(array) if kind in _SIZED else array)
     low, high = bounds["min"].as_py(), bounds["max"].as_py()
     into.minimum = low if into.minimum is None or (low is not None and low < into.minimum) else into.minimum
     into.maximum = high if into.maximum is None or (high is not None and high > into.maximum) else into.maximum
@@ -110,6 +116,11 @@ def _sum(array: pa.Array, kind: str) -> int | float | decimal.Decimal:
         return float(pc.sum(array.cast(pa.float64())).as_py() or 0.0)
     result = pc.sum(array.cast(pa.decimal128(38, array.type.scale))).as_py()
     return result if result is not None else decimal.Decimal(0)
+
+
+def sized(kind: str) -> bool:
+    """Whether min and max of columns of ``kind`` are byte lengths."""
+    return kind in _SIZED
 
 
 def numeric(kind: str) -> bool:

@@ -8,14 +8,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import NoSuchTableError
-from pyiceberg.io.pyarrow import schema_to_pyarrow
+from pyiceberg.expressions import AlwaysTrue
+from pyiceberg.io import FileIO
+from pyiceberg.io.pyarrow import ArrowScan, schema_to_pyarrow
 from pyiceberg.partitioning import PartitionSpec
 from pyiceberg.schema import Schema
-from pyiceberg.table import Table
+from pyiceberg.table import FileScanTask, Table
 from pyiceberg.table.snapshots import Snapshot
 
+from datax_migrate.delta.scan import DEFAULT_BATCH_ROWS as BATCH_ROWS
 from datax_migrate.delta.scan import FileReader, arrow_schema
 from datax_migrate.delta.table import DeltaSnapshot, DeltaTable
 from datax_migrate.errors import ReconcileError
@@ -72,11 +76,7 @@ class DeltaSide:
         """Every live row, file by file."""
         reader = FileReader(self.snapshot)
         for add in self.snapshot.files:
-            yield from reader.batches(add)
-
-    def files(self) -> int:
-        """Number of data files read."""
-        return len(self.snapshot.files)
+            yield from reader.batches(add, use_threads=True)
 
 
 @dataclass(frozen=True)
@@ -151,5 +151,55 @@ class IcebergSide:
         )
 
     def batches(self) -> Iterator[pa.RecordBatch]:
-        """Every row of the snapshot."""
-        yield from self.table.scan(snapshot_id=self.snapshot.snapshot_id).to_arrow_batch_reader()
+        """Every row of the snapshot.
+
+        A data file without delete files whose top-level columns are all primitive and carry field
+        ids is read directly (threaded decode, columns matched by field id, missing columns NULL,
+        promoted types cast); any other file goes through pyiceberg's reader.
+        """
+        schema = self.iceberg_schema
+        scan = self.table.scan(snapshot_id=self.snapshot.snapshot_id)
+        general = ArrowScan(self.table.metadata, self.table.io, schema, AlwaysTrue())
+        target = self.schema
+        direct = all(field.field_type.is_primitive for field in schema.fields) and not self._identity_sources()
+        for task in scan.plan_files():
+            batches = _read_direct(self.table.io, task, schema, target) if direct and not task.delete_files else None
+            yield from batches if batches is not None else general.to_record_batches([task])
+
+    def _identity_sources(self) -> set[int]:
+        # Other writers may leave identity partition columns out of the data files.
+        return {f.source_id for f in self.spec.fields if str(f.transform) == "identity"}
+
+
+def _only_offsets_differ(a: pa.DataType, b: pa.DataType) -> bool:
+    """``string`` vs ``large_string``, ``binary`` vs ``large_binary``: the same values, no cast needed."""
+    texts = (pa.string(), pa.large_string())
+    binaries = (pa.binary(), pa.large_binary())
+    return (a in texts and b in texts) or (a in binaries and b in binaries)
+
+
+def _read_direct(io: FileIO, task: FileScanTask, schema: Schema, target: pa.Schema) -> Iterator[pa.RecordBatch] | None:
+    """Batches of one data file read by field id, or ``None`` when it lacks field ids."""
+    parquet = pq.ParquetFile(io.new_input(task.file.file_path).open())
+    ids = {}
+    for index, field in enumerate(parquet.schema_arrow):
+        raw = (field.metadata or {}).get(b"PARQUET:field_id")
+        if raw is None:
+            return None
+        ids[int(raw)] = index
+    wanted = [ids[f.field_id] for f in schema.fields if f.field_id in ids]
+    names = parquet.schema_arrow.names
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=[names[i] for i in wanted], use_threads=True):
+            arrays = []
+            for field, arrow_field in zip(schema.fields, target, strict=True):
+                if field.field_id not in ids:
+                    arrays.append(pa.nulls(batch.num_rows, arrow_field.type))
+                    continue
+                column = batch.column(names[ids[field.field_id]])
+                same = column.type == arrow_field.type or _only_offsets_differ(column.type, arrow_field.type)
+                arrays.append(column if same else column.cast(arrow_field.type))
+            yield pa.RecordBatch.from_arrays(arrays, names=target.names)
+
+    return batches()
