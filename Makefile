@@ -4,6 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_WORKERS ?= 2
 SPARK_JARS := $(VENV)/spark-jars/jars.txt
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: setup demo test unit lint bench clean
 
@@ -18,14 +19,18 @@ $(STAMP): pyproject.toml
 $(SPARK_JARS): $(STAMP) scripts/spark-jars.sh
 	scripts/spark-jars.sh $(PY) $(VENV)/spark-jars
 
-setup: $(STAMP) $(SPARK_JARS)
+# Headless Chromium for the `slow` report-rendering test (Debian's package; no browser download).
+$(CHROMIUM):
+	scripts/debian-package.sh chromium $(CHROMIUM)
+
+setup: $(STAMP) $(SPARK_JARS) $(CHROMIUM)
 
 ## The main job on the embedded default: build a small banking lake and convert it.
 demo: $(STAMP)
 	$(VENV)/bin/datax-migrate demo --workdir demo-output
 
 ## Every test, including the Delta corpus and slow ones (what CI runs).
-test: $(STAMP) $(SPARK_JARS)
+test: $(STAMP) $(SPARK_JARS) $(CHROMIUM)
 	$(PY) -m pytest -m "" -n $(PYTEST_WORKERS) --dist loadgroup -q
 
 ## The offline unit suite only (seconds).

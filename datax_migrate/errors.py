@@ -53,3 +53,7 @@ class ReconcileError(DataxError):
 
 class EncodingError(ReconcileError):
     """A column has a type the canonical row encoding does not cover."""
+
+
+class SignoffError(DataxError):
+    """A sign-off is refused (no readable report, an unaccepted mismatch, no signer) or the ledger is unusable."""

@@ -8,14 +8,7 @@ python=$1
 out=$(realpath -m "$2")
 jarjar=/usr/share/java/jarjar.jar
 
-if [ ! -f "$jarjar" ]; then
-  if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && apt-get install -y -qq libjarjar-java >/dev/null
-  else
-    echo "spark-jars: $jarjar is missing: install Debian's libjarjar-java (as root)" >&2
-    exit 2
-  fi
-fi
+"$(dirname "$0")/debian-package.sh" libjarjar-java "$jarjar"
 
 read -r pyspark_jars iceberg_jars < <("$python" - <<'PY'
 import os

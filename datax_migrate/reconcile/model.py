@@ -174,7 +174,7 @@ class Report:
                     "differences": [_build(Difference, d) for d in document["differences"]],
                 },
             )
-        except (ValueError, TypeError, KeyError) as exc:
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise ValueError(f"report.json is malformed ({type(exc).__name__}: {exc})") from exc
 
 

@@ -1,0 +1,100 @@
+"""``report.md``: the verdict, identity, checks and first differences, to paste into a ticket or PR."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from datax_migrate.reconcile.model import Report
+from datax_migrate.reconcile.reports.text import (
+    ABSENT,
+    DIFFERENCE_KINDS,
+    NULL,
+    STATUS_LABELS,
+    difference_sides,
+    format_key,
+    format_seconds,
+    format_value,
+    readable,
+    shorten,
+    verdict_sentence,
+)
+
+DIFFERENCES_SHOWN = 20
+"""Differences listed in ``report.md``; the HTML page and ``report.json`` list every sampled one."""
+VALUE_LIMIT = 80
+"""Characters of a value shown in a cell."""
+
+_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
+
+
+def render_markdown(report: Report) -> str:
+    """The ``report.md`` document of ``report``."""
+    word = "MATCH" if report.matches else "MISMATCH"
+    source, target = report.source, report.target
+    lines = [
+        f"# {'✅' if report.matches else '❌'} {word}: {_escape(report.table)}",
+        "",
+        _escape(verdict_sentence(report)),
+        "",
+        "| | Source: Delta | Target: Iceberg |",
+        "|---|---|---|",
+        f"| Location | {_escape(source.location)} | {_escape(target.location)} |",
+        f"| Version / snapshot | version {_optional(source.version)} | snapshot {_optional(target.snapshot_id)} |",
+        f"| Committed at | {_optional(source.commit_timestamp)} | {_optional(target.commit_timestamp)} |",
+        f"| Rows read | {_rows(source.rows)} | {_rows(target.rows)} |",
+        "",
+        "## Checks",
+        "",
+        "| Check | Result | What it found |",
+        "|---|---|---|",
+        *(f"| {_escape(readable(c.name))} | {STATUS_LABELS[c.status]} | {_escape(c.summary)} |" for c in report.checks),
+        "",
+        "## Differences",
+        "",
+    ]
+    shown = report.differences[:DIFFERENCES_SHOWN]
+    if shown:
+        lines += ["| Row key | Column | Delta value | Iceberg value | Kind |", "|---|---|---|---|---|"]
+        for difference in shown:
+            source_value, target_value = difference_sides(difference)
+            column = _escape(difference.column) if difference.column is not None else "—"
+            kind = DIFFERENCE_KINDS.get(difference.kind, difference.kind)
+            key = _escape(shorten(format_key(difference.key), VALUE_LIMIT))
+            lines.append(f"| {key} | {column} | {_value(source_value)} | {_value(target_value)} | {kind} |")
+        lines.append("")
+    hidden = report.differences_total - len(shown)
+    if hidden > 0:
+        total, listed = report.differences_total, len(report.differences)
+        lines += [f"{hidden:,} more not shown ({total:,} in all; report.html lists {listed:,}).", ""]
+    elif not shown:
+        lines += ["No differences were found.", ""]
+    lines += [
+        f"datax-migrate {_escape(report.tool_version)}, started {report.started_at}, took "
+        f"{format_seconds(report.seconds)}. Sign off with `datax-migrate signoff REPORT_DIR --by NAME`"
+        + ("." if report.matches else ' and `--accept-differences "reason"`.'),
+    ]
+    if report.warnings:
+        lines += ["", "## Warnings", "", *(f"- {_escape(warning)}" for warning in report.warnings)]
+    return "\n".join(lines) + "\n"
+
+
+def _value(value: Any) -> str:
+    if value is ABSENT:
+        return "—"
+    if value is None:
+        return f"*{NULL}*"
+    return _escape(shorten(format_value(value), VALUE_LIMIT))
+
+
+def _optional(value: int | str | None) -> str:
+    return "—" if value is None else _escape(str(value))
+
+
+def _rows(count: int | None) -> str:
+    return "—" if count is None else f"{count:,}"
+
+
+def _escape(text: str) -> str:
+    """``text`` as literal inline Markdown that stays inside one table cell."""
+    return _SPECIAL.sub(r"\\\1", text).replace("\r\n", "<br>").replace("\n", "<br>")
