@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -38,7 +39,7 @@ def demo_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def report_digests(workdir: Path) -> list[str]:
-    return re.findall(r"`([0-9a-f]{32})`", (workdir / "report.md").read_text())
+    return re.findall(r"`([0-9a-f]{16})`", (workdir / "report.md").read_text())
 
 
 def test_demo_converts_every_table_exactly(demo_workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -53,7 +54,10 @@ def test_demo_converts_every_table_exactly(demo_workdir: Path, monkeypatch: pyte
         expected = DeltaLakeReader(str(lake / name)).to_pyarrow_table()
         assert_same_rows(catalog.load_table(f"bank.{name}").scan().to_arrow(), expected)
     assert "**all tables match**" in report and "differ" not in report
-    assert len(report_digests(demo_workdir)) == 2 * len(TABLES)
+    assert len(report_digests(demo_workdir)) == len(TABLES)
+    for name in TABLES:
+        reconciled = json.loads((demo_workdir / "reports" / name / "report.json").read_text())
+        assert reconciled["verdict"] == "match" and reconciled["keys"]
 
 
 def test_rerun_starts_afresh_and_builds_the_same_lake(demo_workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -73,19 +77,19 @@ def test_rerun_starts_afresh_and_builds_the_same_lake(demo_workdir: Path, monkey
 def test_a_table_that_differs_fails_the_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     convert_table = demo_run.convert_table
 
-    def convert_then_duplicate_a_row(source: str, catalog: Any, target: str, **kwargs: Any) -> Any:
-        result = convert_table(source, catalog, target, **kwargs)
-        if target == "bank.accounts":
-            table = catalog.load_table(target)
-            table.append(table.scan(limit=1).to_arrow())
-        return result
+    def convert_a_stale_version(source: str, catalog: Any, target: str, **kwargs: Any) -> Any:
+        if target == "bank.accounts":  # the version before the last: the reconciliation must notice
+            kwargs["version"] = DeltaLakeReader(source).version() - 1
+        return convert_table(source, catalog, target, **kwargs)
 
     monkeypatch.setenv("DATAX_HOME", str(tmp_path / "home"))
-    monkeypatch.setattr(demo_run, "convert_table", convert_then_duplicate_a_row)
+    monkeypatch.setattr(demo_run, "convert_table", convert_a_stale_version)
 
     assert run_demo(str(tmp_path / "demo")) is False
 
     report = (tmp_path / "demo" / "report.md").read_text()
     assert "DIFFERENCES FOUND" in report
-    assert "| rows differ |" in report and report.count("| match |") == 2
+    assert "| differs: " in report and report.count("| match |") == 2
+    stale = json.loads((tmp_path / "demo" / "reports" / "accounts" / "report.json").read_text())
+    assert stale["verdict"] == "mismatch" and "comparing the current snapshot" in stale["warnings"][0]
     assert not (tmp_path / "demo" / ".datax").exists()

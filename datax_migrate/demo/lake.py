@@ -33,6 +33,7 @@ class LakeTable:
     name: str
     path: Path
     history: tuple[str, ...]
+    key: str
 
 
 def build_lake(root: Path, seed: int = 20240301) -> list[LakeTable]:
@@ -60,6 +61,7 @@ def build_lake(root: Path, seed: int = 20240301) -> list[LakeTable]:
             "customers",
             customers,
             ("load 1,500", "append 500", "update segment", "delete 25 erasure requests", "add column loyalty_tier"),
+            key="customer_id",
         )
     )
 
@@ -82,6 +84,7 @@ def build_lake(root: Path, seed: int = 20240301) -> list[LakeTable]:
                 "delete closed accounts",
                 "add column risk_rating (smallint)",
             ),
+            key="account_id",
         )
     )
 
@@ -98,6 +101,7 @@ def build_lake(root: Path, seed: int = 20240301) -> list[LakeTable]:
             "card_transactions",
             transactions,
             ("load 30,000", "append 20,000", "delete fraud", "update pending -> settled", "add column channel"),
+            key="tx_id",
         )
     )
     return tables
