@@ -14,60 +14,42 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import shlex
-import shutil
-import subprocess
 import sys
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
 from fingerprint import TableFingerprint, delta_fingerprint, iceberg_fingerprint, iceberg_layout
+from harness import (
+    DOC,
+    ROOT,
+    BenchmarkFailure,
+    JobRun,
+    check_exit,
+    cli_path,
+    job_result,
+    last_json,
+    machine,
+    print_run,
+    scratch,
+    warm_page_cache,
+)
 from jobs import NAIVE_IDENTIFIER, naive_catalog_properties
-from meter import ProcessRun, run_measured
-from report import JobResult, TableResult, console_table, update_document
+from meter import run_measured
+from report import TableResult, console_table, update_document
 from tables import KINDS, BenchTable, bench_table
 
-ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs" / "benchmarks.md"
 JOBS_SCRIPT = Path(__file__).resolve().parent / "jobs.py"
 NAIVE_DEFAULT_MAX_ROWS = 5_000_000
-NOISY_CPU_SECONDS = 0.5
-
-
-class BenchmarkFailure(Exception):
-    """A job failed or produced a table that differs from its source."""
-
-
-@dataclass(frozen=True)
-class JobRun:
-    """One run of one job, measured and verified."""
-
-    seconds: float
-    process: ProcessRun
-    output_files: int | None = None
-    output_bytes: int | None = None
-    detail: dict[str, Any] = field(default_factory=dict)
-
-
-def cli_path() -> Path:
-    """The ``datax-migrate`` script of the virtualenv running this benchmark."""
-    for candidate in (Path(sys.executable).parent / "datax-migrate", ROOT / ".venv" / "bin" / "datax-migrate"):
-        if candidate.exists():
-            return candidate
-    raise SystemExit("datax-migrate is not installed next to this Python: run with the project's .venv/bin/python")
 
 
 def run_floor(table: BenchTable, expected: TableFingerprint) -> JobRun:
     """The floor: pyarrow read + zstd rewrite of every data file, 2 threads."""
-    with _scratch("floor") as work:
-        process = _check(run_measured([sys.executable, str(JOBS_SCRIPT), "floor", str(table.path), str(work)]))
-        report = _last_json(process.stdout)
+    with scratch("floor") as work:
+        process = check_exit(run_measured([sys.executable, str(JOBS_SCRIPT), "floor", str(table.path), str(work)]))
+        report = last_json(process.stdout)
         written = sorted((work / "floor").iterdir())
         rows = sum(pq.read_metadata(f).num_rows for f in written)
         if rows != expected.rows or report["rows"] != expected.rows:
@@ -80,9 +62,9 @@ def run_ours(table: BenchTable, expected: TableFingerprint) -> JobRun:
     from datax_migrate.config import LOCAL_CATALOG, local_catalog_properties
 
     identifier = f"bench.{table.name}"
-    with _scratch("ours") as home:
+    with scratch("ours") as home:
         argv = [str(cli_path()), "convert", str(table.path), identifier, "--output", "json"]
-        process = _check(run_measured(argv, env={**os.environ, "DATAX_HOME": str(home)}))
+        process = check_exit(run_measured(argv, env={**os.environ, "DATAX_HOME": str(home)}))
         report = json.loads(process.stdout)
         properties = local_catalog_properties(home)
         _verify("ours", table, expected, iceberg_fingerprint(LOCAL_CATALOG, properties, identifier))
@@ -94,9 +76,9 @@ def run_ours(table: BenchTable, expected: TableFingerprint) -> JobRun:
 
 def run_naive_pyiceberg(table: BenchTable, expected: TableFingerprint) -> JobRun:
     """Naive pyiceberg: deltalake read + pyiceberg ``append`` with the same partitioning."""
-    with _scratch("pyiceberg") as work:
-        process = _check(run_measured([sys.executable, str(JOBS_SCRIPT), "pyiceberg", str(table.path), str(work)]))
-        report = _last_json(process.stdout)
+    with scratch("pyiceberg") as work:
+        process = check_exit(run_measured([sys.executable, str(JOBS_SCRIPT), "pyiceberg", str(table.path), str(work)]))
+        report = last_json(process.stdout)
         properties = naive_catalog_properties(work)
         _verify("naive pyiceberg", table, expected, iceberg_fingerprint("bench", properties, NAIVE_IDENTIFIER))
         layout = iceberg_layout("bench", properties, NAIVE_IDENTIFIER)
@@ -118,20 +100,14 @@ def measure_table(
     """Run every job ``repeat`` times on ``table`` (interleaved, so drifts hit every job alike)."""
     print(f"{table.name}: reading the Delta source with deltalake for the checks ...", flush=True)
     expected = delta_fingerprint(table.path)
-    _warm_page_cache(table)
+    warm_page_cache([*table.files, *sorted((table.path / "_delta_log").iterdir())])
     runs: dict[str, list[JobRun]] = {job: [] for job in jobs}
     for round_ in range(repeat):
         for job in jobs:
             os.sync()
             run = RUNNERS[job](table, expected)
             runs[job].append(run)
-            noisy = run.process.others_cpu_seconds > NOISY_CPU_SECONDS
-            print(
-                f"  run {round_ + 1}/{repeat} {job:<10} {run.seconds:7.2f} s (process {run.process.wall_seconds:.2f} s,"
-                f" CPU {run.process.cpu_seconds:.1f} s, peak RSS {run.process.peak_rss_mb:,.0f} MB, others' CPU "
-                f"{run.process.others_cpu_seconds:.2f} s)" + ("  <- other processes were busy" if noisy else ""),
-                flush=True,
-            )
+            print_run(round_, repeat, job, run)
     return TableResult(
         kind=table.kind,
         rows=table.rows,
@@ -144,95 +120,11 @@ def measure_table(
             "sum_amount": expected.sum_amount,
             "rows_per_country": [list(item) for item in expected.rows_per_country],
         },
-        jobs=tuple(_job_result(job, job_runs) for job, job_runs in runs.items()),
+        jobs=tuple(job_result(job, job_runs) for job, job_runs in runs.items()),
         skipped=skipped,
         repeat=repeat,
         **context,
     )
-
-
-def _job_result(job: str, runs: list[JobRun]) -> JobResult:
-    detail: dict[str, Any] = {}
-    for run in runs:
-        for key, value in run.detail.items():
-            if isinstance(value, float):
-                detail.setdefault(key, []).append(value)
-            else:
-                detail[key] = value
-    return JobResult(
-        job=job,
-        seconds=tuple(r.seconds for r in runs),
-        process_seconds=tuple(r.process.wall_seconds for r in runs),
-        cpu_seconds=tuple(r.process.cpu_seconds for r in runs),
-        peak_rss_mb=max(r.process.peak_rss_mb for r in runs),
-        sampled_peak_rss_mb=max(r.process.sampled_peak_rss_mb for r in runs),
-        others_cpu_seconds=max(r.process.others_cpu_seconds for r in runs),
-        stolen_cpu_seconds=max(r.process.stolen_cpu_seconds for r in runs),
-        output_files=runs[-1].output_files,
-        output_bytes=runs[-1].output_bytes,
-        detail=detail,
-    )
-
-
-def machine() -> dict[str, str]:
-    """Where and with what the benchmark ran."""
-    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
-    model = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "unknown CPU")
-    meminfo = Path("/proc/meminfo").read_text().splitlines()
-    ram_kib = int(next(line.split()[1] for line in meminfo if line.startswith("MemTotal:")))
-    import deltalake
-    import pyarrow
-    import pyiceberg
-
-    return {
-        "cpus": str(len(os.sched_getaffinity(0))),
-        "cpu_model": model,
-        "ram": f"{ram_kib / 2**20:.1f} GiB",
-        "kernel": f"Linux {platform.release()}",
-        "python": platform.python_version(),
-        "pyarrow": pyarrow.__version__,
-        "pyiceberg": pyiceberg.__version__,
-        "deltalake": deltalake.__version__,
-        "commit": _commit(),
-    }
-
-
-def _commit() -> str:
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False).stdout.strip()
-
-    head = git("rev-parse", "--short", "HEAD") or "unknown"
-    dirty = git("status", "--porcelain", "--", "datax_migrate")
-    return f"{head} (with uncommitted changes in datax_migrate/)" if dirty else head
-
-
-def _warm_page_cache(table: BenchTable) -> None:
-    for path in [*table.files, *sorted((table.path / "_delta_log").iterdir())]:
-        with open(path, "rb") as f:
-            while f.read(8 << 20):
-                pass
-
-
-@contextmanager
-def _scratch(label: str) -> Iterator[Path]:
-    """A fresh temporary folder, synced and deleted afterwards (outside any timing)."""
-    path = Path(tempfile.mkdtemp(prefix=f"datax-bench-{label}-"))
-    try:
-        yield path
-    finally:
-        os.sync()
-        shutil.rmtree(path, ignore_errors=True)
-
-
-def _check(process: ProcessRun) -> ProcessRun:
-    if process.returncode != 0:
-        tail = "\n".join((process.stderr or process.stdout).strip().splitlines()[-20:])
-        raise BenchmarkFailure(f"{shlex.join(process.argv)} exited {process.returncode}:\n{tail}")
-    return process
-
-
-def _last_json(stdout: str) -> dict[str, Any]:
-    return json.loads(stdout.strip().splitlines()[-1])
 
 
 def _verify(job: str, table: BenchTable, expected: TableFingerprint, got: TableFingerprint) -> None:

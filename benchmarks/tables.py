@@ -18,12 +18,17 @@ import datetime as dt
 import json
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+if TYPE_CHECKING:
+    from deltalake import DeltaTable
 
 DATA = Path(__file__).resolve().parent / "data"
 KINDS = ("partitioned", "unpartitioned")
@@ -66,15 +71,12 @@ def bench_table(kind: str, rows: int) -> BenchTable:
     if rows <= 0 or rows % APPEND_ROWS:
         raise ValueError(f"--rows must be a positive multiple of {APPEND_ROWS:,}")
     path = DATA / f"{kind}-{rows // 1_000_000}m"
-    marker = path.with_name(path.name + ".json")
     expected = {"generator": GENERATOR, "seed": SEED, "kind": kind, "rows": rows, "append_rows": APPEND_ROWS}
-    if not (marker.exists() and json.loads(marker.read_text()) == expected and (path / "_delta_log").is_dir()):
-        _generate(path, kind, rows)
-        marker.write_text(json.dumps(expected, indent=2) + "\n")
+    ensure_generated(path, expected, lambda: _generate(path, kind, rows))
     from deltalake import DeltaTable
 
     delta = DeltaTable(str(path))
-    files = tuple(Path(uri.removeprefix("file://")) for uri in delta.file_uris())
+    files = delta_files(delta)
     return BenchTable(
         kind=kind,
         rows=rows,
@@ -83,6 +85,22 @@ def bench_table(kind: str, rows: int) -> BenchTable:
         bytes=sum(f.stat().st_size for f in files),
         commits=delta.version() + 1,
     )
+
+
+def ensure_generated(path: Path, expected: dict[str, Any], generate: Callable[[], None]) -> None:
+    """Run ``generate`` (which writes the Delta table at ``path``) unless its marker says it was, with ``expected``.
+
+    The marker, ``<path>.json``, is written once ``generate`` returns, so an interrupted generation is redone.
+    """
+    marker = path.with_name(path.name + ".json")
+    if not (marker.exists() and json.loads(marker.read_text()) == expected and (path / "_delta_log").is_dir()):
+        generate()
+        marker.write_text(json.dumps(expected, indent=2) + "\n")
+
+
+def delta_files(delta: DeltaTable) -> tuple[Path, ...]:
+    """The active data files of a loaded local Delta table version."""
+    return tuple(Path(uri.removeprefix("file://")) for uri in delta.file_uris())
 
 
 def append_rows(index: int, rows: int = APPEND_ROWS) -> pa.Table:
