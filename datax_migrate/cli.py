@@ -121,6 +121,22 @@ def _parser() -> argparse.ArgumentParser:
     reconcile.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     reconcile.set_defaults(run=_run_reconcile)
 
+    signoff = commands.add_parser(
+        "signoff", help="sign off a reconciliation report in the append-only ledger, or --verify the ledger"
+    )
+    signoff.add_argument("report_dir", metavar="REPORT_DIR", nargs="?", help="the folder `reconcile` wrote")
+    signoff.add_argument("--by", metavar="NAME", help="who signs off")
+    signoff.add_argument("--note", metavar="TEXT", help="a free-text note kept with the sign-off")
+    signoff.add_argument(
+        "--accept-differences", metavar="REASON", help="sign off a mismatch, saying why its differences are acceptable"
+    )
+    signoff.add_argument("--ledger", metavar="FILE", help="the ledger (default: $DATAX_HOME/signoffs.jsonl)")
+    signoff.add_argument(
+        "--verify", action="store_true", help="check every sign-off: the ledger's hash chain and the signed reports"
+    )
+    signoff.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    signoff.set_defaults(run=_run_signoff)
+
     demo = commands.add_parser("demo", help="build a small banking lake and convert it into the local catalog")
     demo.add_argument("--workdir", metavar="DIR", default="demo", help="where the demo lake, catalog and report go")
     demo.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
@@ -217,6 +233,35 @@ def _describe_report(report: object, report_dir: object) -> str:
         lines.append(f"  ... {report.differences_total - 10:,} more differences (see the reports)")
     lines.append(f"reports: {report_dir}")
     return "\n".join(lines)
+
+
+def _run_signoff(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from datax_migrate.reconcile.signoff import sign_off, verify
+
+    ledger = Path(args.ledger) if args.ledger else None
+    if args.verify:
+        if args.report_dir or args.by:
+            raise ConfigError("--verify checks the whole ledger: give no REPORT_DIR or --by with it")
+        results = verify(ledger)
+        for result in results:
+            table = result.entry.table if result.entry else "?"
+            by = f" signed by {result.entry.by} at {result.entry.at}" if result.entry else ""
+            detail = f": {result.detail}" if result.detail else ""
+            print(f"line {result.line}: {result.status.value:<14} {table}{by}{detail}")
+        broken = sum(not r.ok for r in results)
+        last = f"; last line sha256 {results[-1].line_sha256}" if results else ""
+        print(f"{len(results)} sign-off(s), {broken} with problems{last}")
+        return EXIT_DIFFERENCES if broken else EXIT_OK
+    if not args.report_dir or not args.by:
+        raise ConfigError("signoff needs REPORT_DIR and --by NAME (or --verify)")
+    entry = sign_off(Path(args.report_dir), args.by, args.note, args.accept_differences, ledger)
+    print(
+        f"signed off: {entry.table} ({entry.verdict}, Delta version {entry.delta_version}, "
+        f"snapshot {entry.snapshot_id}) by {entry.by} at {entry.at}; report sha256 {entry.report_sha256}"
+    )
+    return EXIT_OK
 
 
 def _run_demo(args: argparse.Namespace) -> int:

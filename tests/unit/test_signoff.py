@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from datax_migrate.cli import main
 from datax_migrate.errors import SignoffError
 from datax_migrate.reconcile.reports import write_reports
 from datax_migrate.reconcile.signoff import VerifyStatus, sign_off, verify
@@ -130,3 +131,34 @@ def test_concurrent_sign_offs_each_append_one_chained_line(match_dir: Path, ledg
     assert [r.status for r in results] == [VerifyStatus.OK] * 16
     assert sorted(r.entry.by for r in results if r.entry) == sorted(e.by for e in entries)
     assert results[0].entry is not None and results[0].entry.previous is None
+
+
+def test_signoff_command_signs_and_verify_reports_a_changed_report(
+    match_dir: Path, mismatch_dir: Path, ledger: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["signoff", str(match_dir), "--by", "Ann Lee", "--note", "Q2", "--ledger", str(ledger)]) == 0
+    assert "signed off: finance.sales (match" in capsys.readouterr().out
+    assert main(["signoff", str(mismatch_dir), "--by", "bob", "--ledger", str(ledger)]) == 2
+    assert "--accept-differences" in capsys.readouterr().err
+    assert (
+        main(["signoff", str(mismatch_dir), "--by", "bob", "--accept-differences", "rounding", "--ledger", str(ledger)])
+        == 0
+    )
+    assert main(["signoff", "--verify", "--ledger", str(ledger)]) == 0
+    assert "2 sign-off(s), 0 with problems" in capsys.readouterr().out
+
+    (match_dir / "report.md").write_text("all good, trust me\n")
+    assert main(["signoff", "--verify", "--ledger", str(ledger)]) == 1
+    out = capsys.readouterr().out
+    assert "line 1: report_changed" in out and str(match_dir / "report.md") in out
+    assert "2 sign-off(s), 1 with problems" in out
+
+
+def test_signoff_command_needs_a_report_and_a_name(
+    match_dir: Path, ledger: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["signoff", str(match_dir), "--ledger", str(ledger)]) == 2
+    assert "--by NAME" in capsys.readouterr().err
+    assert main(["signoff", "--verify", str(match_dir), "--ledger", str(ledger)]) == 2
+    assert main(["signoff", "--verify", "--ledger", str(ledger)]) == 2
+    assert "no sign-off ledger" in capsys.readouterr().err
