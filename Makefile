@@ -6,7 +6,7 @@ PYTEST_WORKERS ?= 2
 SPARK_JARS := $(VENV)/spark-jars/jars.txt
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: setup demo test unit lint bench clean
+.PHONY: setup demo test unit lint bench bench-reconcile clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -44,6 +44,10 @@ lint: $(STAMP)
 ## Convert benchmark at 5M rows, both tables (writes docs/benchmarks.md).
 bench: $(STAMP)
 	$(PY) benchmarks/convert_benchmark.py
+
+## Reconcile benchmark at 5M rows: pyarrow scan of both sides vs. ours vs. datacompy (writes docs/benchmarks.md).
+bench-reconcile: $(STAMP)
+	$(PY) benchmarks/reconcile_benchmark.py --repeat 3
 
 clean:
 	rm -rf $(VENV) .datax demo-output
