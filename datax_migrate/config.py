@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pyiceberg.catalog import Catalog, load_catalog
+from pyiceberg.catalog import Catalog
 
+from datax_migrate.catalogs import open_catalog
 from datax_migrate.errors import ConfigError
 
 LOCAL_CATALOG = "local"
@@ -95,7 +96,4 @@ class Config:
         properties = self.catalogs[name]
         if name == LOCAL_CATALOG and properties == local_catalog_properties(self.home):
             (self.home / "warehouse").mkdir(parents=True, exist_ok=True)
-        try:
-            return load_catalog(name, **properties)
-        except (ValueError, ImportError, OSError) as exc:
-            raise ConfigError(f"catalog {name!r} cannot be opened: {exc}") from exc
+        return open_catalog(name, properties)

@@ -29,6 +29,7 @@ from pyiceberg.schema import Schema
 from pyiceberg.table import Table, Transaction
 from pyiceberg.typedef import Record
 
+from datax_migrate.catalogs import ReservingCatalog
 from datax_migrate.errors import TargetError, TargetExistsError
 from datax_migrate.iceberg.arrow import arrow_schema_with_ids
 from datax_migrate.signals import deferred_signals
@@ -191,13 +192,15 @@ class IcebergTarget:
             raise TargetError(f"commit to {self.name} failed: {exc}") from exc
 
     def discard(self) -> int:
-        """Undo a failed run: delete the data files it wrote and the namespace it created (if empty).
+        """Undo a failed run: delete the data files it wrote, its table reservation, and the namespace it created.
 
         Returns how many data files were removed. After a successful commit it does nothing: the
         files belong to the table then.
         """
         if self._committed:
             return 0
+        if self._transaction is not None and self._replacing is None and isinstance(self.catalog, ReservingCatalog):
+            self.catalog.release(self.identifier)
         if self._created_namespace is not None:
             try:
                 if not self.catalog.list_tables(self._created_namespace):

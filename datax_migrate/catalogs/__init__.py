@@ -1,0 +1,104 @@
+"""Iceberg catalogs: S3 Tables, Glue, REST, SQL, and how Databricks names map onto them.
+
+A catalog is a name and pyiceberg properties (the config's ``catalogs:`` section). Beyond
+pyiceberg's own types, ``type: s3tables`` opens an S3 Tables table bucket:
+
+- ``mode: api`` (default): :class:`~datax_migrate.catalogs.s3tables.S3TablesCatalog`, over the
+  S3 Tables control plane;
+- ``mode: rest``: pyiceberg's REST catalog on the S3 Tables Iceberg REST endpoint
+  (``https://s3tables.REGION.amazonaws.com/iceberg``, or ``s3tables.endpoint`` + ``/iceberg``),
+  signed with SigV4 for the ``s3tables`` service.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Protocol, runtime_checkable
+
+from pyiceberg.catalog import Catalog, load_catalog
+from pyiceberg.typedef import Identifier
+
+from datax_migrate.errors import ConfigError
+
+S3TABLES = "s3tables"
+MODES = ("api", "rest")
+_REGION_KEYS = ("s3.region", "client.region", "glue.region", "rest.signing-region")
+
+
+@runtime_checkable
+class ReservingCatalog(Protocol):
+    """A catalog whose create-table transactions reserve the name before the commit (S3 Tables)."""
+
+    def release(self, identifier: str | Identifier) -> bool:
+        """Drop the reservation of a table never committed; say whether there was one."""
+
+
+def open_catalog(name: str, properties: Mapping[str, str]) -> Catalog:
+    """Open catalog ``name`` from its config properties.
+
+    Raises:
+        ConfigError: the properties are incomplete or contradictory, or pyiceberg cannot open it.
+
+    """
+    try:
+        if properties.get("type") == S3TABLES:
+            mode = properties.get("mode", "api")
+            if mode not in MODES:
+                raise ConfigError(f"catalog {name!r}: mode must be one of {', '.join(MODES)}, not {mode!r}")
+            if mode == "api":
+                from datax_migrate.catalogs.s3tables import S3TablesCatalog
+
+                own = {"s3.region": _region_of(name, properties), **_without(properties, "type", "mode")}
+                return S3TablesCatalog(name, **with_aws_defaults(own))
+            return load_catalog(name, **with_aws_defaults(s3tables_rest_properties(name, properties)))
+        return load_catalog(name, **with_aws_defaults(properties))
+    except (ValueError, ImportError, OSError) as exc:
+        raise ConfigError(f"catalog {name!r} cannot be opened: {exc}") from exc
+
+
+def s3tables_rest_properties(name: str, properties: Mapping[str, str]) -> dict[str, str]:
+    """The REST catalog properties for an S3 Tables bucket (``mode: rest``)."""
+    region = _region_of(name, properties)
+    endpoint = properties.get("s3tables.endpoint") or f"https://s3tables.{region}.amazonaws.com"
+    return {
+        "uri": endpoint.rstrip("/") + "/iceberg",
+        "rest.sigv4-enabled": "true",
+        "rest.signing-name": S3TABLES,
+        "rest.signing-region": region,
+        "s3.region": region,
+        **_without(properties, "type", "mode", "s3tables.endpoint", "s3tables.region"),
+        "type": "rest",
+    }
+
+
+def with_aws_defaults(properties: Mapping[str, str]) -> dict[str, str]:
+    """``properties`` with ``s3.region`` and ``s3.endpoint`` filled in from the environment when unset.
+
+    The region comes from the catalog's own region properties, else ``AWS_REGION`` /
+    ``AWS_DEFAULT_REGION`` (without one pyiceberg asks real AWS for each bucket's region); the
+    endpoint from ``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL``, as the AWS SDKs do.
+    """
+    result = dict(properties)
+    region = next((properties[k] for k in _REGION_KEYS if properties.get(k)), None) or _env(
+        "AWS_REGION", "AWS_DEFAULT_REGION"
+    )
+    endpoint = _env("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
+    for key, value in (("s3.region", region), ("s3.endpoint", endpoint)):
+        if value and key not in result:
+            result[key] = value
+    return result
+
+
+def _env(*names: str) -> str | None:
+    return next((os.environ[n] for n in names if os.environ.get(n)), None)
+
+
+def _region_of(name: str, properties: Mapping[str, str]) -> str:
+    from datax_migrate.catalogs.s3tables import table_bucket_region
+
+    return properties.get("s3tables.region") or table_bucket_region(name, properties.get("warehouse", ""))
+
+
+def _without(properties: Mapping[str, str], *keys: str) -> dict[str, str]:
+    return {k: v for k, v in properties.items() if k not in keys}
