@@ -12,9 +12,9 @@ exponential backoff; :class:`PatientRetryStrategy` raises its attempts from 3 to
 
 from __future__ import annotations
 
-from pyarrow.fs import AwsStandardS3RetryStrategy
-from pyiceberg.io import InputFile, OutputFile, OutputStream
-from pyiceberg.io.pyarrow import PyArrowFile, PyArrowFileIO
+from pyarrow.fs import AwsStandardS3RetryStrategy, FileSystem
+from pyiceberg.io import S3_RETRY_STRATEGY_IMPL, InputFile, OutputFile, OutputStream
+from pyiceberg.io.pyarrow import PyArrowFile, PyArrowFileIO, _import_retry_strategy
 
 S3_ATTEMPTS = 10
 
@@ -53,7 +53,31 @@ class UncheckedOutputFile(OutputFile):
 
 
 class NoListFileIO(PyArrowFileIO):
-    """``PyArrowFileIO`` whose output files never probe for an existing file before writing."""
+    """``PyArrowFileIO`` whose output files never probe for an existing file before writing.
+
+    Its S3 filesystem also opens uploads lazily (pyarrow's ``allow_delayed_open``): a file smaller
+    than one part goes up in a single PutObject instead of a three-request multipart upload.
+    """
+
+    def _initialize_s3_fs(self, netloc: str | None) -> FileSystem:
+        # pyiceberg has no property for allow_delayed_open: rebuild its filesystem with it, from
+        # the options pyarrow pickles it with (which leave out the retry strategy).
+        rebuild, (options,) = super()._initialize_s3_fs(netloc).__reduce__()
+        impl = self.properties.get(S3_RETRY_STRATEGY_IMPL)
+        strategy = _import_retry_strategy(impl) if impl else None
+        return rebuild({**options, "allow_delayed_open": True, "retry_strategy": strategy or PatientRetryStrategy()})
+
+    def delete(self, location: str | InputFile | OutputFile) -> None:
+        """Delete a file; a table bucket's refusal (405 MethodNotAllowed) is not an error.
+
+        Table buckets refuse deletes: files a failed commit leaves behind are unreferenced, and S3
+        Tables' unreferenced-file removal reclaims them.
+        """
+        try:
+            super().delete(location)
+        except OSError as exc:
+            if "MethodNotAllowed" not in str(exc) and "HTTP status 405" not in str(exc):
+                raise
 
     def new_output(self, location: str) -> UncheckedOutputFile:  # type: ignore[override]
         """An output file for ``location`` that writes without an existence check."""

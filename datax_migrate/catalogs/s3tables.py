@@ -42,6 +42,7 @@ from pyiceberg.partitioning import UNPARTITIONED_PARTITION_SPEC, PartitionSpec
 from pyiceberg.schema import Schema
 from pyiceberg.serializers import FromInputFile, ToOutputFile
 from pyiceberg.table import CommitTableResponse, CreateTableTransaction, Table
+from pyiceberg.table.metadata import TableMetadata
 from pyiceberg.table.sorting import UNSORTED_SORT_ORDER, SortOrder
 from pyiceberg.typedef import EMPTY_DICT, Identifier, Properties
 from pyiceberg.view import View
@@ -264,7 +265,7 @@ class S3TablesCatalog(MetastoreCatalog):
         current = self._table(namespace, name, location.metadata) if location.metadata is not None else None
         staged = self._update_and_stage_table(current, (namespace, name), requirements, updates)
         if current is not None and staged.metadata == current.metadata:
-            return CommitTableResponse(metadata=current.metadata, metadata_location=current.metadata_location)  # type: ignore[call-arg]
+            return _response(current.metadata, current.metadata_location)
         ToOutputFile.table_metadata(staged.metadata, staged.io.new_output(staged.metadata_location), overwrite=True)
         try:
             self.client.update_table_metadata_location(
@@ -276,9 +277,12 @@ class S3TablesCatalog(MetastoreCatalog):
             )
         except ClientError as exc:
             if _code(exc) == "ConflictException":
+                # A retried request whose first try landed also gets 409: then the commit is done.
+                if self._metadata_location(namespace, name).metadata == staged.metadata_location:
+                    return _response(staged.metadata, staged.metadata_location)
                 return None
             raise _translated(exc, NoSuchTableError(f"table {namespace}.{name} does not exist")) from exc
-        return CommitTableResponse(metadata=staged.metadata, metadata_location=staged.metadata_location)  # type: ignore[call-arg]
+        return _response(staged.metadata, staged.metadata_location)
 
     def drop_table(self, identifier: str | Identifier) -> None:
         """Delete the table; S3 Tables removes its files."""
@@ -383,6 +387,10 @@ class _Location:
     token: str
     metadata: str | None
     warehouse: str
+
+
+def _response(metadata: TableMetadata, location: str) -> CommitTableResponse:
+    return CommitTableResponse(metadata=metadata, metadata_location=location)  # type: ignore[call-arg]
 
 
 def _code(exc: ClientError) -> str:

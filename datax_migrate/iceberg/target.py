@@ -21,6 +21,7 @@ from pyiceberg.exceptions import (
     NoSuchNamespaceError,
     NoSuchTableError,
     TableAlreadyExistsError,
+    ValidationException,
 )
 from pyiceberg.io import FileIO, load_file_io
 from pyiceberg.manifest import DataFile
@@ -188,7 +189,7 @@ class IcebergTarget:
             return transaction.commit_transaction()
         except TableAlreadyExistsError as exc:
             raise TargetExistsError(f"{self.name} was created by someone else during the conversion") from exc
-        except CommitFailedException as exc:
+        except (CommitFailedException, ValidationException) as exc:
             raise TargetError(f"commit to {self.name} failed: {exc}") from exc
 
     def discard(self) -> int:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.aws.endpoint_proxy import EndpointProxy
+
 
 def _free_port() -> int:
     with socket.socket() as sock:
@@ -44,11 +46,9 @@ def moto_endpoint() -> Iterator[str]:
     process.wait(timeout=10)
 
 
-@pytest.fixture
-def aws_env(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Point every AWS client (boto3, pyarrow) at moto with throwaway credentials."""
+def _point_aws_clients_at(endpoint: str, monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in {
-        "AWS_ENDPOINT_URL": moto_endpoint,
+        "AWS_ENDPOINT_URL": endpoint,
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_REGION": "us-east-1",
@@ -56,4 +56,24 @@ def aws_env(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+@pytest.fixture
+def aws_env(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Point every AWS client (boto3, pyarrow) at moto with throwaway credentials."""
+    _point_aws_clients_at(moto_endpoint, monkeypatch)
     return moto_endpoint
+
+
+@pytest.fixture
+def endpoint_proxy(moto_endpoint: str) -> Iterator[EndpointProxy]:
+    """A request-counting, fault-injecting HTTP hop in front of moto; closing it re-raises hook errors."""
+    with EndpointProxy(moto_endpoint) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def aws_proxy_env(endpoint_proxy: EndpointProxy, monkeypatch: pytest.MonkeyPatch) -> EndpointProxy:
+    """Like ``aws_env``, but every AWS client goes through ``endpoint_proxy``."""
+    _point_aws_clients_at(endpoint_proxy.endpoint, monkeypatch)
+    return endpoint_proxy

@@ -1,0 +1,142 @@
+"""S3 Tables under faults, through a request-counting proxy in front of moto: throttling, connection
+resets, a version-token conflict, and ``kill -9`` in the middle of a conversion."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import boto3
+import pytest
+import yaml
+from pyiceberg.catalog import Catalog
+from pyiceberg.exceptions import NoSuchTableError
+
+from datax_migrate.catalogs import open_catalog
+from datax_migrate.convert import ConvertOptions, convert_table
+from datax_migrate.errors import TargetError
+from tests.aws.endpoint_proxy import EndpointProxy, FaultRule, RequestRecord
+from tests.corpus.test_corpus_convert import expected_table
+from tests.tables import assert_same_rows
+
+pytestmark = [pytest.mark.aws, pytest.mark.corpus]
+
+PARTITIONED = ("golden", "dv-partitioned-with-checkpoint")
+
+
+def new_bucket() -> dict[str, str]:
+    arn = boto3.client("s3tables").create_table_bucket(name=f"lake-{uuid.uuid4().hex[:8]}")["arn"]
+    return {"type": "s3tables", "mode": "api", "warehouse": arn}
+
+
+def source(corpus: Path, case: tuple[str, str]) -> str:
+    return str(corpus / case[0] / case[1] / "delta")
+
+
+def test_throttling_and_resets_are_retried(corpus: Path, aws_proxy_env: EndpointProxy) -> None:
+    proxy, properties = aws_proxy_env, new_bucket()
+    proxy.inject(FaultRule("s3", "PutObject", times=3))
+    proxy.inject(FaultRule("s3", "PutObject", times=1, kind="reset"))
+    proxy.inject(FaultRule("s3tables", "GetTableMetadataLocation", 2, 429, "TooManyRequestsException"))
+    proxy.inject(FaultRule("s3tables", "UpdateTableMetadataLocation", 1, 503, "ServiceUnavailable"))
+
+    result = convert_table(source(corpus, PARTITIONED), open_catalog("aws", properties), "sales.orders")
+
+    assert result.status == "converted"
+    assert proxy.pending_faults() == []
+    injected = [r.operation for r in proxy.records if r.injected]
+    expected = ["PutObject"] * 4 + ["GetTableMetadataLocation"] * 2 + ["UpdateTableMetadataLocation"]
+    assert sorted(injected) == sorted(expected)
+    table = open_catalog("fresh", properties).load_table("sales.orders")
+    assert_same_rows(table.scan().to_arrow(), expected_table(*PARTITIONED))
+
+
+def test_a_concurrent_metadata_change_is_retried_on_the_refreshed_table(
+    corpus: Path, aws_proxy_env: EndpointProxy, moto_endpoint: str
+) -> None:
+    proxy, properties = aws_proxy_env, new_bucket()
+    case = ("dat", "basic_append")
+    catalog = open_catalog("aws", properties)
+    convert_table(source(corpus, case), catalog, "sales.events", version=0)
+    other = _direct_catalog(properties, moto_endpoint)
+    raced = []
+
+    def someone_else_commits(record: RequestRecord) -> None:
+        if record.operation == "UpdateTableMetadataLocation" and not raced:
+            raced.append(record)
+            other.load_table("sales.events").transaction().set_properties(owner="team-b").commit_transaction()
+
+    proxy.reset()
+    proxy.on_request(someone_else_commits)
+    result = convert_table(source(corpus, case), catalog, "sales.events", options=ConvertOptions(replace=True))
+
+    assert raced and result.status == "replaced"
+    updates = [r for r in proxy.records if r.operation == "UpdateTableMetadataLocation"]
+    assert [r.status for r in updates] == [409, 200]  # the stale token lost, the retry on the refreshed table won
+    table = open_catalog("fresh", properties).load_table("sales.events")
+    assert table.properties["owner"] == "team-b"
+    assert_same_rows(table.scan().to_arrow(), expected_table(*case))
+
+
+def test_a_concurrent_snapshot_fails_the_commit_and_leaves_the_table_as_the_other_writer_left_it(
+    corpus: Path, aws_proxy_env: EndpointProxy, moto_endpoint: str
+) -> None:
+    proxy, properties = aws_proxy_env, new_bucket()
+    case = ("dat", "basic_append")
+    catalog = open_catalog("aws", properties)
+    convert_table(source(corpus, case), catalog, "sales.events", version=0)
+    other = _direct_catalog(properties, moto_endpoint)
+    theirs = []
+
+    def someone_else_appends(record: RequestRecord) -> None:
+        if record.operation == "UpdateTableMetadataLocation" and not theirs:
+            table = other.load_table("sales.events")
+            table.append(table.scan().to_arrow())
+            theirs.append(other.load_table("sales.events").current_snapshot())
+
+    proxy.on_request(someone_else_appends)
+    with pytest.raises(TargetError, match="commit to .*sales.events failed"):
+        convert_table(source(corpus, case), catalog, "sales.events", options=ConvertOptions(replace=True))
+
+    table = open_catalog("fresh", properties).load_table("sales.events")
+    assert table.current_snapshot() == theirs[0]
+    assert table.scan().to_arrow().num_rows == 2 * expected_table("dat", "basic_append", "v0").num_rows
+
+
+@pytest.mark.parametrize("when", ["first data file", "metadata file"])
+def test_kill_9_leaves_no_table_and_the_rerun_succeeds(
+    when: str, corpus: Path, aws_proxy_env: EndpointProxy, tmp_path: Path
+) -> None:
+    proxy, properties = aws_proxy_env, new_bucket()
+    config = tmp_path / "aws.yaml"
+    config.write_text(yaml.safe_dump({"catalogs": {"aws": properties}, "default_catalog": "aws"}))
+    command = [sys.executable, "-m", "datax_migrate.cli", "convert", source(corpus, PARTITIONED), "sales.orders"]
+    command += ["--config", str(config)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ.copy())
+
+    def crash(record: RequestRecord) -> None:
+        is_metadata = record.operation == "PutObject" and record.path.endswith(".metadata.json")
+        is_data = record.operation == "PutObject" and record.path.endswith(".parquet")
+        if (when == "metadata file" and is_metadata) or (when == "first data file" and is_data):
+            process.send_signal(signal.SIGKILL)
+
+    proxy.on_request(crash)
+    process.communicate(timeout=120)
+    proxy.on_request(None)
+    assert process.returncode == -signal.SIGKILL
+
+    fresh = open_catalog("fresh", properties)
+    with pytest.raises(NoSuchTableError):
+        fresh.load_table("sales.orders")
+    rerun = subprocess.run(command, capture_output=True, text=True, env=os.environ.copy(), check=False)
+    assert rerun.returncode == 0, rerun.stderr
+    assert_same_rows(fresh.load_table("sales.orders").scan().to_arrow(), expected_table(*PARTITIONED))
+
+
+def _direct_catalog(properties: dict[str, str], moto_endpoint: str) -> Catalog:
+    """A second writer that talks to moto directly, not through the proxy."""
+    return open_catalog("other", {**properties, "s3tables.endpoint": moto_endpoint, "s3.endpoint": moto_endpoint})
