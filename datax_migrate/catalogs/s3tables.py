@@ -15,7 +15,8 @@ in S3 Tables and the Iceberg metadata and data in each table's own warehouse loc
 
 Properties (pyiceberg names where they exist): ``warehouse`` (the table bucket ARN, required),
 ``s3tables.endpoint`` (else ``AWS_ENDPOINT_URL``), ``s3tables.region`` (else the ARN's region),
-``client.profile-name``, and any ``s3.*`` FileIO property.
+``client.profile-name``, any ``s3.*`` FileIO property, and the maintenance settings of
+:mod:`.maintenance` (applied when a table gets its first metadata).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from pyiceberg.table.sorting import UNSORTED_SORT_ORDER, SortOrder
 from pyiceberg.typedef import EMPTY_DICT, Identifier, Properties
 from pyiceberg.view import View
 
+from datax_migrate.catalogs.maintenance import maintenance_requests
 from datax_migrate.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -264,6 +266,8 @@ class S3TablesCatalog(MetastoreCatalog):
         location = self._metadata_location(namespace, name)
         current = self._table(namespace, name, location.metadata) if location.metadata is not None else None
         staged = self._update_and_stage_table(current, (namespace, name), requirements, updates)
+        if current is None:
+            self._configure_maintenance(namespace, name)
         if current is not None and staged.metadata == current.metadata:
             return _response(current.metadata, current.metadata_location)
         ToOutputFile.table_metadata(staged.metadata, staged.io.new_output(staged.metadata_location), overwrite=True)
@@ -340,6 +344,13 @@ class S3TablesCatalog(MetastoreCatalog):
         raise NotImplementedError("S3 Tables holds no views")
 
     # Helpers
+
+    def _configure_maintenance(self, namespace: str, name: str) -> None:
+        """Apply the catalog's maintenance settings to a table about to get its first metadata."""
+        for request in maintenance_requests(self.properties):
+            self.client.put_table_maintenance_configuration(
+                tableBucketARN=self.table_bucket_arn, namespace=namespace, name=name, **request
+            )
 
     def _namespace(self, namespace: str | Identifier) -> str:
         parts = self.identifier_to_tuple(namespace)
