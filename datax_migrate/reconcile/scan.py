@@ -17,6 +17,7 @@ from datax_migrate.reconcile.encoding import column_kind
 _NUMERIC = {"integer", "float", "decimal64", "decimal128"}
 _ORDERED = _NUMERIC | {"boolean", "date", "timestamp", "timestamp_ntz"}
 _SIZED = {"string", "binary"}
+_AGGREGATED = _ORDERED | _SIZED
 
 
 @dataclass
@@ -95,7 +96,7 @@ class SideScanner:
 
 def _aggregate(into: ColumnAggregates, array: pa.Array, kind: str) -> None:
     into.nulls += array.null_count
-    if kind not in _ORDERED | _SIZED or array.null_count == len(array):
+    if kind not in _AGGREGATED or array.null_count == len(array):
         return
     if pa.types.is_dictionary(array.type):
         array = array.dictionary_decode()

@@ -180,26 +180,29 @@ def _only_offsets_differ(a: pa.DataType, b: pa.DataType) -> bool:
 
 def _read_direct(io: FileIO, task: FileScanTask, schema: Schema, target: pa.Schema) -> Iterator[pa.RecordBatch] | None:
     """Batches of one data file read by field id, or ``None`` when it lacks field ids."""
-    parquet = pq.ParquetFile(io.new_input(task.file.file_path).open())
+    stream = io.new_input(task.file.file_path).open()
+    parquet = pq.ParquetFile(stream)
     ids = {}
     for index, field in enumerate(parquet.schema_arrow):
         raw = (field.metadata or {}).get(b"PARQUET:field_id")
         if raw is None:
+            stream.close()
             return None
         ids[int(raw)] = index
-    wanted = [ids[f.field_id] for f in schema.fields if f.field_id in ids]
     names = parquet.schema_arrow.names
+    columns = [names[ids[f.field_id]] for f in schema.fields if f.field_id in ids]
 
     def batches() -> Iterator[pa.RecordBatch]:
-        for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=[names[i] for i in wanted], use_threads=True):
-            arrays = []
-            for field, arrow_field in zip(schema.fields, target, strict=True):
-                if field.field_id not in ids:
-                    arrays.append(pa.nulls(batch.num_rows, arrow_field.type))
-                    continue
-                column = batch.column(names[ids[field.field_id]])
-                same = column.type == arrow_field.type or _only_offsets_differ(column.type, arrow_field.type)
-                arrays.append(column if same else column.cast(arrow_field.type))
-            yield pa.RecordBatch.from_arrays(arrays, names=target.names)
+        with stream:
+            for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=columns, use_threads=True):
+                arrays = []
+                for field, arrow_field in zip(schema.fields, target, strict=True):
+                    if field.field_id not in ids:
+                        arrays.append(pa.nulls(batch.num_rows, arrow_field.type))
+                        continue
+                    column = batch.column(names[ids[field.field_id]])
+                    same = column.type == arrow_field.type or _only_offsets_differ(column.type, arrow_field.type)
+                    arrays.append(column if same else column.cast(arrow_field.type))
+                yield pa.RecordBatch.from_arrays(arrays, names=target.names)
 
     return batches()
