@@ -49,8 +49,7 @@ def open_catalog(name: str, properties: Mapping[str, str]) -> Catalog:
             if mode == "api":
                 from datax_migrate.catalogs.s3tables import S3TablesCatalog
 
-                own = {"s3.region": _region_of(name, properties), **_without(properties, "type", "mode")}
-                return S3TablesCatalog(name, **with_aws_defaults(own))
+                return S3TablesCatalog(name, **_without(properties, "type", "mode"))
             return load_catalog(name, **with_aws_defaults(s3tables_rest_properties(name, properties)))
         return load_catalog(name, **with_aws_defaults(properties))
     except (ValueError, ImportError, OSError) as exc:

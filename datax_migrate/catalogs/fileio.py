@@ -7,7 +7,8 @@ the table bucket refuses. Every file we write has a fresh, unique name (a UUID o
 the check buys nothing: :class:`NoListFileIO` skips it.
 
 Retries: pyarrow's own S3 client retries throttling (503 SlowDown), 5xx and connection resets with
-exponential backoff; :class:`PatientRetryStrategy` raises its attempts from 3 to 10.
+exponential backoff; :class:`PatientRetryStrategy` (used unless ``s3.retry-strategy-impl`` names
+another) raises its attempts from 3 to 10.
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ from pyiceberg.exceptions import (
     NoSuchViewError,
     TableAlreadyExistsError,
 )
-from pyiceberg.io import PY_IO_IMPL, S3_REGION, S3_RETRY_STRATEGY_IMPL
+from pyiceberg.io import PY_IO_IMPL, S3_REGION
 from pyiceberg.partitioning import UNPARTITIONED_PARTITION_SPEC, PartitionSpec
 from pyiceberg.schema import Schema
 from pyiceberg.serializers import FromInputFile, ToOutputFile
@@ -48,6 +48,7 @@ from pyiceberg.table.sorting import UNSORTED_SORT_ORDER, SortOrder
 from pyiceberg.typedef import EMPTY_DICT, Identifier, Properties
 from pyiceberg.view import View
 
+from datax_migrate.catalogs import with_aws_defaults
 from datax_migrate.catalogs.maintenance import maintenance_requests
 from datax_migrate.errors import ConfigError
 
@@ -75,12 +76,8 @@ class S3TablesCatalog(MetastoreCatalog):
         """
         arn = properties.get("warehouse", "")
         region = properties.get(S3TABLES_REGION) or table_bucket_region(name, arn)
-        defaults = {
-            PY_IO_IMPL: "datax_migrate.catalogs.fileio.NoListFileIO",
-            S3_REGION: region,
-            S3_RETRY_STRATEGY_IMPL: "datax_migrate.catalogs.fileio.PatientRetryStrategy",
-        }
-        super().__init__(name, **{**defaults, **properties})
+        defaults = {PY_IO_IMPL: "datax_migrate.catalogs.fileio.NoListFileIO", S3_REGION: region}
+        super().__init__(name, **with_aws_defaults({**defaults, **properties}))
         self.table_bucket_arn = arn
         session = boto3.Session(profile_name=properties.get(PROFILE_NAME), region_name=region)
         self.client = session.client(
