@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
@@ -15,6 +17,7 @@ import pytest
 import yaml
 from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import NoSuchTableError
+from pyiceberg.table import Table
 
 from datax_migrate.catalogs import open_catalog
 from datax_migrate.convert import ConvertOptions, convert_table
@@ -55,56 +58,67 @@ def test_throttling_and_resets_are_retried(corpus: Path, aws_proxy_env: Endpoint
     assert_same_rows(table.scan().to_arrow(), expected_table(*PARTITIONED))
 
 
-def test_a_concurrent_metadata_change_is_retried_on_the_refreshed_table(
-    corpus: Path, aws_proxy_env: EndpointProxy, moto_endpoint: str
-) -> None:
-    proxy, properties = aws_proxy_env, new_bucket()
-    case = ("dat", "basic_append")
-    catalog = open_catalog("aws", properties)
-    convert_table(source(corpus, case), catalog, "sales.events", version=0)
-    other = _direct_catalog(properties, moto_endpoint)
-    raced = []
+EVENTS = ("dat", "basic_append")
 
-    def someone_else_commits(record: RequestRecord) -> None:
-        if record.operation == "UpdateTableMetadataLocation" and not raced:
-            raced.append(record)
-            other.load_table("sales.events").transaction().set_properties(owner="team-b").commit_transaction()
 
-    proxy.reset()
-    proxy.on_request(someone_else_commits)
-    result = convert_table(source(corpus, case), catalog, "sales.events", options=ConvertOptions(replace=True))
+@dataclass(frozen=True)
+class Race:
+    """An S3 Tables table converted from version 0, a second writer that bypasses the proxy, and
+    a way to run that writer the moment our next commit request reaches the proxy."""
 
-    assert raced and result.status == "replaced"
-    updates = [r for r in proxy.records if r.operation == "UpdateTableMetadataLocation"]
+    proxy: EndpointProxy
+    properties: dict[str, str]
+    other: Catalog
+
+    def before_our_commit(self, competing: Callable[[Table], None]) -> list[RequestRecord]:
+        """Run ``competing`` on the other writer's fresh copy of the table before our next commit."""
+        fired: list[RequestRecord] = []
+
+        def hook(record: RequestRecord) -> None:
+            if record.operation == "UpdateTableMetadataLocation" and not fired:
+                fired.append(record)
+                competing(self.other.load_table("sales.events"))
+
+        self.proxy.reset()
+        self.proxy.on_request(hook)
+        return fired
+
+
+@pytest.fixture
+def race(corpus: Path, aws_proxy_env: EndpointProxy, moto_endpoint: str) -> Race:
+    properties = new_bucket()
+    convert_table(source(corpus, EVENTS), open_catalog("aws", properties), "sales.events", version=0)
+    return Race(aws_proxy_env, properties, _direct_catalog(properties, moto_endpoint))
+
+
+def test_a_concurrent_metadata_change_is_retried_on_the_refreshed_table(corpus: Path, race: Race) -> None:
+    fired = race.before_our_commit(lambda t: t.transaction().set_properties(owner="team-b").commit_transaction())
+    replace = ConvertOptions(replace=True)
+    result = convert_table(
+        source(corpus, EVENTS), open_catalog("aws", race.properties), "sales.events", options=replace
+    )
+
+    assert fired and result.status == "replaced"
+    updates = [r for r in race.proxy.records if r.operation == "UpdateTableMetadataLocation"]
     assert [r.status for r in updates] == [409, 200]  # the stale token lost, the retry on the refreshed table won
-    table = open_catalog("fresh", properties).load_table("sales.events")
+    table = open_catalog("fresh", race.properties).load_table("sales.events")
     assert table.properties["owner"] == "team-b"
-    assert_same_rows(table.scan().to_arrow(), expected_table(*case))
+    assert_same_rows(table.scan().to_arrow(), expected_table(*EVENTS))
 
 
 def test_a_concurrent_snapshot_fails_the_commit_and_leaves_the_table_as_the_other_writer_left_it(
-    corpus: Path, aws_proxy_env: EndpointProxy, moto_endpoint: str
+    corpus: Path, race: Race
 ) -> None:
-    proxy, properties = aws_proxy_env, new_bucket()
-    case = ("dat", "basic_append")
-    catalog = open_catalog("aws", properties)
-    convert_table(source(corpus, case), catalog, "sales.events", version=0)
-    other = _direct_catalog(properties, moto_endpoint)
-    theirs = []
-
-    def someone_else_appends(record: RequestRecord) -> None:
-        if record.operation == "UpdateTableMetadataLocation" and not theirs:
-            table = other.load_table("sales.events")
-            table.append(table.scan().to_arrow())
-            theirs.append(other.load_table("sales.events").current_snapshot())
-
-    proxy.on_request(someone_else_appends)
+    fired = race.before_our_commit(lambda t: t.append(t.scan().to_arrow()))
+    replace = ConvertOptions(replace=True)
     with pytest.raises(TargetError, match="commit to .*sales.events failed"):
-        convert_table(source(corpus, case), catalog, "sales.events", options=ConvertOptions(replace=True))
+        convert_table(source(corpus, EVENTS), open_catalog("aws", race.properties), "sales.events", options=replace)
 
-    table = open_catalog("fresh", properties).load_table("sales.events")
-    assert table.current_snapshot() == theirs[0]
-    assert table.scan().to_arrow().num_rows == 2 * expected_table("dat", "basic_append", "v0").num_rows
+    assert fired
+    theirs = race.other.load_table("sales.events")
+    table = open_catalog("fresh", race.properties).load_table("sales.events")
+    assert table.metadata_location == theirs.metadata_location
+    assert table.scan().to_arrow().num_rows == 2 * expected_table(*EVENTS, "v0").num_rows
 
 
 @pytest.mark.parametrize("when", ["first data file", "metadata file"])
