@@ -98,9 +98,7 @@ class ReconcileResult:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ReconcileResult:
         """Inverse of :meth:`to_dict`."""
-        jobs = tuple(
-            JobResult(**{k: tuple(v) if isinstance(v, list) else v for k, v in job.items()}) for job in data["jobs"]
-        )
+        jobs = tuple(JobResult.from_dict(job) for job in data["jobs"])
         return cls(**{**data, "jobs": jobs})
 
 

@@ -58,6 +58,11 @@ class JobResult:
         """Median of the timed runs."""
         return statistics.median(self.seconds)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> JobResult:
+        """A job as stored in the document (JSON lists back to tuples)."""
+        return cls(**{key: tuple(value) if isinstance(value, list) else value for key, value in data.items()})
+
 
 @dataclass(frozen=True)
 class TableResult:
@@ -98,12 +103,8 @@ class TableResult:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TableResult:
         """Inverse of :meth:`to_dict`."""
-        jobs = tuple(JobResult(**_tuples(job)) for job in data["jobs"])
+        jobs = tuple(JobResult.from_dict(job) for job in data["jobs"])
         return cls(**{**data, "jobs": jobs})
-
-
-def _tuples(job: dict[str, Any]) -> dict[str, Any]:
-    return {key: tuple(value) if isinstance(value, list) else value for key, value in job.items()}
 
 
 def _ours(result: TableResult) -> JobResult:
