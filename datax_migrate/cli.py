@@ -15,9 +15,15 @@ import traceback
 from collections.abc import Sequence
 from dataclasses import asdict
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from datax_migrate import __version__
 from datax_migrate.errors import ConfigError, DataxError
+
+if TYPE_CHECKING:
+    from pyiceberg.catalog import Catalog
+
+    from datax_migrate.catalogs.names import TargetName
 
 EXIT_OK, EXIT_DIFFERENCES, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 
@@ -69,15 +75,19 @@ def _parser() -> argparse.ArgumentParser:
 
     convert = commands.add_parser("convert", help="convert one Delta table into an Iceberg table")
     convert.add_argument("source", metavar="SOURCE", help="Delta table path or URI (local, file://, s3://)")
-    convert.add_argument("target", metavar="NAMESPACE.TABLE", help="target Iceberg table")
-    convert.add_argument("--config", metavar="FILE", help="YAML config with a 'catalogs:' section")
     convert.add_argument(
-        "--catalog", metavar="NAME", help="target catalog (default: the config's default, else 'local')"
+        "target", metavar="NAMESPACE.TABLE", help="target Iceberg table (with --name-map: the Databricks name)"
     )
     when = convert.add_mutually_exclusive_group()
     when.add_argument("--version", type=int, metavar="N", dest="delta_version", help="Delta version to convert")
     when.add_argument(
         "--timestamp", metavar="TS", help="convert the version current at this ISO-8601 time (UTC if no zone)"
+    )
+    _add_target_options(convert)
+    convert.add_argument(
+        "--create-bucket",
+        action="store_true",
+        help="create the S3 Tables table bucket the catalog's warehouse ARN names, if it is missing",
     )
     convert.add_argument("--engine", choices=["local"], default="local", help="where file groups run")
     convert.add_argument("--replace", action="store_true", help="rewrite a target converted from another version")
@@ -95,9 +105,12 @@ def _parser() -> argparse.ArgumentParser:
 
     reconcile = commands.add_parser("reconcile", help="prove an Iceberg table holds the same rows as its Delta source")
     reconcile.add_argument("source", metavar="SOURCE", help="Delta table path or URI (local, file://, s3://)")
-    reconcile.add_argument("target", metavar="NAMESPACE.TABLE", help="the Iceberg table it was converted into")
-    reconcile.add_argument("--config", metavar="FILE", help="YAML config with a 'catalogs:' section")
-    reconcile.add_argument("--catalog", metavar="NAME", help="catalog of the target (default: as for convert)")
+    reconcile.add_argument(
+        "target",
+        metavar="NAMESPACE.TABLE",
+        help="the Iceberg table it was converted into (with --name-map: the Databricks name)",
+    )
+    _add_target_options(reconcile)
     reconcile.add_argument(
         "--version", type=int, metavar="N", dest="delta_version", help="Delta version to compare (default: latest)"
     )
@@ -137,11 +150,60 @@ def _parser() -> argparse.ArgumentParser:
     signoff.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     signoff.set_defaults(run=_run_signoff)
 
+    names = commands.add_parser(
+        "names", help="map Databricks table names onto a target catalog's names, refusing collisions"
+    )
+    names.add_argument("sources", metavar="NAME", nargs="*", help="catalog.schema.table or schema.table")
+    names.add_argument("--from", dest="from_file", metavar="FILE", help="more names, one per line ('#' comments)")
+    names.add_argument("--config", metavar="FILE", help="YAML config with a 'catalogs:' section")
+    names.add_argument("--catalog", metavar="NAME", help="take the naming rules of this catalog's type")
+    names.add_argument(
+        "--rules", choices=["glue", "s3tables"], help="naming rules (default: the catalog's, else s3tables)"
+    )
+    names.add_argument(
+        "--namespace-from",
+        choices=["schema", "catalog_schema"],
+        default="schema",
+        help="namespace = the schema (default), or catalog_schema to keep Unity Catalog catalogs apart",
+    )
+    names.add_argument("--out", metavar="FILE", help="write the mapping as JSON (for convert --name-map)")
+    names.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    names.set_defaults(run=_run_names)
+
     demo = commands.add_parser("demo", help="build a small banking lake and convert it into the local catalog")
     demo.add_argument("--workdir", metavar="DIR", default="demo", help="where the demo lake, catalog and report go")
     demo.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     demo.set_defaults(run=_run_demo)
     return parser
+
+
+def _add_target_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--config", metavar="FILE", help="YAML config with a 'catalogs:' section")
+    command.add_argument(
+        "--catalog", metavar="NAME", help="target catalog (default: the config's default, else 'local')"
+    )
+    command.add_argument(
+        "--name-map", metavar="FILE", help="name mapping from `datax-migrate names`: the target is a Databricks name"
+    )
+
+
+def _target(args: argparse.Namespace) -> tuple[Catalog, TargetName]:
+    """The target catalog and table of a convert or reconcile command; names checked before any write."""
+    from datax_migrate.catalogs.names import NameMapping, resolve_target, rules_for_catalog
+    from datax_migrate.config import Config
+
+    config = Config.load(args.config)
+    properties = config.properties(args.catalog)
+    mapping = NameMapping.load(args.name_map) if args.name_map else None
+    target = resolve_target(args.target, rules_for_catalog(properties), mapping)
+    if getattr(args, "create_bucket", False):
+        from datax_migrate.catalogs.s3tables import create_table_bucket_if_missing
+
+        if properties.get("type") != "s3tables":
+            raise ConfigError("--create-bucket needs an s3tables catalog")
+        if create_table_bucket_if_missing(args.catalog or config.default_catalog, properties):
+            print(f"created table bucket {properties['warehouse']}", file=sys.stderr)
+    return config.catalog(args.catalog), target
 
 
 def _run_convert(args: argparse.Namespace) -> int:
@@ -152,16 +214,19 @@ def _run_convert(args: argparse.Namespace) -> int:
     # Decode the first file groups while pyiceberg loads and the catalog connects.
     source.start_read_ahead()
     try:
-        from datax_migrate.config import Config
         from datax_migrate.convert.table import ConvertOptions, convert_table
+        from datax_migrate.iceberg.target import SOURCE_NAME
         from datax_migrate.progress import conversion_progress
 
-        catalog = Config.load(args.config).catalog(args.catalog)
+        catalog, target = _target(args)
         options = ConvertOptions(
-            lossy=frozenset(args.lossy), identity_partitions=args.identity_partitions, replace=args.replace
+            lossy=frozenset(args.lossy),
+            identity_partitions=args.identity_partitions,
+            replace=args.replace,
+            table_properties={SOURCE_NAME: target.source} if args.name_map else {},
         )
-        with conversion_progress(f"{args.source} -> {args.target}") as progress:
-            result = convert_table(source, catalog, args.target, options=options, progress=progress)
+        with conversion_progress(f"{args.source} -> {target.identifier}") as progress:
+            result = convert_table(source, catalog, target.identifier, options=options, progress=progress)
     finally:
         source.close()
     if args.output == "json":
@@ -188,7 +253,7 @@ def _describe(result: object) -> str:
 def _run_reconcile(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from datax_migrate.config import Config, datax_home
+    from datax_migrate.config import datax_home
     from datax_migrate.progress import reconcile_progress
     from datax_migrate.reconcile import ReconcileOptions, reconcile_table
     from datax_migrate.reconcile.reports import write_reports
@@ -203,11 +268,11 @@ def _run_reconcile(args: argparse.Namespace) -> int:
         sample=args.sample,
         seed=args.seed,
     )
-    catalog = Config.load(args.config).catalog(args.catalog)
-    with reconcile_progress(f"{args.source} <-> {args.target}") as progress:
-        report = reconcile_table(args.source, catalog, args.target, options, progress=progress)
+    catalog, target = _target(args)
+    with reconcile_progress(f"{args.source} <-> {target.identifier}") as progress:
+        report = reconcile_table(args.source, catalog, target.identifier, options, progress=progress)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    report_dir = Path(args.report_dir) if args.report_dir else datax_home() / "reports" / args.target / stamp
+    report_dir = Path(args.report_dir) if args.report_dir else datax_home() / "reports" / target.identifier / stamp
     write_reports(report, report_dir)
     if args.output == "json":
         print(report.to_json(), end="")
@@ -261,6 +326,38 @@ def _run_signoff(args: argparse.Namespace) -> int:
         f"signed off: {entry.table} ({entry.verdict}, Delta version {entry.delta_version}, "
         f"snapshot {entry.snapshot_id}) by {entry.by} at {entry.at}; report sha256 {entry.report_sha256}"
     )
+    return EXIT_OK
+
+
+def _run_names(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from datax_migrate.catalogs.names import RULES, S3_TABLES, plan_names, rules_for_catalog
+    from datax_migrate.config import Config
+
+    sources = list(args.sources)
+    if args.from_file:
+        try:
+            lines = Path(args.from_file).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"--from {args.from_file} cannot be read: {exc}") from None
+        sources += [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    if not sources:
+        raise ConfigError("give table names, or --from FILE")
+    if args.rules:
+        rules = RULES[args.rules]
+    elif args.catalog or args.config:
+        rules = rules_for_catalog(Config.load(args.config).properties(args.catalog)) or S3_TABLES
+    else:
+        rules = S3_TABLES
+    mapping = plan_names(sources, rules, args.namespace_from)
+    if args.out:
+        Path(args.out).write_text(mapping.to_json(), encoding="utf-8")
+    width = max(len(entry.source) for entry in mapping.entries)
+    for entry in mapping.entries:
+        print(f"{entry.source:<{width}}  ->  {entry.identifier}")
+    written = f"; written to {args.out}" if args.out else ""
+    print(f"{len(mapping.entries)} table(s) mapped for {rules.label}{written}")
     return EXIT_OK
 
 

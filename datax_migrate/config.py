@@ -90,10 +90,20 @@ class Config:
 
         """
         name = name or self.default_catalog
-        if name not in self.catalogs:
-            known = ", ".join(sorted(self.catalogs))
-            raise ConfigError(f"catalog {name!r} is not defined (known: {known})")
-        properties = self.catalogs[name]
+        properties = self.properties(name)
         if name == LOCAL_CATALOG and properties == local_catalog_properties(self.home):
             (self.home / "warehouse").mkdir(parents=True, exist_ok=True)
         return open_catalog(name, properties)
+
+    def properties(self, name: str | None = None) -> dict[str, str]:
+        """The config properties of catalog ``name`` (the default catalog when ``None``).
+
+        Raises:
+            ConfigError: no catalog of that name is defined.
+
+        """
+        name = name or self.default_catalog
+        if name not in self.catalogs:
+            known = ", ".join(sorted(self.catalogs))
+            raise ConfigError(f"catalog {name!r} is not defined (known: {known})")
+        return self.catalogs[name]

@@ -41,12 +41,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from datax_migrate.errors import ConfigError
@@ -56,6 +58,10 @@ NAMESPACE_FROM = ("schema", "catalog_schema")
 KINDS = ("namespace", "table")
 _FALLBACK = {"namespace": "ns", "table": "t"}
 _DIGEST_CHARS = 8
+_ADVICE = "Leave tables out or rename them."
+_ADVICE_WITH_CATALOG = (
+    "Map namespaces from catalog and schema (namespace_from='catalog_schema'), leave tables out or rename them."
+)
 _DISALLOWED = re.compile(r"[^a-z0-9_]+")
 _VALID = re.compile(r"[a-z0-9](?:[a-z0-9_]*[a-z0-9])?")
 
@@ -79,6 +85,49 @@ class NameRules:
 
 S3_TABLES = NameRules(label="Amazon S3 Tables", reserved_namespace_prefixes=("aws",))
 GLUE = NameRules(label="AWS Glue Data Catalog")
+RULES = {"s3tables": S3_TABLES, "glue": GLUE}
+GLUE_S3_TABLES_FEDERATION = ":s3tablescatalog/"
+
+
+def rules_for_catalog(properties: Mapping[str, str]) -> NameRules | None:
+    """The naming rules of a catalog, from its config properties; ``None`` when it takes any name.
+
+    ``type: s3tables`` follows :data:`S3_TABLES`, as does ``type: glue`` on an S3 Tables federated
+    catalog (``glue.id`` like ``ACCOUNT:s3tablescatalog/BUCKET``); other Glue catalogs follow :data:`GLUE`.
+    """
+    kind = properties.get("type")
+    if kind == "glue" and GLUE_S3_TABLES_FEDERATION in properties.get("glue.id", ""):
+        return S3_TABLES
+    return RULES.get(kind or "")
+
+
+def resolve_target(target: str, rules: NameRules | None, mapping: NameMapping | None = None) -> TargetName:
+    """Where a conversion writes: ``target`` looked up in ``mapping``, or ``target`` itself, checked.
+
+    Args:
+        target: A Databricks table name when ``mapping`` is given, else ``namespace.table``.
+        rules: The target catalog's naming rules, or ``None`` when it takes any name.
+        mapping: The migration's name mapping (see :func:`plan_names`).
+
+    Raises:
+        ConfigError: ``target`` is not in ``mapping``, or (without one) is not ``namespace.table``
+            or breaks ``rules``; the message gives the name it would map to.
+    """
+    if mapping is not None:
+        return mapping.target_for(target)
+    namespace, dot, table = target.rpartition(".")
+    if not dot or not namespace or not table:
+        raise ConfigError(f"target {target!r} must be NAMESPACE.TABLE")
+    if rules is not None:
+        try:
+            for name, kind in ((namespace, "namespace"), (table, "table")):
+                check_name(name, rules, kind)
+        except ConfigError as exc:
+            raise ConfigError(
+                f"{exc}; {target!r} as a Databricks name maps to {_mapped_or_none(target, rules)!r}"
+                " (plan every name with `datax-migrate names`, then convert with --name-map)"
+            ) from None
+    return TargetName(namespace=namespace, table=table, source=target)
 
 
 @dataclass(frozen=True)
@@ -136,6 +185,19 @@ class NameMapping:
             ],
         }
         return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> NameMapping:
+        """Read a mapping file written from :meth:`to_json`.
+
+        Raises:
+            ConfigError: the file is missing or unreadable, or is not a valid mapping.
+        """
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"name mapping {path} cannot be read: {exc}") from None
+        return cls.from_json(text)
 
     @classmethod
     def from_json(cls, text: str) -> NameMapping:
@@ -285,8 +347,15 @@ def plan_names(sources: Iterable[str], rules: NameRules, namespace_from: str = "
     for source in sorted(set(sources)):
         spellings.setdefault(_table_key(source), source)
     entries = [map_name(source, rules, namespace_from) for source in spellings.values()]
-    _refuse_collisions(entries)
+    _refuse_collisions(entries, _ADVICE_WITH_CATALOG if namespace_from == "schema" else _ADVICE)
     return NameMapping(entries=tuple(sorted(entries, key=lambda entry: entry.source)))
+
+
+def _mapped_or_none(source: str, rules: NameRules) -> str | None:
+    try:
+        return map_name(source, rules).identifier
+    except ConfigError:
+        return None
 
 
 def _quoted_part(source: str, start: int) -> tuple[str, int]:
@@ -341,7 +410,7 @@ def _map_part(part: str, rules: NameRules, kind: str) -> str:
     return f"{base[: rules.max_length - _DIGEST_CHARS - 1].rstrip('_')}_{digest}"
 
 
-def _refuse_collisions(entries: Iterable[TargetName]) -> None:
+def _refuse_collisions(entries: Iterable[TargetName], advice: str = _ADVICE) -> None:
     """Raise if two entries share a target identifier, listing every such group."""
     groups: dict[str, list[str]] = defaultdict(list)
     for entry in entries:
@@ -353,5 +422,5 @@ def _refuse_collisions(entries: Iterable[TargetName]) -> None:
         raise ConfigError(
             f"{len(clashes)} target name(s) would hold more than one table, so nothing was written: "
             + "; ".join(clashes)
-            + ". Map namespaces from catalog and schema (namespace_from='catalog_schema'), or leave tables out."
+            + f". {advice}"
         )

@@ -22,8 +22,9 @@ Properties (pyiceberg names where they exist): ``warehouse`` (the table bucket A
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config as BotoConfig
@@ -79,12 +80,7 @@ class S3TablesCatalog(MetastoreCatalog):
         defaults = {PY_IO_IMPL: "datax_migrate.catalogs.fileio.NoListFileIO", S3_REGION: region}
         super().__init__(name, **with_aws_defaults({**defaults, **properties}))
         self.table_bucket_arn = arn
-        session = boto3.Session(profile_name=properties.get(PROFILE_NAME), region_name=region)
-        self.client = session.client(
-            "s3tables",
-            endpoint_url=properties.get(S3TABLES_ENDPOINT),
-            config=BotoConfig(retries={"mode": "standard", "max_attempts": API_ATTEMPTS}),
-        )
+        self.client = control_plane_client(properties, region)
 
     # Namespaces
 
@@ -96,6 +92,11 @@ class S3TablesCatalog(MetastoreCatalog):
         except ClientError as exc:
             if _code(exc) == "ConflictException":
                 raise NamespaceAlreadyExistsError(f"namespace {name} already exists") from exc
+            if _code(exc) == "NotFoundException":
+                raise ConfigError(
+                    f"table bucket {self.table_bucket_arn} does not exist: create it"
+                    " (or let `datax-migrate convert --create-bucket` do it)"
+                ) from None
             raise
 
     def drop_namespace(self, namespace: str | Identifier) -> None:
@@ -370,6 +371,46 @@ class S3TablesCatalog(MetastoreCatalog):
         io = self._load_file_io(location=metadata_location)
         metadata = FromInputFile.table_metadata(io.new_input(metadata_location))
         return Table((namespace, name), metadata, metadata_location, io, self)
+
+
+def control_plane_client(properties: Mapping[str, str], region: str) -> Any:
+    """A boto3 ``s3tables`` client for the catalog: its endpoint, profile and region, standard retries."""
+    session = boto3.Session(profile_name=properties.get(PROFILE_NAME), region_name=region)
+    return session.client(
+        "s3tables",
+        endpoint_url=properties.get(S3TABLES_ENDPOINT),
+        config=BotoConfig(retries={"mode": "standard", "max_attempts": API_ATTEMPTS}),
+    )
+
+
+def create_table_bucket_if_missing(catalog: str, properties: Mapping[str, str]) -> bool:
+    """Create the table bucket a catalog's ``warehouse`` ARN names, unless it exists; say whether it did.
+
+    Works for both modes (``api`` and ``rest``). The bucket is created in the account and region
+    of the caller's credentials.
+
+    Raises:
+        ConfigError: ``warehouse`` is not a table bucket ARN, or the bucket created has another
+            ARN (the credentials belong to another account than the ARN's).
+    """
+    arn = properties.get("warehouse", "")
+    region = properties.get(S3TABLES_REGION) or table_bucket_region(catalog, arn)
+    client = control_plane_client(properties, region)
+    try:
+        client.get_table_bucket(tableBucketARN=arn)
+        return False
+    except ClientError as exc:
+        if _code(exc) not in ("NotFoundException", "NoSuchTableBucket"):
+            raise
+    match = _ARN.match(arn)
+    assert match is not None  # table_bucket_region checked it
+    created = client.create_table_bucket(name=match["bucket"])["arn"]
+    if created != arn:
+        raise ConfigError(
+            f"catalog {catalog!r}: created table bucket {created}, but warehouse names {arn}:"
+            " the credentials in use belong to another account or region than the ARN's"
+        )
+    return True
 
 
 def table_bucket_region(catalog: str, arn: str) -> str:

@@ -39,6 +39,8 @@ SOURCE_LOCATION = "datax.source-location"
 SOURCE_VERSION = "datax.source-delta-version"
 SOURCE_COMMIT_TIMESTAMP = "datax.source-commit-timestamp"
 SOURCE_TABLE_ID = "datax.source-delta-table-id"
+SOURCE_NAME = "datax.source-name"
+"""The Databricks name of the source table, when the conversion was given one (``--name-map``)."""
 
 
 @dataclass(frozen=True)

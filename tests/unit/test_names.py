@@ -19,6 +19,8 @@ from datax_migrate.catalogs.names import (
     map_name,
     parse_name,
     plan_names,
+    resolve_target,
+    rules_for_catalog,
 )
 from datax_migrate.errors import ConfigError
 
@@ -304,3 +306,28 @@ def test_json_round_trip_is_stable_and_sorted() -> None:
 def test_from_json_refuses_what_it_cannot_trust(text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         NameMapping.from_json(text)
+
+
+@pytest.mark.parametrize(
+    ("properties", "rules"),
+    [
+        ({"type": "s3tables", "warehouse": "arn"}, S3_TABLES),
+        ({"type": "glue"}, GLUE),
+        ({"type": "glue", "glue.id": "111122223333:s3tablescatalog/lake"}, S3_TABLES),
+        ({"type": "sql"}, None),
+        ({"type": "rest"}, None),
+    ],
+)
+def test_rules_follow_the_catalog_type(properties: dict[str, str], rules: NameRules | None) -> None:
+    assert rules_for_catalog(properties) == rules
+
+
+def test_resolve_target_checks_names_or_looks_them_up() -> None:
+    assert resolve_target("sales.orders", S3_TABLES).identifier == "sales.orders"
+    assert resolve_target("Any.Name", None).identifier == "Any.Name"
+    mapping = plan_names(["main.Sales.Orders"], S3_TABLES)
+    assert resolve_target("main.sales.orders", S3_TABLES, mapping).identifier == "sales.orders"
+    with pytest.raises(ConfigError, match=r"must be NAMESPACE\.TABLE"):
+        resolve_target("orders", S3_TABLES)
+    with pytest.raises(ConfigError, match=r"table name 'Orders-EU' .* maps to 'sales\.orders_eu_[0-9a-f]{8}'"):
+        resolve_target("sales.Orders-EU", S3_TABLES)
