@@ -8,8 +8,11 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
+from datax_migrate.catalogs import STAGE_CREATE, open_catalog
 from datax_migrate.cli import main
 from datax_migrate.config import Config
+from datax_migrate.convert import convert_table
+from datax_migrate.errors import DataxError
 from tests.delta_builder import DeltaBuilder, field
 
 
@@ -116,3 +119,26 @@ def test_version_beyond_latest(tmp_path: Path, datax_home: Path, capsys: pytest.
     builder = simple_table(tmp_path / "t")
     assert main(["convert", str(builder.root), "bad.table", "--version", "7"]) == 2
     assert "version 7 does not exist (latest is 1)" in capsys.readouterr().err
+
+
+def test_a_failure_after_the_pending_table_was_created_purges_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    builder = simple_table(tmp_path / "t")
+    victim = sorted(builder.root.glob("part-*.parquet"))[-1]
+    victim.write_bytes(b"\0" * victim.stat().st_size)  # same size, not Parquet: fails while reading
+    warehouse = tmp_path / "wh"
+    catalog = open_catalog(
+        "unstaged",
+        {
+            "type": "sql",
+            "uri": f"sqlite:///{tmp_path / 'c.db'}",
+            "warehouse": warehouse.as_uri(),
+            STAGE_CREATE: "false",
+        },
+    )
+    with pytest.raises(DataxError):
+        convert_table(str(builder.root), catalog, "bad.table")
+    assert not catalog.table_exists("bad.table")
+    assert ("bad",) not in catalog.list_namespaces()
+    assert [p for p in warehouse.rglob("*") if p.is_file()] == []

@@ -12,8 +12,11 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
+import yaml
 
-from datax_migrate.config import Config
+from datax_migrate.catalogs import STAGE_CREATE
+from datax_migrate.config import Config, local_catalog_properties
+from datax_migrate.iceberg.target import PENDING
 from tests.delta_builder import DeltaBuilder, field
 
 pytestmark = pytest.mark.slow
@@ -37,10 +40,11 @@ def build_table(root: Path, partitions: int = 8, rows_per_file: int = 150_000) -
     return partitions * rows_per_file
 
 
-def start_convert(source: Path, home: Path) -> subprocess.Popen[bytes]:
+def start_convert(source: Path, home: Path, config: Path | None = None) -> subprocess.Popen[bytes]:
     env = {**os.environ, "DATAX_HOME": str(home)}
+    options = ["--config", str(config)] if config else []
     return subprocess.Popen(
-        [sys.executable, "-m", "datax_migrate.cli", "convert", str(source), "crash.t"],
+        [sys.executable, "-m", "datax_migrate.cli", "convert", str(source), "crash.t", *options],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -81,3 +85,29 @@ def test_killed_conversion_leaves_no_table_and_rerun_succeeds(
     _, err = rerun.communicate(timeout=300)
     assert rerun.returncode == 0, err.decode()
     assert catalog.load_table("crash.t").scan().to_arrow().num_rows == rows
+
+
+def test_killed_conversion_on_a_catalog_that_cannot_stage_leaves_an_empty_pending_table_the_rerun_replaces(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source, home = tmp_path / "source", tmp_path / "home"
+    rows = build_table(source)
+    config = tmp_path / "unstaged.yaml"
+    (home / "warehouse").mkdir(parents=True)
+    properties = {**local_catalog_properties(home), STAGE_CREATE: "false"}
+    config.write_text(yaml.safe_dump({"catalogs": {"lake": properties}, "default_catalog": "lake"}))
+    process = start_convert(source, home, config)
+    wait_for_data_files(home, process)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=60)
+
+    monkeypatch.setenv("DATAX_HOME", str(home))
+    left = Config.load(config).catalog().load_table("crash.t")
+    assert left.current_snapshot() is None and PENDING in left.properties  # visible, but holds no rows
+
+    rerun = start_convert(source, home, config)
+    _, err = rerun.communicate(timeout=300)
+    assert rerun.returncode == 0, err.decode()
+    table = Config.load(config).catalog().load_table("crash.t")
+    assert table.scan().to_arrow().num_rows == rows
+    assert PENDING not in table.properties

@@ -23,6 +23,10 @@ from datax_migrate.errors import ConfigError
 
 S3TABLES = "s3tables"
 MODES = ("api", "rest")
+STAGE_CREATE = "datax.stage-create"
+"""Catalog property: ``false`` for catalogs that refuse staged table creation (the S3 Tables and Glue
+Iceberg REST endpoints, Glue's S3 Tables federation). A conversion then creates the table empty,
+marked pending, and fills it in its one commit; see :class:`~datax_migrate.iceberg.target.IcebergTarget`."""
 _REGION_KEYS = ("s3.region", "client.region", "glue.region", "rest.signing-region")
 
 
@@ -51,9 +55,21 @@ def open_catalog(name: str, properties: Mapping[str, str]) -> Catalog:
 
                 return S3TablesCatalog(name, **_without(properties, "type", "mode"))
             return load_catalog(name, **with_aws_defaults(s3tables_rest_properties(name, properties)))
+        if federates_s3_tables(properties):
+            properties = {STAGE_CREATE: "false", **properties}
         return load_catalog(name, **with_aws_defaults(properties))
     except (ValueError, ImportError, OSError) as exc:
         raise ConfigError(f"catalog {name!r} cannot be opened: {exc}") from exc
+
+
+def federates_s3_tables(properties: Mapping[str, str]) -> bool:
+    """Whether a Glue catalog is Glue's S3 Tables federation (``glue.id: ACCOUNT:s3tablescatalog/BUCKET``)."""
+    return properties.get("type") == "glue" and ":s3tablescatalog/" in properties.get("glue.id", "")
+
+
+def stages_creates(catalog: Catalog) -> bool:
+    """Whether ``catalog`` can stage a new table and make it visible only with its first commit."""
+    return catalog.properties.get(STAGE_CREATE, "true").lower() != "false"
 
 
 def s3tables_rest_properties(name: str, properties: Mapping[str, str]) -> dict[str, str]:
@@ -66,6 +82,7 @@ def s3tables_rest_properties(name: str, properties: Mapping[str, str]) -> dict[s
         "rest.signing-name": S3TABLES,
         "rest.signing-region": region,
         "s3.region": region,
+        STAGE_CREATE: "false",
         **_without(properties, "type", "mode", "s3tables.endpoint", "s3tables.region"),
         "type": "rest",
     }

@@ -51,6 +51,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from datax_migrate.catalogs import federates_s3_tables
 from datax_migrate.errors import ConfigError
 
 MAPPING_VERSION = "datax-name-mapping/1"
@@ -86,7 +87,6 @@ class NameRules:
 S3_TABLES = NameRules(label="Amazon S3 Tables", reserved_namespace_prefixes=("aws",))
 GLUE = NameRules(label="AWS Glue Data Catalog")
 RULES = {"s3tables": S3_TABLES, "glue": GLUE}
-GLUE_S3_TABLES_FEDERATION = ":s3tablescatalog/"
 
 
 def rules_for_catalog(properties: Mapping[str, str]) -> NameRules | None:
@@ -95,10 +95,9 @@ def rules_for_catalog(properties: Mapping[str, str]) -> NameRules | None:
     ``type: s3tables`` follows :data:`S3_TABLES`, as does ``type: glue`` on an S3 Tables federated
     catalog (``glue.id`` like ``ACCOUNT:s3tablescatalog/BUCKET``); other Glue catalogs follow :data:`GLUE`.
     """
-    kind = properties.get("type")
-    if kind == "glue" and GLUE_S3_TABLES_FEDERATION in properties.get("glue.id", ""):
+    if federates_s3_tables(properties):
         return S3_TABLES
-    return RULES.get(kind or "")
+    return RULES.get(properties.get("type", ""))
 
 
 def resolve_target(target: str, rules: NameRules | None, mapping: NameMapping | None = None) -> TargetName:

@@ -1,7 +1,9 @@
 """The Iceberg side of a conversion: a staged table, its data-file locations and the one commit.
 
 A new table is created by a create-table transaction whose only commit also adds the data files:
-until that commit, no table is visible in the catalog. A replace rewrites an existing table in one
+until that commit, no table is visible in the catalog. Catalogs that cannot stage a table (the S3
+Tables and Glue Iceberg REST endpoints) see it created empty and marked pending instead, and filled
+by that one commit; readers never see part of the data. A replace rewrites an existing table in one
 overwrite snapshot. Either way the source (location, Delta version, commit time) is recorded in the
 snapshot summary and the table properties.
 """
@@ -30,7 +32,7 @@ from pyiceberg.schema import Schema
 from pyiceberg.table import Table, Transaction
 from pyiceberg.typedef import Record
 
-from datax_migrate.catalogs import ReservingCatalog
+from datax_migrate.catalogs import ReservingCatalog, stages_creates
 from datax_migrate.errors import TargetError, TargetExistsError
 from datax_migrate.iceberg.arrow import arrow_schema_with_ids
 from datax_migrate.signals import deferred_signals
@@ -40,6 +42,8 @@ SOURCE_VERSION = "datax.source-delta-version"
 SOURCE_COMMIT_TIMESTAMP = "datax.source-commit-timestamp"
 SOURCE_TABLE_ID = "datax.source-delta-table-id"
 SOURCE_NAME = "datax.source-name"
+PENDING = "datax.conversion-pending"
+"""Marks a table created empty by a conversion that has not committed yet (holds its run id)."""
 """The Databricks name of the source table, when the conversion was given one (``--name-map``)."""
 
 
@@ -96,6 +100,7 @@ class IcebergTarget:
         self._sequence = 0
         self._created_namespace: str | None = None
         self._committed = False
+        self._placeholder = False
         self.schema: Schema
         self.spec: PartitionSpec
         self.location: str
@@ -108,14 +113,27 @@ class IcebergTarget:
         return f"{self.catalog.name}.{self.identifier}"
 
     def existing(self) -> Table | None:
-        """The table as it is in the catalog now, or ``None``."""
+        """The table as it is in the catalog now, or ``None``.
+
+        An empty table still marked :data:`PENDING` was left by a conversion killed before its
+        commit (on a catalog that cannot stage tables): it is purged and counts as absent.
+        """
         try:
-            return self.catalog.load_table(self.identifier)
+            table = self.catalog.load_table(self.identifier)
         except NoSuchTableError:
             return None
+        if PENDING in table.properties and table.current_snapshot() is None:
+            self._purge_placeholder()
+            return None
+        return table
 
     def begin_create(self, schema: Schema, spec: PartitionSpec, properties: dict[str, str]) -> None:
-        """Stage a new table (creating the namespace if needed); nothing is visible yet."""
+        """Stage a new table (creating the namespace if needed); nothing readable exists yet.
+
+        A catalog that cannot stage a table (see :func:`~datax_migrate.catalogs.stages_creates`)
+        gets it created empty with the :data:`PENDING` property; the commit adds the data and
+        removes the mark in one metadata change, and :meth:`discard` purges it again.
+        """
         namespace = self.identifier.rsplit(".", 1)[0]
         if not self.catalog.namespace_exists(namespace):
             try:
@@ -123,10 +141,22 @@ class IcebergTarget:
                 self._created_namespace = namespace
             except NamespaceAlreadyExistsError:
                 pass
-        transaction = self.catalog.create_table_transaction(
-            self.identifier, schema=schema, partition_spec=spec, properties=properties
-        )
-        self._start(transaction, transaction.table_metadata.properties)
+        if stages_creates(self.catalog):
+            staged = self.catalog.create_table_transaction(
+                self.identifier, schema=schema, partition_spec=spec, properties=properties
+            )
+            self._start(staged, staged.table_metadata.properties)
+            return
+        try:
+            table = self.catalog.create_table(
+                self.identifier, schema=schema, partition_spec=spec, properties={**properties, PENDING: self.run_id}
+            )
+        except TableAlreadyExistsError as exc:
+            raise TargetExistsError(f"{self.name} was created by someone else meanwhile") from exc
+        self._placeholder = True
+        transaction = table.transaction()
+        transaction.remove_properties(PENDING)
+        self._start(transaction, {k: v for k, v in table.properties.items() if k != PENDING})
 
     def begin_replace(self, table: Table, schema: Schema, spec: PartitionSpec, properties: dict[str, str]) -> None:
         """Prepare to rewrite ``table`` in place; its schema and partitioning must match."""
@@ -202,7 +232,9 @@ class IcebergTarget:
         """
         if self._committed:
             return 0
-        if self._transaction is not None and self._replacing is None and isinstance(self.catalog, ReservingCatalog):
+        if self._placeholder:
+            self._purge_placeholder()
+        elif self._transaction is not None and self._replacing is None and isinstance(self.catalog, ReservingCatalog):
             self.catalog.release(self.identifier)
         if self._created_namespace is not None:
             try:
@@ -219,6 +251,12 @@ class IcebergTarget:
                 continue
         self._written.clear()
         return removed
+
+    def _purge_placeholder(self) -> None:
+        try:
+            self.catalog.purge_table(self.identifier)
+        except NoSuchTableError:
+            pass
 
 
 def _same_shape(left: Schema, right: Schema) -> bool:
