@@ -41,9 +41,9 @@ from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
 
-FaultKind = Literal["status", "reset", "after"]
+FaultKind = Literal["status", "reset", "after", "lost"]
 
-_FAULT_KINDS = ("status", "reset", "after")
+_FAULT_KINDS = ("status", "reset", "after", "lost")
 _JSON_SERVICES = frozenset({"s3tables", "glue"})
 _NOT_RELAYED = frozenset(
     {
@@ -104,7 +104,9 @@ class FaultRule:
         code: AWS error code of the injected error, e.g. ``SlowDown`` or ``ThrottlingException``.
         kind: ``"status"`` answers with an AWS-shaped error without forwarding; ``"reset"`` reads the request and
             then resets the connection without any response; ``"after"`` forwards the request, then runs
-            ``hook`` with the record (upstream status filled in) before relaying the response.
+            ``hook`` with the record (upstream status filled in) before relaying the response; ``"lost"`` forwards
+            the request and resets the connection instead of relaying the response (the request took effect,
+            the client never hears so).
         message: Error message of the injected error.
         hook: Callback for ``kind="after"``; it runs in the proxy thread.
     """
@@ -560,6 +562,9 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         if rule is not None and rule.kind == "after":
             proxy._run_hook(rule.hook, record)
         proxy._log(record)
+        if rule is not None and rule.kind == "lost":
+            self._reset_connection()
+            return
         upstream_length = next((v for k, v in headers if k.lower() == "content-length"), None)
         self._respond(status, reason, headers, payload, upstream_length=upstream_length)
 

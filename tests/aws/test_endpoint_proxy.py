@@ -230,6 +230,14 @@ def test_reset_surfaces_as_a_connection_error_without_retries(aws_proxy_env: End
     assert "ConnectionResetError" in repr(closed.value.kwargs["error"])  # a TCP reset, not a clean close
 
 
+def test_lost_forwards_the_request_and_drops_the_answer(aws_proxy_env: EndpointProxy, bucket: str) -> None:
+    aws_proxy_env.inject(FaultRule("s3", "PutObject", kind="lost"))
+    with pytest.raises(botocore.exceptions.ConnectionClosedError):
+        _client("s3", config=NO_RETRIES).put_object(Bucket=bucket, Key="k", Body=b"arrived")
+    assert _client("s3").get_object(Bucket=bucket, Key="k")["Body"].read() == b"arrived"
+    assert [(r.operation, r.status) for r in aws_proxy_env.records][0] == ("PutObject", 200)
+
+
 def test_times_is_respected(aws_proxy_env: EndpointProxy, bucket: str) -> None:
     s3 = _client("s3", config=NO_RETRIES)
     aws_proxy_env.inject(FaultRule("s3", "PutObject", times=2, status=503, code="SlowDown", message="slow down"))

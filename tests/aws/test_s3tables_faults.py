@@ -58,6 +58,22 @@ def test_throttling_and_resets_are_retried(corpus: Path, aws_proxy_env: Endpoint
     assert_same_rows(table.scan().to_arrow(), expected_table(*PARTITIONED))
 
 
+def test_a_commit_whose_answer_is_lost_is_recognised_as_landed_when_retried(
+    corpus: Path, aws_proxy_env: EndpointProxy
+) -> None:
+    proxy, properties = aws_proxy_env, new_bucket()
+    proxy.inject(FaultRule("s3tables", "UpdateTableMetadataLocation", times=1, kind="lost"))
+
+    result = convert_table(source(corpus, PARTITIONED), open_catalog("aws", properties), "sales.orders")
+
+    assert result.status == "converted" and proxy.pending_faults() == []
+    updates = [r for r in proxy.records if r.operation == "UpdateTableMetadataLocation"]
+    assert [r.status for r in updates] == [200, 409]  # it landed; the retry with the old token conflicts with it
+    table = open_catalog("fresh", properties).load_table("sales.orders")
+    assert len(table.history()) == 1
+    assert_same_rows(table.scan().to_arrow(), expected_table(*PARTITIONED))
+
+
 EVENTS = ("dat", "basic_append")
 
 
