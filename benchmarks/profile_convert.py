@@ -249,6 +249,7 @@ def timeline(delta_path: Path) -> dict[str, Any]:
         import datax_migrate.config as config_module
         import datax_migrate.convert.engine as engine_module
         import datax_migrate.convert.table as convert_module
+        import datax_migrate.convert.task as task_module
         import datax_migrate.iceberg.datafile as datafile_module
         import datax_migrate.iceberg.target as target_module
         from datax_migrate.progress import conversion_progress
@@ -257,9 +258,9 @@ def timeline(delta_path: Path) -> dict[str, Any]:
     clock.wrap(convert_module, "plan_partitioning", "map partitioning")
     clock.wrap(target_module.IcebergTarget, "existing", "catalog: look up target")
     clock.wrap(target_module.IcebergTarget, "begin_create", "catalog: stage create-table transaction")
-    clock.wrap(convert_module._GroupTask, "__init__", "task setup (layout, statistics plan)")
-    clock.wrap(convert_module._GroupTask, "__call__", "task: other (partition values, writer setup)")
-    clock.wrap(convert_module._GroupTask, "_batches", "cast to the Iceberg Arrow schema", True)
+    clock.wrap(task_module.GroupWriter, "for_conversion", "task setup (layout, statistics plan)")
+    clock.wrap(task_module.GroupWriter, "write", "task: other (partition values, writer setup)")
+    clock.wrap(task_module.GroupWriter, "_cast", "cast to the Iceberg Arrow schema", True)
     clock.wrap(datafile_module.PartitionTracker, "observe", "partition tuple (observe)")
     clock.wrap(datafile_module.DataFileWriter, "write", "writer: buffer batches")
     clock.wrap(datafile_module.DataFileWriter, "_flush", "write: concat + Parquet encode/compress/write")

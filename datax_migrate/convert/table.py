@@ -12,28 +12,23 @@ Ctrl-C / SIGTERM) before the commit deletes what was written; the target stays a
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import pyarrow as pa
 from pyiceberg.catalog import Catalog
 from pyiceberg.manifest import DataFile
 from pyiceberg.transforms import IdentityTransform
 
 from datax_migrate import __version__
-from datax_migrate.convert.engine import Cancelled, Engine, LocalEngine
+from datax_migrate.convert.engine import Engine, LocalEngine
 from datax_migrate.convert.plan import DEFAULT_TARGET_FILE_BYTES, FileGroup
 from datax_migrate.convert.source import ConversionSource
+from datax_migrate.convert.task import GroupTask, GroupWriter
 from datax_migrate.delta.table import DeltaSnapshot
 from datax_migrate.errors import ConfigError, TargetExistsError
 from datax_migrate.iceberg.datafile import (
-    DataFileLayout,
-    DataFileWriter,
     ParquetSettings,
-    PartitionTracker,
-    python_to_internal,
 )
 from datax_migrate.iceberg.partitioning import PartitionColumn, partition_spec, plan_partitioning
 from datax_migrate.iceberg.schema import TypeMapOptions, iceberg_schema
@@ -176,8 +171,8 @@ def _convert(
     else:
         target.begin_create(schema, spec, properties)
 
-    task = _GroupTask(source, target, partitioning, options.parquet)
-    tracker = _ProgressTracker(source.groups, progress)
+    task = GroupTask(GroupWriter.for_conversion(source, target, partitioning, options.parquet), source, target)
+    tracker = _ProgressTracker(source.groups, progress, target)
     try:
         data_files = [f for f in (engine or LocalEngine()).run(source.groups, task, tracker.done) if f is not None]
         snapshot_id = target.commit(
@@ -198,53 +193,9 @@ def _convert(
     )
 
 
-class _GroupTask:
-    """Reads one file group and writes it as one Iceberg data file."""
-
-    def __init__(
-        self,
-        source: ConversionSource,
-        target: IcebergTarget,
-        partitioning: list[PartitionColumn],
-        settings: ParquetSettings,
-    ) -> None:
-        self.source, self.target = source, target
-        self.identity_sources = {
-            spec_field.field_id: column.source
-            for spec_field, column in zip(target.spec.fields, partitioning, strict=True)
-            if isinstance(column.transform, IdentityTransform)
-        }
-        self.layout = DataFileLayout.for_table(target.schema, target.spec, target.properties, settings)
-        self.same_types = source.reader.target.equals(self.layout.arrow_schema, check_metadata=False)
-
-    def __call__(self, group: FileGroup, stop: threading.Event) -> DataFile | None:
-        values = dict(group.partition_values)
-        identity_values = {
-            field_id: python_to_internal(values[source], self.layout.arrow_schema.field(source).type)
-            for field_id, source in self.identity_sources.items()
-        }
-        writer = DataFileWriter(
-            io=self.target.io,
-            location_for=self.target.data_file_location,
-            layout=self.layout,
-            partition=PartitionTracker(self.target.spec, self.target.schema, identity_values),
-        )
-        return writer.write_all(self._batches(group, stop))
-
-    def _batches(self, group: FileGroup, stop: threading.Event) -> Iterator[pa.RecordBatch]:
-        target = self.layout.arrow_schema
-        for batch in self.source.batches(group):
-            if stop.is_set():
-                raise Cancelled("conversion abandoned")
-            if self.same_types:
-                yield pa.RecordBatch.from_arrays(batch.columns, schema=target)
-            else:
-                yield from pa.Table.from_batches([batch]).cast(target).to_batches()
-
-
 class _ProgressTracker:
-    def __init__(self, groups: list[FileGroup], callback: ProgressCallback | None) -> None:
-        self.callback = callback
+    def __init__(self, groups: list[FileGroup], callback: ProgressCallback | None, target: IcebergTarget) -> None:
+        self.callback, self.target = callback, target
         self.groups_total = len(groups)
         self.files_total = sum(len(g.files) for g in groups)
         self.groups_done = self.files_done = self.rows = 0
@@ -252,7 +203,9 @@ class _ProgressTracker:
     def done(self, group: FileGroup, data_file: DataFile | None) -> None:
         self.groups_done += 1
         self.files_done += len(group.files)
-        self.rows += data_file.record_count if data_file is not None else 0
+        if data_file is not None:
+            self.rows += data_file.record_count
+            self.target.remember(data_file.file_path)  # files written on other machines (Spark executors)
         if self.callback is not None:
             self.callback(Progress(self.groups_done, self.groups_total, self.files_done, self.files_total, self.rows))
 

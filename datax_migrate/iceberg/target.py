@@ -83,6 +83,26 @@ class SourceIdentity:
         return other is not None and (self.location, self.delta_version) == (other.location, other.delta_version)
 
 
+@dataclass(frozen=True)
+class DataFilePaths:
+    """Names the data files of one conversion run: one file per file group, named by the group.
+
+    A retried task writes the same path again instead of leaving a second file behind.
+    """
+
+    location: str
+    spec: PartitionSpec
+    schema: Schema
+    run_id: str
+
+    def path(self, partition: Record, group_index: int) -> str:
+        """The data file of file group ``group_index``, in its partition's folder."""
+        folder = f"{self.location}/data"
+        if self.spec.fields:
+            folder = f"{folder}/{self.spec.partition_to_path(partition, self.schema)}"
+        return f"{folder}/{self.run_id}-{group_index:05d}.parquet"
+
+
 class IcebergTarget:
     """One Iceberg table being written by a conversion."""
 
@@ -95,9 +115,8 @@ class IcebergTarget:
         self.run_id = uuid.uuid4().hex
         self._transaction: Transaction | None = None
         self._replacing: Table | None = None
-        self._written: list[str] = []
+        self._written: set[str] = set()
         self._lock = threading.Lock()
-        self._sequence = 0
         self._created_namespace: str | None = None
         self._committed = False
         self._placeholder = False
@@ -178,18 +197,15 @@ class IcebergTarget:
         self.properties = dict(properties)
         self.io = load_file_io({**self.catalog.properties, **self.properties}, self.location)
 
-    def data_file_location(self, partition: Record) -> str:
-        """A new, unique data file path for a partition; remembered for :meth:`discard`."""
+    @property
+    def paths(self) -> DataFilePaths:
+        """Where this run's data files go."""
+        return DataFilePaths(self.location, self.spec, self.schema, self.run_id)
+
+    def remember(self, path: str) -> None:
+        """Note a data file this run created, for :meth:`discard`; safe from any thread."""
         with self._lock:
-            self._sequence += 1
-            sequence = self._sequence
-        folder = f"{self.location}/data"
-        if self.spec.fields:
-            folder = f"{folder}/{self.spec.partition_to_path(partition, self.schema)}"
-        path = f"{folder}/{self.run_id}-{sequence:05d}.parquet"
-        with self._lock:
-            self._written.append(path)
-        return path
+            self._written.add(path)
 
     def commit(self, data_files: list[DataFile], summary: dict[str, str]) -> int | None:
         """Commit all data files in one snapshot; return its id.
@@ -243,7 +259,7 @@ class IcebergTarget:
             except (NoSuchNamespaceError, NamespaceNotEmptyError):
                 pass
         removed = 0
-        for path in self._written:
+        for path in sorted(self._written):
             try:
                 self.io.delete(path)
                 removed += 1
