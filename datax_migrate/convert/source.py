@@ -53,9 +53,10 @@ class ConversionSource:
         version: int | None = None,
         timestamp: dt.datetime | None = None,
         target_file_bytes: int = DEFAULT_TARGET_FILE_BYTES,
+        workers: int | None = None,
     ) -> ConversionSource:
-        """Replay the Delta log of ``uri`` at ``version`` / ``timestamp`` (default latest) and plan it."""
-        return cls(DeltaTable(uri).snapshot(version=version, timestamp=timestamp), target_file_bytes)
+        """Replay the Delta log of ``uri`` at ``version`` / ``timestamp`` (default latest); plan it for ``workers``."""
+        return cls(DeltaTable(uri).snapshot(version=version, timestamp=timestamp), target_file_bytes, workers)
 
     def start_read_ahead(self, budget_bytes: int = DEFAULT_READ_AHEAD_BYTES, workers: int = 2) -> None:
         """Start decoding the first file groups in the background, up to ``budget_bytes``.

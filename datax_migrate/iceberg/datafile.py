@@ -44,7 +44,11 @@ class ParquetSettings:
 
 @dataclass(frozen=True)
 class DataFileLayout:
-    """Everything about a table's data files that is the same for every file: computed once."""
+    """Everything about a table's data files that is the same for every file: computed once.
+
+    A pickled layout is computed again where it is unpickled: pyiceberg 0.12's ``MetricsMode``
+    does not survive pickling (every column comes back as ``truncate(16)``).
+    """
 
     schema: Schema
     arrow_schema: pa.Schema
@@ -52,6 +56,10 @@ class DataFileLayout:
     settings: ParquetSettings
     statistics_plan: dict[int, Any]
     column_mapping: dict[str, int]
+    properties: dict[str, str]
+
+    def __reduce__(self) -> tuple[Any, tuple[Schema, PartitionSpec, dict[str, str], ParquetSettings]]:
+        return (DataFileLayout.for_table, (self.schema, self.spec, self.properties, self.settings))
 
     @classmethod
     def for_table(
@@ -65,6 +73,7 @@ class DataFileLayout:
             settings=settings,
             statistics_plan=compute_statistics_plan(schema, properties),
             column_mapping=parquet_path_to_id_mapping(schema),
+            properties=dict(properties),
         )
 
 

@@ -88,6 +88,11 @@ class BucketChecksums:
             for half, part in enumerate((lane & _LOW16, lane >> np.uint32(16))):
                 self._sums[2 * index + half] += np.bincount(hashes.bucket, weights=part, minlength=n).astype(np.int64)
 
+    def merge(self, other: BucketChecksums) -> None:
+        """Add the rows ``other`` counted (sums are exact: merging in any order gives the same checksums)."""
+        self.rows += other.rows
+        self._sums += other._sums
+
     def lanes(self) -> np.ndarray:
         """Per-bucket lane sums modulo 2**32: an ``int64`` array of shape (2, buckets)."""
         low, high = self._sums[0::2], self._sums[1::2]

@@ -54,9 +54,18 @@ def rows_in_buckets(batches: Iterable[pa.RecordBatch], hasher: RowHasher, bucket
             columns = [batch.column(lookup[c.lower()]) for c in hasher.columns]
             narrowed = pa.RecordBatch.from_arrays(columns, names=[c.lower() for c in hasher.columns])
             kept.append(narrowed.filter(pa.array(selected)))
-    if not kept:
-        return pa.table({c.lower(): pa.array([], pa.null()) for c in hasher.columns})
-    return pa.Table.from_batches(kept) if _same_schemas(kept) else pa.Table.from_pylist(_rows(kept))
+    return _combined(kept, hasher.columns)
+
+
+def combine_rows(tables: Sequence[pa.Table], columns: Sequence[str]) -> pa.Table:
+    """One table of the rows :func:`rows_in_buckets` collected from several parts of a side."""
+    return _combined([b for table in tables for b in table.to_batches() if b.num_rows], columns)
+
+
+def _combined(batches: list[pa.RecordBatch], columns: Sequence[str]) -> pa.Table:
+    if not batches:
+        return pa.table({c.lower(): pa.array([], pa.null()) for c in columns})
+    return pa.Table.from_batches(batches) if _same_schemas(batches) else pa.Table.from_pylist(_rows(batches))
 
 
 def diff_rows(

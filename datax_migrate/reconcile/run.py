@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -78,12 +79,15 @@ def reconcile_table(
     identifier: str,
     options: ReconcileOptions | None = None,
     progress: ProgressCallback | None = None,
+    engine: ScanEngine | None = None,
 ) -> Report:
     """Compare Delta table ``source`` (at ``options.version``) with Iceberg table ``identifier``.
 
     The Iceberg snapshot is the one converted from that Delta version, else the current one (the
     report then carries a warning). Both sides are read once, at the same time, for every check;
-    rows of buckets whose checksums differ are read a second time for the row diff.
+    rows of buckets whose checksums differ are read a second time for the row diff. ``engine``
+    decides where the reading runs (default: :class:`LocalScanEngine`; Spark's is in
+    :mod:`datax_migrate.spark`).
 
     Raises:
         DeltaError: the Delta side cannot be read.
@@ -103,14 +107,13 @@ def reconcile_table(
     partition_columns = [c for c in delta.partition_columns if c.lower() in {n.lower() for n in columns}]
 
     scanned = time.perf_counter()
-    report_rows = _Counter("scan", expected_rows, progress)
-    summaries = _both(
-        lambda: SideScanner(columns, keys, buckets, partition_columns).scan(delta.batches(), report_rows.source),
-        lambda: SideScanner(columns, keys, buckets, partition_columns).scan(
-            _iceberg_batches(iceberg), report_rows.target
-        ),
+    engine = engine or LocalScanEngine()
+    source_summary, target_summary = engine.scan(
+        delta,
+        iceberg,
+        lambda: SideScanner(columns, keys, buckets, partition_columns),
+        RowCounter("scan", expected_rows, progress),
     )
-    source_summary, target_summary = summaries
     scan_seconds = time.perf_counter() - scanned
     checks.append(row_count_check(delta, iceberg, source_summary, target_summary, partition_columns))
     checks.append(aggregates_check(source_summary, target_summary, dict(options.tolerances)))
@@ -118,7 +121,9 @@ def reconcile_table(
     checks.append(checksum)
     differences, total = [], 0
     if len(differing):
-        row_diff = _row_diff(delta, iceberg, columns, keys, buckets, differing, source_summary, options, progress)
+        row_diff = _row_diff(
+            engine, delta, iceberg, columns, keys, buckets, differing, source_summary, options, progress
+        )
         checks.append(row_diff.check)
         differences, total = row_diff.differences, row_diff.total
         if row_diff.check.status is Status.TOLERATED:
@@ -153,6 +158,7 @@ def reconcile_table(
 
 
 def _row_diff(
+    engine: ScanEngine,
     delta: DeltaSide,
     iceberg: IcebergSide,
     columns: list[str],
@@ -166,11 +172,8 @@ def _row_diff(
     started = time.perf_counter()
     chosen = choose_buckets(differing, source_summary.checksums.rows, options.max_diff_rows, options.seed)
     hasher = RowHasher(columns, keys, buckets)
-    report_rows = _Counter("row diff", source_summary.rows, progress)
-    source_rows, target_rows = _both(
-        lambda: rows_in_buckets(_counted(delta.batches(), report_rows.source), hasher, chosen),
-        lambda: rows_in_buckets(_counted(_iceberg_batches(iceberg), report_rows.target), hasher, chosen),
-    )
+    counter = RowCounter("row diff", source_summary.rows, progress)
+    source_rows, target_rows = engine.rows_in_buckets(delta, iceberg, hasher, chosen, counter)
     examined = f"{len(chosen):,} of {len(differing):,} differing buckets"
     result = diff_rows(source_rows, target_rows, keys, dict(options.tolerances), options.sample, options.seed, examined)
     check = result.check
@@ -182,6 +185,44 @@ def _timed(run: Callable[[], Check]) -> Check:
     started = time.perf_counter()
     check = run()
     return Check(check.name, check.status, check.summary, check.detail, round(time.perf_counter() - started, 3))
+
+
+class ScanEngine(Protocol):
+    """Where the two passes over both sides run: :class:`LocalScanEngine`, or Spark's."""
+
+    def scan(
+        self, delta: DeltaSide, iceberg: IcebergSide, new_scanner: Callable[[], SideScanner], counter: RowCounter
+    ) -> tuple[ScanSummary, ScanSummary]:
+        """Scan both sides with scanners from ``new_scanner``; the summaries of source and target."""
+        ...
+
+    def rows_in_buckets(
+        self, delta: DeltaSide, iceberg: IcebergSide, hasher: RowHasher, buckets: np.ndarray, counter: RowCounter
+    ) -> tuple[pa.Table, pa.Table]:
+        """The rows of both sides that fall into ``buckets``."""
+        ...
+
+
+class LocalScanEngine:
+    """Reads both sides at once in this process, each on its own thread (readers and kernels release the GIL)."""
+
+    def scan(
+        self, delta: DeltaSide, iceberg: IcebergSide, new_scanner: Callable[[], SideScanner], counter: RowCounter
+    ) -> tuple[ScanSummary, ScanSummary]:
+        """Scan both sides with scanners from ``new_scanner``; the summaries of source and target."""
+        return _both(
+            lambda: new_scanner().scan(delta.batches(), counter.source),
+            lambda: new_scanner().scan(_iceberg_batches(iceberg), counter.target),
+        )
+
+    def rows_in_buckets(
+        self, delta: DeltaSide, iceberg: IcebergSide, hasher: RowHasher, buckets: np.ndarray, counter: RowCounter
+    ) -> tuple[pa.Table, pa.Table]:
+        """The rows of both sides that fall into ``buckets``."""
+        return _both(
+            lambda: rows_in_buckets(counted(delta.batches(), counter.source), hasher, buckets),
+            lambda: rows_in_buckets(counted(_iceberg_batches(iceberg), counter.target), hasher, buckets),
+        )
 
 
 def _both(source: Callable[[], T], target: Callable[[], T]) -> tuple[T, T]:
@@ -200,22 +241,34 @@ def _iceberg_batches(iceberg: IcebergSide) -> Iterator[pa.RecordBatch]:
         raise ReconcileError(f"cannot read Iceberg table {iceberg.name}: {exc}") from exc
 
 
-def _counted(batches: Iterator[pa.RecordBatch], on_batch: Callable[[int], None]) -> Iterator[pa.RecordBatch]:
+def counted(batches: Iterator[pa.RecordBatch], on_batch: Callable[[int], None]) -> Iterator[pa.RecordBatch]:
+    """``batches`` passed through, ``on_batch`` told each one's row count."""
     for batch in batches:
         on_batch(batch.num_rows)
         yield batch
 
 
-class _Counter:
+class RowCounter:
+    """Counts the rows read per side in one pass and reports them to the progress callback."""
+
     def __init__(self, phase: str, expected: int | None, progress: ProgressCallback | None) -> None:
+        """Count for ``phase``, out of ``expected`` rows per side (if known)."""
         self.phase, self.expected, self.progress = phase, expected, progress
         self.rows = [0, 0]
+        self._lock = threading.Lock()
 
     def source(self, rows: int) -> None:
-        self._add(0, rows)
+        """``rows`` more rows of the source were read."""
+        self.add(0, rows)
 
     def target(self, rows: int) -> None:
-        self._add(1, rows)
+        """``rows`` more rows of the target were read."""
+        self.add(1, rows)
+
+    def add(self, side: int, rows: int) -> None:
+        """``rows`` more rows of side 0 (source) or 1 (target) were read."""
+        with self._lock:
+            self._add(side, rows)
 
     def _add(self, side: int, rows: int) -> None:
         self.rows[side] += rows

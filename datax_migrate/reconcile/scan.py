@@ -34,6 +34,14 @@ class ColumnAggregates:
     maximum: Any = None
     total: Any = None
 
+    def merge(self, other: ColumnAggregates) -> None:
+        """Take in the aggregates of other rows of the same column."""
+        self.nulls += other.nulls
+        self.minimum = _smaller(self.minimum, other.minimum)
+        self.maximum = _larger(self.maximum, other.maximum)
+        if other.total is not None:
+            self.total = other.total if self.total is None else self.total + other.total
+
 
 @dataclass
 class ScanSummary:
@@ -45,6 +53,16 @@ class ScanSummary:
     checksums: BucketChecksums
     seconds: float = 0.0
     kinds: dict[str, str] = field(default_factory=dict)
+
+    def merge(self, other: ScanSummary) -> None:
+        """Take in what a pass over other rows of the same side found (same columns and buckets)."""
+        self.rows += other.rows
+        self.partition_rows.update(other.partition_rows)
+        for name, aggregates in other.aggregates.items():
+            self.aggregates[name].merge(aggregates)
+        self.checksums.merge(other.checksums)
+        for name, kind in other.kinds.items():
+            self.kinds.setdefault(name, kind)
 
 
 class SideScanner:
@@ -101,11 +119,18 @@ def _aggregate(into: ColumnAggregates, array: pa.Array, kind: str) -> None:
     if pa.types.is_dictionary(array.type):
         array = array.dictionary_decode()
     bounds = pc.min_max(pc.binary_length(array) if kind in _SIZED else array)
-    low, high = bounds["min"].as_py(), bounds["max"].as_py()
-    into.minimum = low if into.minimum is None or (low is not None and low < into.minimum) else into.minimum
-    into.maximum = high if into.maximum is None or (high is not None and high > into.maximum) else into.maximum
+    into.minimum = _smaller(into.minimum, bounds["min"].as_py())
+    into.maximum = _larger(into.maximum, bounds["max"].as_py())
     if kind in _NUMERIC:
         into.total = _sum(array, kind) + (into.total if into.total is not None else 0)
+
+
+def _smaller(a: Any, b: Any) -> Any:
+    return a if b is None or (a is not None and a <= b) else b
+
+
+def _larger(a: Any, b: Any) -> Any:
+    return a if b is None or (a is not None and a >= b) else b
 
 
 def _sum(array: pa.Array, kind: str) -> int | float | decimal.Decimal:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Iterator
@@ -12,13 +13,15 @@ import pyarrow.parquet as pq
 from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import NoSuchTableError
 from pyiceberg.expressions import AlwaysTrue
-from pyiceberg.io import FileIO
+from pyiceberg.io import FileIO, load_file_io
 from pyiceberg.io.pyarrow import ArrowScan, schema_to_pyarrow
 from pyiceberg.partitioning import PartitionSpec
 from pyiceberg.schema import Schema
 from pyiceberg.table import FileScanTask, Table
+from pyiceberg.table.metadata import TableMetadata
 from pyiceberg.table.snapshots import Snapshot
 
+from datax_migrate.delta.actions import AddFile
 from datax_migrate.delta.scan import DEFAULT_BATCH_ROWS as BATCH_ROWS
 from datax_migrate.delta.scan import FileReader, arrow_schema
 from datax_migrate.delta.table import DeltaSnapshot, DeltaTable
@@ -72,11 +75,28 @@ class DeltaSide:
             rows=rows,
         )
 
+    def parts(self, use_threads: bool = False) -> list[DeltaPart]:
+        """The side split into picklable parts, one per data file."""
+        reader = FileReader(dataclasses.replace(self.snapshot, files=()))
+        return [DeltaPart(reader, add, use_threads) for add in self.snapshot.files]
+
     def batches(self) -> Iterator[pa.RecordBatch]:
         """Every live row, file by file."""
-        reader = FileReader(self.snapshot)
-        for add in self.snapshot.files:
-            yield from reader.batches(add, use_threads=True)
+        for part in self.parts(use_threads=True):
+            yield from part.batches()
+
+
+@dataclass(frozen=True)
+class DeltaPart:
+    """One Delta data file of a side: readable anywhere (picklable, for Spark tasks)."""
+
+    reader: FileReader
+    add: AddFile
+    use_threads: bool = False
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        """The file's live rows."""
+        return self.reader.batches(self.add, use_threads=self.use_threads)
 
 
 @dataclass(frozen=True)
@@ -157,18 +177,51 @@ class IcebergSide:
         ids is read directly (threaded decode, columns matched by field id, missing columns NULL,
         promoted types cast); any other file goes through pyiceberg's reader.
         """
+        for part in self.parts():
+            yield from part.batches(self.table.io)
+
+    def parts(self) -> list[IcebergPart]:
+        """The snapshot split into picklable parts, one per data file (with its delete files)."""
         schema = self.iceberg_schema
-        scan = self.table.scan(snapshot_id=self.snapshot.snapshot_id)
-        general = ArrowScan(self.table.metadata, self.table.io, schema, AlwaysTrue())
-        target = self.schema
         direct = all(field.field_type.is_primitive for field in schema.fields) and not self._identity_sources()
-        for task in scan.plan_files():
-            batches = _read_direct(self.table.io, task, schema, target) if direct and not task.delete_files else None
-            yield from batches if batches is not None else general.to_record_batches([task])
+        scan = self.table.scan(snapshot_id=self.snapshot.snapshot_id)
+        io_properties = dict(self.table.io.properties)
+        return [
+            IcebergPart(self.table.metadata, io_properties, task, schema, direct and not task.delete_files)
+            for task in scan.plan_files()
+        ]
 
     def _identity_sources(self) -> set[int]:
         # Other writers may leave identity partition columns out of the data files.
         return {f.source_id for f in self.spec.fields if str(f.transform) == "identity"}
+
+
+@dataclass(frozen=True)
+class IcebergPart:
+    """One data file of an Iceberg snapshot and its delete files: readable anywhere (picklable).
+
+    Attributes:
+        metadata: The table's metadata.
+        io_properties: Properties to open the table's FileIO with.
+        task: The data file and its delete files.
+        schema: The snapshot's schema.
+        direct: Read the file by field id with pyarrow (see :meth:`IcebergSide.batches`).
+    """
+
+    metadata: TableMetadata
+    io_properties: dict[str, str]
+    task: FileScanTask
+    schema: Schema
+    direct: bool
+
+    def batches(self, io: FileIO | None = None) -> Iterator[pa.RecordBatch]:
+        """The rows of the file, deletes applied, read with ``io`` (default: a FileIO of its own)."""
+        io = io or load_file_io(self.io_properties, self.metadata.location)
+        target = schema_to_pyarrow(self.schema, include_field_ids=False)
+        batches = _read_direct(io, self.task, self.schema, target) if self.direct else None
+        if batches is None:
+            batches = ArrowScan(self.metadata, io, self.schema, AlwaysTrue()).to_record_batches([self.task])
+        return batches
 
 
 def _only_offsets_differ(a: pa.DataType, b: pa.DataType) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         pytest.skip(f"Iceberg jars for Spark not found at {JARS}: run scripts/spark-jars.sh (make test does)")
     jars = ",".join(line.strip() for line in listing.read_text().splitlines() if line.strip())
     warehouse = tmp_path_factory.mktemp("spark-warehouse")
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # Python workers import datax_migrate from this venv
     session = (
         pyspark_sql.SparkSession.builder.master("local[2]")
         .appName("datax-migrate-tests")
