@@ -89,7 +89,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="create the S3 Tables table bucket the catalog's warehouse ARN names, if it is missing",
     )
-    convert.add_argument("--engine", choices=["local"], default="local", help="where file groups run")
+    convert.add_argument(
+        "--engine",
+        choices=["local", "spark"],
+        default="local",
+        help="where file groups run: threads here, or Spark tasks (the session spark-submit or pyspark gives)",
+    )
     convert.add_argument("--replace", action="store_true", help="rewrite a target converted from another version")
     convert.add_argument(
         "--lossy", action="append", default=[], metavar="NAME", help="accept a named lossy type mapping"
@@ -129,7 +134,9 @@ def _parser() -> argparse.ArgumentParser:
     reconcile.add_argument(
         "--report-dir", metavar="DIR", help="where the reports go (default: $DATAX_HOME/reports/TABLE/TIME)"
     )
-    reconcile.add_argument("--engine", choices=["local"], default="local", help="where the checks run")
+    reconcile.add_argument(
+        "--engine", choices=["local", "spark"], default="local", help="where the scans run: here, or Spark tasks"
+    )
     reconcile.add_argument("--output", choices=["text", "json"], default="text")
     reconcile.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     reconcile.set_defaults(run=_run_reconcile)
@@ -210,9 +217,17 @@ def _run_convert(args: argparse.Namespace) -> int:
     from datax_migrate.convert.source import ConversionSource
 
     timestamp = _parse_timestamp(args.timestamp) if args.timestamp else None
-    source = ConversionSource.open(args.source, args.delta_version, timestamp)
-    # Decode the first file groups while pyiceberg loads and the catalog connects.
-    source.start_read_ahead()
+    engine = None
+    if args.engine == "spark":
+        from datax_migrate.convert.spark_engine import SparkEngine
+        from datax_migrate.spark import spark_session
+
+        engine = SparkEngine(spark_session())
+        source = ConversionSource.open(args.source, args.delta_version, timestamp, workers=engine.parallelism)
+    else:
+        source = ConversionSource.open(args.source, args.delta_version, timestamp)
+        # Decode the first file groups while pyiceberg loads and the catalog connects.
+        source.start_read_ahead()
     try:
         from datax_migrate.convert.table import ConvertOptions, convert_table
         from datax_migrate.iceberg.target import SOURCE_NAME
@@ -226,7 +241,9 @@ def _run_convert(args: argparse.Namespace) -> int:
             table_properties={SOURCE_NAME: target.source} if args.name_map else {},
         )
         with conversion_progress(f"{args.source} -> {target.identifier}") as progress:
-            result = convert_table(source, catalog, target.identifier, options=options, progress=progress)
+            result = convert_table(
+                source, catalog, target.identifier, options=options, engine=engine, progress=progress
+            )
     finally:
         source.close()
     if args.output == "json":
@@ -269,8 +286,14 @@ def _run_reconcile(args: argparse.Namespace) -> int:
         seed=args.seed,
     )
     catalog, target = _target(args)
+    engine = None
+    if args.engine == "spark":
+        from datax_migrate.reconcile.spark_engine import SparkScanEngine
+        from datax_migrate.spark import spark_session
+
+        engine = SparkScanEngine(spark_session())
     with reconcile_progress(f"{args.source} <-> {target.identifier}") as progress:
-        report = reconcile_table(args.source, catalog, target.identifier, options, progress=progress)
+        report = reconcile_table(args.source, catalog, target.identifier, options, progress, engine)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     report_dir = Path(args.report_dir) if args.report_dir else datax_home() / "reports" / target.identifier / stamp
     write_reports(report, report_dir)

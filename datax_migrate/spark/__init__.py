@@ -13,7 +13,11 @@ group. The results equal the local engine's (the same task code runs in both). T
 from __future__ import annotations
 
 import datetime as dt
+import os
+import sys
 from typing import TYPE_CHECKING, Any
+
+from datax_migrate.errors import ConfigError
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
@@ -22,7 +26,24 @@ if TYPE_CHECKING:
     from datax_migrate.reconcile import ReconcileOptions, Report
     from datax_migrate.reconcile.run import ProgressCallback as ReconcileProgressCallback
 
-__all__ = ["convert_table", "reconcile_table"]
+__all__ = ["convert_table", "reconcile_table", "spark_session"]
+
+
+def spark_session(app_name: str = "datax-migrate") -> Any:
+    """The active ``SparkSession`` (under ``spark-submit``, on EMR), else a new one (local mode).
+
+    Python workers run this interpreter unless ``PYSPARK_PYTHON`` says otherwise, so that they
+    import this installation of datax-migrate.
+
+    Raises:
+        ConfigError: pyspark is not installed.
+    """
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise ConfigError("the Spark engine needs pyspark: pip install 'datax-migrate[spark]'") from None
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    return SparkSession.builder.appName(app_name).getOrCreate()
 
 
 def convert_table(
