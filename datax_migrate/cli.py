@@ -177,6 +177,22 @@ def _parser() -> argparse.ArgumentParser:
     names.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     names.set_defaults(run=_run_names)
 
+    emr = commands.add_parser("emr", help="run conversions on Amazon EMR (Serverless job runs or EC2 cluster steps)")
+    emr_commands = emr.add_subparsers(dest="emr_command", required=True, metavar="COMMAND")
+    submit = emr_commands.add_parser("submit", help="stage the code and one job per table, and start them")
+    submit.add_argument("tables", metavar="TABLES_YAML", help="'tables:' list of source, target[, version, key]")
+    submit.add_argument("--staging", metavar="S3_PREFIX", required=True, help="where the code and job specs go")
+    where = submit.add_mutually_exclusive_group(required=True)
+    where.add_argument("--application-id", metavar="ID", help="EMR Serverless application (Spark, EMR 7.x)")
+    where.add_argument("--cluster-id", metavar="ID", help="running EMR-on-EC2 cluster: one step per table")
+    submit.add_argument("--role", metavar="ARN", help="execution role of the job runs (EMR Serverless)")
+    submit.add_argument("--archive", metavar="S3_URI", help="virtualenv archive with the dependencies (docs/emr.md)")
+    submit.add_argument("--no-reconcile", action="store_true", help="convert only; do not reconcile each table")
+    _add_target_options(submit)
+    submit.add_argument("--output", choices=["text", "json"], default="text")
+    submit.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    submit.set_defaults(run=_run_emr_submit)
+
     demo = commands.add_parser("demo", help="build a small banking lake and convert it into the local catalog")
     demo.add_argument("--workdir", metavar="DIR", default="demo", help="where the demo lake, catalog and report go")
     demo.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
@@ -381,6 +397,39 @@ def _run_names(args: argparse.Namespace) -> int:
         print(f"{entry.source:<{width}}  ->  {entry.identifier}")
     written = f"; written to {args.out}" if args.out else ""
     print(f"{len(mapping.entries)} table(s) mapped for {rules.label}{written}")
+    return EXIT_OK
+
+
+def _run_emr_submit(args: argparse.Namespace) -> int:
+    from datax_migrate.catalogs.names import NameMapping, resolve_target, rules_for_catalog
+    from datax_migrate.config import Config
+    from datax_migrate.emr.job import JobSpec, TableJob, load_tables
+    from datax_migrate.emr.submit import stage, submit_serverless, submit_steps
+
+    if args.application_id and not args.role:
+        raise ConfigError("--application-id needs --role (the job runs' execution role ARN)")
+    config = Config.load(args.config)
+    name = args.catalog or config.default_catalog
+    properties = config.properties(name)
+    mapping = NameMapping.load(args.name_map) if args.name_map else None
+    rules = rules_for_catalog(properties)
+    tables = tuple(
+        TableJob(t.source, resolve_target(t.target, rules, mapping).identifier, t.version, t.key)
+        for t in load_tables(args.tables)
+    )
+    spec = JobSpec(name, properties, tables, reconcile=not args.no_reconcile)
+    staged = stage(spec, args.staging)
+    if args.application_id:
+        submitted = submit_serverless(staged, spec, args.application_id, args.role, args.archive)
+    else:
+        submitted = submit_steps(staged, spec, args.cluster_id, args.archive)
+    if args.output == "json":
+        print(json.dumps({"staged": asdict(staged), "submitted": [asdict(s) for s in submitted]}, indent=2))
+    else:
+        kind = "job run" if args.application_id else "step"
+        for item in submitted:
+            print(f"{item.target}: {kind} {item.id}")
+        print(f"{len(submitted)} {kind}(s) started; code and specs under {staged.prefix}")
     return EXIT_OK
 
 
