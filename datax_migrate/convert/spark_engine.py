@@ -18,12 +18,21 @@ from datax_migrate.spark.jobs import run_tasks
 Result = TypeVar("Result")
 
 
-class SparkEngine:
-    """Runs file-group tasks as Spark tasks of a ``SparkSession``."""
+TASKS_PER_CORE = 4
 
-    def __init__(self, spark: Any) -> None:
+
+class SparkEngine:
+    """Runs file-group tasks in Spark tasks of a ``SparkSession``, a few Spark tasks per core.
+
+    File groups are dealt round-robin (largest first) into ``tasks_per_core`` Spark tasks per core:
+    a Spark task costs a fixed overhead, and a table has many small partitions more often than not.
+    Each file group still becomes one data file, the same as with the local engine.
+    """
+
+    def __init__(self, spark: Any, tasks_per_core: int = TASKS_PER_CORE) -> None:
         """Use ``spark`` (a ``SparkSession``)."""
         self.spark = spark
+        self.tasks_per_core = tasks_per_core
 
     @property
     def parallelism(self) -> int:
@@ -44,5 +53,6 @@ class SparkEngine:
             if on_done is not None:
                 on_done(groups[position], result)
 
-        run_tasks(self.spark, groups, lambda group: task(group, threading.Event()), collect)
+        slices = self.parallelism * self.tasks_per_core
+        run_tasks(self.spark, groups, lambda group: task(group, threading.Event()), collect, slices)
         return [results[position] for position in range(len(groups))]

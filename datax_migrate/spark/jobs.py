@@ -31,11 +31,16 @@ def run_tasks(
     items: Sequence[Item],
     task: Callable[[Item], Result],
     on_result: Callable[[int, Result], None],
+    slices: int | None = None,
     poll_seconds: float = 0.25,
 ) -> None:
-    """Run ``task(item)`` as one Spark task per item; call ``on_result(index, result)`` on the driver as each finishes.
+    """Run ``task(item)`` for every item in Spark tasks; ``on_result(index, result)`` hears each on the driver.
 
-    ``task`` must be picklable (cloudpickle): it runs in the executors' Python workers.
+    Items are dealt round-robin into ``slices`` Spark tasks (default: one per item), so a list sorted
+    largest first spreads evenly. Each Spark task costs a fixed scheduling overhead (a tenth of a
+    second or more), so many small items should share a few tasks per core. Results reach the
+    driver when their Spark task ends. ``task`` must be picklable (cloudpickle): it runs in the
+    executors' Python workers.
 
     Raises:
         DataxError: the first one a task raised; the job is cancelled.
@@ -67,7 +72,9 @@ def run_tasks(
             outcomes.add([(index, _DONE, result)])
 
     job = _Job(context, f"datax-migrate-{uuid.uuid4().hex}")
-    job.start(lambda: context.parallelize(list(enumerate(items)), len(items)).foreachPartition(run_partition))
+    count = max(1, min(slices or len(items), len(items)))
+    dealt = [(index, items[index]) for first in range(count) for index in range(first, len(items), count)]
+    job.start(lambda: context.parallelize(dealt, count).foreachPartition(run_partition))
     finished_items: set[int] = set()
     errors: list[DataxError] = []
     seen = 0
