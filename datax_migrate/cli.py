@@ -137,6 +137,59 @@ def _parser() -> argparse.ArgumentParser:
     signoff.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     signoff.set_defaults(run=_run_signoff)
 
+    inventory = commands.add_parser(
+        "inventory",
+        help="crawl a workspace, storage or notebook exports into inventory.json",
+        description="Crawl Databricks workspaces, storage prefixes and notebook export folders into one "
+        "inventory file. An interrupted crawl resumes from OUT.partial.jsonl when run again with the same "
+        "sources. Exit codes: 0 every object crawled, 1 crawled but some objects failed (listed in the "
+        "inventory), 2 error.",
+    )
+    inventory.add_argument(
+        "--workspace",
+        action="append",
+        nargs="?",
+        const="DEFAULT",
+        default=[],
+        metavar="PROFILE",
+        help="a Databricks workspace from a ~/.databrickscfg profile (default profile without a name)",
+    )
+    inventory.add_argument(
+        "--host",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="a Databricks workspace by URL (token from DATABRICKS_TOKEN or the SDK's usual sources)",
+    )
+    inventory.add_argument(
+        "--warehouse", metavar="ID", help="SQL warehouse for hive_metastore tables and DESCRIBE DETAIL"
+    )
+    inventory.add_argument(
+        "--read-logs", action="store_true", help="also read each workspace table's Delta log from its location"
+    )
+    inventory.add_argument(
+        "--storage", action="append", default=[], metavar="PATH", help="a folder or s3:// prefix to scan for tables"
+    )
+    inventory.add_argument(
+        "--export", action="append", default=[], metavar="DIR", help="a folder of exported notebooks and .dbc archives"
+    )
+    inventory.add_argument("--out", metavar="FILE", default="inventory.json", help="where the inventory goes")
+    inventory.add_argument("--parquet", action="store_true", help="also write the records as Parquet beside --out")
+    inventory.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    inventory.set_defaults(run=_run_inventory)
+
+    assess = commands.add_parser(
+        "assess",
+        help="assess an inventory: findings, strategy and estimates per object, as reports",
+        description="Assess an inventory and write assessment.json, assessment.md and assessment.html. "
+        "Exit codes: 0 no blocker found, 1 blockers found (the reports list them), 2 error.",
+    )
+    assess.add_argument("inventory", metavar="INVENTORY", help="inventory.json from `datax-migrate inventory`")
+    assess.add_argument("--report-dir", metavar="DIR", default="assessment", help="where the reports go")
+    assess.add_argument("--prices", metavar="FILE", help="YAML/JSON overriding the S3 Tables prices used")
+    assess.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    assess.set_defaults(run=_run_assess)
+
     demo = commands.add_parser("demo", help="build a small banking lake and convert it into the local catalog")
     demo.add_argument("--workdir", metavar="DIR", default="demo", help="where the demo lake, catalog and report go")
     demo.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
@@ -262,6 +315,125 @@ def _run_signoff(args: argparse.Namespace) -> int:
         f"snapshot {entry.snapshot_id}) by {entry.by} at {entry.at}; report sha256 {entry.report_sha256}"
     )
     return EXIT_OK
+
+
+def _run_inventory(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from datax_migrate.files import write_atomically
+    from datax_migrate.inventory.crawl import crawl
+    from datax_migrate.inventory.sources.storage import StorageSource
+    from datax_migrate.progress import crawl_progress
+
+    sources: list = []
+    for profile in args.workspace:
+        sources.append(_workspace_source(args, profile=profile))
+    for host in args.host:
+        sources.append(_workspace_source(args, host=host))
+    sources += [StorageSource(path) for path in args.storage]
+    if args.export:
+        from datax_migrate.inventory.sources.exports import ExportSource
+
+        sources += [ExportSource(Path(folder)) for folder in args.export]
+    if not sources:
+        raise ConfigError("give at least one of --workspace, --host, --storage or --export")
+    out = Path(args.out)
+    checkpoint = out.with_name(f"{out.name}.partial.jsonl")
+    with crawl_progress("inventory") as progress:
+        result = crawl(sources, checkpoint, progress)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(out, result.to_json())
+    checkpoint.unlink(missing_ok=True)
+    written = [out]
+    if args.parquet:
+        from datax_migrate.inventory.tables import write_parquet
+
+        written += write_parquet(result, out.parent, out.stem)
+    _print_inventory(result)
+    print(f"wrote {', '.join(str(path) for path in written)}")
+    return EXIT_DIFFERENCES if result.failures else EXIT_OK
+
+
+def _workspace_source(args: argparse.Namespace, profile: str | None = None, host: str | None = None) -> object:
+    from datax_migrate.inventory.sources.workspace import WorkspaceSource
+
+    return WorkspaceSource.connect(
+        profile=None if profile == "DEFAULT" else profile,
+        host=host,
+        warehouse_id=args.warehouse,
+        read_logs=args.read_logs,
+    )
+
+
+def _print_inventory(inventory: object) -> None:
+    from collections import Counter
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from datax_migrate.inventory.model import Inventory
+
+    assert isinstance(inventory, Inventory)
+    formats = Counter(t.format or t.kind for t in inventory.tables)
+    table = Table(title="Inventory", title_justify="left")
+    table.add_column("Objects")
+    table.add_column("Count", justify="right")
+    table.add_column("Detail")
+    table.add_row("tables", f"{len(inventory.tables):,}", ", ".join(f"{k} {v:,}" for k, v in sorted(formats.items())))
+    table.add_row("notebooks", f"{len(inventory.notebooks):,}", "")
+    table.add_row("jobs", f"{len(inventory.jobs):,}", "")
+    table.add_row("failures", f"{len(inventory.failures):,}", "; ".join(f.subject for f in inventory.failures[:3]))
+    Console(soft_wrap=True).print(table)
+
+
+def _run_assess(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from datax_migrate.errors import InventoryError
+    from datax_migrate.inventory.assess import assess
+    from datax_migrate.inventory.assess.estimates import S3_TABLES_PRICES, S3TablesPrices
+    from datax_migrate.inventory.assess.report import write_reports
+    from datax_migrate.inventory.model import Inventory
+
+    try:
+        text = Path(args.inventory).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InventoryError(f"cannot read the inventory {args.inventory}: {exc.strerror or exc}") from exc
+    prices = S3TablesPrices.load(Path(args.prices)) if args.prices else S3_TABLES_PRICES
+    assessment = assess(Inventory.from_json(text), prices)
+    paths = write_reports(assessment, Path(args.report_dir))
+    _print_assessment(assessment)
+    print(f"reports: {', '.join(str(path) for path in paths)}")
+    return EXIT_DIFFERENCES if assessment.blockers else EXIT_OK
+
+
+def _print_assessment(assessment: object) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from datax_migrate.inventory.assess import Assessment
+
+    assert isinstance(assessment, Assessment)
+    console = Console(soft_wrap=True)
+    strategies = Table(title="Tables by strategy", title_justify="left")
+    strategies.add_column("Strategy")
+    strategies.add_column("Tables", justify="right")
+    for strategy, count in assessment.strategy_counts().items():
+        strategies.add_row(strategy, f"{count:,}")
+    console.print(strategies)
+    codes = Table(title="Findings by code", title_justify="left")
+    for column in ("Code", "Severity", "Count"):
+        codes.add_column(column, justify="right" if column == "Count" else "left")
+    for code, severity, count in assessment.code_counts():
+        codes.add_row(code, severity, f"{count:,}")
+    console.print(codes)
+    totals = assessment.totals
+    console.print(
+        f"To rewrite: {totals.tables:,} tables, {totals.total_bytes / 1e9:,.2f} GB in {totals.file_count:,} files, "
+        f"about {totals.seconds / 60:,.1f} min on 2 cores; S3 Tables about ${totals.per_month:,.2f} a month. "
+        f"{assessment.blockers:,} blocker finding(s), {len(assessment.notebooks):,} notebooks, "
+        f"{len(assessment.jobs):,} jobs."
+    )
 
 
 def _run_demo(args: argparse.Namespace) -> int:

@@ -57,3 +57,7 @@ class EncodingError(ReconcileError):
 
 class SignoffError(DataxError):
     """A sign-off is refused (no readable report, an unaccepted mismatch, no signer) or the ledger is unusable."""
+
+
+class InventoryError(DataxError):
+    """An inventory or assessment cannot run: an unreachable workspace, an unreadable inventory file, ..."""
