@@ -1,0 +1,115 @@
+"""The crawl: per-object failures, resuming an interrupted run, and the two commands."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from datax_migrate.cli import main
+from datax_migrate.errors import InventoryError
+from datax_migrate.inventory.crawl import CrawlCounts, crawl
+from datax_migrate.inventory.model import Inventory
+from datax_migrate.inventory.sources.storage import StorageSource
+from tests.delta_builder import DeltaBuilder, field
+
+
+def delta_table(root: Path) -> DeltaBuilder:
+    builder = DeltaBuilder(root)
+    rows = pa.table({"id": pa.array([1, 2, 3], pa.int64())})
+    builder.commit(builder.protocol(), builder.metadata([field("id", "long")]), builder.data_file(rows))
+    return builder
+
+
+@pytest.fixture
+def lake(tmp_path: Path) -> Path:
+    root = tmp_path / "lake"
+    for name in ("a", "b", "c"):
+        delta_table(root / "sales" / name)
+    broken = delta_table(root / "sales" / "broken")
+    (broken.log / f"{0:020d}.json").write_text('{"commitInfo": {}}\nnot json\n')
+    partitioned = root / "landing" / "events" / "day=2024-01-01"
+    partitioned.mkdir(parents=True)
+    pq.write_table(pa.table({"x": [1]}), partitioned / "part-0.parquet")
+    (root / "_tmp" / "skipped" / "_delta_log").mkdir(parents=True)
+    return root
+
+
+def test_an_unreadable_log_is_a_failure_and_the_crawl_goes_on(lake: Path) -> None:
+    inventory = crawl([StorageSource(str(lake))])
+    found = {(Path(t.location or "").name, t.format) for t in inventory.tables}
+    assert found == {("a", "delta"), ("b", "delta"), ("c", "delta"), ("events", "parquet")}
+    [failure] = inventory.failures
+    assert (failure.source, failure.stage) == ("storage", "read-log")
+    assert failure.subject.endswith("sales/broken") and "line 2 is not valid JSON" in failure.reason
+    assert {t.name for t in inventory.tables} >= {"`sales`.`a`", "`landing`.`events`"}
+
+
+def test_an_interrupted_crawl_resumes_where_it_stopped(lake: Path, tmp_path: Path) -> None:
+    checkpoint = tmp_path / "inventory.json.partial.jsonl"
+
+    def stop_after_two(counts: CrawlCounts) -> None:
+        if counts.total == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        crawl([StorageSource(str(lake))], checkpoint, stop_after_two)
+    first_two = [json.loads(line) for line in checkpoint.read_text().splitlines()[1:]]
+    assert len(first_two) == 2
+    # what the first run recorded is not read again: remove its data, the resumed run still lists it
+    done = [Path(record["location"]) for record in first_two if record["type"] == "table"]
+    for location in done:
+        shutil.rmtree(location)
+    seen: list[CrawlCounts] = []
+    inventory = crawl([StorageSource(str(lake))], checkpoint, seen.append)
+    assert seen[-1].resumed == len(done)
+    assert len(inventory.tables) == 4 and len(inventory.failures) == 1
+    assert {Path(t.location or "") for t in inventory.tables} >= set(done)
+
+
+def test_a_checkpoint_of_other_sources_is_not_resumed(lake: Path, tmp_path: Path) -> None:
+    checkpoint = tmp_path / "partial.jsonl"
+    crawl([StorageSource(str(lake / "sales"))], checkpoint)
+    with pytest.raises(InventoryError, match="belongs to a crawl of other sources"):
+        crawl([StorageSource(str(lake))], checkpoint)
+
+
+def test_inventory_and_assess_commands(lake: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out" / "inventory.json"
+    assert (
+        main(
+            [
+                "inventory",
+                "--storage",
+                str(lake / "sales" / "a"),
+                "--storage",
+                str(lake / "sales" / "b"),
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    assert not out.with_name("inventory.json.partial.jsonl").exists()
+    assert main(["assess", str(out), "--report-dir", str(tmp_path / "ok")]) == 0  # nothing blocks
+
+    assert main(["inventory", "--storage", str(lake), "--out", str(out), "--parquet"]) == 1  # one log unreadable
+    tables = pq.read_table(out.with_name("inventory.tables.parquet"))
+    assert tables.num_rows == 4 and "delta" in tables.column_names
+    prices = tmp_path / "prices.json"
+    prices.write_text('{"region": "eu-central-1"}')
+    assert main(["assess", str(out), "--report-dir", str(tmp_path / "rep"), "--prices", str(prices)]) == 1
+    captured = capsys.readouterr()
+    assert "log-unreadable" in captured.out and "not-delta-format" in captured.out
+    assert json.loads((tmp_path / "rep" / "assessment.json").read_text())["prices"]["region"] == "eu-central-1"
+    assert Inventory.from_json(out.read_text()).failures[0].stage == "read-log"
+
+    assert main(["assess", str(tmp_path / "missing.json")]) == 2
+    assert main(["inventory", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[0].startswith("datax-migrate: error: cannot read the inventory")
+    assert err[1] == "datax-migrate: error: give at least one of --workspace, --host, --storage or --export"

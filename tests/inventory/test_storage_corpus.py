@@ -1,0 +1,95 @@
+"""Storage scan over the Delta corpus: recorded facts against the logs, read here independently."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+
+from datax_migrate.inventory.crawl import crawl
+from datax_migrate.inventory.model import TableRecord
+from datax_migrate.inventory.sources.storage import StorageSource
+
+pytestmark = pytest.mark.corpus
+
+
+def replay_json_commits(table: Path) -> dict[str, Any]:
+    """Latest protocol and metaData, and the active adds, from the JSON commits alone (all kept in the corpus)."""
+    protocol: dict[str, Any] = {}
+    metadata: dict[str, Any] = {}
+    active: dict[tuple[str, str], dict[str, Any]] = {}
+    for commit in sorted((table / "_delta_log").glob("*.json")):
+        if ".checkpoint." in commit.name:
+            continue
+        for line in commit.read_text().splitlines():
+            action = json.loads(line) if line.strip() else {}
+            if "protocol" in action:
+                protocol = action["protocol"]
+            if "metaData" in action:
+                metadata = action["metaData"]
+            for kind in ("add", "remove"):
+                if kind in action:
+                    dv = action[kind].get("deletionVector") or {}
+                    key = (action[kind]["path"], f"{dv.get('storageType')}{dv.get('pathOrInlineDv')}{dv.get('offset')}")
+                    if kind == "add":
+                        active[key] = action[kind]
+                    else:
+                        active.pop(key, None)
+    return {"protocol": protocol, "metadata": metadata, "active": list(active.values())}
+
+
+@pytest.fixture
+def golden(corpus: Path) -> dict[str, TableRecord]:
+    inventory = crawl([StorageSource(str(corpus / "golden"))])
+    assert not inventory.failures
+    return {Path(t.location or "").parent.name: t for t in inventory.tables if t.format == "delta"}
+
+
+def test_every_golden_table_is_found_with_the_facts_its_log_holds(corpus: Path, golden: dict[str, TableRecord]) -> None:
+    cases = sorted(p.name for p in (corpus / "golden").iterdir() if (p / "delta" / "_delta_log").is_dir())
+    assert sorted(golden) == cases
+    for case, record in golden.items():
+        log = replay_json_commits(corpus / "golden" / case / "delta")
+        facts = record.delta
+        assert facts is not None, case
+        protocol, metadata = log["protocol"], log["metadata"]
+        assert facts.min_reader_version == protocol["minReaderVersion"], case
+        assert facts.min_writer_version == protocol["minWriterVersion"], case
+        assert set(facts.reader_features) == set(protocol.get("readerFeatures", ())), case
+        assert set(facts.writer_features) == set(protocol.get("writerFeatures", ())), case
+        assert list(facts.partition_columns) == metadata["partitionColumns"], case
+        assert facts.column_mapping_mode == metadata.get("configuration", {}).get("delta.columnMapping.mode", "none")
+        assert json.loads(record.schema_json or "") == json.loads(metadata["schemaString"]), case
+        assert facts.file_count == len(log["active"]), case
+        assert facts.total_bytes == sum(add["size"] for add in log["active"]), case
+        with_dv = [add for add in log["active"] if add.get("deletionVector")]
+        assert facts.files_with_deletion_vectors == len(with_dv), case
+        assert facts.deleted_rows == sum(add["deletionVector"]["cardinality"] for add in with_dv), case
+        if facts.row_count is not None:
+            assert facts.row_count == pq.read_table(corpus / "golden" / case / "expected").num_rows, case
+
+
+def test_the_features_the_corpus_readme_names(golden: dict[str, TableRecord]) -> None:
+    def facts(case: str) -> Any:
+        return golden[case].delta
+
+    assert "deletionVectors" in facts("dv-partitioned-with-checkpoint").reader_features
+    assert facts("dv-partitioned-with-checkpoint").files_with_deletion_vectors > 0
+    assert facts("dv-partitioned-with-checkpoint").partition_columns
+    assert facts("table-with-columnmapping-mode-name").column_mapping_mode == "name"
+    assert "timestampNtz" in facts("data-reader-timestamp_ntz").reader_features
+    assert "v2Checkpoint" in facts("v2-checkpoint-json").reader_features
+
+
+def test_dat_tables_and_their_expected_parquet_folders(corpus: Path) -> None:
+    inventory = crawl([StorageSource(str(corpus / "dat"))])
+    delta = {Path(t.location or "").parent.name: t for t in inventory.tables if t.format == "delta"}
+    assert sorted(delta) == ["basic_append", "basic_partitioned", "multi_partitioned", "with_schema_change"]
+    assert delta["multi_partitioned"].delta is not None
+    assert delta["multi_partitioned"].delta.partition_columns == ("letter", "date", "data")
+    others = {t.format for t in inventory.tables if t.format != "delta"}
+    assert others == {"parquet"}
+    assert len({t.name for t in inventory.tables}) == len(inventory.tables)  # names stay distinct
