@@ -122,6 +122,7 @@ class NotebookRecord:
         cell_count: Cells.
         magics: Cell magics used (``%sql``, ``%run`` ...).
         tables_referenced: Tables named in code.
+        paths_referenced: Storage paths named in code (``dbfs:/``, ``s3://`` ...).
         dbutils_calls: ``dbutils`` functions called.
         widgets: Widget names.
         run_dependencies: Notebooks run with ``%run`` / ``dbutils.notebook.run``.
@@ -134,6 +135,7 @@ class NotebookRecord:
     cell_count: int
     magics: tuple[str, ...] = ()
     tables_referenced: tuple[str, ...] = ()
+    paths_referenced: tuple[str, ...] = ()
     dbutils_calls: tuple[str, ...] = ()
     widgets: tuple[str, ...] = ()
     run_dependencies: tuple[str, ...] = ()

@@ -64,6 +64,7 @@ def summarized(notebook: Notebook, path: str, origin: str) -> NotebookRecord:
         cell_count=summary.cell_count,
         magics=tuple(summary.magics),
         tables_referenced=tuple(summary.tables_referenced),
+        paths_referenced=tuple(summary.paths_referenced),
         dbutils_calls=tuple(summary.dbutils_calls),
         widgets=tuple(summary.widgets),
         run_dependencies=tuple(summary.run_dependencies),
@@ -71,8 +72,8 @@ def summarized(notebook: Notebook, path: str, origin: str) -> NotebookRecord:
     )
 
 
-def notebook_record(text: str, path: str, origin: str, suffix: str) -> NotebookRecord:
-    """The record of a notebook exported as SOURCE text; ``suffix`` (``.py``, ``.sql`` ...) names its language."""
+def notebook_record(text: str, path: str, origin: str, language: str) -> NotebookRecord:
+    """The record of a notebook exported as SOURCE text, in ``language`` (``python``, ``sql``, ``scala``, ``r``)."""
     from datax_migrate.notebooks.formats import parse_source
 
-    return summarized(parse_source(text, f"{path}{suffix}"), path, origin)
+    return summarized(parse_source(text, path, language), path, origin)

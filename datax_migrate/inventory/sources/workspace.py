@@ -324,7 +324,8 @@ class WorkspaceSource(Source):
                     yield self._failure(path, "export-notebook", exc)
                     continue
                 try:
-                    yield notebook_record(text, path, "workspace", _SOURCE_SUFFIX.get(_language(item), ".py"))
+                    language = item.language.value.lower() if item.language else "python"
+                    yield notebook_record(text, path, "workspace", language)
                 except (DataxError, ValueError) as exc:
                     yield self._failure(path, "read-notebook", exc)
 
@@ -351,13 +352,6 @@ class WorkspaceSource(Source):
         message = _one_line(exc)
         token = self.client.config.token
         return message.replace(token, "***") if token else message
-
-
-_SOURCE_SUFFIX = {"PYTHON": ".py", "SQL": ".sql", "SCALA": ".scala", "R": ".r"}
-
-
-def _language(item: Any) -> str:
-    return item.language.value if item.language else "PYTHON"
 
 
 def _job_record(job: Any) -> JobRecord:
