@@ -32,8 +32,8 @@ class Workspace:
     """Paths whose first request answers 429 with Retry-After."""
     hive: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     """hive_metastore schema -> table -> DESCRIBE DETAIL row (None for a view)."""
-    notebooks: dict[str, tuple[str, str]] = field(default_factory=dict)
-    """workspace path -> (language, SOURCE text)."""
+    notebooks: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    """workspace path -> (language, SOURCE text, or None for one whose export fails)."""
     jobs: list[dict[str, Any]] = field(default_factory=list)
     page_size: int = 2
     requests: list[tuple[str, str, str | None]] = field(default_factory=list)
@@ -94,6 +94,8 @@ def _handler(workspace: Workspace) -> type[BaseHTTPRequestHandler]:
                 return 200, {"objects": _listing(workspace, query["path"])}
             if path == "/api/2.0/workspace/export":
                 language, text = workspace.notebooks[query["path"]]
+                if text is None:
+                    raise KeyError(query["path"])
                 return 200, {"content": base64.b64encode(text.encode()).decode(), "file_type": language.lower()}
             if path == "/api/2.2/jobs/list":
                 page = _page(workspace.jobs, query.get("page_token"), workspace.page_size)

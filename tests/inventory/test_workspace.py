@@ -14,6 +14,7 @@ from databricks.sdk import WorkspaceClient
 from databricks.sdk.core import Config
 
 from datax_migrate.cli import main
+from datax_migrate.inventory.assess import assess
 from datax_migrate.inventory.crawl import crawl
 from datax_migrate.inventory.model import Inventory
 from datax_migrate.inventory.sources.workspace import WorkspaceSource
@@ -85,6 +86,17 @@ def workspace(tmp_path: Path) -> Workspace:
         },
         failing_tables={"main.sales.secret": (403, "PERMISSION_DENIED")},
         throttle_once={"/api/2.1/unity-catalog/tables"},
+        notebooks={
+            "/Users/ann@example.com/etl/load": (
+                "PYTHON",
+                "# Databricks notebook source\nspark.table('main.sales.orders')\n",
+            ),
+            "/Users/ann@example.com/report": (
+                "SQL",
+                "-- Databricks notebook source\nSELECT * FROM main.sales.orders\n",
+            ),
+            "/Shared/gone": ("PYTHON", None),
+        },
         hive={
             "legacy": {
                 "events": {
@@ -172,7 +184,10 @@ def test_crawls_unity_catalog_hive_metastore_and_jobs(url: str, workspace: Works
     assert tables["hive_metastore.legacy.events_v"].kind == "view"
 
     # the table whose GET was refused is a failure; the crawl went on past it
-    assert [(f.subject, f.stage) for f in inventory.failures] == [("main.sales.secret", "get-table")]
+    assert [(f.subject, f.stage) for f in inventory.failures] == [
+        ("main.sales.secret", "get-table"),
+        ("/Shared/gone", "export-notebook"),
+    ]
     assert "does not have SELECT" in inventory.failures[0].reason
 
     # three pages of tables, the first throttled once and retried by the SDK
@@ -180,12 +195,34 @@ def test_crawls_unity_catalog_hive_metastore_and_jobs(url: str, workspace: Works
     assert len(pages) == 4 and sum("page_token" in p for p in pages) == 2
     assert not any("information_schema" in p or "catalog_name=system" in p for _, p, _ in workspace.requests)
 
+    notebooks = {n.path: n for n in inventory.notebooks}
+    assert sorted(notebooks) == ["/Users/ann@example.com/etl/load", "/Users/ann@example.com/report"]
+    assert notebooks["/Users/ann@example.com/report"].language == "sql"
+    assert notebooks["/Users/ann@example.com/etl/load"].tables_referenced == ("main.sales.orders",)
+
     jobs = {j.job_id: j for j in inventory.jobs}
     assert [(t.kind, t.target, t.spark_version) for t in jobs["11"].tasks] == [
         ("notebook", "/Repos/etl/load", "15.4.x-scala2.12"),
         ("spark_jar", "com.acme.Agg", "15.4.x-scala2.12"),
     ]
     assert jobs["11"].schedule == "0 0 2 * * ?" and jobs["12"].tasks[0].kind == "pipeline"
+
+    assessment = assess(inventory)
+    job_codes = {j.job_id: [f.code for f in j.findings] for j in assessment.jobs}
+    assert job_codes == {
+        "11": ["job-recreate", "job-notebook-missing", "jar-task"],
+        "12": ["job-recreate", "pipeline-task"],
+        "13": ["job-recreate"],
+    }
+    strategies = {t.name: t.strategy for t in assessment.tables}
+    assert strategies == {
+        "hive_metastore.legacy.events": "rewrite",
+        "hive_metastore.legacy.events_v": "recreate-view",
+        "main.sales.customers": "unknown",
+        "main.sales.orders": "rewrite",
+        "main.sales.raw_csv": "blocked",
+        "main.sales.v_orders": "recreate-view",
+    }
 
 
 def test_a_bad_token_stops_the_crawl_with_one_message(url: str) -> None:

@@ -239,27 +239,35 @@ class WorkspaceSource(Source):
                     properties=_json_object(detail.get("properties")),
                     delta=_facts_from_detail(detail) if data_format == "delta" else None,
                 )
-                yield self._with_delta_facts(record) if self.read_logs else record
+                yield self._with_delta_facts(record)
 
     # Delta facts of catalog tables
 
     def _with_delta_facts(self, record: TableRecord) -> TableRecord:
-        """``record`` with the Delta facts that the options allow reading, or the reason they could not be."""
+        """``record`` with Delta facts: from its log (``read_logs``), else from ``DESCRIBE DETAIL`` (a warehouse).
+
+        When neither answers, the record says why in ``delta_error``.
+        """
         if record.format != "delta" or record.kind not in ("managed", "external"):
             return record
+        problems = []
         if self.read_logs and record.location:
             try:
                 facts, schema_json = read_delta_facts(record.location)
             except (DataxError, OSError) as exc:
-                return replace(record, delta_error=_one_line(exc))
-            return replace(record, delta=facts, schema_json=schema_json)
-        if self.warehouse_id and record.delta is None:
+                problems.append(f"reading the log: {self._scrub(exc)}")
+            else:
+                return replace(record, delta=facts, schema_json=schema_json)
+        if record.delta is not None:
+            return record
+        if self.warehouse_id:
             try:
                 detail = self._describe_detail(_quoted_name(record.name))
             except Exception as exc:  # noqa: BLE001
-                return replace(record, delta_error=f"DESCRIBE DETAIL failed: {self._scrub(exc)}")
-            return replace(record, delta=_facts_from_detail(detail))
-        return record
+                problems.append(f"DESCRIBE DETAIL: {self._scrub(exc)}")
+            else:
+                return replace(record, delta=_facts_from_detail(detail))
+        return replace(record, delta_error="; ".join(problems)) if problems else record
 
     def _describe_detail(self, name: str) -> dict[str, Any]:
         from databricks.sdk.service.sql import Format
