@@ -7,6 +7,20 @@ import secrets
 from pathlib import Path
 
 
+def write_documents(folder: Path, documents: dict[str, str]) -> list[Path]:
+    """Write each ``{name: text}`` into ``folder`` (created if needed) atomically; return the paths.
+
+    Every document was rendered before this is called, so a rendering error writes nothing.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, text in documents.items():
+        paths.append(folder / name)
+        write_atomically(paths[-1], text)
+    sync_directory(folder)
+    return paths
+
+
 def write_atomically(path: Path, text: str) -> None:
     """Write ``text`` (UTF-8) to a temporary file beside ``path``, flush it to disk, rename it over ``path``.
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import jinja2
 
-from datax_migrate.files import sync_directory, write_atomically
+from datax_migrate.files import write_documents
 from datax_migrate.findings import Finding, Severity
 from datax_migrate.inventory.assess.assessment import Assessment
 from datax_migrate.inventory.assess.rules import BLOCKED, RECREATE_VIEW, REWRITE, UNKNOWN
@@ -46,6 +46,10 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:,.1f} h"
 
 
+def _dollars(amount: float) -> str:
+    return "< $0.01" if 0 < amount < 0.005 else f"${amount:,.2f}"
+
+
 def _environment(autoescape: bool) -> jinja2.Environment:
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("datax_migrate.inventory.assess", "templates"),
@@ -54,7 +58,7 @@ def _environment(autoescape: bool) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.filters.update(md=_markdown, size=_size, duration=_duration)
+    environment.filters.update(md=_markdown, size=_size, duration=_duration, dollars=_dollars)
     return environment
 
 
@@ -92,11 +96,4 @@ RENDERERS: dict[str, Callable[[Assessment], str]] = {
 
 def write_reports(assessment: Assessment, report_dir: Path) -> list[Path]:
     """Write every report file into ``report_dir`` (created if needed), each atomically; return their paths."""
-    report_dir.mkdir(parents=True, exist_ok=True)
-    documents = {name: render(assessment) for name, render in RENDERERS.items()}
-    paths = []
-    for name, text in documents.items():
-        paths.append(report_dir / name)
-        write_atomically(paths[-1], text)
-    sync_directory(report_dir)
-    return paths
+    return write_documents(report_dir, {name: render(assessment) for name, render in RENDERERS.items()})

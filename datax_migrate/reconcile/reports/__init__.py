@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from datax_migrate.files import sync_directory, write_atomically
+from datax_migrate.files import write_documents
 from datax_migrate.reconcile.model import Report
 from datax_migrate.reconcile.reports.html import render_html
 from datax_migrate.reconcile.reports.junit import render_junit
@@ -29,11 +29,4 @@ def write_reports(report: Report, report_dir: Path) -> list[Path]:
     Each file is rendered first, then written to a temporary file and renamed over the old one, so
     a crash leaves either the previous file or the new one, never half of one.
     """
-    report_dir.mkdir(parents=True, exist_ok=True)
-    documents = {name: render(report) for name, render in RENDERERS.items()}
-    paths = []
-    for name, text in documents.items():
-        paths.append(report_dir / name)
-        write_atomically(paths[-1], text)
-    sync_directory(report_dir)
-    return paths
+    return write_documents(report_dir, {name: render(report) for name, render in RENDERERS.items()})
