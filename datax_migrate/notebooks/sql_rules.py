@@ -116,20 +116,21 @@ def translate_sql(text: str, rec: Recorder, first_line: int = 1) -> list[Stateme
 
 
 def split_statements(text: str) -> list[tuple[str, int]]:
-    """Split SQL text at top-level ``;`` into statements and their 0-based line offsets."""
+    """Split SQL text at top-level ``;`` into statements and the 0-based line of their first token."""
     try:
         tokens = _Tokens().tokenize(text)
     except SqlglotError:
         return [(text.strip(), _leading_lines(text))] if text.strip() else []
     chunks: list[tuple[str, int]] = []
-    start = 0
+    start, first = 0, None
     for token in [*tokens, None]:
-        if token is None or token.token_type == TokenType.SEMICOLON:
-            end = len(text) if token is None else token.start
-            chunk = text[start:end]
-            if chunk.strip() and _has_code(chunk):
-                chunks.append((chunk.strip(), text[:start].count("\n") + _leading_lines(chunk)))
-            start = end + 1
+        if token is not None and token.token_type != TokenType.SEMICOLON:
+            first = first or token
+            continue
+        end = len(text) if token is None else token.start
+        if first is not None:
+            chunks.append((text[start:end].strip(), first.line - 1))
+        start, first = end + 1, None
     return chunks
 
 
@@ -459,10 +460,3 @@ def _first_line(text: str) -> str:
 
 def _leading_lines(text: str) -> int:
     return text[: len(text) - len(text.lstrip())].count("\n")
-
-
-def _has_code(chunk: str) -> bool:
-    try:
-        return bool(_Tokens().tokenize(chunk))
-    except SqlglotError:
-        return True
