@@ -13,8 +13,10 @@ from typing import Any
 from datax_migrate.notebooks.translate import TranslatedNotebook
 
 KERNELSPEC = {"name": "pysparkkernel", "display_name": "PySpark", "language": "python"}
+# "python", not sparkmagic's "pyspark": papermill finds its parameter translator by this name, and the
+# kernel rewrites language_info when it runs the notebook anyway.
 LANGUAGE_INFO = {
-    "name": "pyspark",
+    "name": "python",
     "mimetype": "text/x-python",
     "codemirror_mode": {"name": "python", "version": 3},
     "pygments_lexer": "python3",
