@@ -298,8 +298,14 @@ class _Reader:
         return self.text[self.tokens[start].start : self.tokens[self.position - 1].end + 1].strip()
 
 
-def _target_table(reader: _Reader, rec: Recorder, line: int, original: str) -> tuple[str, str] | None:
-    """Read the table of a Delta statement: ``(catalog, 'namespace.table')`` on the target, or ``None``."""
+def _target_table(reader: _Reader, rec: Recorder, line: int, original: str, *leader: str) -> tuple[str, str] | None:
+    """Read the table of a Delta statement after its ``leader`` words.
+
+    Returns:
+        ``(catalog, 'namespace.table')`` on the target, or ``None`` for an unmapped path table.
+    """
+    for word in leader:
+        reader.accept(word)
     name = reader.name()
     if name.lower().startswith("delta.") and is_databricks_path(name[len("delta.") :].strip("`")):
         path = name[len("delta.") :].strip("`")
@@ -318,8 +324,7 @@ def _target_table(reader: _Reader, rec: Recorder, line: int, original: str) -> t
 
 def _optimize(text: str, tokens: list[Token], rec: Recorder, line: int) -> list[Statement]:
     reader = _Reader(text, tokens)
-    reader.accept("OPTIMIZE")
-    table = _target_table(reader, rec, line, text)
+    table = _target_table(reader, rec, line, text, "OPTIMIZE")
     if table is None:
         return [Statement("raw", (text,), line)]
     where = reader.until("ZORDER") if reader.accept("WHERE") else ""
@@ -343,8 +348,7 @@ def _optimize(text: str, tokens: list[Token], rec: Recorder, line: int) -> list[
 
 def _vacuum(text: str, tokens: list[Token], rec: Recorder, line: int) -> list[Statement]:
     reader = _Reader(text, tokens)
-    reader.accept("VACUUM")
-    table = _target_table(reader, rec, line, text)
+    table = _target_table(reader, rec, line, text, "VACUUM")
     if table is None:
         return [Statement("raw", (text,), line)]
     if rec.options.managed_maintenance:
@@ -364,9 +368,7 @@ def _vacuum(text: str, tokens: list[Token], rec: Recorder, line: int) -> list[St
 
 def _restore(text: str, tokens: list[Token], rec: Recorder, line: int) -> list[Statement]:
     reader = _Reader(text, tokens)
-    reader.accept("RESTORE")
-    reader.accept("TABLE")
-    table = _target_table(reader, rec, line, text)
+    table = _target_table(reader, rec, line, text, "RESTORE", "TABLE")
     reader.accept("TO")
     by = "version" if reader.accept("VERSION", "AS", "OF") else ""
     by = by or ("timestamp" if reader.accept("TIMESTAMP", "AS", "OF") else "")
@@ -386,8 +388,7 @@ def _restore(text: str, tokens: list[Token], rec: Recorder, line: int) -> list[S
 
 def _history(text: str, tokens: list[Token], rec: Recorder, line: int) -> list[Statement]:
     reader = _Reader(text, tokens)
-    reader.accept("DESCRIBE", "HISTORY")
-    table = _target_table(reader, rec, line, text)
+    table = _target_table(reader, rec, line, text, tokens[0].text.upper(), "HISTORY")
     if table is None:
         return [Statement("raw", (text,), line)]
     catalog, identifier = table
