@@ -1,7 +1,7 @@
 """The ``datax-migrate`` command line: a thin layer over the library.
 
-Exit codes: 0 success, 1 a check found differences, 2 refusal or error (one line on stderr),
-130 interrupted, 143 terminated.
+Exit codes: 0 success, 1 a check found differences (or translated notebooks need a person), 2 refusal
+or error (one line on stderr), 130 interrupted, 143 terminated.
 """
 
 from __future__ import annotations
@@ -189,6 +189,29 @@ def _parser() -> argparse.ArgumentParser:
     assess.add_argument("--prices", metavar="FILE", help="YAML/JSON overriding the S3 Tables prices used")
     assess.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     assess.set_defaults(run=_run_assess)
+
+    translate = commands.add_parser(
+        "translate", help="translate Databricks notebooks into Jupyter notebooks for EMR / SageMaker Unified Studio"
+    )
+    translate.add_argument("sources", metavar="SRC", nargs="+", help="notebook files, folders or .dbc archives")
+    translate.add_argument("--out", metavar="DIR", required=True, help="where translated notebooks and reports go")
+    translate.add_argument("--name-map", metavar="FILE", help="the migration name map (NameMapping JSON)")
+    translate.add_argument(
+        "--path-map", metavar="FILE", help='JSON {"prefixes": {"dbfs:/mnt/x": "s3://b/x"}, "tables": {path: name}}'
+    )
+    translate.add_argument("--dialect", choices=["spark", "athena"], default="spark", help="SQL dialect of SQL cells")
+    translate.add_argument(
+        "--catalog", metavar="NAME", default="s3tablesbucket", help="Spark catalog of the migrated tables on AWS"
+    )
+    translate.add_argument(
+        "--default-catalog", metavar="NAME", default="hive_metastore", help="Databricks catalog of two-level names"
+    )
+    translate.add_argument(
+        "--managed-maintenance", action="store_true", help="the target (S3 Tables) maintains tables: drop VACUUM"
+    )
+    translate.add_argument("--output", choices=["text", "json"], default="text")
+    translate.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    translate.set_defaults(run=_run_translate)
 
     demo = commands.add_parser("demo", help="build a small banking lake and convert it into the local catalog")
     demo.add_argument("--workdir", metavar="DIR", default="demo", help="where the demo lake, catalog and report go")
@@ -434,6 +457,36 @@ def _print_assessment(assessment: object) -> None:
         f"{assessment.blockers:,} blocker finding(s), {len(assessment.notebooks):,} notebooks, "
         f"{len(assessment.jobs):,} jobs."
     )
+
+
+def _run_translate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from datax_migrate.notebooks.context import TranslateOptions
+    from datax_migrate.notebooks.paths import Locations
+    from datax_migrate.notebooks.report import run_report
+    from datax_migrate.notebooks.translate import translate_tree
+
+    locations = Locations.from_files(
+        catalog=args.catalog,
+        name_map=Path(args.name_map) if args.name_map else None,
+        path_map=Path(args.path_map) if args.path_map else None,
+        default_catalog=args.default_catalog,
+    )
+    options = TranslateOptions(locations=locations, dialect=args.dialect, managed_maintenance=args.managed_maintenance)
+    outcomes = translate_tree([Path(s) for s in args.sources], Path(args.out), options)
+    summary = run_report(outcomes)
+    if args.output == "json":
+        print(json.dumps(summary, indent=2))
+    else:
+        for outcome in summary["outcomes"]:
+            print(
+                f"{outcome['status']:<12} {outcome['source']}: {outcome['blocker']} blocker, "
+                f"{outcome['review']} review, {outcome['info']} info"
+            )
+        statuses = ", ".join(f"{count} {status}" for status, count in summary["status"].items())
+        print(f"{summary['notebooks']} notebook(s): {statuses or 'none found'}; reports in {args.out}")
+    return EXIT_OK if all(o.status == "translated" for o in outcomes) else EXIT_DIFFERENCES
 
 
 def _run_demo(args: argparse.Namespace) -> int:

@@ -116,20 +116,21 @@ def translate_sql(text: str, rec: Recorder, first_line: int = 1) -> list[Stateme
 
 
 def split_statements(text: str) -> list[tuple[str, int]]:
-    """Split SQL text at top-level ``;`` into statements and their 0-based line offsets."""
+    """Split SQL text at top-level ``;`` into statements and the 0-based line of their first token."""
     try:
         tokens = _Tokens().tokenize(text)
     except SqlglotError:
         return [(text.strip(), _leading_lines(text))] if text.strip() else []
     chunks: list[tuple[str, int]] = []
-    start = 0
+    start, first = 0, None
     for token in [*tokens, None]:
-        if token is None or token.token_type == TokenType.SEMICOLON:
-            end = len(text) if token is None else token.start
-            chunk = text[start:end]
-            if chunk.strip() and _has_code(chunk):
-                chunks.append((chunk.strip(), text[:start].count("\n") + _leading_lines(chunk)))
-            start = end + 1
+        if token is not None and token.token_type != TokenType.SEMICOLON:
+            first = first or token
+            continue
+        end = len(text) if token is None else token.start
+        if first is not None:
+            chunks.append((text[start:end].strip(), first.line - 1))
+        start, first = end + 1, None
     return chunks
 
 
@@ -297,8 +298,14 @@ class _Reader:
         return self.text[self.tokens[start].start : self.tokens[self.position - 1].end + 1].strip()
 
 
-def _target_table(reader: _Reader, rec: Recorder, line: int, original: str) -> tuple[str, str] | None:
-    """Read the table of a Delta statement: ``(catalog, 'namespace.table')`` on the target, or ``None``."""
+def _target_table(reader: _Reader, rec: Recorder, line: int, original: str, *leader: str) -> tuple[str, str] | None:
+    """Read the table of a Delta statement after its ``leader`` words.
+
+    Returns:
+        ``(catalog, 'namespace.table')`` on the target, or ``None`` for an unmapped path table.
+    """
+    for word in leader:
+        reader.accept(word)
     name = reader.name()
     if name.lower().startswith("delta.") and is_databricks_path(name[len("delta.") :].strip("`")):
         path = name[len("delta.") :].strip("`")
@@ -317,8 +324,7 @@ def _target_table(reader: _Reader, rec: Recorder, line: int, original: str) -> t
 
 def _optimize(text: str, tokens: list[Token], rec: Recorder, line: int) -> list[Statement]:
     reader = _Reader(text, tokens)
-    reader.accept("OPTIMIZE")
-    table = _target_table(reader, rec, line, text)
+    table = _target_table(reader, rec, line, text, "OPTIMIZE")
     if table is None:
         return [Statement("raw", (text,), line)]
     where = reader.until("ZORDER") if reader.accept("WHERE") else ""
@@ -342,8 +348,7 @@ def _optimize(text: str, tokens: list[Token], rec: Recorder, line: int) -> list[
 
 def _vacuum(text: str, tokens: list[Token], rec: Recorder, line: int) -> list[Statement]:
     reader = _Reader(text, tokens)
-    reader.accept("VACUUM")
-    table = _target_table(reader, rec, line, text)
+    table = _target_table(reader, rec, line, text, "VACUUM")
     if table is None:
         return [Statement("raw", (text,), line)]
     if rec.options.managed_maintenance:
@@ -363,9 +368,7 @@ def _vacuum(text: str, tokens: list[Token], rec: Recorder, line: int) -> list[St
 
 def _restore(text: str, tokens: list[Token], rec: Recorder, line: int) -> list[Statement]:
     reader = _Reader(text, tokens)
-    reader.accept("RESTORE")
-    reader.accept("TABLE")
-    table = _target_table(reader, rec, line, text)
+    table = _target_table(reader, rec, line, text, "RESTORE", "TABLE")
     reader.accept("TO")
     by = "version" if reader.accept("VERSION", "AS", "OF") else ""
     by = by or ("timestamp" if reader.accept("TIMESTAMP", "AS", "OF") else "")
@@ -385,8 +388,7 @@ def _restore(text: str, tokens: list[Token], rec: Recorder, line: int) -> list[S
 
 def _history(text: str, tokens: list[Token], rec: Recorder, line: int) -> list[Statement]:
     reader = _Reader(text, tokens)
-    reader.accept("DESCRIBE", "HISTORY")
-    table = _target_table(reader, rec, line, text)
+    table = _target_table(reader, rec, line, text, tokens[0].text.upper(), "HISTORY")
     if table is None:
         return [Statement("raw", (text,), line)]
     catalog, identifier = table
@@ -459,10 +461,3 @@ def _first_line(text: str) -> str:
 
 def _leading_lines(text: str) -> int:
     return text[: len(text) - len(text.lstrip())].count("\n")
-
-
-def _has_code(chunk: str) -> bool:
-    try:
-        return bool(_Tokens().tokenize(chunk))
-    except SqlglotError:
-        return True

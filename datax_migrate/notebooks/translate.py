@@ -7,15 +7,23 @@ reports, and never writes outside its output folder.
 
 from __future__ import annotations
 
+import json
 import keyword
 import shlex
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+from datax_migrate.errors import TranslateError
 from datax_migrate.findings import Finding, Severity
+from datax_migrate.notebooks.codes import CODES
 from datax_migrate.notebooks.context import Recorder, TranslateOptions
-from datax_migrate.notebooks.model import Cell, Notebook
+from datax_migrate.notebooks.model import Cell, Notebook, NotebookReadFailure
 from datax_migrate.notebooks.python_rules import translate_python
 from datax_migrate.notebooks.sql_rules import translate_sql
+
+if TYPE_CHECKING:
+    from datax_migrate.notebooks.report import NotebookOutcome
 
 SETUP_TAG = "datax-setup"
 """Tag of the cells the translation adds at the top (imports, parameters, widget binding)."""
@@ -210,3 +218,65 @@ def _variable(widget: str, index: int) -> str:
     if not name or name[0].isdigit() or keyword.iskeyword(name):
         name = f"widget_{index}_{name}"
     return name
+
+
+def translate_tree(sources: list[Path], out: Path, options: TranslateOptions | None = None) -> list[NotebookOutcome]:
+    """Translate every notebook under ``sources`` into ``out``, keeping the folder structure.
+
+    Each notebook ``a/b.py`` becomes ``out/a/b.ipynb`` with ``out/a/b.report.json`` and
+    ``out/a/b.report.md``; ``out/translation-summary.json`` and ``.md`` cover the run. Files and
+    archive entries that cannot be read are reported and skipped. Nothing is written outside ``out``.
+
+    Raises:
+        TranslateError: a source does not exist.
+    """
+    from datax_migrate.notebooks.emit import to_ipynb
+    from datax_migrate.notebooks.formats import iter_notebooks
+    from datax_migrate.notebooks.report import (
+        NotebookOutcome,
+        notebook_markdown,
+        notebook_report,
+        run_markdown,
+        run_report,
+    )
+
+    for source in sources:
+        if not source.exists():
+            raise TranslateError(f"{source} does not exist: give notebook files or folders")
+    out.mkdir(parents=True, exist_ok=True)
+    root = out.resolve()
+    outcomes: list[NotebookOutcome] = []
+    written: set[Path] = set()
+    for source in sources:
+        for item in iter_notebooks(source):
+            if isinstance(item, NotebookReadFailure):
+                outcomes.append(NotebookOutcome(item.path, None, (_unreadable(item.path, item.reason),)))
+                continue
+            stem = item.path.rsplit(".", 1)[0] if "." in item.path.rsplit("/", 1)[-1] else item.path
+            target = (root / f"{stem}.ipynb").resolve()
+            if root not in target.parents or target in written:
+                reason = (
+                    "its output would leave the output folder"
+                    if root not in target.parents
+                    else (f"another notebook was already written to {target.relative_to(root)}")
+                )
+                outcomes.append(NotebookOutcome(item.path, None, (_unreadable(item.path, reason),)))
+                continue
+            written.add(target)
+            translated = translate_notebook(item, options)
+            relative = target.relative_to(root).as_posix()
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(json.dumps(to_ipynb(translated), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+            report = notebook_report(translated, relative)
+            target.with_suffix(".report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+            target.with_suffix(".report.md").write_text(notebook_markdown(report), encoding="utf-8")
+            outcomes.append(NotebookOutcome(item.path, relative, translated.findings))
+    summary = run_report(outcomes)
+    (root / "translation-summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    (root / "translation-summary.md").write_text(run_markdown(summary), encoding="utf-8")
+    return outcomes
+
+
+def _unreadable(path: str, reason: str) -> Finding:
+    severity, template = CODES["notebook-unreadable"]
+    return Finding("notebook-unreadable", severity, template.format(detail=reason), subject=path)
