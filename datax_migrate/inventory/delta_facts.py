@@ -7,14 +7,25 @@ converter's own checks to these facts.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from collections.abc import Mapping
+from typing import Any
 
 import pyarrow.fs as pafs
 
 from datax_migrate.delta.log import DeltaLog
+from datax_migrate.delta.schema import IDENTITY_START, parse_schema
 from datax_migrate.delta.storage import TableStorage
-from datax_migrate.errors import CorruptLogError
+from datax_migrate.errors import CorruptLogError, DataxError
 from datax_migrate.inventory.model import DeltaFacts
+
+SMALL_FILE_BYTES = 32 * 1024 * 1024
+"""A data file under this size is small: a quarter of 128 MiB (Spark's default split size,
+``spark.sql.files.maxPartitionBytes``), an eighth of the converter's 256 MiB target file size."""
+
+CONSTRAINT_PREFIX = "delta.constraints."
+CHANGE_DATA_FEED = "delta.enableChangeDataFeed"
 
 
 def read_delta_facts(uri: str, filesystem: pafs.FileSystem | None = None) -> tuple[DeltaFacts, str]:
@@ -47,6 +58,7 @@ def read_delta_facts(uri: str, filesystem: pafs.FileSystem | None = None) -> tup
         records = _num_records(add.stats)
         rows = None if rows is None or records is None else rows + records
     protocol, metadata = state.protocol, state.metadata
+    small = sum(add.size < SMALL_FILE_BYTES for add in files)
     facts = DeltaFacts(
         version=segment.version,
         min_reader_version=protocol.min_reader_version,
@@ -56,14 +68,56 @@ def read_delta_facts(uri: str, filesystem: pafs.FileSystem | None = None) -> tup
         partition_columns=metadata.partition_columns,
         column_mapping_mode=metadata.column_mapping_mode,
         configuration=dict(sorted(metadata.configuration.items())),
-        file_count=len(files),
-        total_bytes=sum(add.size for add in files),
+        num_files=len(files),
+        size_bytes=sum(add.size for add in files),
+        small_file_ratio=round(small / len(files), 4) if files else None,
         row_count=None if rows is None else rows - deleted,
         files_with_deletion_vectors=with_dv,
         deleted_rows=deleted,
-        last_commit_ms=log.commit_timestamp(segment.version),
+        history_length=len(log.commits),
+        last_write=iso_timestamp(log.commit_timestamp(segment.version)),
+        **declared_features(metadata.configuration, metadata.schema_string),
     )
     return facts, metadata.schema_string
+
+
+def declared_features(configuration: Mapping[str, str], schema_json: str | None) -> dict[str, Any]:
+    """The change data feed, CHECK constraints, generated and identity columns a table declares.
+
+    They are the :class:`DeltaFacts` fields of those names: what Iceberg does not carry over.
+
+    Args:
+        configuration: Table properties (``delta.*``).
+        schema_json: The schema in Delta's JSON form; without one (or when it does not parse) no
+            generated or identity columns are recorded.
+    """
+    generated: dict[str, str] = {}
+    identity: list[str] = []
+    if schema_json:
+        try:
+            schema = parse_schema(schema_json)
+        except DataxError:
+            schema = None
+        for column in schema.fields if schema else ():
+            if column.generation_expression is not None:
+                generated[column.name] = column.generation_expression
+            if IDENTITY_START in column.metadata:
+                identity.append(column.name)
+    return {
+        "change_data_feed": str(configuration.get(CHANGE_DATA_FEED, "")).lower() == "true",
+        "check_constraints": {
+            key[len(CONSTRAINT_PREFIX) :]: value
+            for key, value in sorted(configuration.items())
+            if key.lower().startswith(CONSTRAINT_PREFIX)
+        },
+        "generated_columns": generated,
+        "identity_columns": tuple(identity),
+    }
+
+
+def iso_timestamp(ms: int) -> str:
+    """Milliseconds since the epoch as ISO-8601 in UTC (``2024-01-01T00:00:00.000+00:00``)."""
+    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.timezone.utc).isoformat(timespec="milliseconds")
 
 
 def _num_records(stats: str | None) -> int | None:

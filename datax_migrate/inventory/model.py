@@ -1,26 +1,33 @@
 """What an inventory records: tables, notebooks, jobs and the objects that could not be crawled.
 
-Records are facts, not judgements: the assessment (:mod:`datax_migrate.inventory.assess`) reads them
-and decides. An :class:`Inventory` is written as ``inventory.json`` (versioned by
-:data:`INVENTORY_SCHEMA_VERSION`) and read back by ``datax-migrate assess``; it never holds a
-credential.
+Sources record facts; the assessment (:mod:`datax_migrate.inventory.assess`) judges them. When a
+crawl completes, each table also carries the assessment's strategy and findings, so
+``inventory.json`` (versioned by :data:`INVENTORY_SCHEMA_VERSION`) stands on its own;
+``datax-migrate assess`` reads it back and judges again. Each entry of ``tables`` is one flat
+object: the catalog's facts and the Delta facts side by side (``name``, ``location``, ``format``,
+``version``, ``reader_features``, ``writer_features``, ``partition_columns``, ``num_files``,
+``size_bytes``, ...) and ``findings`` (``code``, ``severity``, ``message``). An inventory never holds
+a credential.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, TypeAlias
 
 from datax_migrate.errors import InventoryError
 from datax_migrate.findings import Finding
 
-INVENTORY_SCHEMA_VERSION = "datax-inventory/1"
+INVENTORY_SCHEMA_VERSION = "datax-inventory/2"
 
 
 @dataclass(frozen=True)
 class DeltaFacts:
     """What a Delta table's log (or Databricks' ``DESCRIBE DETAIL``) says about it, at its latest version.
+
+    Facts ``DESCRIBE DETAIL`` does not give (per-file sizes, deletion vectors, history) are ``None``
+    (or empty) when they came from it.
 
     Attributes:
         version: The latest table version.
@@ -31,14 +38,23 @@ class DeltaFacts:
         partition_columns: Partition columns, in order.
         column_mapping_mode: ``none``, ``name`` or ``id``.
         configuration: Table properties from the ``metaData`` action (``delta.*`` included).
-        file_count: Active data files.
-        total_bytes: Bytes of the active data files.
+        num_files: Active data files.
+        size_bytes: Bytes of the active data files.
+        small_file_ratio: Share of the active data files smaller than
+            :data:`~datax_migrate.inventory.delta_facts.SMALL_FILE_BYTES` (0 to 1); ``None`` when the
+            file sizes are not known or there are no files.
         row_count: Rows from the files' statistics, less rows deleted by deletion vectors; ``None``
             when a file has no statistics.
         files_with_deletion_vectors: Active files that carry a deletion vector.
         deleted_rows: Rows those deletion vectors remove.
-        last_commit_ms: Commit time of the latest version (ms since the epoch), when known.
-        read_from: ``delta-log`` (our reader) or ``describe-detail`` (a SQL warehouse's answer).
+        change_data_feed: ``delta.enableChangeDataFeed`` is on.
+        check_constraints: CHECK constraints (``delta.constraints.<name>``): name to SQL expression.
+        generated_columns: Generated columns (``delta.generationExpression``): column to expression.
+        identity_columns: Identity columns (``delta.identity.*`` column metadata).
+        history_length: Commits still in ``_delta_log`` (the versions ``DESCRIBE HISTORY`` lists;
+            older ones were cleaned up by log retention).
+        last_write: Commit time of the latest version (ISO-8601, UTC), when known.
+        facts_from: ``delta-log`` (our reader) or ``describe-detail`` (a SQL warehouse's answer).
     """
 
     version: int | None
@@ -49,20 +65,30 @@ class DeltaFacts:
     partition_columns: tuple[str, ...] = ()
     column_mapping_mode: str = "none"
     configuration: dict[str, str] = field(default_factory=dict)
-    file_count: int | None = None
-    total_bytes: int | None = None
+    num_files: int | None = None
+    size_bytes: int | None = None
+    small_file_ratio: float | None = None
     row_count: int | None = None
     files_with_deletion_vectors: int = 0
     deleted_rows: int = 0
-    last_commit_ms: int | None = None
-    read_from: str = "delta-log"
+    change_data_feed: bool = False
+    check_constraints: dict[str, str] = field(default_factory=dict)
+    generated_columns: dict[str, str] = field(default_factory=dict)
+    identity_columns: tuple[str, ...] = ()
+    history_length: int | None = None
+    last_write: str | None = None
+    facts_from: str = "delta-log"
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DeltaFacts:
         """Rebuild facts from their JSON form."""
-        tuples = ("reader_features", "writer_features", "partition_columns")
-        values: dict[str, Any] = {key: tuple(value) if key in tuples else value for key, value in data.items()}
+        values: dict[str, Any] = {
+            key: tuple(value) if isinstance(value, list) else value for key, value in data.items()
+        }
         return cls(**values)
+
+
+_FACT_FIELDS = tuple(f.name for f in fields(DeltaFacts))
 
 
 @dataclass(frozen=True)
@@ -82,6 +108,9 @@ class TableRecord:
         view_definition: The SQL of a view.
         delta: Facts read from the Delta log, when it was read.
         delta_error: Why the Delta log could not be read, when it could not.
+        strategy: The assessment's strategy for it (``rewrite``, ``blocked`` ...), set when the
+            crawl completes.
+        findings: The assessment's findings about it, set when the crawl completes.
     """
 
     name: str
@@ -95,6 +124,8 @@ class TableRecord:
     view_definition: str | None = None
     delta: DeltaFacts | None = None
     delta_error: str | None = None
+    strategy: str | None = None
+    findings: tuple[Finding, ...] = ()
 
     @property
     def key(self) -> str:
@@ -104,11 +135,23 @@ class TableRecord:
         """
         return f"table:{self.origin}:{self.location if self.origin == 'storage' else self.name}"
 
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: one flat object, the Delta facts beside the catalog's (all ``null`` when not read).
+
+        ``facts_from`` tells whether there are Delta facts; ``findings`` are JSON objects.
+        """
+        own = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("delta", "findings")}
+        facts = asdict(self.delta) if self.delta is not None else dict.fromkeys(_FACT_FIELDS)
+        return {**own, **facts, "findings": [finding.to_dict() for finding in self.findings]}
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TableRecord:
         """Rebuild a record from its JSON form."""
-        delta = data.get("delta")
-        return cls(**{**data, "delta": DeltaFacts.from_dict(delta) if delta else None})
+        own = {key: value for key, value in data.items() if key not in _FACT_FIELDS}
+        own["findings"] = tuple(Finding.from_dict(item) for item in data.get("findings", ()))
+        if data.get("facts_from") is not None:
+            own["delta"] = DeltaFacts.from_dict({key: data[key] for key in _FACT_FIELDS if key in data})
+        return cls(**own)
 
 
 @dataclass(frozen=True)
@@ -274,7 +317,7 @@ class Inventory:
             "tool_version": self.tool_version,
             "created_at": self.created_at,
             "sources": list(self.sources),
-            "tables": [asdict(table) for table in self.tables],
+            "tables": [table.to_dict() for table in self.tables],
             "notebooks": [notebook.to_dict() for notebook in self.notebooks],
             "jobs": [asdict(job) for job in self.jobs],
             "failures": [asdict(failure) for failure in self.failures],
@@ -325,7 +368,7 @@ def record_key(record: Record) -> str:
 def record_to_dict(record: Record) -> dict[str, Any]:
     """A record's JSON form, tagged with its ``type`` (for the crawl's checkpoint file)."""
     kind = {TableRecord: "table", NotebookRecord: "notebook", JobRecord: "job", CrawlFailure: "failure"}[type(record)]
-    body = record.to_dict() if isinstance(record, NotebookRecord) else asdict(record)
+    body = record.to_dict() if isinstance(record, (TableRecord, NotebookRecord)) else asdict(record)
     return {"type": kind, **body}
 
 

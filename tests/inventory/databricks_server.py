@@ -156,6 +156,7 @@ _DETAIL_COLUMNS = (
     "minReaderVersion",
     "minWriterVersion",
     "tableFeatures",
+    "lastModified",
 )
 
 

@@ -17,7 +17,7 @@ from datax_migrate.inventory.assess.estimates import MEASURED_THROUGHPUT, S3Tabl
 from datax_migrate.inventory.assess.report import render_html, render_markdown, write_reports
 from datax_migrate.inventory.assess.rules import BLOCKED, RECREATE_VIEW, REWRITE, UNKNOWN, assess_table
 from datax_migrate.inventory.crawl import crawl
-from datax_migrate.inventory.model import CrawlFailure, Inventory, TableRecord
+from datax_migrate.inventory.model import CrawlFailure, DeltaFacts, Inventory, TableRecord
 from datax_migrate.inventory.sources.storage import StorageSource
 from tests.delta_builder import DeltaBuilder, field
 
@@ -120,6 +120,23 @@ def test_catalog_tables_views_and_unread_logs() -> None:
     unknown = TableRecord("main.s.u", "unity-catalog", "managed", "delta", "s3://b/u")
     assert assess_table(unknown)[0] == UNKNOWN
     assert [f.code for f in assess_table(unknown)[1]] == ["delta-facts-missing"]
+
+
+@pytest.mark.parametrize(
+    ("num_files", "ratio", "size_bytes", "expected"),
+    [
+        (200, 0.5, 200 * 40 * 2**20, "50% of its 200 data files are under 32 MiB"),
+        (200, 0.49, 200 * 8 * 2**20, None),  # most files are large enough, whatever the average
+        (99, 1.0, 99 * 2**20, None),  # too few files to matter
+        (200, None, 200 * 8 * 2**20, "its 200 data files average 8.0 MiB (under 32 MiB)"),  # DESCRIBE DETAIL
+        (200, None, 200 * 40 * 2**20, None),
+    ],
+)
+def test_many_small_files(num_files: int, ratio: float | None, size_bytes: int, expected: str | None) -> None:
+    facts = DeltaFacts(0, 1, 2, num_files=num_files, size_bytes=size_bytes, small_file_ratio=ratio)
+    table = TableRecord("s.t", "storage", "external", "delta", "/lake/s/t", delta=facts)
+    messages = [f.message for f in assess_table(table)[1] if f.code == "many-small-files"]
+    assert [m.split(": the rewrite bin-packs")[0] for m in messages] == ([] if expected is None else [expected])
 
 
 def test_failures_and_name_collisions_become_findings() -> None:

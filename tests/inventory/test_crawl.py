@@ -12,10 +12,26 @@ import pytest
 
 from datax_migrate.cli import main
 from datax_migrate.errors import InventoryError
+from datax_migrate.inventory.assess import assess
 from datax_migrate.inventory.crawl import CrawlCounts, crawl
 from datax_migrate.inventory.model import Inventory
 from datax_migrate.inventory.sources.storage import StorageSource
 from tests.delta_builder import DeltaBuilder, field
+
+TABLE_FIELDS = (
+    "name",
+    "location",
+    "format",
+    "version",
+    "reader_features",
+    "writer_features",
+    "partition_columns",
+    "num_files",
+    "size_bytes",
+    "findings",
+)
+"""What the issue asks of every ``tables[]`` entry of inventory.json."""
+NOTEBOOK_FIELDS = ("path", "language", "tables_referenced", "findings")
 
 
 def delta_table(root: Path) -> DeltaBuilder:
@@ -47,6 +63,40 @@ def test_an_unreadable_log_is_a_failure_and_the_crawl_goes_on(lake: Path) -> Non
     assert (failure.source, failure.stage) == ("storage", "read-log")
     assert failure.subject.endswith("sales/broken") and "line 2 is not valid JSON" in failure.reason
     assert {t.name for t in inventory.tables} >= {"`sales`.`a`", "`landing`.`events`"}
+
+
+def test_inventory_json_entries_carry_the_required_fields_and_findings(lake: Path, tmp_path: Path) -> None:
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    (exports / "load.py").write_text("# Databricks notebook source\ndf = spark.table('main.sales.orders')\n")
+    out = tmp_path / "inventory.json"
+    assert main(["inventory", "--storage", str(lake), "--export", str(exports), "--out", str(out)]) == 1
+    document = json.loads(out.read_text())
+    assert document["schema_version"] == "datax-inventory/2"
+    tables = {Path(entry["location"]).name: entry for entry in document["tables"]}
+    for entry in document["tables"]:
+        assert set(TABLE_FIELDS) <= set(entry), entry["name"]
+        assert all({"code", "severity"} <= set(finding) for finding in entry["findings"])
+    a = tables["a"]
+    assert (a["name"], a["format"], a["version"], a["num_files"]) == ("`sales`.`a`", "delta", 0, 1)
+    assert (a["reader_features"], a["writer_features"], a["partition_columns"]) == ([], [], [])
+    assert a["size_bytes"] == sum(f.stat().st_size for f in (lake / "sales" / "a").glob("*.parquet"))
+    assert a["strategy"] == "rewrite" and "delta" not in a  # one flat object, no nested facts
+    events = tables["events"]
+    assert events["format"] == "parquet" and events["version"] is None and events["num_files"] is None
+    assert [(f["code"], f["severity"]) for f in events["findings"]] == [("not-delta-format", "blocker")]
+    [notebook] = document["notebooks"]
+    assert set(NOTEBOOK_FIELDS) <= set(notebook)
+    assert (notebook["path"], notebook["language"], notebook["tables_referenced"]) == (
+        "load.py",
+        "python",
+        ["main.sales.orders"],
+    )
+    # the findings are the assessment's, and reading the document back keeps them
+    inventory = Inventory.from_json(out.read_text())
+    assessed = {t.name: t.findings for t in assess(inventory).tables}
+    assert {t.name: t.findings for t in inventory.tables} == assessed
+    assert Inventory.from_json(inventory.to_json()) == inventory
 
 
 def test_an_interrupted_crawl_resumes_where_it_stopped(lake: Path, tmp_path: Path) -> None:
@@ -99,7 +149,11 @@ def test_inventory_and_assess_commands(lake: Path, tmp_path: Path, capsys: pytes
 
     assert main(["inventory", "--storage", str(lake), "--out", str(out), "--parquet"]) == 1  # one log unreadable
     tables = pq.read_table(out.with_name("inventory.tables.parquet"))
-    assert tables.num_rows == 4 and "delta" in tables.column_names
+    assert tables.num_rows == 4 and set(TABLE_FIELDS) <= set(tables.column_names)
+    rows = {Path(row["location"]).name: row for row in tables.to_pylist()}
+    assert rows["a"]["reader_features"] == [] and rows["a"]["num_files"] == 1 and rows["a"]["version"] == 0
+    assert [(f["code"], f["severity"]) for f in rows["events"]["findings"]] == [("not-delta-format", "blocker")]
+    assert rows["events"]["version"] is None and rows["events"]["strategy"] == "blocked"
     prices = tmp_path / "prices.json"
     prices.write_text('{"region": "eu-central-1"}')
     assert main(["assess", str(out), "--report-dir", str(tmp_path / "rep"), "--prices", str(prices)]) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -10,35 +11,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from datax_migrate.inventory.crawl import crawl
+from datax_migrate.inventory.delta_facts import SMALL_FILE_BYTES
 from datax_migrate.inventory.model import TableRecord
 from datax_migrate.inventory.sources.storage import StorageSource
+from tests.inventory.delta_logs import replay_json_commits
 
 pytestmark = pytest.mark.corpus
-
-
-def replay_json_commits(table: Path) -> dict[str, Any]:
-    """Latest protocol and metaData, and the active adds, from the JSON commits alone (all kept in the corpus)."""
-    protocol: dict[str, Any] = {}
-    metadata: dict[str, Any] = {}
-    active: dict[tuple[str, str], dict[str, Any]] = {}
-    for commit in sorted((table / "_delta_log").glob("*.json")):
-        if ".checkpoint." in commit.name:
-            continue
-        for line in commit.read_text().splitlines():
-            action = json.loads(line) if line.strip() else {}
-            if "protocol" in action:
-                protocol = action["protocol"]
-            if "metaData" in action:
-                metadata = action["metaData"]
-            for kind in ("add", "remove"):
-                if kind in action:
-                    dv = action[kind].get("deletionVector") or {}
-                    key = (action[kind]["path"], f"{dv.get('storageType')}{dv.get('pathOrInlineDv')}{dv.get('offset')}")
-                    if kind == "add":
-                        active[key] = action[kind]
-                    else:
-                        active.pop(key, None)
-    return {"protocol": protocol, "metadata": metadata, "active": list(active.values())}
 
 
 @pytest.fixture
@@ -63,11 +41,29 @@ def test_every_golden_table_is_found_with_the_facts_its_log_holds(corpus: Path, 
         assert list(facts.partition_columns) == metadata["partitionColumns"], case
         assert facts.column_mapping_mode == metadata.get("configuration", {}).get("delta.columnMapping.mode", "none")
         assert json.loads(record.schema_json or "") == json.loads(metadata["schemaString"]), case
-        assert facts.file_count == len(log["active"]), case
-        assert facts.total_bytes == sum(add["size"] for add in log["active"]), case
+        assert facts.num_files == len(log["active"]), case
+        assert facts.size_bytes == sum(add["size"] for add in log["active"]), case
         with_dv = [add for add in log["active"] if add.get("deletionVector")]
         assert facts.files_with_deletion_vectors == len(with_dv), case
         assert facts.deleted_rows == sum(add["deletionVector"]["cardinality"] for add in with_dv), case
+        small = [add for add in log["active"] if add["size"] < SMALL_FILE_BYTES]
+        assert facts.small_file_ratio == (round(len(small) / len(log["active"]), 4) if log["active"] else None), case
+        configuration = metadata.get("configuration", {})
+        assert facts.change_data_feed == (configuration.get("delta.enableChangeDataFeed") == "true"), case
+        assert facts.check_constraints == {
+            key.removeprefix("delta.constraints."): value
+            for key, value in configuration.items()
+            if key.startswith("delta.constraints.")
+        }, case
+        fields = json.loads(metadata["schemaString"])["fields"]
+        assert facts.generated_columns == {
+            f["name"]: f["metadata"]["delta.generationExpression"]
+            for f in fields
+            if "delta.generationExpression" in f["metadata"]
+        }, case
+        assert facts.identity_columns == tuple(f["name"] for f in fields if "delta.identity.start" in f["metadata"])
+        assert facts.history_length == log["commits"], case
+        assert dt.datetime.fromisoformat(facts.last_write or "") == log["last_write"], case
         if facts.row_count is not None:
             assert facts.row_count == pq.read_table(corpus / "golden" / case / "expected").num_rows, case
 
@@ -82,6 +78,8 @@ def test_the_features_the_corpus_readme_names(golden: dict[str, TableRecord]) ->
     assert facts("table-with-columnmapping-mode-name").column_mapping_mode == "name"
     assert "timestampNtz" in facts("data-reader-timestamp_ntz").reader_features
     assert "v2Checkpoint" in facts("v2-checkpoint-json").reader_features
+    assert facts("time-travel-start-start20-start40").history_length == 3
+    assert facts("basic-with-inserts-deletes-checkpoint").history_length == 14
 
 
 def test_dat_tables_and_their_expected_parquet_folders(corpus: Path) -> None:

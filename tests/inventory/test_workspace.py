@@ -169,18 +169,18 @@ def test_crawls_unity_catalog_hive_metastore_and_jobs(url: str, workspace: Works
     ]
     orders = tables["main.sales.orders"]
     assert (orders.kind, orders.format, orders.owner) == ("managed", "delta", "data-team")
-    assert orders.delta is not None and orders.delta.read_from == "delta-log"
-    assert (orders.delta.file_count, orders.delta.row_count) == (1, 3)
+    assert orders.delta is not None and orders.delta.facts_from == "delta-log"
+    assert (orders.delta.num_files, orders.delta.row_count) == (1, 3)
     customers = tables["main.sales.customers"]
     assert customers.delta is None and customers.delta_error and "no-such-bucket" in customers.delta_error
     assert tables["main.sales.v_orders"].view_definition == "SELECT * FROM main.sales.orders"
     assert (tables["main.sales.raw_csv"].kind, tables["main.sales.raw_csv"].format) == ("external", "csv")
     events = tables["hive_metastore.legacy.events"]
     assert events.kind == "managed" and events.delta is not None
-    assert events.delta.read_from == "describe-detail"
+    assert events.delta.facts_from == "describe-detail"
     assert events.delta.reader_features == ("deletionVectors",)
     assert events.delta.partition_columns == ("day",)
-    assert (events.delta.file_count, events.delta.total_bytes) == (1200, 2_400_000_000)
+    assert (events.delta.num_files, events.delta.size_bytes) == (1200, 2_400_000_000)
     assert tables["hive_metastore.legacy.events_v"].kind == "view"
 
     # the table whose GET was refused is a failure; the crawl went on past it

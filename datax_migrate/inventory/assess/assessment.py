@@ -30,7 +30,7 @@ from datax_migrate.inventory.assess.rules import (
     failure_finding,
     notebook_translatability,
 )
-from datax_migrate.inventory.model import Inventory
+from datax_migrate.inventory.model import Inventory, TableRecord
 
 ASSESSMENT_SCHEMA_VERSION = "datax-assessment/1"
 
@@ -181,13 +181,11 @@ def assess(
     estimates = []
     unsized = 0
     for record in inventory.tables:
-        strategy, findings = assess_table(record)
-        target, name_findings = _target_name(record.name)
-        findings += name_findings
+        strategy, target, findings = table_verdict(record)
         estimate = None
         facts = record.delta
-        if facts is not None and facts.total_bytes is not None and facts.file_count is not None:
-            estimate = estimate_table(facts.total_bytes, facts.file_count, throughput)
+        if facts is not None and facts.size_bytes is not None and facts.num_files is not None:
+            estimate = estimate_table(facts.size_bytes, facts.num_files, throughput)
         if strategy == REWRITE:
             if estimate is None:
                 unsized += 1
@@ -228,6 +226,16 @@ def assess(
         prices=prices,
         throughput=throughput,
     )
+
+
+def table_verdict(record: TableRecord) -> tuple[str, str | None, tuple[Finding, ...]]:
+    """The strategy, S3 Tables name and findings of one table: the rules, then its target name.
+
+    ``datax-migrate inventory`` records these in each table entry; ``assess`` computes them again.
+    """
+    strategy, findings = assess_table(record)
+    target, name_findings = _target_name(record.name)
+    return strategy, target, findings + name_findings
 
 
 def _target_name(name: str) -> tuple[str | None, tuple[Finding, ...]]:

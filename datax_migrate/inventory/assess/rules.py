@@ -19,6 +19,7 @@ from datax_migrate.errors import DataxError, MappingError, UnsupportedFeatureErr
 from datax_migrate.findings import Finding, Severity
 from datax_migrate.iceberg.partitioning import plan_partitioning
 from datax_migrate.iceberg.schema import iceberg_schema
+from datax_migrate.inventory.delta_facts import SMALL_FILE_BYTES
 from datax_migrate.inventory.model import CrawlFailure, DeltaFacts, JobRecord, NotebookRecord, TableRecord
 
 REWRITE = "rewrite"
@@ -34,10 +35,10 @@ STRATEGIES = (REWRITE, RECREATE_VIEW, BLOCKED, UNKNOWN)
 AUTOMATIC, ASSISTED, MANUAL = "automatic", "assisted", "manual"
 """Notebook translatability: no findings to act on, review findings only, at least one blocker."""
 
-SMALL_FILE_BYTES = 16 * 1024 * 1024
-"""Average data file size under which a table counts as having many small files."""
 SMALL_FILE_MIN_COUNT = 100
 """Fewest files for the many-small-files finding (a small table with small files is fine)."""
+SMALL_FILE_MAX_RATIO = 0.5
+"""Share of small files (under :data:`SMALL_FILE_BYTES`) from which a table has many small files."""
 
 _PIPELINE_KINDS = ("materialized-view", "streaming-table")
 
@@ -67,15 +68,7 @@ def assess_table(table: TableRecord) -> tuple[str, tuple[Finding, ...]]:
             ),
         )
     if table.format != "delta":
-        return BLOCKED, (
-            Finding(
-                "not-delta-format",
-                Severity.BLOCKER,
-                f"the data is {table.format or 'of unknown format'}, not Delta; the converter reads Delta only: "
-                "run CONVERT TO DELTA on Databricks first (Parquet), or load it with Spark into Iceberg",
-                subject,
-            ),
-        )
+        return BLOCKED, (Finding("not-delta-format", Severity.BLOCKER, _not_delta_message(table), subject),)
     findings: list[Finding] = []
     if table.kind == "external" and table.origin != "storage":
         findings.append(
@@ -119,6 +112,21 @@ def assess_table(table: TableRecord) -> tuple[str, tuple[Finding, ...]]:
     return (REWRITE if table.delta is not None else UNKNOWN), tuple(findings)
 
 
+def _not_delta_message(table: TableRecord) -> str:
+    """What to do with a table the converter cannot read because it is not Delta."""
+    if table.format == "parquet":
+        return (
+            "plain Parquet files without a _delta_log; the converter reads Delta only: run CONVERT TO DELTA "
+            f"parquet.`{table.location}` on Databricks (it writes a log beside the files, no data is rewritten) and "
+            "inventory it again, or register the files in an Iceberg table as they are (Spark's add_files "
+            "procedure); if it is a copy or an export rather than a table, leave it out with --exclude"
+        )
+    return (
+        f"the data is {table.format or 'of unknown format'}, not Delta; the converter reads Delta only: load it "
+        "with Spark into an Iceberg table (CREATE TABLE ... USING iceberg AS SELECT)"
+    )
+
+
 def _protocol_findings(subject: str, facts: DeltaFacts) -> list[Finding]:
     findings = []
     protocol = Protocol(
@@ -153,44 +161,51 @@ def _protocol_findings(subject: str, facts: DeltaFacts) -> list[Finding]:
                 subject,
             )
         )
-    configuration = {key.lower(): value for key, value in facts.configuration.items()}
-    if configuration.get("delta.enablechangedatafeed", "").lower() == "true":
+    if facts.change_data_feed:
         findings.append(
             Finding(
                 "change-data-feed",
                 Severity.REVIEW,
-                "the change data feed is on: its history is not carried over; consumers of table_changes() must "
-                "move to Iceberg incremental reads (e.g. the create_changelog_view procedure)",
+                "the change data feed is on: the converter writes the latest version only, so the change history "
+                "is not carried over; consumers of table_changes() must move to Iceberg incremental reads "
+                "(e.g. the create_changelog_view procedure)",
                 subject,
             )
         )
-    for key, value in sorted(facts.configuration.items()):
-        if key.lower().startswith("delta.constraints."):
-            findings.append(
-                Finding(
-                    "check-constraint",
-                    Severity.REVIEW,
-                    f"CHECK constraint {key[len('delta.constraints.') :]} ({value}): Iceberg does not enforce "
-                    "it; writers on AWS must check it themselves",
-                    subject,
-                    original=value,
-                )
+    for name, expression in facts.check_constraints.items():
+        findings.append(
+            Finding(
+                "check-constraint",
+                Severity.REVIEW,
+                f"CHECK constraint {name} ({expression}) is dropped with the other delta.* properties: Iceberg "
+                "does not enforce constraints; writers on AWS must check it themselves",
+                subject,
+                original=expression,
             )
+        )
     return findings
 
 
 def _layout_findings(subject: str, facts: DeltaFacts) -> list[Finding]:
-    if facts.file_count is None or facts.total_bytes is None or facts.file_count < SMALL_FILE_MIN_COUNT:
+    """Many small files: half or more under :data:`SMALL_FILE_BYTES` (by average size when only totals are known)."""
+    if facts.num_files is None or facts.size_bytes is None or facts.num_files < SMALL_FILE_MIN_COUNT:
         return []
-    average = facts.total_bytes / facts.file_count
-    if average >= SMALL_FILE_BYTES:
-        return []
+    limit = SMALL_FILE_BYTES // (1024 * 1024)
+    if facts.small_file_ratio is not None:
+        if facts.small_file_ratio < SMALL_FILE_MAX_RATIO:
+            return []
+        what = f"{facts.small_file_ratio:.0%} of its {facts.num_files:,} data files are under {limit} MiB"
+    else:
+        average = facts.size_bytes / facts.num_files
+        if average >= SMALL_FILE_BYTES:
+            return []
+        what = f"its {facts.num_files:,} data files average {average / 2**20:,.1f} MiB (under {limit} MiB)"
     return [
         Finding(
             "many-small-files",
             Severity.INFO,
-            f"{facts.file_count:,} data files averaging {average / 1e6:,.1f} MB: the rewrite bin-packs them into "
-            "larger Iceberg files, and the conversion time is driven by the file count",
+            f"{what}: the rewrite bin-packs them into larger Iceberg files, and the conversion time is driven by "
+            "the file count",
             subject,
         )
     ]

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from datax_migrate.catalogs.names import parse_name
 from datax_migrate.delta.protocol import WRITER_ONLY_FEATURES
 from datax_migrate.errors import DataxError, InventoryError
-from datax_migrate.inventory.delta_facts import read_delta_facts
+from datax_migrate.inventory.delta_facts import declared_features, read_delta_facts
 from datax_migrate.inventory.model import CrawlFailure, DeltaFacts, JobRecord, JobTask, Record, TableRecord
 from datax_migrate.inventory.sources.base import AlreadyDone, Source
 from datax_migrate.inventory.sources.exports import notebook_record
@@ -266,7 +266,7 @@ class WorkspaceSource(Source):
             except Exception as exc:  # noqa: BLE001
                 problems.append(f"DESCRIBE DETAIL: {self._scrub(exc)}")
             else:
-                return replace(record, delta=_facts_from_detail(detail))
+                return replace(record, delta=_facts_from_detail(detail, record.schema_json))
         return replace(record, delta_error="; ".join(problems)) if problems else record
 
     def _describe_detail(self, name: str) -> dict[str, Any]:
@@ -391,8 +391,11 @@ def _job_record(job: Any) -> JobRecord:
     )
 
 
-def _facts_from_detail(detail: dict[str, Any]) -> DeltaFacts:
-    """Delta facts from a ``DESCRIBE DETAIL`` row (JSON_ARRAY format: every value is text)."""
+def _facts_from_detail(detail: dict[str, Any], schema_json: str | None = None) -> DeltaFacts:
+    """Delta facts from a ``DESCRIBE DETAIL`` row (JSON_ARRAY format: every value is text).
+
+    Generated and identity columns come from ``schema_json`` (the catalog's columns), when given.
+    """
     reader = int(detail.get("minReaderVersion") or 1)
     features = tuple(sorted(_json_list(detail.get("tableFeatures"))))
     properties = _json_object(detail.get("properties"))
@@ -405,9 +408,11 @@ def _facts_from_detail(detail: dict[str, Any]) -> DeltaFacts:
         partition_columns=tuple(_json_list(detail.get("partitionColumns"))),
         column_mapping_mode=properties.get("delta.columnMapping.mode", "none").lower(),
         configuration=properties,
-        file_count=int(detail["numFiles"]) if detail.get("numFiles") is not None else None,
-        total_bytes=int(detail["sizeInBytes"]) if detail.get("sizeInBytes") is not None else None,
-        read_from="describe-detail",
+        num_files=int(detail["numFiles"]) if detail.get("numFiles") is not None else None,
+        size_bytes=int(detail["sizeInBytes"]) if detail.get("sizeInBytes") is not None else None,
+        last_write=detail.get("lastModified") or None,
+        facts_from="describe-detail",
+        **declared_features(properties, schema_json),
     )
 
 
