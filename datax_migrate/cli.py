@@ -59,7 +59,16 @@ def _fail(message: str, debug: bool) -> None:
     print(f"datax-migrate: error: {' '.join(message.split())}", file=sys.stderr)
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
+    from datax_migrate.inventory.sources.base import DEFAULT_WORKERS
+
     parser = argparse.ArgumentParser(
         prog="datax-migrate", description="Move a Databricks lakehouse to AWS: Delta tables to Apache Iceberg."
     )
@@ -172,6 +181,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     inventory.add_argument(
         "--export", action="append", default=[], metavar="DIR", help="a folder of exported notebooks and .dbc archives"
+    )
+    inventory.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="leave out folders of --storage matching this pattern, relative to the scanned path (e.g. '*/expected')",
+    )
+    inventory.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=DEFAULT_WORKERS,
+        metavar="N",
+        help=f"objects read at once: tables, Delta logs, notebook exports, folders (default {DEFAULT_WORKERS})",
     )
     inventory.add_argument("--out", metavar="FILE", default="inventory.json", help="where the inventory goes")
     inventory.add_argument("--parquet", action="store_true", help="also write the records as Parquet beside --out")
@@ -353,7 +376,7 @@ def _run_inventory(args: argparse.Namespace) -> int:
         sources.append(_workspace_source(args, profile=profile))
     for host in args.host:
         sources.append(_workspace_source(args, host=host))
-    sources += [StorageSource(path) for path in args.storage]
+    sources += [StorageSource(path, workers=args.workers, exclude=args.exclude) for path in args.storage]
     if args.export:
         from datax_migrate.inventory.sources.exports import ExportSource
 
@@ -385,6 +408,7 @@ def _workspace_source(args: argparse.Namespace, profile: str | None = None, host
         host=host,
         warehouse_id=args.warehouse,
         read_logs=args.read_logs,
+        workers=args.workers,
     )
 
 

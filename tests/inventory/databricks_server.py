@@ -11,6 +11,7 @@ import base64
 import json
 import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -35,9 +36,13 @@ class Workspace:
     notebooks: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     """workspace path -> (language, SOURCE text, or None for one whose export fails)."""
     jobs: list[dict[str, Any]] = field(default_factory=list)
+    slow: dict[str, float] = field(default_factory=dict)
+    """path -> seconds to wait before answering it."""
     page_size: int = 2
     requests: list[tuple[str, str, str | None]] = field(default_factory=list)
     """(method, path with query, Authorization header) of every request."""
+    answered: list[str] = field(default_factory=list)
+    """Path with query of every request, in the order they were answered."""
 
 
 def _handler(workspace: Workspace) -> type[BaseHTTPRequestHandler]:
@@ -64,11 +69,13 @@ def _handler(workspace: Workspace) -> type[BaseHTTPRequestHandler]:
                 )
             if url.path.startswith("/api/") and self.headers.get("Authorization") != f"Bearer {workspace.token}":
                 return self._send(401, {"error_code": "UNAUTHENTICATED", "message": "invalid access token"})
+            time.sleep(workspace.slow.get(url.path, 0.0))
             try:
                 status, payload = self._route(method, url.path, query, body)
             except KeyError as exc:
                 status, payload = 404, {"error_code": "NOT_FOUND", "message": f"{exc} does not exist"}
             self._send(status, payload)
+            workspace.answered.append(self.path)
 
         def _route(self, method: str, path: str, query: dict[str, str], body: dict[str, Any]) -> tuple[int, Any]:
             if path == "/api/2.1/unity-catalog/catalogs":

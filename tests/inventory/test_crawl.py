@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pyarrow as pa
@@ -12,6 +13,7 @@ import pytest
 
 from datax_migrate.cli import main
 from datax_migrate.errors import InventoryError
+from datax_migrate.findings import Severity
 from datax_migrate.inventory.assess import assess
 from datax_migrate.inventory.crawl import CrawlCounts, crawl
 from datax_migrate.inventory.model import Inventory
@@ -99,6 +101,40 @@ def test_inventory_json_entries_carry_the_required_fields_and_findings(lake: Pat
     assert Inventory.from_json(inventory.to_json()) == inventory
 
 
+def test_a_parallel_scan_finds_what_one_at_a_time_finds(lake: Path) -> None:
+    for number in range(12):
+        delta_table(lake / "wide" / f"t{number:02d}")
+    one = crawl([StorageSource(str(lake), workers=1)])
+    eight = crawl([StorageSource(str(lake), workers=8)])
+    assert replace(eight, created_at="") == replace(one, created_at="")
+    assert (len(one.tables), len(one.failures)) == (16, 1)  # the broken log did not stop the others
+
+
+def test_parquet_inside_a_delta_table_is_part_of_it_and_beside_it_is_a_table_of_its_own(tmp_path: Path) -> None:
+    case = tmp_path / "corpus" / "case"
+    delta_table(case / "delta")
+    (case / "delta" / "nested").mkdir()
+    pq.write_table(pa.table({"x": [1]}), case / "delta" / "nested" / "stray.parquet")
+    (case / "expected").mkdir()
+    pq.write_table(pa.table({"id": [1, 2, 3]}), case / "expected" / "part-0.parquet")
+
+    inventory = crawl([StorageSource(str(tmp_path / "corpus"))])
+    assert [(Path(t.location or "").name, t.format) for t in inventory.tables] == [
+        ("delta", "delta"),
+        ("expected", "parquet"),
+    ]
+    delta, parquet = inventory.tables
+    assert delta.strategy == "rewrite" and not [f for f in delta.findings if f.severity is Severity.BLOCKER]
+    [blocker] = parquet.findings
+    assert (blocker.code, blocker.severity, parquet.strategy) == ("not-delta-format", Severity.BLOCKER, "blocked")
+    assert "CONVERT TO DELTA parquet.`" in blocker.message and "add_files" in blocker.message
+    assert "--exclude" in blocker.message
+
+    source = StorageSource(str(tmp_path / "corpus"), exclude=["*/expected"])
+    assert source.description.endswith("(excluding */expected)")
+    assert [Path(t.location or "").name for t in crawl([source]).tables] == ["delta"]
+
+
 def test_an_interrupted_crawl_resumes_where_it_stopped(lake: Path, tmp_path: Path) -> None:
     checkpoint = tmp_path / "inventory.json.partial.jsonl"
 
@@ -147,7 +183,8 @@ def test_inventory_and_assess_commands(lake: Path, tmp_path: Path, capsys: pytes
     assert not out.with_name("inventory.json.partial.jsonl").exists()
     assert main(["assess", str(out), "--report-dir", str(tmp_path / "ok")]) == 0  # nothing blocks
 
-    assert main(["inventory", "--storage", str(lake), "--out", str(out), "--parquet"]) == 1  # one log unreadable
+    command = ["inventory", "--storage", str(lake), "--out", str(out), "--parquet", "--workers", "3"]
+    assert main(command) == 1  # one log unreadable
     tables = pq.read_table(out.with_name("inventory.tables.parquet"))
     assert tables.num_rows == 4 and set(TABLE_FIELDS) <= set(tables.column_names)
     rows = {Path(row["location"]).name: row for row in tables.to_pylist()}
@@ -164,6 +201,9 @@ def test_inventory_and_assess_commands(lake: Path, tmp_path: Path, capsys: pytes
 
     assert main(["assess", str(tmp_path / "missing.json")]) == 2
     assert main(["inventory", "--out", str(out)]) == 2
+    with pytest.raises(SystemExit) as usage:
+        main(["inventory", "--storage", str(lake), "--workers", "0"])
+    assert usage.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[0].startswith("datax-migrate: error: cannot read the inventory")
     assert err[1] == "datax-migrate: error: give at least one of --workspace, --host, --storage or --export"

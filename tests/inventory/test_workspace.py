@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -223,6 +224,28 @@ def test_crawls_unity_catalog_hive_metastore_and_jobs(url: str, workspace: Works
         "main.sales.raw_csv": "blocked",
         "main.sales.v_orders": "recreate-view",
     }
+
+
+def test_parallel_reads_give_the_same_inventory_and_a_slow_table_holds_back_no_other(
+    url: str, workspace: Workspace
+) -> None:
+    orders = "/api/2.1/unity-catalog/tables/main.sales.orders"
+    workspace.slow[orders] = 1.0
+    one = crawl([WorkspaceSource(_client(url), warehouse_id="wh-1", read_logs=True, workers=1)])
+    gets = [path for path in workspace.answered if path.startswith("/api/2.1/unity-catalog/tables/")]
+    assert gets[0] == orders  # one at a time: everything waits for the slow table
+    workspace.answered.clear()
+
+    four = crawl([WorkspaceSource(_client(url), warehouse_id="wh-1", read_logs=True, workers=4)])
+
+    gets = [path for path in workspace.answered if path.startswith("/api/2.1/unity-catalog/tables/")]
+    assert len(gets) == 5 and gets[-1] == orders  # the others, the refused one too, answered meanwhile
+    assert replace(four, created_at="") == replace(one, created_at="")
+    assert [t.name for t in four.tables][:2] == ["hive_metastore.legacy.events", "hive_metastore.legacy.events_v"]
+    assert [(f.subject, f.stage) for f in four.failures] == [
+        ("main.sales.secret", "get-table"),
+        ("/Shared/gone", "export-notebook"),
+    ]
 
 
 def test_a_bad_token_stops_the_crawl_with_one_message(url: str) -> None:

@@ -6,7 +6,9 @@ API: its schemas and tables are listed with SQL on a SQL warehouse (``--warehous
 answers ``DESCRIBE DETAIL`` for the Delta facts (size, files, protocol) of every table. With
 ``read_logs`` the Delta log at each table's location is read by our own reader instead (this needs
 read access to the storage). Notebooks are listed folder by folder and exported as SOURCE for the
-notebook analysis; jobs come from the jobs API with their tasks.
+notebook analysis; jobs come from the jobs API with their tasks. Listings page through in order
+while up to ``workers`` threads read the tables and export the notebooks they name; databricks-sdk
+retries 429 and 5xx answers with backoff.
 
 The token is never recorded: records hold the workspace URL at most, and failure messages are
 scrubbed of it.
@@ -26,7 +28,7 @@ from datax_migrate.delta.protocol import WRITER_ONLY_FEATURES
 from datax_migrate.errors import DataxError, InventoryError
 from datax_migrate.inventory.delta_facts import declared_features, read_delta_facts
 from datax_migrate.inventory.model import CrawlFailure, DeltaFacts, JobRecord, JobTask, Record, TableRecord
-from datax_migrate.inventory.sources.base import AlreadyDone, Source
+from datax_migrate.inventory.sources.base import DEFAULT_WORKERS, AlreadyDone, Source, crawl_each
 from datax_migrate.inventory.sources.exports import notebook_record
 
 if TYPE_CHECKING:
@@ -89,6 +91,7 @@ class WorkspaceSource(Source):
         warehouse_id: str | None = None,
         read_logs: bool = False,
         notebook_root: str = "/",
+        workers: int = DEFAULT_WORKERS,
     ) -> None:
         """Crawl through ``client``.
 
@@ -98,11 +101,13 @@ class WorkspaceSource(Source):
                 hive_metastore is skipped.
             read_logs: Read each Delta table's log from its storage location with our reader.
             notebook_root: Workspace folder whose notebooks are inventoried.
+            workers: Tables (GET, ``DESCRIBE DETAIL``, Delta log) and notebook exports read at once.
         """
         self.client = client
         self.warehouse_id = warehouse_id
         self.read_logs = read_logs
         self.notebook_root = notebook_root
+        self.workers = workers
 
     @classmethod
     def connect(
@@ -111,6 +116,7 @@ class WorkspaceSource(Source):
         host: str | None = None,
         warehouse_id: str | None = None,
         read_logs: bool = False,
+        workers: int = DEFAULT_WORKERS,
     ) -> WorkspaceSource:
         """Sign in the way the Databricks CLI does: a ``~/.databrickscfg`` profile, a host, or the environment.
 
@@ -125,7 +131,7 @@ class WorkspaceSource(Source):
             client = WorkspaceClient(profile=profile, host=host)
         except ValueError as exc:  # the SDK's configuration errors
             raise InventoryError(f"cannot sign in to Databricks: {exc}") from exc
-        return cls(client, warehouse_id=warehouse_id, read_logs=read_logs)
+        return cls(client, warehouse_id=warehouse_id, read_logs=read_logs, workers=workers)
 
     @property
     def description(self) -> str:
@@ -133,16 +139,21 @@ class WorkspaceSource(Source):
         return f"workspace {self.client.config.host}"
 
     def crawl(self, done: AlreadyDone) -> Iterator[Record]:
-        """Unity Catalog tables, then hive_metastore (with a warehouse), notebooks and jobs."""
-        yield from self._unity_catalog(done)
+        """Unity Catalog tables, then hive_metastore (with a warehouse), notebooks and jobs.
+
+        Listings are paged through in order; the tables and notebooks they name are read by up to
+        ``workers`` threads while the listing goes on.
+        """
+        yield from crawl_each(self._uc_table, self._unity_catalog(done), self.workers)
         if self.warehouse_id:
-            yield from self._hive_metastore(done)
-        yield from self._notebooks(self.notebook_root, done)
+            yield from crawl_each(self._hive_table, self._hive_metastore(done), self.workers)
+        yield from crawl_each(self._notebook, self._notebooks(self.notebook_root, done), self.workers)
         yield from self._jobs(done)
 
     # Unity Catalog
 
-    def _unity_catalog(self, done: AlreadyDone) -> Iterator[Record]:
+    def _unity_catalog(self, done: AlreadyDone) -> Iterator[str | CrawlFailure]:
+        """The full names of the Unity Catalog tables not crawled yet, and the listings that failed."""
         try:
             catalogs = [c.name for c in self.client.catalogs.list() if c.name and c.name not in SKIPPED_CATALOGS]
         except Exception as exc:  # noqa: BLE001 - any API failure is recorded and the crawl goes on
@@ -160,7 +171,7 @@ class WorkspaceSource(Source):
                 if schema not in SKIPPED_SCHEMAS:
                     yield from self._uc_schema(catalog, schema, done)
 
-    def _uc_schema(self, catalog: str, schema: str, done: AlreadyDone) -> Iterator[Record]:
+    def _uc_schema(self, catalog: str, schema: str, done: AlreadyDone) -> Iterator[str | CrawlFailure]:
         try:
             names = [
                 t.full_name or f"{catalog}.{schema}.{t.name}"
@@ -169,17 +180,14 @@ class WorkspaceSource(Source):
         except Exception as exc:  # noqa: BLE001
             yield self._failure(f"{catalog}.{schema}", "list-tables", exc)
             return
-        for full_name in names:
-            if done(f"table:unity-catalog:{full_name}"):
-                continue
-            try:
-                info = self.client.tables.get(full_name)
-            except Exception as exc:  # noqa: BLE001
-                yield self._failure(full_name, "get-table", exc)
-                continue
-            yield self._uc_table(full_name, info)
+        yield from (name for name in names if not done(f"table:unity-catalog:{name}"))
 
-    def _uc_table(self, full_name: str, info: Any) -> TableRecord:
+    def _uc_table(self, full_name: str) -> Record:
+        """One table's GET, and its Delta facts."""
+        try:
+            info = self.client.tables.get(full_name)
+        except Exception as exc:  # noqa: BLE001
+            return self._failure(full_name, "get-table", exc)
         table_type = info.table_type.value if info.table_type else ""
         data_format = info.data_source_format.value.lower() if info.data_source_format else None
         if data_format and data_format.startswith("delta_uniform"):
@@ -201,7 +209,8 @@ class WorkspaceSource(Source):
 
     # hive_metastore
 
-    def _hive_metastore(self, done: AlreadyDone) -> Iterator[Record]:
+    def _hive_metastore(self, done: AlreadyDone) -> Iterator[tuple[str, str, bool] | CrawlFailure]:
+        """``(schema, table, is_view)`` of the hive_metastore tables not crawled yet, and the listings that failed."""
         try:
             schemas = [row[0] for row in self._sql(f"SHOW SCHEMAS IN {HIVE_METASTORE}")]
         except Exception as exc:  # noqa: BLE001
@@ -216,30 +225,32 @@ class WorkspaceSource(Source):
                 yield self._failure(f"{HIVE_METASTORE}.{schema}", "list-tables", exc)
                 continue
             for table in tables:
-                name = f"{HIVE_METASTORE}.{schema}.{table}"
-                if done(f"table:hive-metastore:{name}"):
-                    continue
-                if table in views:
-                    yield TableRecord(name, "hive-metastore", "view", None)
-                    continue
-                try:
-                    detail = self._describe_detail(f"{prefix}.{_quote(table)}")
-                except Exception as exc:  # noqa: BLE001
-                    yield self._failure(name, "describe-table", exc)
-                    continue
-                location = detail.get("location") or None
-                kind = "managed" if location and location.startswith(HIVE_WAREHOUSE_PREFIX) else "external"
-                data_format = (detail.get("format") or "").lower() or None
-                record = TableRecord(
-                    name,
-                    "hive-metastore",
-                    kind,
-                    data_format,
-                    location,
-                    properties=_json_object(detail.get("properties")),
-                    delta=_facts_from_detail(detail) if data_format == "delta" else None,
-                )
-                yield self._with_delta_facts(record)
+                if not done(f"table:hive-metastore:{HIVE_METASTORE}.{schema}.{table}"):
+                    yield schema, table, table in views
+
+    def _hive_table(self, item: tuple[str, str, bool]) -> Record:
+        """One hive_metastore table through ``DESCRIBE DETAIL``, and its Delta facts."""
+        schema, table, is_view = item
+        name = f"{HIVE_METASTORE}.{schema}.{table}"
+        if is_view:
+            return TableRecord(name, "hive-metastore", "view", None)
+        try:
+            detail = self._describe_detail(f"{HIVE_METASTORE}.{_quote(schema)}.{_quote(table)}")
+        except Exception as exc:  # noqa: BLE001
+            return self._failure(name, "describe-table", exc)
+        location = detail.get("location") or None
+        kind = "managed" if location and location.startswith(HIVE_WAREHOUSE_PREFIX) else "external"
+        data_format = (detail.get("format") or "").lower() or None
+        record = TableRecord(
+            name,
+            "hive-metastore",
+            kind,
+            data_format,
+            location,
+            properties=_json_object(detail.get("properties")),
+            delta=_facts_from_detail(detail) if data_format == "delta" else None,
+        )
+        return self._with_delta_facts(record)
 
     # Delta facts of catalog tables
 
@@ -312,8 +323,9 @@ class WorkspaceSource(Source):
 
     # Notebooks
 
-    def _notebooks(self, folder: str, done: AlreadyDone) -> Iterator[Record]:
-        from databricks.sdk.service.workspace import ExportFormat, ObjectType
+    def _notebooks(self, folder: str, done: AlreadyDone) -> Iterator[tuple[str, str] | CrawlFailure]:
+        """``(path, language)`` of the notebooks below ``folder`` not crawled yet, and the listings that failed."""
+        from databricks.sdk.service.workspace import ObjectType
 
         try:
             objects = sorted(self.client.workspace.list(folder), key=lambda o: o.path or "")
@@ -325,17 +337,22 @@ class WorkspaceSource(Source):
             if item.object_type in (ObjectType.DIRECTORY, ObjectType.REPO):
                 yield from self._notebooks(path, done)
             elif item.object_type == ObjectType.NOTEBOOK and not done(f"notebook:workspace:{path}"):
-                try:
-                    exported = self.client.workspace.export(path, format=ExportFormat.SOURCE)
-                    text = base64.b64decode(exported.content or "").decode("utf-8")
-                except Exception as exc:  # noqa: BLE001
-                    yield self._failure(path, "export-notebook", exc)
-                    continue
-                try:
-                    language = item.language.value.lower() if item.language else "python"
-                    yield notebook_record(text, path, "workspace", language)
-                except (DataxError, ValueError) as exc:
-                    yield self._failure(path, "read-notebook", exc)
+                yield path, item.language.value.lower() if item.language else "python"
+
+    def _notebook(self, item: tuple[str, str]) -> Record:
+        """One notebook, exported as SOURCE and analysed."""
+        from databricks.sdk.service.workspace import ExportFormat
+
+        path, language = item
+        try:
+            exported = self.client.workspace.export(path, format=ExportFormat.SOURCE)
+            text = base64.b64decode(exported.content or "").decode("utf-8")
+        except Exception as exc:  # noqa: BLE001
+            return self._failure(path, "export-notebook", exc)
+        try:
+            return notebook_record(text, path, "workspace", language)
+        except (DataxError, ValueError) as exc:
+            return self._failure(path, "read-notebook", exc)
 
     # Jobs
 
