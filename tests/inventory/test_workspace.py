@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -279,3 +280,31 @@ def test_the_token_appears_nowhere(
     inventory = Inventory.from_json(out.read_text())
     assert inventory.sources == (f"workspace {url}",)
     assert "main.sales.orders" in {t.name for t in inventory.tables}
+
+
+def test_workspace_profiles_from_databrickscfg(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".databrickscfg").write_text(
+        f"[DEFAULT]\nhost = {url}\ntoken = {TOKEN}\n\n[staging]\nhost = {url}\ntoken = {TOKEN}\n"
+        f"\n[stale]\nhost = {url}\ntoken = dapi-revoked\n"
+    )
+    monkeypatch.setenv("HOME", str(home))
+    for name in [name for name in os.environ if name.startswith("DATABRICKS_")]:
+        monkeypatch.delenv(name)
+
+    for profile in (["--workspace", "staging"], ["--workspace"]):  # a named profile, and DEFAULT
+        out = tmp_path / f"{len(profile)}" / "inventory.json"
+        assert main(["inventory", *profile, "--workers", "2", "--out", str(out)]) == 1  # one table refused
+        inventory = Inventory.from_json(out.read_text())
+        assert inventory.sources == (f"workspace {url}",)
+        assert {"main.sales.orders", "main.sales.customers"} <= {t.name for t in inventory.tables}
+        assert TOKEN not in out.read_text()
+
+    assert main(["inventory", "--workspace", "stale", "--out", str(tmp_path / "x.json")]) == 2
+    assert main(["inventory", "--workspace", "missing", "--out", str(tmp_path / "x.json")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-2].startswith(f"datax-migrate: error: cannot sign in to {url}")
+    assert err[-1].startswith("datax-migrate: error: cannot sign in to Databricks") and "missing" in err[-1]
