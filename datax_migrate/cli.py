@@ -427,6 +427,8 @@ def _print_inventory(inventory: object) -> None:
     table.add_column("Count", justify="right")
     table.add_column("Detail")
     table.add_row("tables", f"{len(inventory.tables):,}", ", ".join(f"{k} {v:,}" for k, v in sorted(formats.items())))
+    strategies = Counter(t.strategy for t in inventory.tables)
+    table.add_row("", "", ", ".join(f"{k} {v:,}" for k, v in sorted(strategies.items()) if k))
     table.add_row("notebooks", f"{len(inventory.notebooks):,}", "")
     table.add_row("jobs", f"{len(inventory.jobs):,}", "")
     table.add_row("failures", f"{len(inventory.failures):,}", "; ".join(f.subject for f in inventory.failures[:3]))

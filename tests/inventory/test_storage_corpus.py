@@ -10,6 +10,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
+from datax_migrate.cli import main
 from datax_migrate.inventory.crawl import crawl
 from datax_migrate.inventory.delta_facts import SMALL_FILE_BYTES
 from datax_migrate.inventory.model import TableRecord
@@ -91,3 +92,30 @@ def test_dat_tables_and_their_expected_parquet_folders(corpus: Path) -> None:
     others = {t.format for t in inventory.tables if t.format != "delta"}
     assert others == {"parquet"}
     assert len({t.name for t in inventory.tables}) == len(inventory.tables)  # names stay distinct
+
+
+def test_the_inventory_command_lists_every_corpus_table_with_its_features(corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "inventory.json"
+    assert main(["inventory", "--storage", str(corpus), "--out", str(out)]) == 0
+    entries = {entry["location"]: entry for entry in json.loads(out.read_text())["tables"]}
+    logs = sorted(log.parent for log in corpus.glob("*/*/delta/_delta_log"))
+    assert sorted(location for location, entry in entries.items() if entry["format"] == "delta") == sorted(
+        str(table) for table in logs
+    )
+    for table in logs:
+        entry, log = entries[str(table)], replay_json_commits(table)
+        protocol = log["protocol"]
+        assert entry["version"] == log["commits"] - 1, table  # the corpus keeps every commit
+        assert set(entry["reader_features"]) == set(protocol.get("readerFeatures", ())), table
+        assert set(entry["writer_features"]) == set(protocol.get("writerFeatures", ())), table
+        assert entry["partition_columns"] == log["metadata"]["partitionColumns"], table
+        assert entry["num_files"] == len(log["active"]), table
+        assert entry["size_bytes"] == sum(add["size"] for add in log["active"]), table
+        assert entry["strategy"] == "rewrite", table
+    # everything else is a folder of expected results in plain Parquet, each a table of its own
+    others = [entry for entry in entries.values() if entry["format"] != "delta"]
+    assert {entry["format"] for entry in others} == {"parquet"}
+    assert all("expected" in Path(entry["location"]).parts for entry in others)
+    assert {f["code"] for entry in others for f in entry["findings"] if f["severity"] == "blocker"} == {
+        "not-delta-format"
+    }
