@@ -79,7 +79,7 @@ def crawl(
     """
     descriptions = tuple(source.description for source in sources)
     records = _resume(checkpoint, descriptions) if checkpoint else []
-    known = {record_key(record) for record in records}
+    known = {record_key(record) for record in records}  # also read by sources' worker threads: set ops are atomic
     counts = CrawlCounts(resumed=len(records))
     for record in records:
         counts = counts.add(record)
