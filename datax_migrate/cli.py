@@ -1,7 +1,7 @@
 """The ``datax-migrate`` command line: a thin layer over the library.
 
-Exit codes: 0 success, 1 a check found differences, 2 refusal or error (one line on stderr),
-130 interrupted, 143 terminated.
+Exit codes: 0 success, 1 a check found differences (or translated notebooks need a person), 2 refusal
+or error (one line on stderr), 130 interrupted, 143 terminated.
 """
 
 from __future__ import annotations
@@ -65,7 +65,16 @@ def _fail(message: str, debug: bool) -> None:
     print(f"datax-migrate: error: {' '.join(message.split())}", file=sys.stderr)
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
+    from datax_migrate.inventory.sources.base import DEFAULT_WORKERS
+
     parser = argparse.ArgumentParser(
         prog="datax-migrate", description="Move a Databricks lakehouse to AWS: Delta tables to Apache Iceberg."
     )
@@ -192,6 +201,96 @@ def _parser() -> argparse.ArgumentParser:
     submit.add_argument("--output", choices=["text", "json"], default="text")
     submit.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     submit.set_defaults(run=_run_emr_submit)
+
+    inventory = commands.add_parser(
+        "inventory",
+        help="crawl a workspace, storage or notebook exports into inventory.json",
+        description="Crawl Databricks workspaces, storage prefixes and notebook export folders into one "
+        "inventory file. An interrupted crawl resumes from OUT.partial.jsonl when run again with the same "
+        "sources. Exit codes: 0 every object crawled, 1 crawled but some objects failed (listed in the "
+        "inventory), 2 error.",
+    )
+    inventory.add_argument(
+        "--workspace",
+        action="append",
+        nargs="?",
+        const="DEFAULT",
+        default=[],
+        metavar="PROFILE",
+        help="a Databricks workspace from a ~/.databrickscfg profile (default profile without a name)",
+    )
+    inventory.add_argument(
+        "--host",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="a Databricks workspace by URL (token from DATABRICKS_TOKEN or the SDK's usual sources)",
+    )
+    inventory.add_argument(
+        "--warehouse", metavar="ID", help="SQL warehouse for hive_metastore tables and DESCRIBE DETAIL"
+    )
+    inventory.add_argument(
+        "--read-logs", action="store_true", help="also read each workspace table's Delta log from its location"
+    )
+    inventory.add_argument(
+        "--storage", action="append", default=[], metavar="PATH", help="a folder or s3:// prefix to scan for tables"
+    )
+    inventory.add_argument(
+        "--export", action="append", default=[], metavar="DIR", help="a folder of exported notebooks and .dbc archives"
+    )
+    inventory.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="leave out folders of --storage matching this pattern, relative to the scanned path (e.g. '*/expected')",
+    )
+    inventory.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=DEFAULT_WORKERS,
+        metavar="N",
+        help=f"objects read at once: tables, Delta logs, notebook exports, folders (default {DEFAULT_WORKERS})",
+    )
+    inventory.add_argument("--out", metavar="FILE", default="inventory.json", help="where the inventory goes")
+    inventory.add_argument("--parquet", action="store_true", help="also write the records as Parquet beside --out")
+    inventory.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    inventory.set_defaults(run=_run_inventory)
+
+    assess = commands.add_parser(
+        "assess",
+        help="assess an inventory: findings, strategy and estimates per object, as reports",
+        description="Assess an inventory and write assessment.json, assessment.md and assessment.html. "
+        "Exit codes: 0 no blocker found, 1 blockers found (the reports list them), 2 error.",
+    )
+    assess.add_argument("inventory", metavar="INVENTORY", help="inventory.json from `datax-migrate inventory`")
+    assess.add_argument("--report-dir", metavar="DIR", default="assessment", help="where the reports go")
+    assess.add_argument("--prices", metavar="FILE", help="YAML/JSON overriding the S3 Tables prices used")
+    assess.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    assess.set_defaults(run=_run_assess)
+
+    translate = commands.add_parser(
+        "translate", help="translate Databricks notebooks into Jupyter notebooks for EMR / SageMaker Unified Studio"
+    )
+    translate.add_argument("sources", metavar="SRC", nargs="+", help="notebook files, folders or .dbc archives")
+    translate.add_argument("--out", metavar="DIR", required=True, help="where translated notebooks and reports go")
+    translate.add_argument("--name-map", metavar="FILE", help="the migration name map (NameMapping JSON)")
+    translate.add_argument(
+        "--path-map", metavar="FILE", help='JSON {"prefixes": {"dbfs:/mnt/x": "s3://b/x"}, "tables": {path: name}}'
+    )
+    translate.add_argument("--dialect", choices=["spark", "athena"], default="spark", help="SQL dialect of SQL cells")
+    translate.add_argument(
+        "--catalog", metavar="NAME", default="s3tablesbucket", help="Spark catalog of the migrated tables on AWS"
+    )
+    translate.add_argument(
+        "--default-catalog", metavar="NAME", default="hive_metastore", help="Databricks catalog of two-level names"
+    )
+    translate.add_argument(
+        "--managed-maintenance", action="store_true", help="the target (S3 Tables) maintains tables: drop VACUUM"
+    )
+    translate.add_argument("--output", choices=["text", "json"], default="text")
+    translate.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    translate.set_defaults(run=_run_translate)
 
     demo = commands.add_parser("demo", help="build a small banking lake and convert it into the local catalog")
     demo.add_argument("--workdir", metavar="DIR", default="demo", help="where the demo lake, catalog and report go")
@@ -431,6 +530,158 @@ def _run_emr_submit(args: argparse.Namespace) -> int:
             print(f"{item.target}: {kind} {item.id}")
         print(f"{len(submitted)} {kind}(s) started; code and specs under {staged.prefix}")
     return EXIT_OK
+
+
+def _run_inventory(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from datax_migrate.files import write_atomically
+    from datax_migrate.inventory.crawl import crawl
+    from datax_migrate.inventory.sources.storage import StorageSource
+    from datax_migrate.progress import crawl_progress
+
+    sources: list = []
+    for profile in args.workspace:
+        sources.append(_workspace_source(args, profile=profile))
+    for host in args.host:
+        sources.append(_workspace_source(args, host=host))
+    sources += [StorageSource(path, workers=args.workers, exclude=args.exclude) for path in args.storage]
+    if args.export:
+        from datax_migrate.inventory.sources.exports import ExportSource
+
+        sources += [ExportSource(Path(folder)) for folder in args.export]
+    if not sources:
+        raise ConfigError("give at least one of --workspace, --host, --storage or --export")
+    out = Path(args.out)
+    checkpoint = out.with_name(f"{out.name}.partial.jsonl")
+    with crawl_progress("inventory") as progress:
+        result = crawl(sources, checkpoint, progress)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(out, result.to_json())
+    checkpoint.unlink(missing_ok=True)
+    written = [out]
+    if args.parquet:
+        from datax_migrate.inventory.tables import write_parquet
+
+        written += write_parquet(result, out.parent, out.stem)
+    _print_inventory(result)
+    print(f"wrote {', '.join(str(path) for path in written)}")
+    return EXIT_DIFFERENCES if result.failures else EXIT_OK
+
+
+def _workspace_source(args: argparse.Namespace, profile: str | None = None, host: str | None = None) -> object:
+    from datax_migrate.inventory.sources.workspace import WorkspaceSource
+
+    return WorkspaceSource.connect(
+        profile=None if profile == "DEFAULT" else profile,
+        host=host,
+        warehouse_id=args.warehouse,
+        read_logs=args.read_logs,
+        workers=args.workers,
+    )
+
+
+def _print_inventory(inventory: object) -> None:
+    from collections import Counter
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from datax_migrate.inventory.model import Inventory
+
+    assert isinstance(inventory, Inventory)
+    formats = Counter(t.format or t.kind for t in inventory.tables)
+    table = Table(title="Inventory", title_justify="left")
+    table.add_column("Objects")
+    table.add_column("Count", justify="right")
+    table.add_column("Detail")
+    table.add_row("tables", f"{len(inventory.tables):,}", ", ".join(f"{k} {v:,}" for k, v in sorted(formats.items())))
+    strategies = Counter(t.strategy for t in inventory.tables)
+    table.add_row("", "", ", ".join(f"{k} {v:,}" for k, v in sorted(strategies.items()) if k))
+    table.add_row("notebooks", f"{len(inventory.notebooks):,}", "")
+    table.add_row("jobs", f"{len(inventory.jobs):,}", "")
+    table.add_row("failures", f"{len(inventory.failures):,}", "; ".join(f.subject for f in inventory.failures[:3]))
+    Console(soft_wrap=True).print(table)
+
+
+def _run_assess(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from datax_migrate.errors import InventoryError
+    from datax_migrate.inventory.assess import assess
+    from datax_migrate.inventory.assess.estimates import S3_TABLES_PRICES, S3TablesPrices
+    from datax_migrate.inventory.assess.report import write_reports
+    from datax_migrate.inventory.model import Inventory
+
+    try:
+        text = Path(args.inventory).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InventoryError(f"cannot read the inventory {args.inventory}: {exc.strerror or exc}") from exc
+    prices = S3TablesPrices.load(Path(args.prices)) if args.prices else S3_TABLES_PRICES
+    assessment = assess(Inventory.from_json(text), prices)
+    paths = write_reports(assessment, Path(args.report_dir))
+    _print_assessment(assessment)
+    print(f"reports: {', '.join(str(path) for path in paths)}")
+    return EXIT_DIFFERENCES if assessment.blockers else EXIT_OK
+
+
+def _print_assessment(assessment: object) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from datax_migrate.inventory.assess import Assessment
+
+    assert isinstance(assessment, Assessment)
+    console = Console(soft_wrap=True)
+    strategies = Table(title="Tables by strategy", title_justify="left")
+    strategies.add_column("Strategy")
+    strategies.add_column("Tables", justify="right")
+    for strategy, count in assessment.strategy_counts().items():
+        strategies.add_row(strategy, f"{count:,}")
+    console.print(strategies)
+    codes = Table(title="Findings by code", title_justify="left")
+    for column in ("Code", "Severity", "Count"):
+        codes.add_column(column, justify="right" if column == "Count" else "left")
+    for code, severity, count in assessment.code_counts():
+        codes.add_row(code, severity, f"{count:,}")
+    console.print(codes)
+    totals = assessment.totals
+    console.print(
+        f"To rewrite: {totals.tables:,} tables, {totals.total_bytes / 1e9:,.2f} GB in {totals.file_count:,} files, "
+        f"about {totals.seconds / 60:,.1f} min on 2 cores; S3 Tables about ${totals.per_month:,.2f} a month. "
+        f"{assessment.blockers:,} blocker finding(s), {len(assessment.notebooks):,} notebooks, "
+        f"{len(assessment.jobs):,} jobs."
+    )
+
+
+def _run_translate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from datax_migrate.notebooks.context import TranslateOptions
+    from datax_migrate.notebooks.paths import Locations
+    from datax_migrate.notebooks.report import run_report
+    from datax_migrate.notebooks.translate import translate_tree
+
+    locations = Locations.from_files(
+        catalog=args.catalog,
+        name_map=Path(args.name_map) if args.name_map else None,
+        path_map=Path(args.path_map) if args.path_map else None,
+        default_catalog=args.default_catalog,
+    )
+    options = TranslateOptions(locations=locations, dialect=args.dialect, managed_maintenance=args.managed_maintenance)
+    outcomes = translate_tree([Path(s) for s in args.sources], Path(args.out), options)
+    summary = run_report(outcomes)
+    if args.output == "json":
+        print(json.dumps(summary, indent=2))
+    else:
+        for outcome in summary["outcomes"]:
+            print(
+                f"{outcome['status']:<12} {outcome['source']}: {outcome['blocker']} blocker, "
+                f"{outcome['review']} review, {outcome['info']} info"
+            )
+        statuses = ", ".join(f"{count} {status}" for status, count in summary["status"].items())
+        print(f"{summary['notebooks']} notebook(s): {statuses or 'none found'}; reports in {args.out}")
+    return EXIT_OK if all(o.status == "translated" for o in outcomes) else EXIT_DIFFERENCES
 
 
 def _run_demo(args: argparse.Namespace) -> int:

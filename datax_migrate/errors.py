@@ -57,3 +57,15 @@ class EncodingError(ReconcileError):
 
 class SignoffError(DataxError):
     """A sign-off is refused (no readable report, an unaccepted mismatch, no signer) or the ledger is unusable."""
+
+
+class TranslateError(DataxError):
+    """A notebook translation cannot run: unreadable input, an unusable name or path map, ..."""
+
+
+class NotebookFormatError(TranslateError):
+    """A file is not a notebook in a format we read (SOURCE, .ipynb, .dbc), or it is damaged."""
+
+
+class InventoryError(DataxError):
+    """An inventory or assessment cannot run: an unreachable workspace, an unreadable inventory file, ..."""

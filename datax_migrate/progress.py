@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 if TYPE_CHECKING:  # imported for annotations only: the reconcile engine is slow to import
     from datax_migrate.convert.table import Progress as ConversionProgress
+    from datax_migrate.inventory.crawl import CrawlCounts
     from datax_migrate.reconcile.run import ReconcileProgress
 
 
@@ -112,3 +113,17 @@ def _lines(label: str, interval: float) -> Callable[[_Step], None]:
                 print(f"{label}: {step.line}, {now - started:.0f} s", file=sys.stderr, flush=True)
 
     return update
+
+
+@contextmanager
+def crawl_progress(label: str, interval: float = 10.0) -> Iterator[Callable[[CrawlCounts], None]]:
+    """Report what an inventory crawl has found so far; yields the callback to hand to ``crawl``."""
+    with _progress(label, interval) as show:
+        yield lambda counts: show(_crawl_step(counts))
+
+
+def _crawl_step(counts: CrawlCounts) -> _Step:
+    line = (
+        f"{counts.tables:,} tables, {counts.notebooks:,} notebooks, {counts.jobs:,} jobs, {counts.failures:,} failures"
+    )
+    return _Step(counts.total, None, "objects", line, False)

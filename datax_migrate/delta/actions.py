@@ -146,6 +146,8 @@ class Metadata:
     name: str | None = None
     description: str | None = None
     created_time: int | None = None
+    schema_string: str = field(default="", compare=False, repr=False)
+    """The schema as the log wrote it (Delta's JSON form)."""
 
     @property
     def column_mapping_mode(self) -> str:
@@ -170,6 +172,7 @@ class Metadata:
                 name=document.get("name"),
                 description=document.get("description"),
                 created_time=document.get("createdTime"),
+                schema_string=str(document["schemaString"]),
             )
         except (KeyError, TypeError) as exc:
             raise CorruptLogError(f"malformed metaData action: {exc}") from exc

@@ -24,6 +24,26 @@ SUPPORTED_READER_FEATURES = frozenset(
 
 MAX_READER_VERSION = 3
 
+#: Table features that only writers must understand (PROTOCOL.md, "Valid Feature Names in Table
+#: Features"); every other feature of a reader-version-3 table may be a reader feature.
+WRITER_ONLY_FEATURES = frozenset(
+    {
+        "appendOnly",
+        "invariants",
+        "checkConstraints",
+        "generatedColumns",
+        "changeDataFeed",
+        "identityColumns",
+        "rowTracking",
+        "domainMetadata",
+        "icebergCompatV1",
+        "icebergCompatV2",
+        "clustering",
+        "inCommitTimestamp",
+        "allowColumnDefaults",
+    }
+)
+
 
 def check_readable(protocol: Protocol) -> None:
     """Refuse, by name, a protocol this reader cannot honour.

@@ -1,0 +1,79 @@
+"""Notebook export folders: SOURCE files, ``.ipynb`` and ``.dbc`` archives, read by the notebooks package.
+
+Reading the formats (and refusing hostile archive entries) belongs to
+:mod:`datax_migrate.notebooks.formats`; what a notebook holds comes from
+:func:`datax_migrate.notebooks.analysis.summarize`. Nothing is extracted to disk here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from datax_migrate.errors import InventoryError
+from datax_migrate.inventory.model import CrawlFailure, NotebookRecord, Record
+from datax_migrate.inventory.sources.base import AlreadyDone, Source
+
+if TYPE_CHECKING:
+    from datax_migrate.notebooks.model import Notebook
+
+
+class ExportSource(Source):
+    """The notebooks in a folder of exports (Databricks SOURCE files, ``.ipynb``, ``.dbc``).
+
+    Example:
+        >>> records = list(ExportSource(Path("exports/")).crawl(lambda key: False))
+    """
+
+    name = "export"
+
+    def __init__(self, root: Path) -> None:
+        """Read the notebooks below ``root``."""
+        self.root = root
+
+    @property
+    def description(self) -> str:
+        """``export <folder>``."""
+        return f"export {self.root.resolve()}"
+
+    def crawl(self, done: AlreadyDone) -> Iterator[Record]:
+        """A :class:`NotebookRecord` per notebook, a failure per file or archive entry that cannot be read."""
+        from datax_migrate.notebooks.formats import iter_notebooks
+        from datax_migrate.notebooks.model import Notebook
+
+        if not self.root.is_dir():
+            raise InventoryError(f"{self.root} is not a folder")
+        for item in iter_notebooks(self.root):
+            if isinstance(item, Notebook):
+                if not done(f"notebook:export:{item.path}"):
+                    yield summarized(item, item.path, "export")
+            else:
+                yield CrawlFailure(self.name, str(item.path), "read-notebook", item.reason)
+
+
+def summarized(notebook: Notebook, path: str, origin: str) -> NotebookRecord:
+    """The inventory record of ``notebook``: what the notebook analysis finds in it."""
+    from datax_migrate.notebooks.analysis import summarize
+
+    summary = summarize(notebook)
+    return NotebookRecord(
+        path=path,
+        origin=origin,
+        language=summary.language,
+        cell_count=summary.cell_count,
+        magics=tuple(summary.magics),
+        tables_referenced=tuple(summary.tables_referenced),
+        paths_referenced=tuple(summary.paths_referenced),
+        dbutils_calls=tuple(summary.dbutils_calls),
+        widgets=tuple(summary.widgets),
+        run_dependencies=tuple(summary.run_dependencies),
+        findings=tuple(summary.findings),
+    )
+
+
+def notebook_record(text: str, path: str, origin: str, language: str) -> NotebookRecord:
+    """The record of a notebook exported as SOURCE text, in ``language`` (``python``, ``sql``, ``scala``, ``r``)."""
+    from datax_migrate.notebooks.formats import parse_source
+
+    return summarized(parse_source(text, path, language), path, origin)

@@ -1,0 +1,1 @@
+"""Databricks notebooks: read them, summarize what they use, translate them into Jupyter notebooks for AWS."""

@@ -1,0 +1,118 @@
+"""Reading Databricks notebooks: SOURCE exports, ``.ipynb`` exports and ``.dbc`` archives.
+
+:func:`read_notebook` reads one file; :func:`iter_notebooks` walks a folder tree (or a single
+file), reads every notebook in it including those inside ``.dbc`` archives, and reports what it
+cannot read as a :class:`~datax_migrate.notebooks.model.NotebookReadFailure` instead of stopping.
+Nothing is ever extracted to disk; symbolic links leading out of the tree are not followed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from datax_migrate.errors import NotebookFormatError
+from datax_migrate.notebooks.formats.dbc import iter_dbc
+from datax_migrate.notebooks.formats.ipynb import parse_ipynb
+from datax_migrate.notebooks.formats.source import is_source_notebook, language_of, parse_source
+from datax_migrate.notebooks.model import Notebook, NotebookReadFailure
+
+__all__ = ["MAX_FILE_BYTES", "iter_notebooks", "parse_source", "read_notebook"]
+
+MAX_FILE_BYTES = 64 * 1024 * 1024
+"""Largest notebook file read; a larger one is reported as a failure."""
+
+
+def read_notebook(path: Path, relative_to: Path | None = None) -> Notebook:
+    """Read one SOURCE (``.py``, ``.sql``, ``.scala``, ``.r``) or ``.ipynb`` notebook.
+
+    Args:
+        path: The file.
+        relative_to: The folder the notebook's :attr:`~Notebook.path` is relative to (default:
+            the file's own folder, so the path is its name).
+
+    Raises:
+        NotebookFormatError: the file is too large, not UTF-8, or not a notebook.
+    """
+    relative = _relative(path, relative_to)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise NotebookFormatError(f"{relative}: {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise NotebookFormatError(f"{relative}: cannot read it ({exc.strerror or exc})") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise NotebookFormatError(
+            f"{relative}: not UTF-8 ({exc.reason} at byte {exc.start}); re-export it or convert it to UTF-8"
+        ) from None
+    if path.suffix.lower() == ".ipynb":
+        return parse_ipynb(text, relative)
+    language = language_of(relative)
+    if language is None or not is_source_notebook(text, language):
+        raise NotebookFormatError(f"{relative}: not a Databricks notebook (no 'Databricks notebook source' header)")
+    return parse_source(text, relative, language)
+
+
+def iter_notebooks(root: Path) -> Iterator[Notebook | NotebookReadFailure]:
+    """Read every notebook under ``root`` (a folder or one file), in path order.
+
+    Plain ``.py``/``.sql``/``.scala``/``.r`` files without the SOURCE header are not notebooks and
+    are skipped; ``.ipynb`` files and the notebooks inside ``.dbc`` archives are read. Paths are
+    relative to ``root`` (to its folder when ``root`` is a file).
+
+    Yields:
+        Each notebook, or a failure for a file or entry that cannot be read: not UTF-8, damaged,
+        too large, a symbolic link leading out of ``root``, an archive entry escaping the archive.
+    """
+    base = root.parent if root.is_file() else root
+    for path in _files(root):
+        relative = _relative(path, base)
+        if path.is_symlink() and not _inside(path.resolve(), base.resolve()):
+            yield NotebookReadFailure(relative, "symbolic link leading out of the folder; not followed")
+            continue
+        suffix = path.suffix.lower()
+        try:
+            if suffix == ".dbc":
+                yield from iter_dbc(path, relative)
+            elif suffix == ".ipynb":
+                yield read_notebook(path, base)
+            elif language_of(relative) is not None and _has_source_header(path):
+                yield read_notebook(path, base)
+        except NotebookFormatError as exc:
+            yield NotebookReadFailure(relative, str(exc))
+
+
+def _files(root: Path) -> list[Path]:
+    if root.is_file():
+        return [root]
+    found: list[Path] = []
+    for folder, folders, names in os.walk(root, followlinks=False):
+        folders.sort()
+        found.extend(Path(folder) / name for name in names)
+    return sorted(found)
+
+
+def _has_source_header(path: Path) -> bool:
+    try:
+        with path.open("rb") as file:
+            head = file.read(200).decode("utf-8", errors="replace")
+    except OSError:
+        return True  # read_notebook reports why it cannot be read
+    return "Databricks notebook source" in head.split("\n", 1)[0]
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def _relative(path: Path, relative_to: Path | None) -> str:
+    if relative_to is None:
+        return path.name
+    try:
+        return path.relative_to(relative_to).as_posix()
+    except ValueError:
+        return path.name

@@ -1,0 +1,102 @@
+"""Databricks ``.dbc`` archives: a zip of JSON notebooks, one entry per notebook.
+
+An entry is named after the notebook's folder path with the language as extension
+(``etl/daily.python``) and holds ``{"language": ..., "commands": [{"command": text, "position":
+float}, ...]}``; the commands, ordered by position, are the cells with their magics. Entries are
+read in memory and never extracted; an entry whose name leaves the archive (``..``, an absolute
+path, a drive, a symbolic link) or that is too large is reported, not read.
+"""
+
+from __future__ import annotations
+
+import json
+import stat
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+
+from datax_migrate.errors import NotebookFormatError
+from datax_migrate.notebooks.magics import cell_from_text
+from datax_migrate.notebooks.model import LANGUAGES, Cell, Notebook, NotebookReadFailure
+
+EXTENSIONS = {".python": ("python", ".py"), ".sql": ("sql", ".sql"), ".scala": ("scala", ".scala"), ".r": ("r", ".r")}
+"""Entry extensions, the language they stand for and the SOURCE extension the notebook gets."""
+MAX_ENTRY_BYTES = 64 * 1024 * 1024
+"""Largest uncompressed entry read (a guard against zip bombs)."""
+
+
+def iter_dbc(archive: Path, path: str) -> Iterator[Notebook | NotebookReadFailure]:
+    """Read every notebook of a ``.dbc`` archive.
+
+    Args:
+        archive: The archive file.
+        path: Its relative path; notebooks get ``<path>/<entry path>.<py|sql|scala|r>``.
+
+    Yields:
+        A notebook per notebook entry, a failure per entry that cannot be read safely; other
+        entries (folders, resources) are skipped.
+
+    Raises:
+        NotebookFormatError: the file is not a zip archive.
+    """
+    try:
+        zipped = zipfile.ZipFile(archive)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise NotebookFormatError(f"{path}: not a .dbc archive ({exc})") from None
+    with zipped:
+        for info in zipped.infolist():
+            if info.is_dir():
+                continue
+            name = info.filename
+            entry_path = f"{path}/{name}"
+            problem = unsafe_entry(info)
+            if problem:
+                yield NotebookReadFailure(entry_path, problem)
+                continue
+            suffix = PurePosixPath(name).suffix.lower()
+            if suffix not in EXTENSIONS:
+                continue
+            language, extension = EXTENSIONS[suffix]
+            notebook_path = f"{path}/{name[: -len(suffix)]}{extension}"
+            try:
+                yield parse_dbc_entry(zipped.read(info), notebook_path, language)
+            except (NotebookFormatError, zipfile.BadZipFile, OSError, RuntimeError) as exc:
+                yield NotebookReadFailure(notebook_path, str(exc))
+
+
+def unsafe_entry(info: zipfile.ZipInfo) -> str | None:
+    """Why a zip entry must not be read, or ``None`` when it is safe."""
+    name = info.filename
+    parts = PurePosixPath(name.replace("\\", "/")).parts
+    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":") or ".." in parts:
+        return "entry name escapes the archive (absolute path or '..'); not read"
+    if stat.S_ISLNK(info.external_attr >> 16):
+        return "entry is a symbolic link; not read"
+    if info.file_size > MAX_ENTRY_BYTES:
+        return f"entry is {info.file_size:,} bytes uncompressed, over the {MAX_ENTRY_BYTES:,}-byte limit; not read"
+    return None
+
+
+def parse_dbc_entry(data: bytes, path: str, language: str) -> Notebook:
+    """Read one notebook entry of a ``.dbc`` archive.
+
+    Raises:
+        NotebookFormatError: the entry is not UTF-8 JSON with a ``commands`` list.
+    """
+    try:
+        document = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise NotebookFormatError(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise NotebookFormatError(f"{path}: not a notebook: invalid JSON ({exc})") from None
+    if not isinstance(document, dict) or not isinstance(document.get("commands"), list):
+        raise NotebookFormatError(f"{path}: not a notebook: no 'commands' list")
+    declared = str(document.get("language", language)).lower()
+    language = declared if declared in LANGUAGES else language
+    commands = [c for c in document["commands"] if isinstance(c, dict) and isinstance(c.get("command"), str)]
+    commands.sort(key=lambda c: float(c.get("position", 0)) if isinstance(c.get("position"), int | float) else 0.0)
+    cells: list[Cell] = []
+    for command in commands:
+        if command["command"].strip():
+            cells.append(cell_from_text(command["command"], language, len(cells)))
+    return Notebook(path=path, language=language, cells=tuple(cells))

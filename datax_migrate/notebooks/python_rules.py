@@ -1,0 +1,435 @@
+"""Python cells: Databricks PySpark to PySpark on EMR / SageMaker Unified Studio over Iceberg.
+
+Rewritten on libcst's concrete syntax tree, so comments and formatting outside the rewritten
+expressions survive. One transformer walks a cell once and both records (tables, paths, dbutils
+calls, widgets, notebooks run) and rewrites:
+
+- string literals holding Databricks paths through the path map;
+- table names given to ``spark.table``, ``spark.read.table``, ``saveAsTable``, ``insertInto``,
+  ``writeTo``, ``DeltaTable.forName`` and ``spark.catalog`` calls through the name map;
+- ``spark.sql("...")`` literals through the SQL rules;
+- ``format("delta")`` reads to Iceberg table reads (``versionAsOf``/``timestampAsOf`` to the
+  recorded snapshot), Delta writes to ``writeTo(...).using("iceberg")``;
+- ``from delta.tables import DeltaTable`` to the Iceberg-backed ``datax_migrate.compat.delta``;
+- ``dbutils``, ``display`` and ``displayHTML`` to ``datax_migrate.compat`` (imported by the setup cell);
+- ``spark.conf.set("spark.databricks.…")`` removed; Delta Live Tables, Auto Loader and MLflow flagged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from datax_migrate.notebooks.context import Recorder, path_reference, table_reference
+from datax_migrate.notebooks.paths import is_databricks_path
+from datax_migrate.notebooks.sql_rules import translate_sql
+
+DBUTILS_SUPPORTED = {
+    "fs": {"ls", "cp", "mv", "rm", "mkdirs", "put", "head"},
+    "secrets": {"get", "getBytes", "list", "listScopes"},
+    "widgets": {"text", "dropdown", "combobox", "multiselect", "get", "getArgument", "remove", "removeAll"},
+    "notebook": {"run", "exit"},
+}
+"""``dbutils`` members :mod:`datax_migrate.compat` implements."""
+_WIDGET_MAKERS = {"text", "dropdown", "combobox", "multiselect"}
+_TABLE_CALLS = {"table", "saveAsTable", "insertInto", "writeTo", "tableExists", "refreshTable", "cacheTable"}
+_WRITE_MODES = {"overwrite": "createOrReplace", "append": "append", "error": "create", "errorifexists": "create"}
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One link of a method chain: ``.name`` or ``.name(args)``."""
+
+    name: str
+    call: cst.Call | None
+
+
+def translate_python(source: str, rec: Recorder) -> str | None:
+    """Translate a Python cell.
+
+    Returns:
+        The new source, or ``None`` when the cell does not parse (a ``python-parse-error`` is
+        reported and the caller keeps the cell as is).
+    """
+    try:
+        module = cst.parse_module(source)
+    except cst.ParserSyntaxError as exc:
+        rec.report("python-parse-error", exc.raw_line, exc.message, original=_line(source, exc.raw_line))
+        return None
+    return MetadataWrapper(module).visit(_Rewriter(rec)).code
+
+
+class _Rewriter(cst.CSTTransformer):
+    METADATA_DEPENDENCIES = (PositionProvider,)
+
+    def __init__(self, rec: Recorder) -> None:
+        super().__init__()
+        self.rec = rec
+        self.handled_strings: set[int] = set()
+
+    def line(self, node: cst.CSTNode) -> int:
+        return int(self.get_metadata(PositionProvider, node).start.line)
+
+    def code(self, node: cst.CSTNode) -> str:
+        return cst.Module(body=[]).code_for_node(node)
+
+    # imports -----------------------------------------------------------------------------------
+    def leave_Import(self, original_node: cst.Import, updated_node: cst.Import) -> cst.Import:
+        for alias in original_node.names:
+            self._imported(self.code(alias.name), original_node)
+        return updated_node
+
+    def leave_ImportFrom(
+        self, original_node: cst.ImportFrom, updated_node: cst.ImportFrom
+    ) -> cst.ImportFrom | cst.RemovalSentinel:
+        module = self.code(original_node.module) if original_node.module else ""
+        names = (
+            [self.code(a.name) for a in original_node.names]
+            if not isinstance(original_node.names, cst.ImportStar)
+            else []
+        )
+        line = self.line(original_node)
+        if module == "delta.tables" and names and set(names) <= {"DeltaTable"}:
+            replacement = updated_node.with_changes(module=_dotted("datax_migrate.compat.delta"))
+            self.rec.report(
+                "delta-table-api", line, original=self.code(original_node), replacement=self.code(replacement)
+            )
+            return replacement
+        if module == "pyspark.dbutils":
+            replacement = updated_node.with_changes(module=_dotted("datax_migrate.compat"))
+            self.rec.report(
+                "dbutils-import", line, original=self.code(original_node), replacement=self.code(replacement)
+            )
+            return replacement
+        self._imported(module, original_node)
+        return updated_node
+
+    def _imported(self, module: str, node: cst.CSTNode) -> None:
+        top = module.split(".", 1)[0]
+        if top == "dlt":
+            self.rec.report("delta-live-tables", self.line(node), original=self.code(node))
+        elif top == "mlflow":
+            self.rec.report("mlflow", self.line(node), original=self.code(node))
+        elif top == "delta":
+            self.rec.report("delta-import", self.line(node), module, original=self.code(node))
+
+    # strings -------------------------------------------------------------------------------
+    def leave_SimpleString(self, original_node: cst.SimpleString, updated_node: cst.SimpleString) -> cst.SimpleString:
+        if id(original_node) in self.handled_strings:
+            return updated_node
+        value = _string_value(original_node)
+        if value is None or not is_databricks_path(value):
+            return updated_node
+        mapped = path_reference(self.rec, value, self.line(original_node))
+        return updated_node if mapped == value else _with_value(updated_node, mapped)
+
+    # statements -----------------------------------------------------------------------------
+    def leave_SimpleStatementLine(
+        self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
+    ) -> cst.SimpleStatementLine:
+        body = original_node.body
+        if len(body) == 1 and isinstance(body[0], cst.Expr) and isinstance(body[0].value, cst.Call):
+            call = body[0].value
+            steps, _ = _chain(call)
+            names = [s.name for s in steps]
+            setting = _string_value(call.args[0].value) if call.args else None
+            if names[-2:] == ["conf", "set"] and setting and setting.startswith("spark.databricks."):
+                self.rec.report(
+                    "databricks-setting-removed", self.line(original_node), setting, original=self.code(call)
+                )
+                return updated_node.with_changes(
+                    body=[cst.Pass()],
+                    trailing_whitespace=cst.TrailingWhitespace(
+                        whitespace=cst.SimpleWhitespace("  "),
+                        comment=cst.Comment(f"# datax-migrate removed: {self.code(call)}".replace("\n", " ")),
+                        newline=updated_node.trailing_whitespace.newline,
+                    ),
+                )
+        return updated_node
+
+    # calls ---------------------------------------------------------------------------------
+    def visit_Call(self, node: cst.Call) -> None:
+        if not isinstance(node.func, cst.Attribute):
+            return
+        method = node.func.attr.value
+        if method in ("load", "save", "forPath") and node.args:
+            argument = node.args[-1].value if method == "forPath" else node.args[0].value
+            if isinstance(argument, cst.SimpleString):
+                self.handled_strings.add(id(argument))
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        line = self.line(original_node)
+        func = original_node.func
+        if isinstance(func, cst.Name):
+            if func.value in ("display", "displayHTML"):
+                self.rec.imports.setdefault(func.value, None)
+            return updated_node
+        if not isinstance(func, cst.Attribute):
+            return updated_node
+        steps, root = _chain(original_node)
+        names = [s.name for s in steps]
+        method = names[-1]
+        if isinstance(root, cst.Name) and root.value == "dbutils" and len(names) >= 2:
+            return self._dbutils(names, original_node, updated_node, line)
+        if method == "format" and _string_value(_argument(original_node, 0)) == "cloudFiles":
+            self.rec.report("auto-loader", line, original=self.code(original_node))
+            return updated_node
+        if method == "sql" and names[:1] != ["dbutils"]:
+            return self._sql(original_node, updated_node, line)
+        if method in ("forName", "forPath") and isinstance(root, cst.Name) and root.value == "DeltaTable":
+            return self._delta_table(method, original_node, updated_node, line)
+        if method in ("load", "table") and any(n in ("read", "readStream") for n in names):
+            return self._read(steps, updated_node, line)
+        if method in ("saveAsTable", "save") and any(n in ("write", "writeStream") for n in names):
+            return self._write(steps, original_node, updated_node, line)
+        if method in _TABLE_CALLS:
+            return self._table_argument(updated_node, 0, line)
+        return updated_node
+
+    def _dbutils(self, names: list[str], original: cst.Call, updated: cst.Call, line: int) -> cst.Call:
+        group, member = names[0], names[-1]
+        self.rec.dbutils_calls.setdefault(".".join(names), None)
+        self.rec.imports.setdefault("dbutils", None)
+        if len(names) != 2 or member not in DBUTILS_SUPPORTED.get(group, set()):
+            self.rec.report("dbutils-unsupported", line, ".".join(names), original=self.code(original))
+            return updated
+        first = _string_value(_argument(original, 0))
+        if group == "widgets":
+            if member in _WIDGET_MAKERS and first is not None:
+                self.rec.widgets[first] = _string_value(_argument(original, 1))
+                self.rec.report("dbutils-widgets", line, repr(first), original=self.code(original))
+            elif member in ("get", "getArgument") and first is not None:
+                self.rec.widgets.setdefault(first, None)
+        elif group == "notebook":
+            if member == "run" and first is not None:
+                self.rec.run_dependencies.setdefault(first, None)
+            self.rec.report("dbutils-notebook", line, member, original=self.code(original))
+        else:
+            self.rec.report(f"dbutils-{group}", line, member, original=self.code(original))
+        return updated
+
+    def _sql(self, original: cst.Call, updated: cst.Call, line: int) -> cst.BaseExpression:
+        argument = _argument(original, 0)
+        if argument is None:
+            return updated
+        text = _string_value(argument)
+        if text is None:
+            kind = "f-string" if isinstance(argument, cst.FormattedString) else "an expression"
+            self.rec.report("sql-not-literal", line, kind, original=self.code(original))
+            return updated
+        statements = [s for s in translate_sql(text, self.rec, line) if s.kind != "dropped"]
+        if len(statements) != 1:
+            return updated
+        statement = statements[0]
+        if statement.needs_lookup:
+            for part in statement.parts:
+                if not isinstance(part, str):
+                    self.rec.imports.setdefault(part.python().split("(", 1)[0], None)
+            new_argument: cst.BaseExpression = cst.parse_expression(statement.python())
+        else:
+            new_argument = _with_value(argument, statement.sql) if isinstance(argument, cst.SimpleString) else argument
+            if not isinstance(argument, cst.SimpleString) and statement.sql != text:
+                new_argument = cst.SimpleString(repr(statement.sql))
+        return updated.with_changes(args=[updated.args[0].with_changes(value=new_argument), *updated.args[1:]])
+
+    def _delta_table(self, method: str, original: cst.Call, updated: cst.Call, line: int) -> cst.Call:
+        if method == "forName":
+            return self._table_argument(updated, 1, line)
+        target = self._table_at(_argument(original, 1), "delta-path-read", original, line)
+        if target is None:
+            return updated
+        replacement = updated.with_changes(
+            func=updated.func.with_changes(attr=cst.Name("forName")),  # type: ignore[attr-defined]
+            args=[updated.args[0], updated.args[1].with_changes(value=cst.SimpleString(repr(target)))],
+        )
+        self.rec.report("delta-read", line, original=self.code(original), replacement=self.code(replacement))
+        return replacement
+
+    def _table_at(self, argument: cst.BaseExpression | None, code: str, call: cst.Call, line: int) -> str | None:
+        """The target table of a Delta location given as ``argument``, or ``None`` (reported as ``code``)."""
+        path = _string_value(argument)
+        located = self.rec.options.locations.table_at(path) if path else None
+        if located is None:
+            if path:
+                path_reference(self.rec, path, line)
+            self.rec.report(code, line, path or "(expression)", original=self.code(call))
+            return None
+        return table_reference(self.rec, located, line)
+
+    def _table_argument(self, updated: cst.Call, position: int, line: int) -> cst.Call:
+        argument = _argument(updated, position)
+        name = _string_value(argument)
+        if name is None or not isinstance(argument, cst.SimpleString):
+            return updated
+        target = table_reference(self.rec, name, line)
+        if target == name:
+            return updated
+        args = list(updated.args)
+        args[position] = args[position].with_changes(value=_with_value(argument, target))
+        return updated.with_changes(args=args)
+
+    def _read(self, original_steps: list[_Step], updated: cst.Call, line: int) -> cst.BaseExpression:
+        steps, root = _chain(updated)
+        fmt = _format_of(steps)
+        terminal = steps[-1]
+        if terminal.name == "table":
+            if fmt not in (None, "delta"):
+                return self._table_argument(updated, 0, line)
+            table = _string_value(_argument(terminal.call, 0))
+            target = table_reference(self.rec, table, line) if table else None
+        else:
+            if fmt != "delta":
+                return updated
+            target = self._table_at(_argument(original_steps[-1].call, 0), "delta-path-read", updated, line)
+            if target is None:
+                return updated
+        rewritten: list[_Step] = []
+        for step in steps[:-1]:
+            if step.name == "format":
+                continue
+            option = _string_value(_argument(step.call, 0)) if step.name == "option" else None
+            if option in ("versionAsOf", "timestampAsOf") and step.call is not None and target:
+                at = self.code(step.call.args[1].value)
+                by = "version" if option == "versionAsOf" else "timestamp"
+                helper = f"delta_{by}_snapshot"
+                self.rec.imports.setdefault(helper, None)
+                code = "time-travel" if by == "version" else "time-travel-timestamp"
+                self.rec.report(code, line, at, original=self.code(step.call))
+                lookup = cst.parse_expression(f"{helper}(spark, {target!r}, {at})")
+                step = _Step("option", cst.Call(func=cst.Name("option"), args=_args("'snapshot-id'", lookup)))
+            rewritten.append(step)
+        if target is None:
+            return updated
+        rewritten.append(_Step("table", cst.Call(func=cst.Name("table"), args=_args(repr(target)))))
+        replacement = _build(root, rewritten)
+        if fmt == "delta" or terminal.name == "load":
+            self.rec.report("delta-read", line, original=self.code(updated), replacement=self.code(replacement))
+        return replacement
+
+    def _write(
+        self, original_steps: list[_Step], original: cst.Call, updated: cst.Call, line: int
+    ) -> cst.BaseExpression:
+        steps, root = _chain(updated)
+        fmt = _format_of(steps)
+        terminal = steps[-1]
+        if fmt not in (None, "delta") or "writeStream" in [s.name for s in steps]:
+            return self._table_argument(updated, 0, line) if terminal.name == "saveAsTable" else updated
+        if terminal.name == "save":
+            target = self._table_at(_argument(original_steps[-1].call, 0), "delta-path-write", original, line)
+            if target is None:
+                return updated
+        else:
+            name = _string_value(_argument(terminal.call, 0))
+            if name is None:
+                return updated
+            target = table_reference(self.rec, name, line)
+        mode, partitions = "error", []
+        for step in steps:
+            if step.name == "mode":
+                literal = _string_value(_argument(step.call, 0))
+                mode = (literal or "?").lower()
+            elif step.name == "partitionBy" and step.call is not None:
+                partitions = [_string_value(a.value) for a in step.call.args]
+            elif step.name in ("option", "options") and step.call is not None:
+                self.rec.report("delta-write-option", line, self.code(step.call), original=self.code(step.call))
+        if mode not in _WRITE_MODES or any(p is None for p in partitions):
+            self.rec.report("delta-write-option", line, f"mode {mode!r}", original=self.code(original))
+            return updated
+        chain = [
+            _Step("writeTo", cst.Call(func=cst.Name("writeTo"), args=_args(repr(target)))),
+            _Step("using", cst.Call(func=cst.Name("using"), args=_args("'iceberg'"))),
+        ]
+        if partitions and mode != "append":
+            self.rec.imports.setdefault("pyspark.sql.functions:col", None)
+            columns = [cst.parse_expression(f"col({p!r})") for p in partitions]
+            chain.append(_Step("partitionedBy", cst.Call(func=cst.Name("partitionedBy"), args=_args(*columns))))
+        chain.append(_Step(_WRITE_MODES[mode], cst.Call(func=cst.Name(_WRITE_MODES[mode]))))
+        base = _dataframe(steps, root)
+        replacement = _build(base, chain)
+        self.rec.report("delta-write", line, original=self.code(original), replacement=self.code(replacement))
+        return replacement
+
+
+def _chain(node: cst.BaseExpression) -> tuple[list[_Step], cst.BaseExpression]:
+    """The steps of a method chain ``root.a(...).b.c(...)`` and its root expression."""
+    steps: list[_Step] = []
+    current = node
+    while True:
+        if isinstance(current, cst.Call) and isinstance(current.func, cst.Attribute):
+            steps.append(_Step(current.func.attr.value, current))
+            current = current.func.value
+        elif isinstance(current, cst.Attribute):
+            steps.append(_Step(current.attr.value, None))
+            current = current.value
+        else:
+            break
+    return steps[::-1], current
+
+
+def _dataframe(steps: list[_Step], root: cst.BaseExpression) -> cst.BaseExpression:
+    """What ``.write`` is called on, in a write chain."""
+    base = root
+    for step in steps:
+        if step.name == "write":
+            return base
+        base = step.call if step.call is not None else cst.Attribute(value=base, attr=cst.Name(step.name))
+    return base
+
+
+def _build(root: cst.BaseExpression, steps: Sequence[_Step]) -> cst.BaseExpression:
+    """Rebuild a chain from its root and steps (calls given as ``Call(func=Name(method), args)``)."""
+    current = root
+    for step in steps:
+        attribute = cst.Attribute(value=current, attr=cst.Name(step.name))
+        current = attribute if step.call is None else step.call.with_changes(func=attribute)
+    return current
+
+
+def _format_of(steps: list[_Step]) -> str | None:
+    for step in steps:
+        if step.name == "format":
+            value = _string_value(_argument(step.call, 0))
+            return value.lower() if value else "?"
+    return None
+
+
+def _argument(call: cst.Call | None, position: int) -> cst.BaseExpression | None:
+    if call is None:
+        return None
+    positional = [a for a in call.args if a.keyword is None]
+    return positional[position].value if position < len(positional) else None
+
+
+def _args(*values: str | cst.BaseExpression) -> list[cst.Arg]:
+    return [cst.Arg(cst.parse_expression(v) if isinstance(v, str) else v) for v in values]
+
+
+def _string_value(node: cst.BaseExpression | None) -> str | None:
+    """The value of a string literal (plain or implicitly concatenated), else ``None``."""
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _with_value(node: cst.SimpleString, value: str) -> cst.SimpleString:
+    """The literal with a new value, keeping its prefix and quote style where it can."""
+    prefix = node.prefix
+    quote = node.quote
+    if "r" in prefix.lower() or quote in value or "\\" in value or "\n" in value and len(quote) == 1:
+        return node.with_changes(value=repr(value))
+    return node.with_changes(value=f"{prefix}{quote}{value}{quote}")
+
+
+def _dotted(name: str) -> cst.Attribute | cst.Name:
+    expression = cst.parse_expression(name)
+    assert isinstance(expression, (cst.Attribute, cst.Name))
+    return expression
+
+
+def _line(source: str, number: int) -> str:
+    lines = source.splitlines()
+    return lines[number - 1] if 0 < number <= len(lines) else ""

@@ -1,0 +1,282 @@
+"""Translate notebooks: cells through the magic, Python and SQL rules, then the setup cells on top.
+
+:func:`translate_notebook` is pure (a :class:`~datax_migrate.notebooks.model.Notebook` in, a
+:class:`TranslatedNotebook` out); :func:`translate_tree` reads folders, writes ``.ipynb`` files and
+reports, and never writes outside its output folder.
+"""
+
+from __future__ import annotations
+
+import json
+import keyword
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from datax_migrate.errors import TranslateError
+from datax_migrate.findings import Finding, Severity
+from datax_migrate.notebooks.codes import CODES
+from datax_migrate.notebooks.context import Recorder, TranslateOptions
+from datax_migrate.notebooks.model import Cell, Notebook, NotebookReadFailure
+from datax_migrate.notebooks.python_rules import translate_python
+from datax_migrate.notebooks.sql_rules import translate_sql
+
+if TYPE_CHECKING:
+    from datax_migrate.notebooks.report import NotebookOutcome
+
+SETUP_TAG = "datax-setup"
+"""Tag of the cells the translation adds at the top (imports, parameters, widget binding)."""
+_LANGUAGE_MAGICS = {"scala": ("%%scalaspark", "magic-scala"), "r": ("%%rspark", "magic-r")}
+_FS_COMMANDS = {"ls", "cp", "mv", "rm", "mkdirs", "head", "put"}
+
+
+@dataclass(frozen=True)
+class OutputCell:
+    """A cell of the translated notebook.
+
+    Attributes:
+        kind: ``code``, ``markdown`` or ``raw`` (kept, not run: a finding says what to do).
+        source: Its text, magic line included (``%%sql``).
+        origin: Index of the source cell it came from; ``None`` for added setup cells.
+        tags: Jupyter cell tags (``parameters`` for papermill).
+    """
+
+    kind: str
+    source: str
+    origin: int | None
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TranslatedNotebook:
+    """A translated notebook and everything noticed on the way.
+
+    Attributes:
+        source: The notebook translated.
+        cells: The translated cells, setup cells first.
+        findings: Every finding, in cell order.
+        tables: Table names referenced, as written.
+        paths: Databricks paths referenced.
+        dbutils_calls: ``dbutils`` members called.
+        widgets: Widget names and their literal defaults (``None`` when not literal).
+        run_dependencies: Notebooks run or included.
+        magics: Magics used.
+    """
+
+    source: Notebook
+    cells: tuple[OutputCell, ...]
+    findings: tuple[Finding, ...]
+    tables: tuple[str, ...]
+    paths: tuple[str, ...]
+    dbutils_calls: tuple[str, ...]
+    widgets: tuple[tuple[str, str | None], ...]
+    run_dependencies: tuple[str, ...]
+    magics: tuple[str, ...]
+
+    @property
+    def needs_person(self) -> bool:
+        """Whether some finding is a blocker or needs review."""
+        return any(f.severity is not Severity.INFO for f in self.findings)
+
+
+def translate_notebook(notebook: Notebook, options: TranslateOptions | None = None) -> TranslatedNotebook:
+    """Translate one notebook.
+
+    A cell that does not parse is kept as it was, with a finding; the other cells are translated.
+    """
+    rec = Recorder(subject=notebook.path, options=options or TranslateOptions())
+    body: list[OutputCell] = []
+    for cell in notebook.cells:
+        rec.cell = cell.index
+        body.extend(_translate_cell(cell, notebook.language, rec))
+    cells = [*_setup_cells(rec), *body]
+    return TranslatedNotebook(
+        source=notebook,
+        cells=tuple(cells),
+        findings=tuple(rec.findings),
+        tables=tuple(rec.tables),
+        paths=tuple(rec.paths),
+        dbutils_calls=tuple(rec.dbutils_calls),
+        widgets=tuple(rec.widgets.items()),
+        run_dependencies=tuple(rec.run_dependencies),
+        magics=tuple(rec.magics),
+    )
+
+
+def _translate_cell(cell: Cell, default_language: str, rec: Recorder) -> list[OutputCell]:
+    if cell.language != default_language:
+        rec.magics.setdefault("md" if cell.language == "markdown" else cell.language, None)
+    if cell.kind == "markdown":
+        return [OutputCell("markdown", cell.source, cell.index)]
+    if cell.language == "python":
+        translated = translate_python(cell.source, rec)
+        return [OutputCell("code", cell.source if translated is None else translated, cell.index)]
+    if cell.language == "sql":
+        return _sql_cell(cell, default_language, rec)
+    if cell.language in _LANGUAGE_MAGICS:
+        magic, code = _LANGUAGE_MAGICS[cell.language]
+        rec.report(code, 1, original=cell.source.split("\n", 1)[0])
+        return [OutputCell("code", f"{magic}\n{cell.source}", cell.index)]
+    if cell.language == "sh":
+        rec.report("magic-sh", 1, original=cell.source.split("\n", 1)[0])
+        return [OutputCell("code", f"%%bash\n{cell.source}", cell.index)]
+    if cell.language == "pip":
+        rec.report("magic-pip", 1, original=cell.source)
+        return [OutputCell("code", cell.source, cell.index)]
+    if cell.language == "run":
+        return _run_cell(cell, rec)
+    if cell.language == "fs":
+        return _fs_cell(cell, rec)
+    rec.report("magic-unknown", 1, cell.language, original=cell.source.split("\n", 1)[0])
+    return [OutputCell("raw", cell.source, cell.index)]
+
+
+def _sql_cell(cell: Cell, default_language: str, rec: Recorder) -> list[OutputCell]:
+    if default_language != "sql":
+        rec.report("magic-sql", 1, original="%sql", replacement="%%sql")
+    cells = []
+    for statement in translate_sql(cell.source, rec):
+        if statement.kind == "raw":
+            cells.append(OutputCell("raw", statement.sql, cell.index))
+        elif statement.needs_lookup:
+            for part in statement.parts:
+                if not isinstance(part, str):
+                    rec.imports.setdefault(part.python().split("(", 1)[0], None)
+            rec.imports.setdefault("display", None)
+            cells.append(OutputCell("code", f"display(spark.sql({statement.python()}))", cell.index))
+        elif statement.kind == "sql":
+            rec.imports.setdefault("sql_magic", None)
+            cells.append(OutputCell("code", f"%%sql\n{statement.sql}", cell.index))
+    return cells
+
+
+def _run_cell(cell: Cell, rec: Recorder) -> list[OutputCell]:
+    try:
+        words = shlex.split(cell.source.split("\n", 1)[0])[1:]
+    except ValueError:
+        words = []
+    if not words:
+        rec.report("magic-unknown", 1, "run", original=cell.source)
+        return [OutputCell("raw", cell.source, cell.index)]
+    target = words[0]
+    rec.run_dependencies.setdefault(target, None)
+    rec.imports.setdefault("include_notebook", None)
+    code = f"include_notebook({_notebook_file(target)!r}, globals())"
+    rec.report("magic-run", 1, original=cell.source, replacement=code)
+    return [OutputCell("code", code, cell.index)]
+
+
+def _fs_cell(cell: Cell, rec: Recorder) -> list[OutputCell]:
+    try:
+        words = shlex.split(cell.source.split("\n", 1)[0])[1:]
+    except ValueError:
+        words = []
+    command, arguments = (words[0], words[1:]) if words else ("", [])
+    flags = [a for a in arguments if a.startswith("-")]
+    arguments = [a for a in arguments if not a.startswith("-")]
+    if command not in _FS_COMMANDS or not arguments:
+        rec.report("magic-unknown", 1, "fs " + command, original=cell.source)
+        return [OutputCell("raw", cell.source, cell.index)]
+    call_arguments = ", ".join(repr(a) for a in arguments)
+    if flags and command in ("rm", "cp", "mv"):
+        call_arguments += ", True"
+    code = f"display(dbutils.fs.{command}({call_arguments}))"
+    rec.report("magic-fs", 1, original=cell.source, replacement=code)
+    translated = translate_python(code, rec)
+    return [OutputCell("code", translated or code, cell.index)]
+
+
+def _notebook_file(target: str) -> str:
+    """The translated notebook a Databricks notebook path refers to (``./x`` -> ``./x.ipynb``)."""
+    return target if target.endswith(".ipynb") else f"{target}.ipynb"
+
+
+def _setup_cells(rec: Recorder) -> list[OutputCell]:
+    if not rec.imports and not rec.widgets:
+        return []
+    compat = sorted(n for n in rec.imports if ":" not in n and n != "sql_magic")
+    if rec.widgets and "dbutils" not in compat:
+        compat = sorted([*compat, "dbutils"])
+    lines = [f"from {module} import {name}" for module, name in sorted(n.split(":") for n in rec.imports if ":" in n)]
+    lines.append(f"from datax_migrate.compat import {', '.join(compat)}" if compat else "import datax_migrate.compat")
+    if "sql_magic" in rec.imports and compat:
+        lines[-1] += "  # also registers %%sql outside EMR"
+    cells = [OutputCell("code", "\n".join(lines), None, (SETUP_TAG,))]
+    if rec.widgets:
+        variables = {name: _variable(name, index) for index, name in enumerate(rec.widgets)}
+        assignments = [f"{variables[name]} = {default!r}" for name, default in rec.widgets.items()]
+        cells.append(OutputCell("code", "\n".join(assignments), None, ("parameters", SETUP_TAG)))
+        bound = ", ".join(f"{name!r}: {variables[name]}" for name in rec.widgets)
+        cells.append(OutputCell("code", f"dbutils.widgets.bind({{{bound}}})", None, (SETUP_TAG,)))
+    return cells
+
+
+def _variable(widget: str, index: int) -> str:
+    """A Python variable name for a widget (papermill parameters are variables)."""
+    name = "".join(c if c.isalnum() or c == "_" else "_" for c in widget)
+    if not name or name[0].isdigit() or keyword.iskeyword(name):
+        name = f"widget_{index}_{name}"
+    return name
+
+
+def translate_tree(sources: list[Path], out: Path, options: TranslateOptions | None = None) -> list[NotebookOutcome]:
+    """Translate every notebook under ``sources`` into ``out``, keeping the folder structure.
+
+    Each notebook ``a/b.py`` becomes ``out/a/b.ipynb`` with ``out/a/b.report.json`` and
+    ``out/a/b.report.md``; ``out/translation-summary.json`` and ``.md`` cover the run. Files and
+    archive entries that cannot be read are reported and skipped. Nothing is written outside ``out``.
+
+    Raises:
+        TranslateError: a source does not exist.
+    """
+    from datax_migrate.notebooks.emit import to_ipynb
+    from datax_migrate.notebooks.formats import iter_notebooks
+    from datax_migrate.notebooks.report import (
+        NotebookOutcome,
+        notebook_markdown,
+        notebook_report,
+        run_markdown,
+        run_report,
+    )
+
+    for source in sources:
+        if not source.exists():
+            raise TranslateError(f"{source} does not exist: give notebook files or folders")
+    out.mkdir(parents=True, exist_ok=True)
+    root = out.resolve()
+    outcomes: list[NotebookOutcome] = []
+    written: set[Path] = set()
+    for source in sources:
+        for item in iter_notebooks(source):
+            if isinstance(item, NotebookReadFailure):
+                outcomes.append(NotebookOutcome(item.path, None, (_unreadable(item.path, item.reason),)))
+                continue
+            stem = item.path.rsplit(".", 1)[0] if "." in item.path.rsplit("/", 1)[-1] else item.path
+            target = (root / f"{stem}.ipynb").resolve()
+            if root not in target.parents or target in written:
+                reason = (
+                    "its output would leave the output folder"
+                    if root not in target.parents
+                    else (f"another notebook was already written to {target.relative_to(root)}")
+                )
+                outcomes.append(NotebookOutcome(item.path, None, (_unreadable(item.path, reason),)))
+                continue
+            written.add(target)
+            translated = translate_notebook(item, options)
+            relative = target.relative_to(root).as_posix()
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(json.dumps(to_ipynb(translated), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+            report = notebook_report(translated, relative)
+            target.with_suffix(".report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+            target.with_suffix(".report.md").write_text(notebook_markdown(report), encoding="utf-8")
+            outcomes.append(NotebookOutcome(item.path, relative, translated.findings))
+    summary = run_report(outcomes)
+    (root / "translation-summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    (root / "translation-summary.md").write_text(run_markdown(summary), encoding="utf-8")
+    return outcomes
+
+
+def _unreadable(path: str, reason: str) -> Finding:
+    severity, template = CODES["notebook-unreadable"]
+    return Finding("notebook-unreadable", severity, template.format(detail=reason), subject=path)

@@ -1,0 +1,63 @@
+"""Notebook export folders: records from the notebooks package, failures for what it refuses."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+from datax_migrate.findings import Severity
+from datax_migrate.inventory.assess import assess
+from datax_migrate.inventory.assess.rules import ASSISTED, AUTOMATIC
+from datax_migrate.inventory.crawl import crawl
+from datax_migrate.inventory.sources.exports import ExportSource
+
+ETL = """# Databricks notebook source
+df = spark.table("main.sales.orders")
+dbutils.fs.ls("dbfs:/mnt/raw")
+
+# COMMAND ----------
+
+# MAGIC %run ./helpers
+"""
+
+REPORT = """-- Databricks notebook source
+SELECT * FROM main.sales.orders
+"""
+
+
+def _commands(language: str, *commands: str) -> bytes:
+    items = [{"command": c, "position": float(i)} for i, c in enumerate(commands)]
+    return json.dumps({"language": language, "commands": items, "version": "NotebookV1"}).encode()
+
+
+def test_an_export_folder_with_source_files_and_a_dbc(tmp_path: Path) -> None:
+    exports = tmp_path / "exports"
+    (exports / "etl").mkdir(parents=True)
+    (exports / "etl" / "daily.py").write_text(ETL)
+    (exports / "report.sql").write_text(REPORT)
+    with zipfile.ZipFile(exports / "archive.dbc", "w") as archive:
+        archive.writestr("team/clean.python", _commands("python", "x = spark.range(3)"))
+        archive.writestr("../../escape.python", _commands("python", "x = 1"))
+    before = sorted(p for p in tmp_path.rglob("*"))
+
+    inventory = crawl([ExportSource(exports)])
+
+    assert sorted(p for p in tmp_path.rglob("*")) == before  # nothing extracted or written
+    notebooks = {n.path: n for n in inventory.notebooks}
+    assert sorted(notebooks) == ["archive.dbc/team/clean.py", "etl/daily.py", "report.sql"]
+    daily = notebooks["etl/daily.py"]
+    assert daily.origin == "export" and daily.language == "python" and daily.cell_count == 2
+    assert "main.sales.orders" in daily.tables_referenced
+    assert daily.run_dependencies == ("./helpers",) and daily.paths_referenced == ("dbfs:/mnt/raw",)
+    assert notebooks["report.sql"].language == "sql"
+    [failure] = inventory.failures
+    assert (failure.source, failure.stage) == ("export", "read-notebook")
+    assert "escapes the archive" in failure.reason
+
+    assessment = assess(inventory)
+    verdicts = {n.path: n.translatability for n in assessment.notebooks}
+    assert verdicts["archive.dbc/team/clean.py"] == AUTOMATIC
+    assert "path-not-mapped" in {f.code for f in daily.findings}  # a review finding
+    assert verdicts["etl/daily.py"] == ASSISTED
+    assert [(f.code, f.severity) for f in assessment.findings] == [("crawl-failed", Severity.REVIEW)]

@@ -1,0 +1,310 @@
+"""The workspace crawl: the real databricks-sdk client against a local server speaking the REST API."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+from databricks.sdk import WorkspaceClient
+from databricks.sdk.core import Config
+
+from datax_migrate.cli import main
+from datax_migrate.inventory.assess import assess
+from datax_migrate.inventory.crawl import crawl
+from datax_migrate.inventory.model import Inventory
+from datax_migrate.inventory.sources.workspace import WorkspaceSource
+from tests.delta_builder import DeltaBuilder, field
+from tests.inventory.databricks_server import Workspace, serve
+
+pytestmark = pytest.mark.databricks
+
+TOKEN = "dapi0123456789abcdef-SECRET"
+
+
+def _column(name: str, type_: str, position: int) -> dict[str, Any]:
+    return {
+        "name": name,
+        "type_text": type_,
+        "type_name": type_.upper(),
+        "position": position,
+        "nullable": True,
+        "type_json": json.dumps({"name": name, "type": type_, "nullable": True, "metadata": {}}),
+    }
+
+
+def _table(name: str, table_type: str, fmt: str | None, location: str | None = None, **extra: Any) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "name": name,
+        "catalog_name": "main",
+        "schema_name": "sales",
+        "full_name": f"main.sales.{name}",
+        "table_type": table_type,
+        "owner": "data-team",
+        "columns": [_column("id", "long", 0), _column("amount", "double", 1)],
+        "properties": {},
+    }
+    if fmt:
+        document["data_source_format"] = fmt
+    if location:
+        document["storage_location"] = location
+    return {**document, **extra}
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Workspace:
+    orders = DeltaBuilder(tmp_path / "lake" / "orders")
+    orders.commit(
+        orders.protocol(),
+        orders.metadata([field("id", "long"), field("amount", "double")]),
+        orders.data_file(pa.table({"id": pa.array([1, 2, 3], pa.int64()), "amount": [1.0, 2.0, 3.0]})),
+    )
+    return Workspace(
+        token=TOKEN,
+        catalogs={
+            "main": {
+                "sales": [
+                    _table("orders", "MANAGED", "DELTA", str(orders.root)),
+                    _table(
+                        "customers",
+                        "EXTERNAL",
+                        "DELTA",
+                        "s3://no-such-bucket/customers",
+                        properties={"delta.enableChangeDataFeed": "true"},
+                    ),
+                    _table("v_orders", "VIEW", None, view_definition="SELECT * FROM main.sales.orders"),
+                    _table("secret", "MANAGED", "DELTA", "s3://no-such-bucket/secret"),
+                    _table("raw_csv", "EXTERNAL", "CSV", "s3://landing/raw"),
+                ],
+                "information_schema": [],
+            },
+            "system": {"billing": []},
+        },
+        failing_tables={"main.sales.secret": (403, "PERMISSION_DENIED")},
+        throttle_once={"/api/2.1/unity-catalog/tables"},
+        notebooks={
+            "/Users/ann@example.com/etl/load": (
+                "PYTHON",
+                "# Databricks notebook source\nspark.table('main.sales.orders')\n",
+            ),
+            "/Users/ann@example.com/report": (
+                "SQL",
+                "-- Databricks notebook source\nSELECT * FROM main.sales.orders\n",
+            ),
+            "/Shared/gone": ("PYTHON", None),
+        },
+        hive={
+            "legacy": {
+                "events": {
+                    "format": "delta",
+                    "location": "dbfs:/user/hive/warehouse/legacy.db/events",
+                    "partitionColumns": ["day"],
+                    "numFiles": 1200,
+                    "sizeInBytes": 2_400_000_000,
+                    "properties": {"delta.enableDeletionVectors": "true"},
+                    "minReaderVersion": 3,
+                    "minWriterVersion": 7,
+                    "tableFeatures": ["appendOnly", "deletionVectors", "invariants"],
+                },
+                "events_v": None,
+            }
+        },
+        jobs=[
+            {
+                "job_id": 11,
+                "creator_user_name": "ann@example.com",
+                "settings": {
+                    "name": "nightly",
+                    "schedule": {"quartz_cron_expression": "0 0 2 * * ?", "timezone_id": "UTC"},
+                    "job_clusters": [{"job_cluster_key": "c", "new_cluster": {"spark_version": "15.4.x-scala2.12"}}],
+                    "tasks": [
+                        {
+                            "task_key": "load",
+                            "notebook_task": {"notebook_path": "/Repos/etl/load"},
+                            "job_cluster_key": "c",
+                        },
+                        {
+                            "task_key": "agg",
+                            "spark_jar_task": {"main_class_name": "com.acme.Agg"},
+                            "job_cluster_key": "c",
+                        },
+                    ],
+                },
+            },
+            {
+                "job_id": 12,
+                "settings": {"name": "dlt", "tasks": [{"task_key": "p", "pipeline_task": {"pipeline_id": "p-1"}}]},
+            },
+            {"job_id": 13, "settings": {"name": "adhoc", "tasks": []}},
+        ],
+    )
+
+
+@pytest.fixture
+def url(workspace: Workspace) -> Iterator[str]:
+    with serve(workspace) as address:
+        yield address
+
+
+def _client(url: str, token: str = TOKEN) -> WorkspaceClient:
+    return WorkspaceClient(config=Config(host=url, token=token, retry_timeout_seconds=20))
+
+
+def test_crawls_unity_catalog_hive_metastore_and_jobs(url: str, workspace: Workspace) -> None:
+    source = WorkspaceSource(_client(url), warehouse_id="wh-1", read_logs=True)
+    inventory = crawl([source])
+
+    tables = {t.name: t for t in inventory.tables}
+    assert sorted(tables) == [
+        "hive_metastore.legacy.events",
+        "hive_metastore.legacy.events_v",
+        "main.sales.customers",
+        "main.sales.orders",
+        "main.sales.raw_csv",
+        "main.sales.v_orders",
+    ]
+    orders = tables["main.sales.orders"]
+    assert (orders.kind, orders.format, orders.owner) == ("managed", "delta", "data-team")
+    assert orders.delta is not None and orders.delta.facts_from == "delta-log"
+    assert (orders.delta.num_files, orders.delta.row_count) == (1, 3)
+    customers = tables["main.sales.customers"]
+    assert customers.delta is None and customers.delta_error and "no-such-bucket" in customers.delta_error
+    assert tables["main.sales.v_orders"].view_definition == "SELECT * FROM main.sales.orders"
+    assert (tables["main.sales.raw_csv"].kind, tables["main.sales.raw_csv"].format) == ("external", "csv")
+    events = tables["hive_metastore.legacy.events"]
+    assert events.kind == "managed" and events.delta is not None
+    assert events.delta.facts_from == "describe-detail"
+    assert events.delta.reader_features == ("deletionVectors",)
+    assert events.delta.partition_columns == ("day",)
+    assert (events.delta.num_files, events.delta.size_bytes) == (1200, 2_400_000_000)
+    assert tables["hive_metastore.legacy.events_v"].kind == "view"
+
+    # the table whose GET was refused is a failure; the crawl went on past it
+    assert [(f.subject, f.stage) for f in inventory.failures] == [
+        ("main.sales.secret", "get-table"),
+        ("/Shared/gone", "export-notebook"),
+    ]
+    assert "does not have SELECT" in inventory.failures[0].reason
+
+    # three pages of tables, the first throttled once and retried by the SDK
+    pages = [p for m, p, _ in workspace.requests if p.startswith("/api/2.1/unity-catalog/tables?")]
+    assert len(pages) == 4 and sum("page_token" in p for p in pages) == 2
+    assert not any("information_schema" in p or "catalog_name=system" in p for _, p, _ in workspace.requests)
+
+    notebooks = {n.path: n for n in inventory.notebooks}
+    assert sorted(notebooks) == ["/Users/ann@example.com/etl/load", "/Users/ann@example.com/report"]
+    assert notebooks["/Users/ann@example.com/report"].language == "sql"
+    assert notebooks["/Users/ann@example.com/etl/load"].tables_referenced == ("main.sales.orders",)
+
+    jobs = {j.job_id: j for j in inventory.jobs}
+    assert [(t.kind, t.target, t.spark_version) for t in jobs["11"].tasks] == [
+        ("notebook", "/Repos/etl/load", "15.4.x-scala2.12"),
+        ("spark_jar", "com.acme.Agg", "15.4.x-scala2.12"),
+    ]
+    assert jobs["11"].schedule == "0 0 2 * * ?" and jobs["12"].tasks[0].kind == "pipeline"
+
+    assessment = assess(inventory)
+    job_codes = {j.job_id: [f.code for f in j.findings] for j in assessment.jobs}
+    assert job_codes == {
+        "11": ["job-recreate", "job-notebook-missing", "jar-task"],
+        "12": ["job-recreate", "pipeline-task"],
+        "13": ["job-recreate"],
+    }
+    strategies = {t.name: t.strategy for t in assessment.tables}
+    assert strategies == {
+        "hive_metastore.legacy.events": "rewrite",
+        "hive_metastore.legacy.events_v": "recreate-view",
+        "main.sales.customers": "unknown",
+        "main.sales.orders": "rewrite",
+        "main.sales.raw_csv": "blocked",
+        "main.sales.v_orders": "recreate-view",
+    }
+
+
+def test_parallel_reads_give_the_same_inventory_and_a_slow_table_holds_back_no_other(
+    url: str, workspace: Workspace
+) -> None:
+    orders = "/api/2.1/unity-catalog/tables/main.sales.orders"
+    workspace.slow[orders] = 1.0
+    one = crawl([WorkspaceSource(_client(url), warehouse_id="wh-1", read_logs=True, workers=1)])
+    gets = [path for path in workspace.answered if path.startswith("/api/2.1/unity-catalog/tables/")]
+    assert gets[0] == orders  # one at a time: everything waits for the slow table
+    workspace.answered.clear()
+
+    four = crawl([WorkspaceSource(_client(url), warehouse_id="wh-1", read_logs=True, workers=4)])
+
+    gets = [path for path in workspace.answered if path.startswith("/api/2.1/unity-catalog/tables/")]
+    assert len(gets) == 5 and gets[-1] == orders  # the others, the refused one too, answered meanwhile
+    assert replace(four, created_at="") == replace(one, created_at="")
+    assert [t.name for t in four.tables][:2] == ["hive_metastore.legacy.events", "hive_metastore.legacy.events_v"]
+    assert [(f.subject, f.stage) for f in four.failures] == [
+        ("main.sales.secret", "get-table"),
+        ("/Shared/gone", "export-notebook"),
+    ]
+
+
+def test_a_bad_token_stops_the_crawl_with_one_message(url: str) -> None:
+    from datax_migrate.errors import InventoryError
+
+    with pytest.raises(InventoryError, match="cannot sign in"):
+        crawl([WorkspaceSource(_client(url, token="dapi-wrong"))])
+
+
+def test_the_token_appears_nowhere(
+    url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setenv("DATABRICKS_TOKEN", TOKEN)
+    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path / "no-databrickscfg"))
+    caplog.set_level(logging.DEBUG)
+    out = tmp_path / "inventory.json"
+    code = main(["inventory", "--host", url, "--warehouse", "wh-1", "--out", str(out), "--parquet"])
+    assert code == 1  # one table could not be read
+    report_dir = tmp_path / "assessment"
+    assert main(["assess", str(out), "--report-dir", str(report_dir)]) in (0, 1)
+    captured = capsys.readouterr()
+    written = [out, *tmp_path.glob("inventory.*.parquet"), *report_dir.iterdir()]
+    assert len(written) == 8
+    for path in written:
+        assert TOKEN.encode() not in path.read_bytes(), path
+    assert TOKEN not in captured.out + captured.err + caplog.text
+    inventory = Inventory.from_json(out.read_text())
+    assert inventory.sources == (f"workspace {url}",)
+    assert "main.sales.orders" in {t.name for t in inventory.tables}
+
+
+def test_workspace_profiles_from_databrickscfg(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".databrickscfg").write_text(
+        f"[DEFAULT]\nhost = {url}\ntoken = {TOKEN}\n\n[staging]\nhost = {url}\ntoken = {TOKEN}\n"
+        f"\n[stale]\nhost = {url}\ntoken = dapi-revoked\n"
+    )
+    monkeypatch.setenv("HOME", str(home))
+    for name in [name for name in os.environ if name.startswith("DATABRICKS_")]:
+        monkeypatch.delenv(name)
+
+    for profile in (["--workspace", "staging"], ["--workspace"]):  # a named profile, and DEFAULT
+        out = tmp_path / f"{len(profile)}" / "inventory.json"
+        assert main(["inventory", *profile, "--workers", "2", "--out", str(out)]) == 1  # one table refused
+        inventory = Inventory.from_json(out.read_text())
+        assert inventory.sources == (f"workspace {url}",)
+        assert {"main.sales.orders", "main.sales.customers"} <= {t.name for t in inventory.tables}
+        assert TOKEN not in out.read_text()
+
+    assert main(["inventory", "--workspace", "stale", "--out", str(tmp_path / "x.json")]) == 2
+    assert main(["inventory", "--workspace", "missing", "--out", str(tmp_path / "x.json")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-2].startswith(f"datax-migrate: error: cannot sign in to {url}")
+    assert err[-1].startswith("datax-migrate: error: cannot sign in to Databricks") and "missing" in err[-1]

@@ -1,0 +1,77 @@
+"""`datax-migrate translate`: folder trees in, notebooks and reports out, exit codes 0/1/2."""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from pathlib import Path
+
+from datax_migrate.cli import main
+from datax_migrate.notebooks.codes import CODES
+
+CLEAN = """# Databricks notebook source
+orders = spark.table("main.sales.orders")
+
+# COMMAND ----------
+
+# MAGIC %sql
+# MAGIC SELECT count(*) FROM main.sales.orders
+"""
+
+
+def test_clean_tree_translates_with_exit_0(tmp_path: Path) -> None:
+    source = tmp_path / "src" / "etl"
+    source.mkdir(parents=True)
+    (source / "daily.py").write_text(CLEAN)
+    names = tmp_path / "names.json"
+    names.write_text(
+        json.dumps(
+            {
+                "version": "datax-name-mapping/1",
+                "entries": [{"source": "main.sales.orders", "namespace": "finance", "table": "orders"}],
+            }
+        )
+    )
+    out = tmp_path / "out"
+    assert main(["translate", str(tmp_path / "src"), "--out", str(out), "--name-map", str(names)]) == 0
+    notebook = json.loads((out / "etl" / "daily.ipynb").read_text())
+    assert notebook["metadata"]["kernelspec"]["name"] == "pysparkkernel"
+    sources = [cell["source"] for cell in notebook["cells"]]
+    assert 'orders = spark.table("s3tablesbucket.finance.orders")' in sources
+    assert "%%sql\nSELECT COUNT(*) FROM s3tablesbucket.finance.orders" in sources
+    report = json.loads((out / "etl" / "daily.report.json").read_text())
+    assert {f["code"] for f in report["findings"]} == {"table-mapped", "magic-sql"}
+    assert json.loads((out / "translation-summary.json").read_text())["status"] == {"translated": 1}
+
+
+def test_findings_for_a_person_exit_1_and_hostile_archive_writes_nothing_outside(tmp_path: Path) -> None:
+    archive = tmp_path / "src" / "export.dbc"
+    archive.parent.mkdir()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("../../escape.python", json.dumps({"language": "python", "commands": []}))
+        zipped.writestr("ok.python", json.dumps({"language": "python", "commands": [{"command": "import dlt"}]}))
+    out = tmp_path / "out"
+    assert main(["translate", str(archive.parent), "--out", str(out)]) == 1
+    written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    assert written == [
+        "out/export.dbc/ok.ipynb",
+        "out/export.dbc/ok.report.json",
+        "out/export.dbc/ok.report.md",
+        "out/translation-summary.json",
+        "out/translation-summary.md",
+        "src/export.dbc",
+    ]
+    summary = json.loads((out / "translation-summary.json").read_text())
+    assert summary["status"] == {"blocked": 1, "unreadable": 1}
+    assert summary["findings"] == {"delta-live-tables": 1, "notebook-unreadable": 1}
+
+
+def test_missing_source_exits_2(tmp_path: Path) -> None:
+    assert main(["translate", str(tmp_path / "nope"), "--out", str(tmp_path / "out")]) == 2
+
+
+def test_every_code_is_documented() -> None:
+    page = (Path(__file__).resolve().parents[2] / "docs" / "reference" / "findings.md").read_text()
+    section = page.split("## Notebooks (translation)", 1)[1]
+    assert set(re.findall(r"^\| `([a-z0-9-]+)` \|", section, flags=re.M)) == set(CODES)
