@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import pyarrow.fs as pafs
 from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import (
     CommitFailedException,
@@ -266,6 +267,29 @@ class IcebergTarget:
             except (FileNotFoundError, OSError):
                 continue
         self._written.clear()
+        return removed + self._sweep_unreported()
+
+    def _sweep_unreported(self) -> int:
+        """Delete this run's data files nobody reported (a Spark task cancelled mid-write), where storage lists.
+
+        Only files named with this run's id are touched. S3 Tables storage refuses listing; there S3
+        Tables' own removal of unreferenced files reclaims them.
+        """
+        if self._transaction is None:
+            return 0
+        try:
+            filesystem, root = pafs.FileSystem.from_uri(f"{self.location}/data")
+            found = filesystem.get_file_info(pafs.FileSelector(root, recursive=True, allow_not_found=True))
+        except (OSError, ValueError):
+            return 0
+        removed = 0
+        for info in found:
+            if info.is_file and info.base_name.startswith(self.run_id):
+                try:
+                    filesystem.delete_file(info.path)
+                    removed += 1
+                except OSError:
+                    continue
         return removed
 
     def _purge_placeholder(self) -> None:

@@ -11,6 +11,7 @@ then cancels the job and raises it. Any other failure is left to Spark's task re
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -128,10 +129,24 @@ class _Job:
         self._thread.join(wait_seconds)
         return self._thread.is_alive()
 
-    def cancel(self) -> None:
+    def cancel(self, drain_seconds: float = 60.0) -> None:
+        """Cancel the job, and wait until none of its tasks runs any more (so none writes after this)."""
         self.context.cancelJobGroup(self.group_id)
         if self._thread is not None:
             self._thread.join()
+        tracker = self.context.statusTracker()
+        deadline = time.monotonic() + drain_seconds
+        while time.monotonic() < deadline:
+            stages = [
+                info
+                for job_id in tracker.getJobIdsForGroup(self.group_id)
+                if (job := tracker.getJobInfo(job_id)) is not None
+                for stage_id in job.stageIds
+                if (info := tracker.getStageInfo(stage_id)) is not None
+            ]
+            if not any(stage.numActiveTasks for stage in stages):
+                return
+            time.sleep(0.1)
 
 
 def _last_error_line(failure: BaseException) -> str:
