@@ -141,7 +141,10 @@ CODES: dict[str, tuple[Severity, str]] = {
         "new writes are sorted (lexicographically over several columns, not by a space-filling curve); "
         "OPTIMIZE (rewrite_data_files, strategy 'sort') reclusters older files.",
     ),
-    "optimize": (INFO, "OPTIMIZE became the Iceberg procedure rewrite_data_files (ZORDER BY as a zorder sort)."),
+    "optimize": (
+        INFO,
+        "OPTIMIZE became the Iceberg procedure rewrite_data_files (ZORDER BY as a zorder sort of every file).",
+    ),
     "vacuum": (
         INFO,
         "VACUUM became the Iceberg procedures expire_snapshots and remove_orphan_files; its retention "

@@ -465,7 +465,12 @@ def _optimize(text: str, tokens: list[Token], rec: Recorder, line: int) -> list[
         arguments = [f"table => '{identifier}'"]
         if zorder:
             columns = ",".join(c.strip() for c in zorder.split(","))
-            arguments += ["strategy => 'sort'", f"sort_order => 'zorder({columns})'"]
+            # Delta's ZORDER BY rewrites every file in scope, not only the small ones.
+            arguments += [
+                "strategy => 'sort'",
+                f"sort_order => 'zorder({columns})'",
+                "options => map('rewrite-all', 'true')",
+            ]
         if where:
             arguments.append(f"where => {_string(where)}")
         sql = f"CALL {catalog}.system.rewrite_data_files({', '.join(arguments)})"
