@@ -58,7 +58,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     ),
     "dbutils-import": (INFO, "DBUtils comes from datax_migrate.compat instead of pyspark.dbutils."),
     # names, paths, settings
-    "table-mapped": (INFO, "Table name mapped through the migration name map."),
+    "table-mapped": (INFO, "Table name mapped {detail}."),
     "table-not-in-name-map": (
         REVIEW,
         "Table {detail} is not in the name map: mapped by the default naming rule; add it to the map "
@@ -104,6 +104,11 @@ CODES: dict[str, tuple[Severity, str]] = {
         "Delta version {detail} read as the Iceberg snapshot the converter recorded for it "
         "(summary 'datax.source-delta-version'), looked up when the cell runs.",
     ),
+    "time-travel-at-syntax": (
+        INFO,
+        "Databricks time travel {detail} rewritten as VERSION AS OF / TIMESTAMP AS OF, then read as the "
+        "converted snapshot (see time-travel).",
+    ),
     "time-travel-timestamp": (
         REVIEW,
         "Timestamp time travel ({detail}): read as the snapshot of the last Delta commit at or before "
@@ -130,7 +135,16 @@ CODES: dict[str, tuple[Severity, str]] = {
         REVIEW,
         "CHECK constraint {detail} dropped: Iceberg does not enforce constraints; enforce it in the writing jobs.",
     ),
-    "optimize": (INFO, "OPTIMIZE became the Iceberg procedure rewrite_data_files (ZORDER BY as a zorder sort)."),
+    "liquid-clustering": (
+        INFO,
+        "Liquid clustering {detail} became the Iceberg table sort order (ALTER TABLE ... WRITE ORDERED BY): "
+        "new writes are sorted (lexicographically over several columns, not by a space-filling curve); "
+        "OPTIMIZE (rewrite_data_files, strategy 'sort') reclusters older files.",
+    ),
+    "optimize": (
+        INFO,
+        "OPTIMIZE became the Iceberg procedure rewrite_data_files (ZORDER BY as a zorder sort of every file).",
+    ),
     "vacuum": (
         INFO,
         "VACUUM became the Iceberg procedures expire_snapshots and remove_orphan_files; its retention "
@@ -153,8 +167,14 @@ CODES: dict[str, tuple[Severity, str]] = {
     ),
     "sql-widget-parameter": (
         REVIEW,
-        "SQL widget reference {detail}: %%sql cells do not substitute widgets on AWS; pass the value "
-        "through spark.sql() in a Python cell.",
+        "SQL widget reference {detail}: not substituted on AWS and not bound as a parameter (text "
+        "substitution may stand for a name or SQL, or it is inside spark.sql()); pass the value through "
+        "spark.sql() in a Python cell.",
+    ),
+    "sql-widget-bound": (
+        INFO,
+        "Widget reference {detail} in a SQL cell became a named parameter marker bound to the widget: the "
+        "cell runs as spark.sql(..., args={{name: dbutils.widgets.get(name)}}) (values are strings, as on Databricks).",
     ),
     "athena-unsupported": (REVIEW, "{detail} has no Athena equivalent: run it on Spark (--dialect spark)."),
     # what cannot be translated

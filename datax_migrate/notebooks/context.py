@@ -110,7 +110,12 @@ def table_reference(rec: Recorder, name: str, line: int | None) -> str:
     if target.unmapped:
         rec.report("table-not-in-name-map", line, name, original=name, replacement=target.target)
     else:
-        rec.report("table-mapped", line, original=name, replacement=target.target)
+        how = (
+            "by the default S3 Tables naming rule (no name map given)"
+            if target.by_default_rule
+            else "through the name map"
+        )
+        rec.report("table-mapped", line, how, original=name, replacement=target.target)
     return target.target
 
 

@@ -49,11 +49,13 @@ class TableTarget:
         source: The name as written.
         target: ``catalog.namespace.table`` on AWS.
         unmapped: A name map was given but did not hold the name (the default rule mapped it).
+        by_default_rule: The default S3 Tables naming rule mapped the name (no name map, or not in it).
     """
 
     source: str
     target: str
     unmapped: bool
+    by_default_rule: bool
 
 
 @dataclass(frozen=True)
@@ -125,9 +127,9 @@ class Locations:
                     entry = self.names.target_for(candidate)
                 except ConfigError:
                     continue
-                return TableTarget(name, f"{self.catalog}.{entry.identifier}", False)
+                return TableTarget(name, f"{self.catalog}.{entry.identifier}", False, False)
         entry = map_name(name, S3_TABLES)
-        return TableTarget(name, f"{self.catalog}.{entry.identifier}", self.names is not None)
+        return TableTarget(name, f"{self.catalog}.{entry.identifier}", self.names is not None, True)
 
     def path(self, text: str) -> str | None:
         """The S3 location of a Databricks path, or ``None`` when no prefix covers it."""

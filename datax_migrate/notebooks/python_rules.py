@@ -334,7 +334,8 @@ class _Rewriter(cst.CSTTransformer):
             elif step.name == "partitionBy" and step.call is not None:
                 partitions = [_string_value(a.value) for a in step.call.args]
             elif step.name in ("option", "options") and step.call is not None:
-                self.rec.report("delta-write-option", line, self.code(step.call), original=self.code(step.call))
+                option = _string_value(_argument(step.call, 0)) or step.name
+                self.rec.report("delta-write-option", line, repr(option), original=self.code(step.call))
         if mode not in _WRITE_MODES or any(p is None for p in partitions):
             self.rec.report("delta-write-option", line, f"mode {mode!r}", original=self.code(original))
             return updated

@@ -14,6 +14,7 @@ needs one becomes a Python expression that looks it up when it runs through
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
@@ -36,6 +37,10 @@ _NOT_NAMES = {
     TokenType.COMMA,
     TokenType.STRING,
 }
+_AT_VERSION = re.compile(r"[vV](\d+)")
+_AT_TIMESTAMP = re.compile(r"(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{3})")
+_WIDGET_TEXT = re.compile(r"\$\{(\w+)\}")
+_WIDGET_KINDS = {"TEXT", "DROPDOWN", "COMBOBOX", "MULTISELECT"}
 
 
 class _Tokens(Spark.Tokenizer):  # type: ignore[misc]
@@ -74,11 +79,13 @@ class Statement:
             run; a finding says why).
         parts: The SQL text, with snapshot lookups between its pieces.
         line: 1-based line of the statement in its cell.
+        parameters: Widgets bound to its named parameter markers (``:name``) when it runs.
     """
 
     kind: str
     parts: tuple[str | SnapshotLookup, ...]
     line: int
+    parameters: tuple[str, ...] = ()
 
     @property
     def needs_lookup(self) -> bool:
@@ -96,13 +103,15 @@ class Statement:
         return " + ".join(pieces) or "''"
 
 
-def translate_sql(text: str, rec: Recorder, first_line: int = 1) -> list[Statement]:
+def translate_sql(text: str, rec: Recorder, first_line: int = 1, bind_widgets: bool = False) -> list[Statement]:
     """Translate the statements of a SQL cell (or a ``spark.sql`` string).
 
     Args:
         text: One or more statements separated by ``;``.
         rec: Where findings and facts go.
         first_line: The cell line ``text`` starts on, so findings point at cell lines.
+        bind_widgets: A SQL cell: widget references (``:name``, ``'${name}'``, ``getArgument('name')``)
+            become named parameter markers bound to the widgets (:attr:`Statement.parameters`).
 
     Returns:
         One :class:`Statement` per input statement, in order; a statement that does not parse is
@@ -111,7 +120,7 @@ def translate_sql(text: str, rec: Recorder, first_line: int = 1) -> list[Stateme
     return [
         statement
         for chunk, offset in split_statements(text)
-        for statement in translate_statement(chunk, rec, first_line + offset)
+        for statement in translate_statement(chunk, rec, first_line + offset, bind_widgets)
     ]
 
 
@@ -134,7 +143,7 @@ def split_statements(text: str) -> list[tuple[str, int]]:
     return chunks
 
 
-def translate_statement(text: str, rec: Recorder, line: int = 1) -> list[Statement]:
+def translate_statement(text: str, rec: Recorder, line: int = 1, bind_widgets: bool = False) -> list[Statement]:
     """Translate one statement; see :func:`translate_sql`."""
     try:
         tokens = _Tokens().tokenize(text)
@@ -147,36 +156,113 @@ def translate_statement(text: str, rec: Recorder, line: int = 1) -> list[Stateme
             return rule(text, tokens, rec, line)
     if any(t.token_type == TokenType.VAR and t.text.upper() == "CLONE" for t in tokens):
         return _clone(text, tokens, rec, line)
-    if "${" in text:
-        rec.report("sql-widget-parameter", line, "${...}", original=text)
-    return [_through_sqlglot(text, rec, line)]
+    travelled = _at_time_travel(text, tokens, rec, line)
+    if travelled is None:
+        return [Statement("raw", (text,), line)]
+    return _through_sqlglot(travelled, rec, line, bind_widgets)
 
 
-def _through_sqlglot(text: str, rec: Recorder, line: int) -> Statement:
+def _through_sqlglot(text: str, rec: Recorder, line: int, bind_widgets: bool = False) -> list[Statement]:
     try:
         tree = sqlglot.parse_one(text, read="databricks")
     except SqlglotError as exc:
         rec.report("sql-parse-error", line, _first_line(str(exc)), original=text)
-        return Statement("sql", (text,), line)
+        return [Statement("sql", (text,), line)]
     if isinstance(tree, exp.Command):
         rec.report("sql-parse-error", line, "not understood by the SQL parser", original=text)
-        return Statement("sql", (text,), line)
+        return [Statement("sql", (text,), line)]
     if isinstance(tree, exp.Set) and "spark.databricks." in text:
         rec.report("databricks-setting-removed", line, tree.sql("databricks"), original=text)
-        return Statement("dropped", (), line)
+        return [Statement("dropped", (), line)]
     lookups: list[SnapshotLookup] = []
     ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
     for table in list(tree.find_all(exp.Table)):
         _table(table, ctes, rec, line, lookups)
+    following: list[Statement] = []
     if isinstance(tree, exp.Create):
-        _create(tree, rec, line)
+        following = _create(tree, rec, line)
+    elif isinstance(tree, exp.Alter):
+        following = _alter(tree, rec, line)
+        if not tree.args.get("actions"):
+            return following or [Statement("dropped", (), line)]
+    parameters = _widget_references(tree, rec, line, bind_widgets)
+    if "${" in tree.sql("databricks"):
+        rec.report("sql-widget-parameter", line, "${...}", original=text)
     written = tree.sql(dialect=_write(rec))
     parts: list[str | SnapshotLookup] = []
     for number, lookup in enumerate(lookups):
         before, _, written = written.partition(_PLACEHOLDER.format(number))
         parts += [before, lookup]
     parts.append(written)
-    return Statement("sql", tuple(parts), line)
+    return [Statement("sql", tuple(parts), line, parameters), *following]
+
+
+def _at_time_travel(text: str, tokens: list[Token], rec: Recorder, line: int) -> str | None:
+    """Databricks ``t@v3`` and ``t@yyyyMMddHHmmssSSS`` written as ``t VERSION AS OF 3`` / ``TIMESTAMP AS OF``.
+
+    Returns:
+        The statement with standard time travel, or ``None`` (reported) when an ``@`` after a name
+        is neither form: the statement is kept unexecuted.
+    """
+    pieces: list[str] = []
+    start = 0
+    for before, at, after in zip(tokens, tokens[1:], tokens[2:], strict=False):
+        if at.text != "@" or before.end + 1 != at.start or at.end + 1 != after.start:
+            continue
+        original = f"{before.text}@{after.text}"
+        at_line = line + at.line - tokens[0].line
+        version, stamp = _AT_VERSION.fullmatch(after.text), _AT_TIMESTAMP.fullmatch(after.text)
+        if version:
+            clause = f" VERSION AS OF {int(version.group(1))}"
+        elif stamp:
+            y, mo, d, h, mi, sec, ms = stamp.groups()
+            clause = f" TIMESTAMP AS OF '{y}-{mo}-{d} {h}:{mi}:{sec}.{ms}'"
+        else:
+            rec.report(
+                "sql-parse-error",
+                at_line,
+                f"time travel {original} is neither @v<version> nor @yyyyMMddHHmmssSSS",
+                original=original,
+            )
+            return None
+        rec.report("time-travel-at-syntax", at_line, original, original=original, replacement=clause[1:])
+        pieces += [text[start : at.start], clause]
+        start = after.end + 1
+    return "".join(pieces) + text[start:]
+
+
+def _widget_references(tree: exp.Expr, rec: Recorder, line: int, bind: bool) -> tuple[str, ...]:
+    """Widgets a statement reads: named markers, and in a SQL cell ``'${x}'``/``getArgument('x')`` as markers.
+
+    A text substitution that is a whole string literal (``'${x}'``) and ``getArgument('x')`` are
+    string values, so binding them as ``:x`` is safe; an unquoted ``${x}`` may stand for a name or
+    SQL text and is left for a person (reported by the caller).
+    """
+    names: dict[str, None] = {}
+    for node in list(tree.find_all(exp.Literal, exp.Anonymous, exp.Placeholder)):
+        widget = None
+        if isinstance(node, exp.Placeholder):
+            if bind and node.name:
+                names.setdefault(node.name, None)
+                rec.report("sql-widget-bound", line, f":{node.name}", original=f":{node.name}")
+            continue
+        if isinstance(node, exp.Literal) and node.is_string and _WIDGET_TEXT.fullmatch(node.name):
+            widget = _WIDGET_TEXT.fullmatch(node.name).group(1)  # type: ignore[union-attr]
+        elif isinstance(node, exp.Anonymous) and node.name.lower() == "getargument":
+            argument = node.expressions[0] if len(node.expressions) == 1 else None
+            if isinstance(argument, exp.Literal) and argument.is_string:
+                widget = argument.name
+        if widget is None:
+            continue
+        original = node.sql("databricks")
+        if not bind:
+            if isinstance(node, exp.Anonymous):
+                rec.report("sql-widget-parameter", line, original, original=original)
+            continue
+        node.replace(exp.Placeholder(this=widget))
+        names.setdefault(widget, None)
+        rec.report("sql-widget-bound", line, original, original=original, replacement=f":{widget}")
+    return tuple(names)
 
 
 def _table(table: exp.Table, ctes: set[str], rec: Recorder, line: int, lookups: list[SnapshotLookup]) -> None:
@@ -216,8 +302,12 @@ def _table(table: exp.Table, ctes: set[str], rec: Recorder, line: int, lookups: 
         table.set("version", exp.Version(this="VERSION", kind="AS OF", expression=placeholder))
 
 
-def _create(tree: exp.Create, rec: Recorder, line: int) -> None:
-    """Drop what Iceberg cannot hold from a CREATE TABLE, each with a finding."""
+def _create(tree: exp.Create, rec: Recorder, line: int) -> list[Statement]:
+    """Drop what Iceberg cannot hold from a CREATE TABLE, each with a finding.
+
+    Returns:
+        The statements to run after it (the sort order liquid clustering became).
+    """
     for prop in list(tree.find_all(exp.FileFormatProperty)):
         if prop.name.upper() == "DELTA":
             rec.report("using-delta", line, original="USING DELTA", replacement="USING iceberg")
@@ -243,9 +333,46 @@ def _create(tree: exp.Create, rec: Recorder, line: int) -> None:
         if any(isinstance(e, exp.CheckColumnConstraint) for e in table_constraint.expressions):
             rec.report("check-constraint", line, table_constraint.name, original=table_constraint.sql("databricks"))
             table_constraint.pop()
+    following: list[Statement] = []
+    table = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
+    for cluster in list(tree.find_all(exp.ClusterProperty)):
+        following += _sort_order(table, cluster, rec, line)
+        cluster.pop()
     properties = tree.args.get("properties")
     if isinstance(properties, exp.Properties) and not properties.expressions:
         properties.pop()
+    return following
+
+
+def _alter(tree: exp.Alter, rec: Recorder, line: int) -> list[Statement]:
+    """Take what Iceberg has no ALTER TABLE for out of ``tree`` (CHECK constraints, liquid clustering).
+
+    Returns:
+        The statements to run after what is left of ``tree`` (the sort order clustering became).
+    """
+    following: list[Statement] = []
+    for action in list(tree.args.get("actions") or []):
+        if isinstance(action, exp.AddConstraint) and action.find(exp.CheckColumnConstraint):
+            names = ", ".join(c.name for c in action.find_all(exp.Constraint)) or "?"
+            rec.report("check-constraint", line, names, original=tree.sql("databricks"))
+            action.pop()
+        elif isinstance(action, exp.ClusterProperty):
+            following += _sort_order(tree.this, action, rec, line)
+            action.pop()
+    return following
+
+
+def _sort_order(table: exp.Expr, cluster: exp.ClusterProperty, rec: Recorder, line: int) -> list[Statement]:
+    """Liquid clustering (``CLUSTER BY (a, b)``, ``NONE``, ``AUTO``) as the Iceberg table's sort order."""
+    columns = ", ".join(column.sql(_write(rec)) for column in cluster.expressions)
+    clause = f"CLUSTER BY ({columns})" if columns else f"CLUSTER BY {cluster.name.upper()}"
+    if rec.options.dialect == "athena":
+        rec.report("athena-unsupported", line, clause, original=clause)
+        return []
+    order = f"WRITE ORDERED BY {columns}" if columns else "WRITE UNORDERED"
+    sql = f"ALTER TABLE {table.sql(_write(rec))} {order}"
+    rec.report("liquid-clustering", line, clause, original=clause, replacement=sql)
+    return [Statement("sql", (sql,), line)]
 
 
 def _write(rec: Recorder) -> str:
@@ -338,7 +465,12 @@ def _optimize(text: str, tokens: list[Token], rec: Recorder, line: int) -> list[
         arguments = [f"table => '{identifier}'"]
         if zorder:
             columns = ",".join(c.strip() for c in zorder.split(","))
-            arguments += ["strategy => 'sort'", f"sort_order => 'zorder({columns})'"]
+            # Delta's ZORDER BY rewrites every file in scope, not only the small ones.
+            arguments += [
+                "strategy => 'sort'",
+                f"sort_order => 'zorder({columns})'",
+                "options => map('rewrite-all', 'true')",
+            ]
         if where:
             arguments.append(f"where => {_string(where)}")
         sql = f"CALL {catalog}.system.rewrite_data_files({', '.join(arguments)})"
@@ -421,7 +553,30 @@ def _set(text: str, tokens: list[Token], rec: Recorder, line: int) -> list[State
     if setting.startswith("spark.databricks.") or setting.startswith("`spark.databricks."):
         rec.report("databricks-setting-removed", line, setting, original=text)
         return [Statement("dropped", (), line)]
-    return [_through_sqlglot(text, rec, line)]
+    return _through_sqlglot(text, rec, line)
+
+
+def _widget(text: str, tokens: list[Token], rec: Recorder, line: int) -> list[Statement]:
+    """``CREATE WIDGET TEXT name DEFAULT 'x'`` (SQL notebooks) as a papermill parameter."""
+    kind = tokens[2].text.upper() if len(tokens) > 2 else ""
+    reader = _Reader(text, tokens)
+    reader.position = 3
+    name = reader.name().strip("`")
+    default = None
+    if (
+        reader.accept("DEFAULT")
+        and reader.position < len(tokens)
+        and tokens[reader.position].token_type == TokenType.STRING
+    ):
+        default = tokens[reader.position].text
+    if kind not in _WIDGET_KINDS or not name:
+        rec.report(
+            "sql-parse-error", line, "expected CREATE WIDGET TEXT|DROPDOWN|... name DEFAULT 'value'", original=text
+        )
+        return [Statement("raw", (text,), line)]
+    rec.widgets[name] = default
+    rec.report("dbutils-widgets", line, repr(name), original=text)
+    return [Statement("dropped", (), line)]
 
 
 def _clone(text: str, tokens: list[Token], rec: Recorder, line: int) -> list[Statement]:
@@ -434,7 +589,7 @@ def _clone(text: str, tokens: list[Token], rec: Recorder, line: int) -> list[Sta
     rec.report("clone", line, "SHALLOW" if shallow else "DEEP", original=text)
     if shallow or not source or rec.options.dialect == "athena":
         return [Statement("raw", (text,), line)]
-    return [_through_sqlglot(f"{head} AS SELECT * FROM {source}", rec, line)]
+    return _through_sqlglot(f"{head} AS SELECT * FROM {source}", rec, line)
 
 
 _DELTA_STATEMENTS: tuple[tuple[tuple[str, ...], Callable[[str, list[Token], Recorder, int], list[Statement]]], ...] = (
@@ -448,6 +603,7 @@ _DELTA_STATEMENTS: tuple[tuple[tuple[str, ...], Callable[[str, list[Token], Reco
     (("REORG",), _unsupported),
     (("GENERATE",), _unsupported),
     (("SET",), _set),
+    (("CREATE", "WIDGET"), _widget),
 )
 
 

@@ -20,7 +20,7 @@ from datax_migrate.notebooks.codes import CODES
 from datax_migrate.notebooks.context import Recorder, TranslateOptions
 from datax_migrate.notebooks.model import Cell, Notebook, NotebookReadFailure
 from datax_migrate.notebooks.python_rules import translate_python
-from datax_migrate.notebooks.sql_rules import translate_sql
+from datax_migrate.notebooks.sql_rules import Statement, translate_sql
 
 if TYPE_CHECKING:
     from datax_migrate.notebooks.report import NotebookOutcome
@@ -136,19 +136,32 @@ def _sql_cell(cell: Cell, default_language: str, rec: Recorder) -> list[OutputCe
     if default_language != "sql":
         rec.report("magic-sql", 1, original="%sql", replacement="%%sql")
     cells = []
-    for statement in translate_sql(cell.source, rec):
+    for statement in translate_sql(cell.source, rec, bind_widgets=True):
         if statement.kind == "raw":
             cells.append(OutputCell("raw", statement.sql, cell.index))
-        elif statement.needs_lookup:
+        elif statement.needs_lookup or statement.parameters:
             for part in statement.parts:
                 if not isinstance(part, str):
                     rec.imports.setdefault(part.python().split("(", 1)[0], None)
             rec.imports.setdefault("display", None)
-            cells.append(OutputCell("code", f"display(spark.sql({statement.python()}))", cell.index))
+            cells.append(
+                OutputCell("code", f"display(spark.sql({statement.python()}{_arguments(statement, rec)}))", cell.index)
+            )
         elif statement.kind == "sql":
             rec.imports.setdefault("sql_magic", None)
             cells.append(OutputCell("code", f"%%sql\n{statement.sql}", cell.index))
     return cells
+
+
+def _arguments(statement: Statement, rec: Recorder) -> str:
+    """The ``args=`` of ``spark.sql`` binding a statement's parameter markers to their widgets."""
+    if not statement.parameters:
+        return ""
+    rec.imports.setdefault("dbutils", None)
+    for name in statement.parameters:
+        rec.widgets.setdefault(name, None)
+    bound = ", ".join(f"{name!r}: dbutils.widgets.get({name!r})" for name in statement.parameters)
+    return f", args={{{bound}}}"
 
 
 def _run_cell(cell: Cell, rec: Recorder) -> list[OutputCell]:

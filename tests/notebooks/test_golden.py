@@ -25,6 +25,8 @@ from datax_migrate.notebooks.translate import translate_notebook
 
 SAMPLES = sorted((Path(__file__).parent / "samples").glob("*.*"))
 _EXPECT = re.compile(r"expect\[([a-z0-9-]+):([+-]\d+)\]")
+SPARK_ONLY = {"liquid-clustering"}
+"""Rewrites Athena has no statement for: reported as ``athena-unsupported`` there."""
 
 
 def expected_findings(notebook: Notebook) -> set[tuple[int, int, str]]:
@@ -46,6 +48,7 @@ def test_sample_findings(sample: Path, dialect: str) -> None:
     expected = expected_findings(notebook)
     if dialect == "athena":
         needing_person = {f for f in needing_person if f[2] != "athena-unsupported"}
+        expected = {f for f in expected if f[2] not in SPARK_ONLY}
     assert needing_person - expected == set(), "reported but not expected"
     assert expected - actual == set(), "expected but not reported"
     document = to_ipynb(translated)

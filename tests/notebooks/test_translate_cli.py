@@ -42,7 +42,23 @@ def test_clean_tree_translates_with_exit_0(tmp_path: Path) -> None:
     assert "%%sql\nSELECT COUNT(*) FROM s3tablesbucket.finance.orders" in sources
     report = json.loads((out / "etl" / "daily.report.json").read_text())
     assert {f["code"] for f in report["findings"]} == {"table-mapped", "magic-sql"}
+    mapped = {f["message"] for f in report["findings"] if f["code"] == "table-mapped"}
+    assert mapped == {"Table name mapped through the name map."}
     assert json.loads((out / "translation-summary.json").read_text())["status"] == {"translated": 1}
+
+
+def test_without_a_name_map_the_default_rule_maps_and_says_so(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "daily.py").write_text(CLEAN)
+    assert main(["translate", str(tmp_path / "src"), "--out", str(tmp_path / "out")]) == 0
+    report = json.loads((tmp_path / "out" / "daily.report.json").read_text())
+    mapped = {(f["message"], f["replacement"]) for f in report["findings"] if f["code"] == "table-mapped"}
+    assert mapped == {
+        (
+            "Table name mapped by the default S3 Tables naming rule (no name map given).",
+            "s3tablesbucket.sales.orders",
+        )
+    }
 
 
 def test_findings_for_a_person_exit_1_and_hostile_archive_writes_nothing_outside(tmp_path: Path) -> None:

@@ -84,8 +84,10 @@ display(orders.groupBy("country").count())
 # COMMAND ----------
 
 # MAGIC %sql
+# MAGIC -- expect[sql-widget-bound:+1]
+# MAGIC SELECT count(*) FROM main.sales.orders WHERE order_date = '${run_date}';
 # MAGIC -- expect[sql-widget-parameter:+1]
-# MAGIC SELECT count(*) FROM main.sales.orders WHERE order_date = '${run_date}'
+# MAGIC SELECT count(*) FROM main.sales.orders WHERE amount > ${min_amount}
 
 # COMMAND ----------
 
