@@ -82,8 +82,7 @@ class DeltaTable:
 
     def update(self, condition: Any = None, set: Mapping[str, Any] | None = None) -> None:  # noqa: A002
         """``UPDATE`` the rows matching ``condition``."""
-        assignments = ", ".join(f"{column} = {_sql(value)}" for column, value in (set or {}).items())
-        self._spark.sql(f"UPDATE {self._name} SET {assignments}{_where(condition)}")
+        self._spark.sql(f"UPDATE {self._name} SET {_assignments(set)}{_where(condition)}")
 
     def delete(self, condition: Any = None) -> None:
         """``DELETE`` the rows matching ``condition``."""
@@ -177,7 +176,8 @@ def _sql(value: Any) -> str:
     if isinstance(value, str):
         return value
     java = getattr(value, "_jc", None)
-    return str(java.toString()) if java is not None else str(value)
+    # The expression's SQL form quotes literals (lit("x") is 'x'); Column.toString does not.
+    return str(java.expr().sql()) if java is not None else str(value)
 
 
 def _assignments(values: Mapping[str, Any] | None) -> str:
