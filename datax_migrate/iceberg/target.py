@@ -27,6 +27,7 @@ from pyiceberg.exceptions import (
     ValidationException,
 )
 from pyiceberg.io import FileIO, load_file_io
+from pyiceberg.io.pyarrow import PyArrowFileIO
 from pyiceberg.manifest import DataFile
 from pyiceberg.partitioning import PartitionSpec
 from pyiceberg.schema import Schema
@@ -275,10 +276,11 @@ class IcebergTarget:
         Only files named with this run's id are touched. S3 Tables storage refuses listing; there S3
         Tables' own removal of unreferenced files reclaims them.
         """
-        if self._transaction is None:
+        if self._transaction is None or not isinstance(self.io, PyArrowFileIO):
             return 0
+        scheme, netloc, root = PyArrowFileIO.parse_location(f"{self.location}/data")
         try:
-            filesystem, root = pafs.FileSystem.from_uri(f"{self.location}/data")
+            filesystem = self.io.fs_by_scheme(scheme, netloc)  # the catalog's endpoint, region and credentials
             found = filesystem.get_file_info(pafs.FileSelector(root, recursive=True, allow_not_found=True))
         except (OSError, ValueError):
             return 0
