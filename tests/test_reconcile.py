@@ -59,6 +59,7 @@ def test_a_faithful_conversion_matches_and_leaves_reports(tmp_path: Path, datax_
         "aggregates": "pass",
         "checksum": "pass",
         "row_diff": "skipped",
+        "unique_keys": "pass",
     }
     assert report["source"]["version"] == 1 and report["target"]["snapshot_id"]
     rows = next(c for c in report["checks"] if c["name"] == "row_count")["detail"]
@@ -124,6 +125,27 @@ def test_duplicate_keys_are_reported_not_crashed_on(tmp_path: Path, datax_home: 
     assert code == 1
     kinds = {d["kind"] for d in report["differences"]}
     assert "duplicate_key" in kinds
+
+
+def test_repeated_keys_on_a_matching_pair_fail_the_unique_keys_check(tmp_path: Path, datax_home: Path) -> None:
+    table = accounts(400)
+    ids = table.column("id").to_pylist()
+    ids[5:9] = [None] * 4  # four NULL keys: NULL is a key value, so they share one
+    ids[20] = ids[21] = ids[22] = 700
+    source = converted(tmp_path / "accounts", table.set_column(0, "id", pa.array(ids, pa.int64())))
+    code, report = reconcile(str(source), "bank.accounts", "--key", "id", "--report-dir", str(tmp_path / "r"))
+    assert code == 1 and report["verdict"] == "mismatch"
+    statuses = {check["name"]: check["status"] for check in report["checks"]}
+    assert statuses["checksum"] == "pass" and statuses["unique_keys"] == "fail"
+    check = next(c for c in report["checks"] if c["name"] == "unique_keys")
+    assert check["detail"]["duplicates"] == [
+        {"key": {"id": None}, "source_rows": 4, "target_rows": 4},
+        {"key": {"id": 700}, "source_rows": 3, "target_rows": 3},
+    ]
+    both = {"keys": 2, "rows": 7, "confirmed": 2}
+    assert check["detail"]["source"] == check["detail"]["target"] == both
+    assert "id=NULL: 4 rows in Delta, 4 in Iceberg" in check["summary"]
+    assert "Unique keys" in (tmp_path / "r" / "report.html").read_text()
 
 
 @pytest.mark.parametrize(

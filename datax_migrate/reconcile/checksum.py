@@ -15,10 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from datax_migrate.reconcile.encoding import encode_batch
-from datax_migrate.reconcile.rowhash import murmur_rows
-
-_LOW16 = np.uint32(0xFFFF)
+from datax_migrate.errors import EncodingError
+from datax_migrate.reconcile.encoding import ColumnWords, column_words
+from datax_migrate.reconcile.rowhash import SEED_1, SEED_2, absorb_pairs, absorb_words, bucket_sums, finish
 
 
 @dataclass(frozen=True)
@@ -37,11 +36,21 @@ class Checksum:
 
 @dataclass(frozen=True)
 class RowHashes:
-    """Per-row hashes of one batch: the two lanes and the bucket of each row."""
+    """Per-row hashes of one batch: the two lanes and the bucket of each row.
+
+    Attributes:
+        lane_1: lane 1 of each row's hash (``uint32``).
+        lane_2: lane 2 of each row's hash (``uint32``).
+        bucket: each row's bucket (``int64``).
+        key: with key columns, the 64-bit hash of each row's key (``uint64``: lane 1 of the key
+            stream in the low half, lane 2 in the high half); ``None`` without.
+
+    """
 
     lane_1: np.ndarray
     lane_2: np.ndarray
     bucket: np.ndarray
+    key: np.ndarray | None = None
 
 
 class RowHasher:
@@ -64,11 +73,63 @@ class RowHasher:
         self.key_indexes = np.array([lowered.index(k.lower()) for k in keys], dtype=np.int64)
         self.buckets = buckets
 
+    def arrays(self, batch: pa.RecordBatch) -> list[pa.Array]:
+        """The compared columns of ``batch``, in order.
+
+        Raises:
+            EncodingError: a column is missing.
+
+        """
+        lookup = {name.lower(): i for i, name in enumerate(batch.schema.names)}
+        missing = [name for name in self.columns if name.lower() not in lookup]
+        if missing:
+            raise EncodingError(f"column {missing[0]!r} is not in {batch.schema.names}")
+        return [batch.column(lookup[name.lower()]) for name in self.columns]
+
     def hash(self, batch: pa.RecordBatch) -> RowHashes:
-        """Both hash lanes and the bucket of every row of ``batch``."""
-        encoded = encode_batch(batch, self.columns)
-        lane_1, lane_2, by = murmur_rows(encoded.words, encoded.nulls, encoded.starts, encoded.widths, self.key_indexes)
-        return RowHashes(lane_1, lane_2, (by & np.uint32(self.buckets - 1)).astype(np.int64))
+        """Both hash lanes, the bucket and (with keys) the key hash of every row of ``batch``.
+
+        Raises:
+            EncodingError: a column is missing or has a type without canonical encoding.
+
+        """
+        return self.hash_words([column_words(array) for array in self.arrays(batch)], batch.num_rows)
+
+    def hash_words(self, encoded: list[ColumnWords], rows: int) -> RowHashes:
+        """:meth:`hash` of a batch of ``rows`` rows whose compared columns are already ``encoded``."""
+        lane_1, lane_2 = _stream_hashes(encoded, range(len(encoded)), rows)
+        if not len(self.key_indexes):
+            return RowHashes(lane_1, lane_2, (lane_1 & np.uint32(self.buckets - 1)).astype(np.int64))
+        key_1, key_2 = _stream_hashes(encoded, self.key_indexes.tolist(), rows)
+        return RowHashes(lane_1, lane_2, (key_1 & np.uint32(self.buckets - 1)).astype(np.int64), wide(key_1, key_2))
+
+
+def wide(lane_1: np.ndarray, lane_2: np.ndarray) -> np.ndarray:
+    """Two 32-bit hash lanes as one 64-bit hash (``uint64``, lane 1 in the low half)."""
+    return lane_1.astype(np.uint64) | (lane_2.astype(np.uint64) << np.uint64(32))
+
+
+def _stream_hashes(encoded: list[ColumnWords], indexes: Sequence[int], rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """Both lanes of the hash of each row's word stream over the columns ``encoded[indexes]``."""
+    h1 = np.full(rows, SEED_1, dtype=np.uint32)
+    h2 = np.full(rows, SEED_2, dtype=np.uint32)
+    columns = [encoded[i] for i in indexes]
+    mask_words = (len(columns) + 31) // 32
+    count = np.full(rows, mask_words + sum(c.width for c in columns), dtype=np.uint32)
+    for first in range(0, len(columns), 32):
+        mask = np.zeros(rows, dtype=np.uint32)
+        for bit, column in enumerate(columns[first : first + 32]):
+            if column.valid is not None:
+                mask |= (~column.valid).astype(np.uint32) << np.uint32(bit)
+        absorb_words(h1, h2, mask, None)
+    for column in columns:
+        for part in column.parts:
+            (absorb_pairs if part.dtype == np.int64 else absorb_words)(h1, h2, part, column.valid)
+        if column.valid is not None and column.width:
+            count -= (~column.valid).astype(np.uint32) * np.uint32(column.width)
+    finish(h1, count)
+    finish(h2, count)
+    return h1, h2
 
 
 class BucketChecksums:
@@ -77,16 +138,12 @@ class BucketChecksums:
     def __init__(self, buckets: int) -> None:
         """Start with every bucket empty."""
         self.rows = np.zeros(buckets, dtype=np.int64)
-        # Lane sums kept as exact integers, split in 16-bit halves so float64 bincounts stay exact.
-        self._sums = np.zeros((4, buckets), dtype=np.int64)
+        # Exact lane sums (below 2**31 rows a bucket they cannot overflow).
+        self._sums = np.zeros((2, buckets), dtype=np.int64)
 
     def add(self, hashes: RowHashes) -> None:
         """Count the rows of one hashed batch."""
-        n = len(self.rows)
-        self.rows += np.bincount(hashes.bucket, minlength=n)
-        for index, lane in enumerate((hashes.lane_1, hashes.lane_2)):
-            for half, part in enumerate((lane & _LOW16, lane >> np.uint32(16))):
-                self._sums[2 * index + half] += np.bincount(hashes.bucket, weights=part, minlength=n).astype(np.int64)
+        bucket_sums(self.rows, self._sums, hashes.bucket, hashes.lane_1, hashes.lane_2)
 
     def merge(self, other: BucketChecksums) -> None:
         """Add the rows ``other`` counted (sums are exact: merging in any order gives the same checksums)."""
@@ -95,8 +152,7 @@ class BucketChecksums:
 
     def lanes(self) -> np.ndarray:
         """Per-bucket lane sums modulo 2**32: an ``int64`` array of shape (2, buckets)."""
-        low, high = self._sums[0::2], self._sums[1::2]
-        return (low + (high << 16)) & 0xFFFFFFFF
+        return self._sums & 0xFFFFFFFF
 
     def total(self) -> Checksum:
         """The checksum of every row added."""

@@ -90,88 +90,89 @@ def column_kind(arrow_type: pa.DataType) -> ColumnKind:
 
 
 @dataclass(frozen=True)
-class EncodedBatch:
-    """A batch as words: the input of :func:`~datax_migrate.reconcile.rowhash.murmur_rows`.
+class ColumnWords:
+    """One column of a batch as canonical words, in stream order, for the hash kernels of :mod:`.rowhash`.
 
     Attributes:
-        words: ``uint32`` matrix, rows x total words (a row's words are contiguous, as the hash reads them).
-        nulls: ``bool`` matrix, rows x columns.
-        starts: first word of each column.
-        widths: word count of each column.
+        parts: one array per word or pair of words, each with one value per row: an ``int64`` array
+            stands for two words (its low half, then its high half), a ``uint32`` array for one word.
+            Values of NULL rows are left as they are (the hash skips them).
+        valid: ``False`` where the row is NULL; ``None`` when no row is.
+        width: words per non-NULL value.
 
     """
 
-    words: np.ndarray
-    nulls: np.ndarray
-    starts: np.ndarray
-    widths: np.ndarray
+    parts: tuple[np.ndarray, ...]
+    valid: np.ndarray | None
+    width: int
 
 
-def encode_batch(batch: pa.RecordBatch, columns: list[str]) -> EncodedBatch:
-    """Encode ``columns`` (matched case-insensitively) of ``batch``.
+def column_words(array: pa.Array) -> ColumnWords:
+    """The canonical words of every value of ``array``.
 
     Raises:
-        EncodingError: a column is missing or has a type without canonical encoding.
+        EncodingError: the type has no canonical encoding.
 
     """
-    lookup = {name.lower(): i for i, name in enumerate(batch.schema.names)}
-    arrays = []
-    for name in columns:
-        if name.lower() not in lookup:
-            raise EncodingError(f"column {name!r} is not in {batch.schema.names}")
-        arrays.append(batch.column(lookup[name.lower()]))
-    kinds = [column_kind(array.type) for array in arrays]
-    widths = np.array([kind.words for kind in kinds], dtype=np.int64)
-    starts = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.int64)
-    rows = batch.num_rows
-    words = np.empty((rows, int(widths.sum())), dtype=np.uint32)
-    nulls = np.zeros((rows, len(arrays)), dtype=np.bool_)
-    for index, (array, kind) in enumerate(zip(arrays, kinds, strict=True)):
-        if pa.types.is_dictionary(array.type):
-            array = array.dictionary_decode()
-        if array.null_count:
-            nulls[:, index] = array.is_null().to_numpy(zero_copy_only=False)
-        if kind.words:
-            start = int(starts[index])
-            words[:, start : start + kind.words] = _WORDS[kind.name](array).T
-    return EncodedBatch(words, nulls, starts, widths)
+    kind = column_kind(array.type)
+    if pa.types.is_dictionary(array.type):
+        array = array.dictionary_decode()
+    valid = array.is_valid().to_numpy(zero_copy_only=False) if array.null_count else None
+    parts = _WORDS[kind.name](array) if kind.words else ()
+    return ColumnWords(parts, valid, kind.words)
 
 
-def _int64_words(values: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(values, dtype=np.int64).view(np.uint32).reshape(-1, 2).T
+def _values(array: pa.Array, dtype: type[np.generic], per_row: int = 1) -> np.ndarray:
+    """The fixed-width values buffer of ``array`` as ``dtype``, ``per_row`` items a row, without a copy."""
+    buffer = array.buffers()[1]
+    if buffer is None:
+        return np.zeros(len(array) * per_row, dtype=dtype)
+    count = (array.offset + len(array)) * per_row
+    return np.frombuffer(buffer, dtype=dtype, count=count)[array.offset * per_row :]
 
 
-def _boolean(array: pa.Array) -> np.ndarray:
-    return array.fill_null(False).to_numpy(zero_copy_only=False).astype(np.uint32).reshape(1, -1)
+def _int64_values(array: pa.Array) -> np.ndarray:
+    """The ``int64`` values of an integer or timestamp array, without a copy where the type allows."""
+    if not (pa.types.is_int64(array.type) or pa.types.is_timestamp(array.type)):
+        array = array.cast(pa.int64())
+    return _values(array, np.int64)
 
 
-def _integer(array: pa.Array) -> np.ndarray:
-    return _int64_words(array.cast(pa.int64()).fill_null(0).to_numpy())
+def _boolean(array: pa.Array) -> tuple[np.ndarray, ...]:
+    return (array.fill_null(False).to_numpy(zero_copy_only=False).astype(np.uint32),)
 
 
-def _date(array: pa.Array) -> np.ndarray:
-    return _integer(array.cast(pa.date32()).cast(pa.int32()))
+def _integer(array: pa.Array) -> tuple[np.ndarray, ...]:
+    return (_int64_values(array),)
 
 
-def _timestamp(array: pa.Array) -> np.ndarray:
-    return _integer(array.cast(pa.timestamp("us", tz=array.type.tz)).cast(pa.int64()))
+def _date(array: pa.Array) -> tuple[np.ndarray, ...]:
+    return (_int64_values(array.cast(pa.date32()).cast(pa.int32())),)
 
 
-def _float(array: pa.Array) -> np.ndarray:
-    values = array.cast(pa.float64()).fill_null(0.0).to_numpy()
+def _timestamp(array: pa.Array) -> tuple[np.ndarray, ...]:
+    if array.type.unit != "us":
+        array = array.cast(pa.timestamp("us", tz=array.type.tz))
+    return (_int64_values(array),)
+
+
+def _float(array: pa.Array) -> tuple[np.ndarray, ...]:
+    if not pa.types.is_float64(array.type):
+        array = array.cast(pa.float64())
+    values = _values(array, np.float64)
     bits = np.where(values == 0.0, 0.0, values).view(np.int64)  # -0.0 becomes 0.0
     bits[np.isnan(values)] = CANONICAL_NAN_BITS
-    return _int64_words(bits)
+    return (bits,)
 
 
-def _decimal(array: pa.Array, words: int) -> np.ndarray:
-    array = array.cast(pa.decimal128(38, array.type.scale)) if pa.types.is_decimal256(array.type) else array
-    width = 16
-    raw = np.frombuffer(array.buffers()[1], dtype=np.uint32, count=(array.offset + len(array)) * width // 4)
-    return raw.reshape(-1, 4)[array.offset :, :words].T
+def _decimal(array: pa.Array, words: int) -> tuple[np.ndarray, ...]:
+    if array.type.byte_width != 16:
+        array = array.cast(pa.decimal128(38, array.type.scale))
+    halves = _values(array, np.int64, per_row=2).reshape(-1, 2)
+    return tuple(np.ascontiguousarray(halves[:, half]) for half in range(words // 2))
 
 
-def _variable(array: pa.Array, binary: bool) -> np.ndarray:
+def _variable(array: pa.Array, binary: bool) -> tuple[np.ndarray, ...]:
     if pa.types.is_string_view(array.type) or pa.types.is_binary_view(array.type):
         array = array.cast(pa.large_binary() if binary else pa.large_string())
     elif pa.types.is_fixed_size_binary(array.type):
@@ -182,16 +183,16 @@ def _variable(array: pa.Array, binary: bool) -> np.ndarray:
     )[array.offset :]
     data_buffer = array.buffers()[2]
     data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(1, dtype=np.uint8)
-    return np.stack(crc32_values(offsets, data, binary))
+    return crc32_values(offsets, data, binary)
 
 
-def _nested(array: pa.Array) -> np.ndarray:
+def _nested(array: pa.Array) -> tuple[np.ndarray, ...]:
     encode = _text_encoder(array.type)
     texts = [None if value is None else encode(value) for value in array.to_pylist()]
     return _variable(pa.array(texts, pa.large_string()), binary=False)
 
 
-_WORDS: dict[str, Callable[[pa.Array], np.ndarray]] = {
+_WORDS: dict[str, Callable[[pa.Array], tuple[np.ndarray, ...]]] = {
     "boolean": _boolean,
     "integer": _integer,
     "date": _date,
@@ -226,6 +227,15 @@ def _is_list(arrow_type: pa.DataType) -> bool:
 
 
 TextEncoder = Callable[[Any], str]
+
+
+def canonical_text_encoder(arrow_type: pa.DataType) -> TextEncoder:
+    """The canonical text of values of ``arrow_type`` (docs/reconcile-checksum.md, section 2), NULL included.
+
+    Two values get the same text exactly when the checksum encodes them alike (e.g. ``-0.0`` and
+    ``0.0``, any two NaNs, an ``int32`` and an ``int64`` of the same value).
+    """
+    return _text_encoder(arrow_type)
 
 
 def _text_encoder(arrow_type: pa.DataType) -> TextEncoder:

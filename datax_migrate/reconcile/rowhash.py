@@ -1,4 +1,4 @@
-"""Compiled kernels of the reconciliation checksum: CRC-32 of byte values and MurmurHash3 of word rows.
+"""Compiled kernels of the reconciliation checksum: CRC-32 of byte values and MurmurHash3 of word streams.
 
 Both are standard functions, so the SQL that Spark or Trino run (see :mod:`.sql`) computes the same
 numbers with their built-in ``crc32`` and bit operations:
@@ -6,8 +6,11 @@ numbers with their built-in ``crc32`` and bit operations:
 - :func:`crc32_values`: zlib's CRC-32 (IEEE 802.3) of each value of a string or binary array, and
   of a second form of it (the code points in reverse order for strings, the lower-case hex text for
   binary), so a variable-length value gets 64 bits of check.
-- :func:`murmur_rows`: MurmurHash3_x86_32 of each row's little-endian word stream, under two seeds
-  (two 32-bit lanes, a 64-bit row hash).
+- :func:`absorb_words`, :func:`absorb_pairs` and :func:`finish`: MurmurHash3_x86_32 of every row's
+  little-endian word stream under two seeds (two 32-bit lanes, a 64-bit row hash), computed one
+  column at a time for all rows of a batch: each row keeps its running state in ``h1``/``h2``, so
+  the loops run over contiguous arrays and compile to vector instructions.
+- :func:`bucket_sums`: per-bucket row counts and lane sums.
 
 The kernels release the GIL, so the two sides of a reconciliation hash on both cores at once.
 Compiled code is cached next to this module (numba ``cache=True``).
@@ -20,69 +23,122 @@ from numba import njit
 
 SEED_1 = 0x9747B28C
 SEED_2 = 0x5BD1E995
+_U32 = np.uint32
 _M32 = np.uint64(0xFFFFFFFF)
-_C1 = np.uint64(0xCC9E2D51)
-_C2 = np.uint64(0x1B873593)
 
 
-def _crc_table() -> np.ndarray:
-    table = np.zeros(256, dtype=np.uint64)
+def _crc_tables() -> np.ndarray:
+    """The CRC-32 table and its seven slicing-by-8 successors (row ``k`` advances ``k`` more bytes)."""
+    tables = np.zeros((8, 256), dtype=np.uint32)
     for n in range(256):
         c = n
         for _ in range(8):
             c = (0xEDB88320 ^ (c >> 1)) if c & 1 else (c >> 1)
-        table[n] = c
-    return table
+        tables[0, n] = c
+    for k in range(1, 8):
+        for n in range(256):
+            previous = int(tables[k - 1, n])
+            tables[k, n] = (previous >> 8) ^ int(tables[0, previous & 0xFF])
+    return tables
 
 
-_CRC_TABLE = _crc_table()
+_CRC_TABLES = _crc_tables()
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8).copy()
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _crc_byte(crc: np.uint64, byte: np.uint8, table: np.ndarray) -> np.uint64:
-    return table[(crc ^ byte) & 0xFF] ^ (crc >> np.uint64(8))
+def _crc_byte(crc: np.uint32, byte: np.uint8, t: np.ndarray) -> np.uint32:
+    return t[0, (crc ^ byte) & 0xFF] ^ (crc >> _U32(8))
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _crc_eight(crc: np.uint32, low: np.uint32, high: np.uint32, t: np.ndarray) -> np.uint32:
+    """Eight bytes at once (slicing-by-8): ``low`` holds the first four in stream order, ``high`` the next four."""
+    low = low ^ crc
+    return (
+        t[7, low & 0xFF]
+        ^ t[6, (low >> _U32(8)) & 0xFF]
+        ^ t[5, (low >> _U32(16)) & 0xFF]
+        ^ t[4, low >> _U32(24)]
+        ^ t[3, high & 0xFF]
+        ^ t[2, (high >> _U32(8)) & 0xFF]
+        ^ t[1, (high >> _U32(16)) & 0xFF]
+        ^ t[0, high >> _U32(24)]
+    )
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _forward_word(data: np.ndarray, i: int) -> np.uint32:
+    """Bytes ``i .. i + 3`` as a little-endian word (byte ``i`` lowest)."""
+    return (
+        _U32(data[i])
+        | (_U32(data[i + 1]) << _U32(8))
+        | (_U32(data[i + 2]) << _U32(16))
+        | (_U32(data[i + 3]) << _U32(24))
+    )
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _backward_word(data: np.ndarray, i: int) -> np.uint32:
+    """Bytes ``i, i - 1, i - 2, i - 3`` (the reverse order) as a little-endian word (byte ``i`` lowest)."""
+    return (
+        _U32(data[i])
+        | (_U32(data[i - 1]) << _U32(8))
+        | (_U32(data[i - 2]) << _U32(16))
+        | (_U32(data[i - 3]) << _U32(24))
+    )
 
 
 @njit(nogil=True, cache=True)
-def _crc32_kernel(
-    offsets: np.ndarray, data: np.ndarray, binary: bool, table: np.ndarray, hexdigits: np.ndarray
-) -> tuple:  # type: ignore[type-arg]
+def _crc32_kernel(offsets: np.ndarray, data: np.ndarray, binary: bool, t: np.ndarray, hexdigits: np.ndarray) -> tuple:  # type: ignore[type-arg]
     n = offsets.shape[0] - 1
     lengths = np.empty(n, dtype=np.uint32)
     plain = np.empty(n, dtype=np.uint32)
     second = np.empty(n, dtype=np.uint32)
+    full = _U32(0xFFFFFFFF)
     for row in range(n):
         start, end = offsets[row], offsets[row + 1]
-        lengths[row] = np.uint32(end - start)
-        forward = _M32
-        backward = _M32
-        high = 0
+        lengths[row] = _U32(end - start)
+        forward = full
+        backward = full
         if binary:
             for i in range(start, end):
-                forward = _crc_byte(forward, data[i], table)
-                backward = _crc_byte(backward, hexdigits[data[i] >> 4], table)
-                backward = _crc_byte(backward, hexdigits[data[i] & 15], table)
+                forward = _crc_byte(forward, data[i], t)
+                backward = _crc_byte(backward, hexdigits[data[i] >> 4], t)
+                backward = _crc_byte(backward, hexdigits[data[i] & 15], t)
         else:
-            # Two independent CRC chains interleaved; the reverse one assumes ASCII, where the
+            # Two independent CRC chains side by side; the reverse one assumes ASCII, where the
             # code points in reverse order are the bytes in reverse order.
-            for k in range(end - start):
-                forward = _crc_byte(forward, data[start + k], table)
-                byte = data[end - 1 - k]
-                high |= byte
-                backward = _crc_byte(backward, byte, table)
-            if high & 0x80:
-                backward = _M32
+            high = _U32(0)
+            i = start
+            j = end - 1
+            while i + 8 <= end:
+                a, b = _forward_word(data, i), _forward_word(data, i + 4)
+                c, d = _backward_word(data, j), _backward_word(data, j - 4)
+                high |= a | b
+                forward = _crc_eight(forward, a, b, t)
+                backward = _crc_eight(backward, c, d, t)
+                i += 8
+                j -= 8
+            while i < end:
+                byte = data[i]
+                high |= _U32(byte)
+                forward = _crc_byte(forward, byte, t)
+                backward = _crc_byte(backward, data[j], t)
+                i += 1
+                j -= 1
+            if high & 0x80808080:
+                backward = full
                 stop = end
                 while stop > start:
                     first = stop - 1
                     while first > start and (data[first] & 0xC0) == 0x80:
                         first -= 1
-                    for i in range(first, stop):
-                        backward = _crc_byte(backward, data[i], table)
+                    for k in range(first, stop):
+                        backward = _crc_byte(backward, data[k], t)
                     stop = first
-        plain[row] = np.uint32(forward ^ _M32)
-        second[row] = np.uint32(backward ^ _M32)
+        plain[row] = forward ^ full
+        second[row] = backward ^ full
     return lengths, plain, second
 
 
@@ -99,98 +155,107 @@ def crc32_values(offsets: np.ndarray, data: np.ndarray, binary: bool) -> tuple[n
         Three ``uint32`` arrays of ``n`` values.
 
     """
-    return _crc32_kernel(offsets, data, binary, _CRC_TABLE, _HEX)  # type: ignore[no-any-return]
+    return _crc32_kernel(offsets, data, binary, _CRC_TABLES, _HEX)  # type: ignore[no-any-return]
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _rotl(x: np.uint64, r: int) -> np.uint64:
-    return ((x << np.uint64(r)) | (x >> np.uint64(32 - r))) & _M32
+def _rotl(x: np.uint32, r: int) -> np.uint32:
+    return _U32((x << _U32(r)) | (x >> _U32(32 - r)))
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _mix(h: np.uint64, k: np.uint64) -> np.uint64:
-    k = (_rotl((k * _C1) & _M32, 15) * _C2) & _M32
-    return (_rotl(h ^ k, 13) * np.uint64(5) + np.uint64(0xE6546B64)) & _M32
-
-
-@njit(nogil=True, cache=True, inline="always")
-def _finish(h: np.uint64, length: int) -> np.uint64:
-    h ^= np.uint64(length)
-    h ^= h >> np.uint64(16)
-    h = (h * np.uint64(0x85EBCA6B)) & _M32
-    h ^= h >> np.uint64(13)
-    h = (h * np.uint64(0xC2B2AE35)) & _M32
-    return h ^ (h >> np.uint64(16))
-
-
-@njit(nogil=True, cache=True, inline="always")
-def _stream_hashes(
-    words: np.ndarray,
-    nulls: np.ndarray,
-    row: int,
-    columns: np.ndarray,
-    starts: np.ndarray,
-    widths: np.ndarray,
-) -> tuple:  # type: ignore[type-arg]
-    h1, h2 = np.uint64(SEED_1), np.uint64(SEED_2)
-    count = 0
-    n = columns.shape[0]
-    for m in range((n + 31) // 32):
-        mask = np.uint64(0)
-        for j in range(m * 32, min(n, m * 32 + 32)):
-            if nulls[row, columns[j]]:
-                mask |= np.uint64(1) << np.uint64(j - m * 32)
-        h1, h2 = _mix(h1, mask), _mix(h2, mask)
-        count += 1
-    for j in range(n):
-        column = columns[j]
-        if nulls[row, column]:
-            continue
-        for w in range(starts[column], starts[column] + widths[column]):
-            k = np.uint64(words[row, w])
-            h1, h2 = _mix(h1, k), _mix(h2, k)
-            count += 1
-    return _finish(h1, count * 4), _finish(h2, count * 4)
+def _mix(h: np.uint32, k: np.uint32) -> np.uint32:
+    k = _rotl(_U32(k * _U32(0xCC9E2D51)), 15)
+    k = _U32(k * _U32(0x1B873593))
+    h = _rotl(_U32(h ^ k), 13)
+    return _U32(_U32(h * _U32(5)) + _U32(0xE6546B64))
 
 
 @njit(nogil=True, cache=True)
-def _murmur_kernel(
-    words: np.ndarray, nulls: np.ndarray, starts: np.ndarray, widths: np.ndarray, keys: np.ndarray
-) -> tuple:  # type: ignore[type-arg]
-    rows, columns = nulls.shape
-    every = np.arange(columns)
-    out_1 = np.empty(rows, dtype=np.uint32)
-    out_2 = np.empty(rows, dtype=np.uint32)
-    out_key = np.empty(rows, dtype=np.uint32)
-    for row in range(rows):
-        h1, h2 = _stream_hashes(words, nulls, row, every, starts, widths)
-        out_1[row], out_2[row] = np.uint32(h1), np.uint32(h2)
-        if keys.shape[0]:
-            out_key[row] = np.uint32(_stream_hashes(words, nulls, row, keys, starts, widths)[0])
-        else:
-            out_key[row] = out_1[row]
-    return out_1, out_2, out_key
+def _absorb_words(h1: np.ndarray, h2: np.ndarray, words: np.ndarray, valid: np.ndarray, has_nulls: bool) -> None:
+    if has_nulls:
+        for i in range(h1.shape[0]):
+            k = words[i]
+            a, b = _mix(h1[i], k), _mix(h2[i], k)
+            keep = valid[i]
+            h1[i] = a if keep else h1[i]
+            h2[i] = b if keep else h2[i]
+    else:
+        for i in range(h1.shape[0]):
+            k = words[i]
+            h1[i] = _mix(h1[i], k)
+            h2[i] = _mix(h2[i], k)
 
 
-def murmur_rows(
-    words: np.ndarray, nulls: np.ndarray, starts: np.ndarray, widths: np.ndarray, keys: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """MurmurHash3_x86_32 of every row's word stream under :data:`SEED_1` and :data:`SEED_2`.
+@njit(nogil=True, cache=True)
+def _absorb_pairs(h1: np.ndarray, h2: np.ndarray, values: np.ndarray, valid: np.ndarray, has_nulls: bool) -> None:
+    if has_nulls:
+        for i in range(h1.shape[0]):
+            v = values[i]
+            low, high = _U32(v & 0xFFFFFFFF), _U32((v >> 32) & 0xFFFFFFFF)
+            a, b = _mix(_mix(h1[i], low), high), _mix(_mix(h2[i], low), high)
+            keep = valid[i]
+            h1[i] = a if keep else h1[i]
+            h2[i] = b if keep else h2[i]
+    else:
+        for i in range(h1.shape[0]):
+            v = values[i]
+            low, high = _U32(v & 0xFFFFFFFF), _U32((v >> 32) & 0xFFFFFFFF)
+            h1[i] = _mix(_mix(h1[i], low), high)
+            h2[i] = _mix(_mix(h2[i], low), high)
 
-    A row's stream is its null-mask words (bit ``i % 32`` of word ``i // 32`` set when column ``i``
-    is NULL), then the words of each non-NULL column in order. The key hash is the same over the
-    ``keys`` columns only.
+
+_NO_NULLS = np.ones(1, dtype=np.bool_)
+
+
+def absorb_words(h1: np.ndarray, h2: np.ndarray, words: np.ndarray, valid: np.ndarray | None) -> None:
+    """Feed one word per row to both lanes' running hashes, skipping rows where ``valid`` is ``False``.
 
     Args:
-        words: ``uint32`` matrix (rows x words); column ``c`` owns ``words[:, starts[c]:starts[c] +
-            widths[c]]`` (ignored where the column is NULL).
-        nulls: ``bool`` matrix (rows x columns).
-        starts: first word of each column.
-        widths: word count of each column.
-        keys: indexes of the key columns (empty: the key hash is lane 1).
-
-    Returns:
-        Lane 1, lane 2 and the key hash (lane 1 seed) of each row, as ``uint32`` arrays.
+        h1: lane 1 state of every row (``uint32``, updated in place).
+        h2: lane 2 state of every row (``uint32``, updated in place).
+        words: ``uint32`` word of every row (contiguous).
+        valid: ``bool`` per row, or ``None`` when every row takes the word.
 
     """
-    return _murmur_kernel(words, nulls, starts, widths, keys)  # type: ignore[no-any-return]
+    _absorb_words(h1, h2, words, _NO_NULLS if valid is None else valid, valid is not None)
+
+
+def absorb_pairs(h1: np.ndarray, h2: np.ndarray, values: np.ndarray, valid: np.ndarray | None) -> None:
+    """Feed two words per row, the low and then the high half of each ``int64`` of ``values``.
+
+    Same arguments as :func:`absorb_words`, with ``values`` an ``int64`` array.
+    """
+    _absorb_pairs(h1, h2, values, _NO_NULLS if valid is None else valid, valid is not None)
+
+
+@njit(nogil=True, cache=True)
+def _finish(h: np.ndarray, count: np.ndarray) -> None:
+    for i in range(h.shape[0]):
+        x = h[i] ^ _U32(count[i] * _U32(4))
+        x ^= x >> _U32(16)
+        x = _U32(x * _U32(0x85EBCA6B))
+        x ^= x >> _U32(13)
+        x = _U32(x * _U32(0xC2B2AE35))
+        h[i] = x ^ (x >> _U32(16))
+
+
+def finish(h: np.ndarray, count: np.ndarray) -> None:
+    """MurmurHash3's finalisation of every row's state ``h`` (in place); ``count`` is each row's word count."""
+    _finish(h, count)
+
+
+@njit(nogil=True, cache=True)
+def _bucket_sums(
+    rows: np.ndarray, sums: np.ndarray, bucket: np.ndarray, lane_1: np.ndarray, lane_2: np.ndarray
+) -> None:
+    for i in range(bucket.shape[0]):
+        b = bucket[i]
+        rows[b] += 1
+        sums[0, b] += np.int64(lane_1[i])
+        sums[1, b] += np.int64(lane_2[i])
+
+
+def bucket_sums(rows: np.ndarray, sums: np.ndarray, bucket: np.ndarray, lane_1: np.ndarray, lane_2: np.ndarray) -> None:
+    """Add each row to its bucket: one to ``rows[bucket]``, its lanes to ``sums[0 or 1, bucket]`` (in place, exact)."""
+    _bucket_sums(rows, sums, bucket, lane_1, lane_2)

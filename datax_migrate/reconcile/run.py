@@ -18,6 +18,7 @@ from datax_migrate import __version__
 from datax_migrate.errors import DataxError, ReconcileError
 from datax_migrate.reconcile.checks import aggregates_check, checksum_check, row_count_check, schema_check
 from datax_migrate.reconcile.checksum import RowHasher
+from datax_migrate.reconcile.duplicates import KeyCounts, candidates, count_keys, unique_keys_check
 from datax_migrate.reconcile.encoding import column_kind
 from datax_migrate.reconcile.model import Check, Report, Status
 from datax_migrate.reconcile.rowdiff import RowDiff, choose_buckets, diff_rows, rows_in_buckets
@@ -111,7 +112,7 @@ def reconcile_table(
     source_summary, target_summary = engine.scan(
         delta,
         iceberg,
-        lambda: SideScanner(columns, keys, buckets, partition_columns),
+        lambda: SideScanner(columns, keys, buckets, partition_columns, expected_rows),
         RowCounter("scan", expected_rows, progress),
     )
     scan_seconds = time.perf_counter() - scanned
@@ -132,6 +133,8 @@ def reconcile_table(
             )
     else:
         checks.append(Check("row_diff", Status.SKIPPED, "not needed: every bucket checksum is equal"))
+    if keys:
+        checks.append(_duplicate_keys(engine, delta, iceberg, keys, source_summary, target_summary, options, progress))
     for index, check in enumerate(checks[1:], start=1):
         if check.name in ("row_count", "aggregates", "checksum"):
             checks[index] = Check(
@@ -181,6 +184,28 @@ def _row_diff(
     return RowDiff(timed, result.differences, result.total)
 
 
+def _duplicate_keys(
+    engine: ScanEngine,
+    delta: DeltaSide,
+    iceberg: IcebergSide,
+    keys: list[str],
+    source_summary: ScanSummary,
+    target_summary: ScanSummary,
+    options: ReconcileOptions,
+    progress: ProgressCallback | None,
+) -> Check:
+    """Keys repeated on either side: candidates from the scan's key hashes, confirmed by reading their rows."""
+    started = time.perf_counter()
+    assert source_summary.key_hashes is not None and target_summary.key_hashes is not None
+    found = candidates(source_summary.key_hashes, target_summary.key_hashes, max(options.sample, 1))
+    counts: tuple[KeyCounts | None, KeyCounts | None] = (None, None)
+    if len(found.chosen):
+        counter = RowCounter("duplicate keys", source_summary.rows, progress)
+        counts = engine.key_counts(delta, iceberg, keys, found.chosen, counter)
+    check = unique_keys_check(keys, found, counts[0], counts[1], options.sample)
+    return Check(check.name, check.status, check.summary, check.detail, round(time.perf_counter() - started, 3))
+
+
 def _timed(run: Callable[[], Check]) -> Check:
     started = time.perf_counter()
     check = run()
@@ -202,6 +227,12 @@ class ScanEngine(Protocol):
         """The rows of both sides that fall into ``buckets``."""
         ...
 
+    def key_counts(
+        self, delta: DeltaSide, iceberg: IcebergSide, keys: list[str], hashes: np.ndarray, counter: RowCounter
+    ) -> tuple[KeyCounts, KeyCounts]:
+        """Exact row counts, on both sides, of the key values whose 64-bit key hash is in ``hashes``."""
+        ...
+
 
 class LocalScanEngine:
     """Reads both sides at once in this process, each on its own thread (readers and kernels release the GIL)."""
@@ -211,8 +242,8 @@ class LocalScanEngine:
     ) -> tuple[ScanSummary, ScanSummary]:
         """Scan both sides with scanners from ``new_scanner``; the summaries of source and target."""
         return _both(
-            lambda: new_scanner().scan(delta.batches(), counter.source),
-            lambda: new_scanner().scan(_iceberg_batches(iceberg), counter.target),
+            lambda: _repeats_found(new_scanner().scan(delta.batches(), counter.source)),
+            lambda: _repeats_found(new_scanner().scan(_iceberg_batches(iceberg), counter.target)),
         )
 
     def rows_in_buckets(
@@ -223,6 +254,22 @@ class LocalScanEngine:
             lambda: rows_in_buckets(counted(delta.batches(), counter.source), hasher, buckets),
             lambda: rows_in_buckets(counted(_iceberg_batches(iceberg), counter.target), hasher, buckets),
         )
+
+    def key_counts(
+        self, delta: DeltaSide, iceberg: IcebergSide, keys: list[str], hashes: np.ndarray, counter: RowCounter
+    ) -> tuple[KeyCounts, KeyCounts]:
+        """Exact row counts, on both sides, of the key values whose 64-bit key hash is in ``hashes``."""
+        return _both(
+            lambda: count_keys(counted(delta.batches(), counter.source), keys, hashes),
+            lambda: count_keys(counted(_iceberg_batches(iceberg), counter.target), keys, hashes),
+        )
+
+
+def _repeats_found(summary: ScanSummary) -> ScanSummary:
+    """``summary`` with its repeated key hashes found (on the side's own thread)."""
+    if summary.key_hashes is not None:
+        summary.key_hashes.repeated()
+    return summary
 
 
 def _both(source: Callable[[], T], target: Callable[[], T]) -> tuple[T, T]:

@@ -8,16 +8,22 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from numba import njit
 
 from datax_migrate.reconcile.checksum import BucketChecksums, RowHasher
-from datax_migrate.reconcile.encoding import column_kind
+from datax_migrate.reconcile.duplicates import KeyHashes
+from datax_migrate.reconcile.encoding import ColumnWords, column_kind, column_words
 
 _NUMERIC = {"integer", "float", "decimal64", "decimal128"}
 _ORDERED = _NUMERIC | {"boolean", "date", "timestamp", "timestamp_ntz"}
 _SIZED = {"string", "binary"}
 _AGGREGATED = _ORDERED | _SIZED
+_BY_WORDS = {"integer", "date", "timestamp", "timestamp_ntz", "decimal64"} | _SIZED
+"""Kinds whose first word array orders like the values (64-bit integers; byte lengths): aggregated from it."""
+_WIDE = decimal.Context(prec=100)
 
 
 @dataclass
@@ -53,6 +59,7 @@ class ScanSummary:
     checksums: BucketChecksums
     seconds: float = 0.0
     kinds: dict[str, str] = field(default_factory=dict)
+    key_hashes: KeyHashes | None = None
 
     def merge(self, other: ScanSummary) -> None:
         """Take in what a pass over other rows of the same side found (same columns and buckets)."""
@@ -63,6 +70,8 @@ class ScanSummary:
         self.checksums.merge(other.checksums)
         for name, kind in other.kinds.items():
             self.kinds.setdefault(name, kind)
+        if self.key_hashes is not None and other.key_hashes is not None:
+            self.key_hashes.merge(other.key_hashes)
 
 
 class SideScanner:
@@ -70,18 +79,33 @@ class SideScanner:
 
     Args:
         columns: compared columns (case-insensitive), in checksum order.
-        keys: key columns (bucket by key hash) or empty (bucket by row hash).
+        keys: key columns (bucket by key hash, and every row's key hash is kept to find repeated
+            keys) or empty (bucket by row hash).
         buckets: bucket count (power of two), the same on both sides.
         partition_columns: columns whose value combinations get their own row count.
+        expected_rows: rows the side is expected to hold (room for their key hashes is made at once).
 
     """
 
-    def __init__(self, columns: Sequence[str], keys: Sequence[str], buckets: int, partition_columns: Sequence[str]):
+    def __init__(
+        self,
+        columns: Sequence[str],
+        keys: Sequence[str],
+        buckets: int,
+        partition_columns: Sequence[str],
+        expected_rows: int | None = None,
+    ):
         """Start empty."""
         self.columns = list(columns)
         self.partition_columns = list(partition_columns)
         self.hasher = RowHasher(columns, keys, buckets)
-        self.summary = ScanSummary(0, Counter(), {c: ColumnAggregates() for c in columns}, BucketChecksums(buckets))
+        self.summary = ScanSummary(
+            0,
+            Counter(),
+            {c: ColumnAggregates() for c in columns},
+            BucketChecksums(buckets),
+            key_hashes=KeyHashes(expected_rows or 1 << 16) if keys else None,
+        )
 
     def scan(self, batches: Iterable[pa.RecordBatch], on_batch: Callable[[int], None] | None = None) -> ScanSummary:
         """Consume ``batches``; ``on_batch`` gets each batch's row count."""
@@ -96,14 +120,18 @@ class SideScanner:
         """Count one batch."""
         summary = self.summary
         summary.rows += batch.num_rows
-        summary.checksums.add(self.hasher.hash(batch))
-        lookup = {name.lower(): i for i, name in enumerate(batch.schema.names)}
-        for name in self.columns:
-            array = batch.column(lookup[name.lower()])
+        arrays = self.hasher.arrays(batch)
+        encoded = [column_words(array) for array in arrays]
+        hashes = self.hasher.hash_words(encoded, batch.num_rows)
+        summary.checksums.add(hashes)
+        if summary.key_hashes is not None and hashes.key is not None:
+            summary.key_hashes.add(hashes.key)
+        for name, array, words in zip(self.columns, arrays, encoded, strict=True):
             kind = column_kind(array.type).name
             summary.kinds.setdefault(name, kind)
-            _aggregate(summary.aggregates[name], array, kind)
+            _aggregate(summary.aggregates[name], array, kind, words)
         if self.partition_columns:
+            lookup = {name.lower(): i for i, name in enumerate(batch.schema.names)}
             parts = pa.table(
                 [batch.column(lookup[c.lower()]) for c in self.partition_columns], names=self.partition_columns
             )
@@ -112,9 +140,12 @@ class SideScanner:
                 summary.partition_rows[tuple(row[c] for c in self.partition_columns)] += row["count_all"]
 
 
-def _aggregate(into: ColumnAggregates, array: pa.Array, kind: str) -> None:
+def _aggregate(into: ColumnAggregates, array: pa.Array, kind: str, words: ColumnWords) -> None:
     into.nulls += array.null_count
     if kind not in _AGGREGATED or array.null_count == len(array):
+        return
+    if kind in _BY_WORDS:
+        _aggregate_words(into, array, kind, words)
         return
     if pa.types.is_dictionary(array.type):
         array = array.dictionary_decode()
@@ -125,6 +156,48 @@ def _aggregate(into: ColumnAggregates, array: pa.Array, kind: str) -> None:
         into.total = _sum(array, kind) + (into.total if into.total is not None else 0)
 
 
+def _aggregate_words(into: ColumnAggregates, array: pa.Array, kind: str, words: ColumnWords) -> None:
+    """Min, max and sum from the words the checksum computed: 64-bit values, or byte lengths (strings)."""
+    values = words.parts[0]
+    valid = words.valid if words.valid is not None else _ALL_VALID
+    low, high, high_sum, low_sum = _int_aggregates(values, valid, words.valid is not None)
+    if kind in _SIZED:
+        smallest, largest = int(values[low]), int(values[high])
+    else:
+        smallest, largest = array[low].as_py(), array[high].as_py()
+    into.minimum = _smaller(into.minimum, smallest)
+    into.maximum = _larger(into.maximum, largest)
+    if kind in _NUMERIC:
+        total = int(high_sum) * (1 << 32) + int(low_sum)
+        summed = total if kind == "integer" else decimal.Decimal(total).scaleb(-array.type.scale, _WIDE)
+        into.total = summed + (into.total if into.total is not None else 0)
+
+
+_ALL_VALID = np.ones(1, dtype=np.bool_)
+
+
+@njit(nogil=True, cache=True)
+def _int_aggregates(values: np.ndarray, valid: np.ndarray, has_nulls: bool) -> tuple:  # type: ignore[type-arg]
+    """Index of the first smallest and first largest non-NULL value, and the exact sum in 32-bit halves.
+
+    The halves summed apart cannot overflow below 2**31 rows.
+    """
+    low = high = -1
+    high_sum = np.int64(0)
+    low_sum = np.int64(0)
+    for i in range(values.shape[0]):
+        if has_nulls and not valid[i]:
+            continue
+        v = np.int64(values[i])
+        if low < 0 or v < values[low]:
+            low = i
+        if high < 0 or v > values[high]:
+            high = i
+        high_sum += v >> 32
+        low_sum += v & 0xFFFFFFFF
+    return low, high, high_sum, low_sum
+
+
 def _smaller(a: Any, b: Any) -> Any:
     return a if b is None or (a is not None and a <= b) else b
 
@@ -133,11 +206,8 @@ def _larger(a: Any, b: Any) -> Any:
     return a if b is None or (a is not None and a >= b) else b
 
 
-def _sum(array: pa.Array, kind: str) -> int | float | decimal.Decimal:
-    if kind == "integer":
-        # Exact: the high and low 32 bits summed apart cannot overflow int64 below 2**31 rows.
-        values = array.cast(pa.int64()).fill_null(0).to_numpy()
-        return int((values >> 32).sum()) * (1 << 32) + int((values & 0xFFFFFFFF).sum())
+def _sum(array: pa.Array, kind: str) -> float | decimal.Decimal:
+    """Sum of a float or wide decimal column (integers and narrow decimals: :func:`_aggregate_words`)."""
     if kind == "float":
         return float(pc.sum(array.cast(pa.float64())).as_py() or 0.0)
     result = pc.sum(array.cast(pa.decimal128(38, array.type.scale))).as_py()

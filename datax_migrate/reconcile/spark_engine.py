@@ -2,9 +2,10 @@
 
 Each task scans a share of the data files of either side with the same
 :class:`~datax_migrate.reconcile.scan.SideScanner` the local engine uses and returns one summary
-per side; the driver merges them. Checksums are exact sums, so they come out the same as the local
-engine's whatever the split; floating-point column sums may differ from it in the last digits (the
-order of addition differs). The row diff collects the rows of the chosen buckets the same way.
+per side (with the key hashes of its rows, when there are keys); the driver merges them. Checksums
+are exact sums, so they come out the same as the local engine's whatever the split; floating-point
+column sums may differ from it in the last digits (the order of addition differs). The row diff
+collects the rows of the chosen buckets the same way, and repeated keys are counted the same way.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from datax_migrate.reconcile.checksum import RowHasher
+from datax_migrate.reconcile.duplicates import KeyCounts, count_keys
 from datax_migrate.reconcile.rowdiff import combine_rows, rows_in_buckets
 from datax_migrate.reconcile.run import RowCounter, counted
 from datax_migrate.reconcile.scan import ScanSummary, SideScanner
@@ -76,6 +78,27 @@ class SparkScanEngine:
 
         run_tasks(self.spark, self._chunks(delta, iceberg), collect_chunk, gather)
         return combine_rows(found[0], hasher.columns), combine_rows(found[1], hasher.columns)
+
+    def key_counts(
+        self, delta: DeltaSide, iceberg: IcebergSide, keys: list[str], hashes: np.ndarray, counter: RowCounter
+    ) -> tuple[KeyCounts, KeyCounts]:
+        """Exact row counts, on both sides, of the key values whose 64-bit key hash is in ``hashes``."""
+        merged = (KeyCounts(), KeyCounts())
+
+        def count_chunk(chunk: Chunk) -> list[tuple[int, KeyCounts, int]]:
+            found = []
+            for side, part in chunk:
+                read: list[int] = []
+                found.append((side, count_keys(counted(part.batches(), read.append), keys, hashes), sum(read)))
+            return found
+
+        def merge(_: int, found: list[tuple[int, KeyCounts, int]]) -> None:
+            for side, counts, read in found:
+                merged[side].merge(counts)
+                counter.add(side, read)
+
+        run_tasks(self.spark, self._chunks(delta, iceberg), count_chunk, merge)
+        return merged
 
     def _chunks(self, delta: DeltaSide, iceberg: IcebergSide) -> list[Chunk]:
         """Both sides' files dealt round-robin, largest first, into a few tasks per core."""
