@@ -105,6 +105,12 @@ def _ours(
         report = json.loads((reports / "report.json").read_text())
     found = check(pair, report)
     checks = {c["name"]: c for c in report["checks"]}
+    unique = checks.get("unique_keys", {})
+    if unique.get("status") != "pass":
+        raise BenchmarkFailure(
+            f"ours on {pair.name} @ {version}: unique_keys {unique.get('status')!r} ({unique.get('summary')}), "
+            f"but every {KEY} occurs once on both sides"
+        )
     detail: dict[str, Any] = {
         "verdict": report["verdict"],
         "differences_total": report["differences_total"],
@@ -118,6 +124,10 @@ def _ours(
         detail["scan_seconds"] = float(scan_seconds)
     if "row_diff" in checks and checks["row_diff"]["status"] != "skipped":
         detail["row_diff_seconds"] = float(checks["row_diff"]["seconds"])
+    detail["unique_keys_seconds"] = float(unique["seconds"])
+    searched = unique.get("detail", {}).get("repeat_search_seconds")
+    if searched:
+        detail["repeat_search_seconds"] = float(max(searched.values()))
     return JobRun(process.wall_seconds, process, detail=detail)
 
 

@@ -17,7 +17,16 @@ import pyarrow as pa
 
 from datax_migrate.errors import EncodingError
 from datax_migrate.reconcile.encoding import ColumnWords, column_words
-from datax_migrate.reconcile.rowhash import SEED_1, SEED_2, absorb_pairs, absorb_words, bucket_sums, finish
+from datax_migrate.reconcile.rowhash import (
+    SEED_1,
+    SEED_2,
+    absorb_pairs,
+    absorb_words,
+    bucket_sums,
+    finish,
+    null_bits,
+    widen,
+)
 
 
 @dataclass(frozen=True)
@@ -41,7 +50,7 @@ class RowHashes:
     Attributes:
         lane_1: lane 1 of each row's hash (``uint32``).
         lane_2: lane 2 of each row's hash (``uint32``).
-        bucket: each row's bucket (``int64``).
+        bucket: each row's bucket (``uint32``).
         key: with key columns, the 64-bit hash of each row's key (``uint64``: lane 1 of the key
             stream in the low half, lane 2 in the high half); ``None`` without.
 
@@ -95,18 +104,25 @@ class RowHasher:
         """
         return self.hash_words([column_words(array) for array in self.arrays(batch)], batch.num_rows)
 
-    def hash_words(self, encoded: list[ColumnWords], rows: int) -> RowHashes:
-        """:meth:`hash` of a batch of ``rows`` rows whose compared columns are already ``encoded``."""
+    def hash_words(self, encoded: list[ColumnWords], rows: int, key_into: np.ndarray | None = None) -> RowHashes:
+        """:meth:`hash` of a batch of ``rows`` rows whose compared columns are already ``encoded``.
+
+        ``key_into`` (``uint64``, ``rows`` long) receives the key hashes, if given.
+        """
         lane_1, lane_2 = _stream_hashes(encoded, range(len(encoded)), rows)
         if not len(self.key_indexes):
-            return RowHashes(lane_1, lane_2, (lane_1 & np.uint32(self.buckets - 1)).astype(np.int64))
+            return RowHashes(lane_1, lane_2, lane_1 & np.uint32(self.buckets - 1))
         key_1, key_2 = _stream_hashes(encoded, self.key_indexes.tolist(), rows)
-        return RowHashes(lane_1, lane_2, (key_1 & np.uint32(self.buckets - 1)).astype(np.int64), wide(key_1, key_2))
+        key = key_into if key_into is not None else np.empty(rows, dtype=np.uint64)
+        widen(key_1, key_2, key)
+        return RowHashes(lane_1, lane_2, key_1 & np.uint32(self.buckets - 1), key)
 
 
 def wide(lane_1: np.ndarray, lane_2: np.ndarray) -> np.ndarray:
     """Two 32-bit hash lanes as one 64-bit hash (``uint64``, lane 1 in the low half)."""
-    return lane_1.astype(np.uint64) | (lane_2.astype(np.uint64) << np.uint64(32))
+    out = np.empty(len(lane_1), dtype=np.uint64)
+    widen(lane_1, lane_2, out)
+    return out
 
 
 def _stream_hashes(encoded: list[ColumnWords], indexes: Sequence[int], rows: int) -> tuple[np.ndarray, np.ndarray]:
@@ -120,13 +136,11 @@ def _stream_hashes(encoded: list[ColumnWords], indexes: Sequence[int], rows: int
         mask = np.zeros(rows, dtype=np.uint32)
         for bit, column in enumerate(columns[first : first + 32]):
             if column.valid is not None:
-                mask |= (~column.valid).astype(np.uint32) << np.uint32(bit)
+                null_bits(mask, count, column.valid, bit, column.width)
         absorb_words(h1, h2, mask, None)
     for column in columns:
         for part in column.parts:
             (absorb_pairs if part.dtype == np.int64 else absorb_words)(h1, h2, part, column.valid)
-        if column.valid is not None and column.width:
-            count -= (~column.valid).astype(np.uint32) * np.uint32(column.width)
     finish(h1, count)
     finish(h2, count)
     return h1, h2

@@ -9,6 +9,7 @@ NULL share a key.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,16 +41,23 @@ class KeyHashes:
         self._values = np.empty(max(capacity, 1), dtype=np.uint64)
         self._size = 0
         self._repeated: tuple[np.ndarray, np.ndarray] | None = None
+        self.seconds = 0.0
+        """Time :meth:`repeated` took to find the repeated hashes."""
 
     def add(self, hashes: np.ndarray) -> None:
         """Keep ``hashes`` (``uint64``)."""
-        end = self._size + len(hashes)
+        self.reserve(len(hashes))[:] = hashes
+
+    def reserve(self, rows: int) -> np.ndarray:
+        """Room for the hashes of ``rows`` more rows: the caller writes them into the array returned."""
+        end = self._size + rows
         if end > len(self._values):
             grown = np.empty(max(end, 2 * len(self._values)), dtype=np.uint64)
             grown[: self._size] = self._values[: self._size]
             self._values = grown
-        self._values[self._size : end] = hashes
+        room = self._values[self._size : end]
         self._size = end
+        return room
 
     def merge(self, other: KeyHashes) -> None:
         """Keep the hashes ``other`` holds."""
@@ -65,8 +73,10 @@ class KeyHashes:
         The first call finds them and lets go of the hashes kept: add nothing after it.
         """
         if self._repeated is None:
+            started = time.perf_counter()
             self._repeated = _repeated(self.values())
             self._values, self._size = np.empty(0, dtype=np.uint64), 0
+            self.seconds = time.perf_counter() - started
         return self._repeated
 
     def __getstate__(self) -> dict[str, Any]:
@@ -78,6 +88,7 @@ class KeyHashes:
         self._values = np.array(state["values"], dtype=np.uint64)
         self._size = len(self._values)
         self._repeated = None
+        self.seconds = 0.0
 
 
 @njit(nogil=True, cache=True)

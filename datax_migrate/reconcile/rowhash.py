@@ -246,6 +246,31 @@ def finish(h: np.ndarray, count: np.ndarray) -> None:
 
 
 @njit(nogil=True, cache=True)
+def _null_bits(mask: np.ndarray, count: np.ndarray, valid: np.ndarray, bit: int, width: int) -> None:
+    flag, words = _U32(1) << _U32(bit), _U32(width)
+    for i in range(mask.shape[0]):
+        null = not valid[i]
+        mask[i] |= flag if null else _U32(0)
+        count[i] -= words if null else _U32(0)
+
+
+def null_bits(mask: np.ndarray, count: np.ndarray, valid: np.ndarray, bit: int, width: int) -> None:
+    """Where ``valid`` is ``False``: set ``bit`` of the row's null-mask word and take ``width`` off its word count."""
+    _null_bits(mask, count, valid, bit, width)
+
+
+@njit(nogil=True, cache=True)
+def _widen(lane_1: np.ndarray, lane_2: np.ndarray, out: np.ndarray) -> None:
+    for i in range(out.shape[0]):
+        out[i] = np.uint64(lane_1[i]) | (np.uint64(lane_2[i]) << np.uint64(32))
+
+
+def widen(lane_1: np.ndarray, lane_2: np.ndarray, out: np.ndarray) -> None:
+    """Two 32-bit hash lanes as one 64-bit hash into ``out`` (``uint64``, lane 1 in the low half)."""
+    _widen(lane_1, lane_2, out)
+
+
+@njit(nogil=True, cache=True)
 def _bucket_sums(
     rows: np.ndarray, sums: np.ndarray, bucket: np.ndarray, lane_1: np.ndarray, lane_2: np.ndarray
 ) -> None:

@@ -122,10 +122,8 @@ class SideScanner:
         summary.rows += batch.num_rows
         arrays = self.hasher.arrays(batch)
         encoded = [column_words(array) for array in arrays]
-        hashes = self.hasher.hash_words(encoded, batch.num_rows)
-        summary.checksums.add(hashes)
-        if summary.key_hashes is not None and hashes.key is not None:
-            summary.key_hashes.add(hashes.key)
+        keys = summary.key_hashes.reserve(batch.num_rows) if summary.key_hashes is not None else None
+        summary.checksums.add(self.hasher.hash_words(encoded, batch.num_rows, keys))
         for name, array, words in zip(self.columns, arrays, encoded, strict=True):
             kind = column_kind(array.type).name
             summary.kinds.setdefault(name, kind)
