@@ -46,7 +46,7 @@ class ColumnAggregates:
         self.minimum = _smaller(self.minimum, other.minimum)
         self.maximum = _larger(self.maximum, other.maximum)
         if other.total is not None:
-            self.total = other.total if self.total is None else self.total + other.total
+            self.total = _plus(self.total, other.total)
 
 
 @dataclass
@@ -151,7 +151,7 @@ def _aggregate(into: ColumnAggregates, array: pa.Array, kind: str, words: Column
     into.minimum = _smaller(into.minimum, bounds["min"].as_py())
     into.maximum = _larger(into.maximum, bounds["max"].as_py())
     if kind in _NUMERIC:
-        into.total = _sum(array, kind) + (into.total if into.total is not None else 0)
+        into.total = _plus(into.total, _sum(array, kind))
 
 
 def _aggregate_words(into: ColumnAggregates, array: pa.Array, kind: str, words: ColumnWords) -> None:
@@ -168,7 +168,7 @@ def _aggregate_words(into: ColumnAggregates, array: pa.Array, kind: str, words: 
     if kind in _NUMERIC:
         total = int(high_sum) * (1 << 32) + int(low_sum)
         summed = total if kind == "integer" else decimal.Decimal(total).scaleb(-array.type.scale, _WIDE)
-        into.total = summed + (into.total if into.total is not None else 0)
+        into.total = _plus(into.total, summed)
 
 
 _ALL_VALID = np.ones(1, dtype=np.bool_)
@@ -196,12 +196,30 @@ def _int_aggregates(values: np.ndarray, valid: np.ndarray, has_nulls: bool) -> t
     return low, high, high_sum, low_sum
 
 
+def _plus(total: Any, more: Any) -> Any:
+    """``total + more`` (``total`` may be ``None``); decimals exactly, not to the default 28 digits."""
+    if total is None:
+        return more
+    return _WIDE.add(total, more) if isinstance(more, decimal.Decimal) else total + more
+
+
 def _smaller(a: Any, b: Any) -> Any:
-    return a if b is None or (a is not None and a <= b) else b
+    """The smaller of two partial minimums; NaN only when both are (as pyarrow's ``min_max`` does)."""
+    if _unset(b):
+        return b if a is None else a
+    return b if _unset(a) or b < a else a
 
 
 def _larger(a: Any, b: Any) -> Any:
-    return a if b is None or (a is not None and a >= b) else b
+    """The larger of two partial maximums; NaN only when both are."""
+    if _unset(b):
+        return b if a is None else a
+    return b if _unset(a) or b > a else a
+
+
+def _unset(value: Any) -> bool:
+    """No bound yet: ``None``, or NaN (the bound of rows that are all NaN)."""
+    return value is None or (isinstance(value, float) and value != value)
 
 
 def _sum(array: pa.Array, kind: str) -> float | decimal.Decimal:
