@@ -39,6 +39,21 @@ def test_repeated_hashes_are_those_numpy_counts_more_than_once(rows: int) -> Non
     assert kept.repeated() is kept.repeated()
 
 
+@pytest.mark.parametrize("shape", ["one value on most rows", "one partition of many values"])
+def test_repeated_hashes_of_skewed_hashes(shape: str) -> None:
+    rng = np.random.default_rng(5)
+    values = rng.integers(0, 2**40, 200_000, dtype=np.uint64)  # top bits all zero: one partition
+    if shape == "one value on most rows":
+        values = rng.integers(0, 2**64 - 1, 200_000, dtype=np.uint64, endpoint=True)
+        values[rng.random(len(values)) < 0.9] = 12345
+    unique, counts = np.unique(values, return_counts=True)
+    kept = KeyHashes()
+    kept.add(values)
+    found, how_often = kept.repeated()
+    assert found.tolist() == unique[counts > 1].tolist()
+    assert how_often.tolist() == counts[counts > 1].tolist()
+
+
 def test_key_hashes_travel_to_the_driver_and_merge() -> None:
     first, second = KeyHashes(), KeyHashes()
     first.add(np.array([5, 9], dtype=np.uint64))
