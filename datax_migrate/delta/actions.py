@@ -131,7 +131,9 @@ class Protocol:
                 reader_features=frozenset(document.get("readerFeatures") or ()),
                 writer_features=frozenset(document.get("writerFeatures") or ()),
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except KeyError as exc:
+            raise CorruptLogError(f"the effective protocol action has no {exc}: {document!r}") from exc
+        except (TypeError, ValueError) as exc:
             raise CorruptLogError(f"malformed protocol action {document!r}: {exc}") from exc
 
 
@@ -164,15 +166,20 @@ class Metadata:
             fmt = (document.get("format") or {}).get("provider", "parquet")
             if fmt != "parquet":
                 raise CorruptLogError(f"data file format {fmt!r} is not parquet")
+            schema_string = document.get("schemaString")
+            if not isinstance(schema_string, str):
+                raise KeyError("schemaString")
             return cls(
                 id=str(document.get("id", "")),
-                schema=parse_schema(document["schemaString"]),
+                schema=parse_schema(schema_string),
                 partition_columns=tuple(document.get("partitionColumns") or ()),
                 configuration={str(k): str(v) for k, v in configuration.items()},
                 name=document.get("name"),
                 description=document.get("description"),
                 created_time=document.get("createdTime"),
-                schema_string=str(document["schemaString"]),
+                schema_string=schema_string,
             )
-        except (KeyError, TypeError) as exc:
+        except KeyError as exc:
+            raise CorruptLogError(f"the effective metaData action has no {exc}") from exc
+        except TypeError as exc:
             raise CorruptLogError(f"malformed metaData action: {exc}") from exc

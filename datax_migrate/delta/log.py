@@ -1,8 +1,14 @@
 """Delta log replay: from ``_delta_log`` to the set of active files at one version.
 
 Follows delta-io/delta PROTOCOL.md: JSON commits; classic, multi-part and v2 checkpoints (JSON or
-Parquet, with sidecars) found through ``_last_checkpoint`` and by listing; add/remove
-reconciliation keyed by path and deletion-vector id; the latest protocol and metadata win.
+Parquet, with sidecars) found by listing the log; add/remove reconciliation keyed by path and
+deletion-vector id; the latest protocol and metadata win, and only they must be complete.
+
+``_last_checkpoint`` is only a hint of where to start listing. The whole log is listed anyway, so
+the hint is not read: a malformed or stale hint, or one naming a checkpoint that is missing or
+incomplete, changes nothing. A checkpoint that is listed but cannot be read (garbage bytes, a
+missing sidecar) is skipped when an older complete checkpoint, or the commits from version 0, can
+reconstruct the version instead: commits are the source of truth, checkpoints a copy of them.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from datax_migrate.delta.actions import AddFile, Metadata, Protocol, RemoveFile
@@ -53,20 +60,34 @@ class ReplayState:
     metadata: Metadata | None = None
     active: dict[tuple[str, str | None], AddFile] = field(default_factory=dict)
     commit_info: dict[str, Any] | None = None
+    _protocol_json: dict[str, Any] | None = field(default=None, repr=False)
+    _metadata_json: dict[str, Any] | None = field(default=None, repr=False)
 
     def apply(self, action: dict[str, Any]) -> None:
-        """Apply one action (a parsed log line or checkpoint row)."""
+        """Apply one action (a parsed log line or checkpoint row).
+
+        protocol and metaData are kept as written until :meth:`finish`: a superseded one may be
+        incomplete (Delta Live Tables' first metaData has no schema).
+        """
         if (add := action.get("add")) is not None:
             parsed = AddFile.from_json(add)
             self.active[parsed.key] = parsed
         elif (remove := action.get("remove")) is not None:
             self.active.pop(RemoveFile.from_json(remove).key, None)
         elif (metadata := action.get("metaData")) is not None:
-            self.metadata = Metadata.from_json(metadata)
+            self._metadata_json = metadata
         elif (protocol := action.get("protocol")) is not None:
-            self.protocol = Protocol.from_json(protocol)
+            self._protocol_json = protocol
         elif (commit_info := action.get("commitInfo")) is not None:
             self.commit_info = commit_info
+
+    def finish(self) -> ReplayState:
+        """Parse the effective protocol and metaData, the only ones that must be complete."""
+        if self._protocol_json is not None:
+            self.protocol = Protocol.from_json(self._protocol_json)
+        if self._metadata_json is not None:
+            self.metadata = Metadata.from_json(self._metadata_json)
+        return self
 
 
 class DeltaLog:
@@ -87,20 +108,22 @@ class DeltaLog:
         candidates += [c.version for c in self._complete_checkpoints()]
         return max(candidates)
 
-    def segment(self, version: int | None = None) -> LogSegment:
+    def segment(self, version: int | None = None, skip: frozenset[Checkpoint] = frozenset()) -> LogSegment:
         """Choose the files that reconstruct ``version`` (the latest when ``None``).
+
+        The newest complete checkpoint at or before the version, other than those in ``skip``,
+        then the commits after it; without one, the commits from version 0.
 
         Raises:
             VersionNotFoundError: the version is newer than the log or was cleaned up.
-            MissingFileError: ``_last_checkpoint`` names a checkpoint whose files are missing.
+            CorruptLogError: a commit the version needs is missing.
 
         """
         latest = self.latest_version
         target = latest if version is None else version
         if target < 0 or target > latest:
             raise VersionNotFoundError(f"version {target} does not exist (latest is {latest})")
-        self._check_last_checkpoint(target)
-        checkpoints = [c for c in self._complete_checkpoints() if c.version <= target]
+        checkpoints = [c for c in self._complete_checkpoints() if c.version <= target and c not in skip]
         checkpoint = max(checkpoints, key=lambda c: c.version) if checkpoints else None
         start = checkpoint.version + 1 if checkpoint else 0
         commits = []
@@ -108,28 +131,55 @@ class DeltaLog:
             if v not in self.commits:
                 if checkpoint is None and v == 0:
                     raise VersionNotFoundError(
-                        f"version {target} cannot be reconstructed: commit 0 and any checkpoint before it are gone"
+                        f"version {target} cannot be reconstructed: commit 0 and any complete checkpoint "
+                        f"before it are gone{self._incomplete_note(target)}"
                     )
                 raise CorruptLogError(f"the Delta log has a gap: commit {v:020d}.json is missing")
             commits.append(self.commits[v])
         return LogSegment(target, checkpoint, tuple(commits))
 
     def replay(self, segment: LogSegment) -> ReplayState:
-        """Replay a segment: checkpoint first, then each commit in order."""
-        state = ReplayState()
-        if segment.checkpoint is not None:
-            for action in self._checkpoint_actions(segment.checkpoint):
-                state.apply(action)
-            state.commit_info = None
+        """Replay a segment: checkpoint first, then each commit in order.
+
+        A checkpoint that cannot be read is replaced by an older one or by the commits from
+        version 0 when the log still holds them.
+
+        Raises:
+            CorruptLogError, MissingFileError: the segment cannot be replayed; an unreadable
+                checkpoint that nothing can stand in for is named.
+
+        """
+        skipped: frozenset[Checkpoint] = frozenset()
+        while True:
+            state = ReplayState()
+            if segment.checkpoint is None:
+                break
+            try:
+                for action in self._checkpoint_actions(segment.checkpoint):
+                    state.apply(action)
+                break
+            except (CorruptLogError, MissingFileError) as exc:
+                skipped |= {segment.checkpoint}
+                try:
+                    segment = self.segment(segment.version, skipped)
+                except DeltaError:
+                    raise type(exc)(
+                        f"{exc}; no older checkpoint or commits from version 0 can stand in for it"
+                    ) from exc
         for commit in segment.commits:
             for action in self.commit_actions(commit.name):
                 state.apply(action)
-        return state
+        if not segment.commits:
+            state.commit_info = None
+        return state.finish()
 
     def commit_actions(self, name: str) -> Iterator[dict[str, Any]]:
         """Parse one JSON commit (or JSON checkpoint) file, line by line."""
         path = f"{self.storage.log_dir}/{name}"
-        text = self.storage.read_bytes(path).decode("utf-8", errors="strict")
+        try:
+            text = self.storage.read_bytes(path).decode("utf-8", errors="strict")
+        except UnicodeDecodeError as exc:
+            raise CorruptLogError(f"{path} is not UTF-8 text: {exc}") from exc
         for number, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue
@@ -192,35 +242,18 @@ class DeltaLog:
                 found.append(Checkpoint(version, files, "multi-part"))
         return found
 
-    def _check_last_checkpoint(self, target: int) -> None:
-        if "_last_checkpoint" not in self.listing:
-            return
-        raw = self.storage.read_bytes(f"{self.storage.log_dir}/_last_checkpoint")
-        try:
-            hint = json.loads(raw)
-            version = int(hint["version"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise CorruptLogError(f"_last_checkpoint is malformed: {exc}") from exc
-        if version > target:
-            return
-        if v2 := hint.get("v2Checkpoint"):
-            name = v2.get("path", "")
-            if name not in self.listing:
-                raise MissingFileError(
-                    f"checkpoint file {self.storage.log_dir}/{name} named by _last_checkpoint is missing"
-                )
-            return
-        total = hint.get("parts")
-        if total:
-            for part in range(1, int(total) + 1):
-                name = f"{version:020d}.checkpoint.{part:010d}.{int(total):010d}.parquet"
-                if name not in self.listing:
-                    raise MissingFileError(
-                        f"checkpoint part {self.storage.log_dir}/{name} ({part} of {total}) is missing"
-                    )
-        elif not any(c.version == version for c in self._complete_checkpoints()):
-            name = f"{version:020d}.checkpoint.parquet"
-            raise MissingFileError(f"checkpoint {self.storage.log_dir}/{name} named by _last_checkpoint is missing")
+    def _incomplete_note(self, target: int) -> str:
+        """Name the multi-part checkpoints at or before ``target`` that lack parts, if any."""
+        parts: dict[tuple[int, int], set[int]] = {}
+        for name in self.listing:
+            if (m := _MULTIPART_CHECKPOINT.match(name)) and int(m.group(1)) <= target:
+                parts.setdefault((int(m.group(1)), int(m.group(3))), set()).add(int(m.group(2)))
+        notes = [
+            f"checkpoint {version} lacks part(s) {', '.join(str(p) for p in missing)} of {total}"
+            for (version, total), present in sorted(parts.items())
+            if (missing := sorted(set(range(1, total + 1)) - present))
+        ]
+        return f" ({'; '.join(notes)})" if notes else ""
 
     def _checkpoint_actions(self, checkpoint: Checkpoint) -> Iterator[dict[str, Any]]:
         for name in checkpoint.files:
@@ -252,5 +285,5 @@ class DeltaLog:
                         for value in column.to_pylist():
                             if value is not None:
                                 yield {column_name: value}
-        except OSError as exc:
-            raise CorruptLogError(f"checkpoint file {path} cannot be read: {exc}") from exc
+        except (OSError, pa.ArrowException) as exc:
+            raise CorruptLogError(f"checkpoint file {path} is not a readable Parquet checkpoint: {exc}") from exc
