@@ -180,17 +180,26 @@ class DeltaBuilder:
                 adds.pop(action["remove"]["path"], None)
         return [protocol, metadata, *adds.values()]
 
-    def checkpoint(self, kind: str = "classic", parts: int = 2) -> list[str]:
+    def checkpoint(self, kind: str = "classic", parts: int = 2, sidecar: bool = False) -> list[str]:
         """Write a checkpoint of the last version (``classic``, ``multi-part`` or ``v2``); returns its file names.
 
+        A ``v2`` checkpoint with ``sidecar`` keeps its adds in one sidecar file (listed second).
         Deletion vectors are not carried (the checkpoint schema here has no ``deletionVector``).
         """
         rows = self.state()
         if kind == "v2":
             name = f"{self.version:020d}.checkpoint.{uuid.uuid4()}.json"
+            names = [name]
+            if sidecar:
+                (self.log / "_sidecars").mkdir(exist_ok=True)
+                sidecar_name = f"{uuid.uuid4()}.parquet"
+                pq.write_table(_checkpoint_table(rows[2:]), self.log / "_sidecars" / sidecar_name)
+                size = (self.log / "_sidecars" / sidecar_name).stat().st_size
+                rows = [*rows[:2], {"sidecar": {"path": sidecar_name, "sizeInBytes": size, "modificationTime": 0}}]
+                names.append(f"_sidecars/{sidecar_name}")
             lines = [json.dumps(a) for a in rows] + [json.dumps({"checkpointMetadata": {"version": self.version}})]
             (self.log / name).write_text("\n".join(lines) + "\n")
-            return [name]
+            return names
         if kind == "classic":
             names = [f"{self.version:020d}.checkpoint.parquet"]
         else:

@@ -20,7 +20,7 @@ from pyiceberg.catalog import Catalog
 from datax_migrate.cli import main
 from datax_migrate.convert import convert_table
 from datax_migrate.delta.table import DeltaTable
-from datax_migrate.errors import CorruptLogError, VersionNotFoundError
+from datax_migrate.errors import CorruptLogError, MissingFileError, VersionNotFoundError
 from tests.delta_builder import DeltaBuilder, field
 
 EXPECTED_IDS = [3, 4, 5, 6]
@@ -124,8 +124,7 @@ def test_no_reconstruction_left_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_hint_naming_a_missing_v2_checkpoint(tmp_path: Path, catalog: Catalog) -> None:
     builder = four_commits(tmp_path / "t", checkpoint=None)
-    builder.version = 2  # write the v2 checkpoint of version 2 after the fact
-    builder.actions = builder.actions[:-1]
+    builder.version, builder.actions = 2, builder.actions[:-1]  # a checkpoint of version 2, after the fact
     [name] = builder.checkpoint("v2")
     builder.version = 3
     builder.last_checkpoint(json.dumps({"version": 2, "size": 6, "v2Checkpoint": {"path": name, "sizeInBytes": 1}}))
@@ -133,6 +132,22 @@ def test_hint_naming_a_missing_v2_checkpoint(tmp_path: Path, catalog: Catalog) -
     (builder.log / name).unlink()
     assert DeltaTable(str(builder.root)).log.segment().checkpoint is None
     assert_converts(builder, catalog)
+
+
+def test_v2_checkpoint_with_a_missing_sidecar_falls_back_to_the_commits(tmp_path: Path, catalog: Catalog) -> None:
+    builder = four_commits(tmp_path / "t", checkpoint=None)
+    builder.version, builder.actions = 2, builder.actions[:-1]
+    name, sidecar = builder.checkpoint("v2", sidecar=True)
+    builder.version = 3
+    builder.last_checkpoint(json.dumps({"version": 2, "size": 6, "v2Checkpoint": {"path": name, "sizeInBytes": 1}}))
+    table = DeltaTable(str(builder.root))
+    assert table.log.segment().checkpoint.kind == "v2" and len(table.snapshot().files) == 3
+    (builder.log / sidecar).unlink()
+    assert_converts(builder, catalog)
+    for version in range(3):
+        (builder.log / f"{version:020d}.json").unlink()
+    with pytest.raises(MissingFileError, match=f"checkpoint file .*{sidecar} is missing; no older checkpoint"):
+        DeltaTable(str(builder.root)).snapshot()
 
 
 def garbage_checkpoint(builder: DeltaBuilder) -> Path:
