@@ -117,7 +117,7 @@ def _raw(array: pa.Array) -> pa.Array:
         return array.view(pa.int64())
     if pa.types.is_date32(kind):
         return array.view(pa.int32())
-    if isinstance(kind, pa.ExtensionType):
+    if isinstance(kind, pa.BaseExtensionType):
         return array.storage
     return array
 
@@ -168,7 +168,8 @@ def _rebuild_object(typed_type: pa.StructType, value: bytes | None, typed: dict[
             if key_id >= len(ids.keys):
                 raise ValueError(f"field id {key_id} is not in the variant metadata")
             key = ids.keys[key_id]
-            if key in fields:
+            if typed_type.get_field_index(key) >= 0:
+                # Invalid per the spec, and readers differ (some error, some keep the shredded value).
                 raise ValueError(f"field {key!r} is both shredded and in the object's value")
             fields[key] = (key_id, child)
     ordered = [fields[k] for k in sorted(fields, key=lambda k: k.encode("utf-8"))]
@@ -256,7 +257,7 @@ def _fixed(type_id: int, fmt: str) -> Any:
 
 def _primitive_encoder(kind: pa.DataType) -> Any:
     """The encoder of a shredded primitive's variant type (VariantShredding.md table), or None."""
-    if isinstance(kind, pa.ExtensionType):
+    if isinstance(kind, pa.BaseExtensionType):
         return _primitive_encoder(kind.storage_type) if kind.extension_name == "arrow.uuid" else None
     simple = {
         pa.bool_(): lambda b: _primitive(1 if b else 2),

@@ -130,8 +130,9 @@ def test_both_value_and_typed_value_for_a_primitive_is_corrupt() -> None:
         unshred_variant_column(broken)
 
 
-def test_shredded_field_also_in_value_is_corrupt() -> None:
-    column = shred_column([{"a": 1, "b": 2}], {"a": pa.int64()})
+@pytest.mark.parametrize("shredded", [{"a": 1, "b": 2}, {"b": 2}], ids=["present", "missing"])
+def test_shredded_field_also_in_value_is_corrupt(shredded: dict[str, int]) -> None:
+    column = shred_column([shredded], {"a": pa.int64()})
     value, _ = encode({"a": 5, "b": 2})  # same sorted keys, so the same ids
     broken = pa.StructArray.from_arrays(
         [column.field("metadata"), pa.array([value]), column.field("typed_value")],
