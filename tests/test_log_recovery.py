@@ -178,6 +178,33 @@ def test_garbage_checkpoint_without_commits_before_it_is_named(
     assert "unexpected" not in err and "\n" not in err
 
 
+def test_checkpoint_of_the_wrong_shape_is_named(tmp_path: Path) -> None:
+    builder = four_commits(tmp_path / "t", checkpoint=None)
+    path = builder.log / f"{2:020d}.checkpoint.parquet"
+    pq.write_table(pa.table({"add": ["not an action"]}), path)
+    for version in range(3):
+        (builder.log / f"{version:020d}.json").unlink()
+    with pytest.raises(CorruptLogError, match=f"checkpoint file {path} has action columns that are not structs"):
+        DeltaTable(str(builder.root)).snapshot()
+
+
+def test_checkpoint_with_a_malformed_action_is_named(tmp_path: Path) -> None:
+    builder = four_commits(tmp_path / "t", checkpoint=None)
+    builder.version, builder.actions = 2, [*builder.actions[:-1], {"add": {"path": None, "size": 1}}]
+    [name] = builder.checkpoint("v2")
+    for version in range(3):
+        (builder.log / f"{version:020d}.json").unlink()
+    with pytest.raises(CorruptLogError, match=f"checkpoint .*{name}: malformed add action"):
+        DeltaTable(str(builder.root)).snapshot()
+
+
+def test_action_that_is_not_an_object_is_corrupt(tmp_path: Path) -> None:
+    builder = four_commits(tmp_path / "t", checkpoint=None)
+    builder.commit({"add": "part-0.parquet"})
+    with pytest.raises(CorruptLogError, match="malformed add action part-0.parquet: not an object"):
+        DeltaTable(str(builder.root)).snapshot()
+
+
 DLT_SCHEMA = [field("id", "long"), field("name", "string")]
 
 

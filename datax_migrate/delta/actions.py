@@ -72,7 +72,7 @@ class AddFile:
             if isinstance(partition_values, list):  # checkpoint maps read as [(key, value), ...]
                 partition_values = dict(partition_values)
             return cls(
-                path=str(document["path"]),
+                path=_path(document),
                 partition_values=dict(partition_values),
                 size=int(document.get("size") or 0),
                 modification_time=int(document.get("modificationTime") or 0),
@@ -100,11 +100,18 @@ class RemoveFile:
         """Build a remove action from its JSON (or checkpoint row) form."""
         try:
             return cls(
-                path=str(document["path"]),
+                path=_path(document),
                 deletion_vector=DeletionVectorDescriptor.from_json(document.get("deletionVector")),
             )
         except (KeyError, TypeError) as exc:
             raise CorruptLogError(f"malformed remove action {str(document)[:200]}: {exc}") from exc
+
+
+def _path(document: dict[str, Any]) -> str:
+    path = document["path"]
+    if not isinstance(path, str):
+        raise TypeError(f"path {path!r} is not a string")
+    return path
 
 
 def file_key(path: str, deletion_vector: DeletionVectorDescriptor | None) -> tuple[str, str | None]:

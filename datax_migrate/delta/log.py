@@ -32,6 +32,7 @@ _MULTIPART_CHECKPOINT = re.compile(r"^(\d{20})\.checkpoint\.(\d{10})\.(\d{10})\.
 _V2_CHECKPOINT = re.compile(r"^(\d{20})\.checkpoint\.[0-9a-fA-F-]{36}\.(json|parquet)$")
 
 _CHECKPOINT_COLUMNS = ("add", "metaData", "protocol", "sidecar")
+_ACTION_KINDS = ("add", "remove", "metaData", "protocol", "commitInfo")
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,13 @@ class ReplayState:
 
         protocol and metaData are kept as written until :meth:`finish`: a superseded one may be
         incomplete (Delta Live Tables' first metaData has no schema).
+
+        Raises:
+            CorruptLogError: an action is not a JSON object or lacks what it needs.
         """
+        for kind in _ACTION_KINDS:
+            if action.get(kind) is not None and not isinstance(action[kind], dict):
+                raise CorruptLogError(f"malformed {kind} action {str(action[kind])[:200]}: not an object")
         if (add := action.get("add")) is not None:
             parsed = AddFile.from_json(add)
             self.active[parsed.key] = parsed
@@ -159,12 +166,15 @@ class DeltaLog:
                     state.apply(action)
                 break
             except (CorruptLogError, MissingFileError) as exc:
-                skipped |= {segment.checkpoint}
+                checkpoint = segment.checkpoint
+                skipped |= {checkpoint}
                 try:
                     segment = self.segment(segment.version, skipped)
                 except DeltaError:
+                    named = any(name in str(exc) for name in checkpoint.files)
+                    where = "" if named else f"checkpoint {self.storage.log_dir}/{checkpoint.files[0]}: "
                     raise type(exc)(
-                        f"{exc}; no older checkpoint or commits from version 0 can stand in for it"
+                        f"{where}{exc}; no older checkpoint or commits from version 0 can stand in for it"
                     ) from exc
         for commit in segment.commits:
             for action in self.commit_actions(commit.name):
@@ -264,6 +274,8 @@ class DeltaLog:
                 actions = self._parquet_actions(path)
             for action in actions:
                 if (sidecar := action.get("sidecar")) is not None:
+                    if not isinstance(sidecar, dict) or not isinstance(sidecar.get("path"), str):
+                        raise CorruptLogError(f"checkpoint file {path} has a sidecar action without a path")
                     sidecar_path = self.storage.resolve_sidecar(sidecar["path"])
                     yield from self._parquet_actions(sidecar_path)
                 else:
@@ -275,8 +287,10 @@ class DeltaLog:
         try:
             with self.storage.filesystem.open_input_file(path) as handle:
                 parquet = pq.ParquetFile(handle)
-                names = set(parquet.schema_arrow.names)
-                columns = [c for c in _CHECKPOINT_COLUMNS if c in names]
+                schema = parquet.schema_arrow
+                columns = [c for c in _CHECKPOINT_COLUMNS if c in schema.names]
+                if not all(pa.types.is_struct(schema.field(c).type) for c in columns):
+                    raise CorruptLogError(f"checkpoint file {path} has action columns that are not structs")
                 for batch in parquet.iter_batches(columns=columns, batch_size=65536):
                     for column_name in columns:
                         column = batch.column(column_name)
