@@ -217,3 +217,30 @@ def test_inventory_lists_a_shredded_table(tmp_path: Path) -> None:
     assert [(f["code"], "--lossy variant-as-json" in f["message"]) for f in table["findings"]] == [
         ("unmappable-type", True)
     ]
+
+
+def test_shredded_variant_nested_in_a_struct_and_an_array(tmp_path: Path, catalog: Catalog) -> None:
+    values = [{"a": 1, "z": "rest"}, "text", None, {"a": "x"}]
+    shredded = shred_column(values, {"a": pa.int64()})
+    struct_column = pa.StructArray.from_arrays([shredded], names=["v"])
+    list_column = pa.ListArray.from_arrays(
+        pa.array([0, 2, 2, 4, 4], pa.int32()), shredded, mask=pa.array([False, False, False, True])
+    )
+    builder = DeltaBuilder(tmp_path / "t")
+    builder.commit(
+        builder.protocol(3, 7, ["variantType", "variantShredding"]),
+        builder.metadata(
+            [
+                field("id", "long"),
+                field("s", {"type": "struct", "fields": [field("v", "variant")]}),
+                field("l", {"type": "array", "elementType": "variant", "containsNull": True}),
+            ]
+        ),
+        builder.data_file(pa.table({"id": pa.array(range(4), pa.int64()), "s": struct_column, "l": list_column})),
+    )
+    convert_table(str(builder.root), catalog, "v.n", options=ConvertOptions(lossy=frozenset({"variant-as-json"})))
+    (task,) = catalog.load_table("v.n").scan().plan_files()
+    written = pq.read_table(task.file.file_path.removeprefix("file://")).sort_by("id")
+    texts = expected_json(values)
+    assert written["s"].to_pylist() == [{"v": t} for t in texts]
+    assert written["l"].to_pylist() == [texts[0:2], [], texts[2:4], None]
