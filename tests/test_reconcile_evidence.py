@@ -8,11 +8,13 @@ in ``report.json``, which are the local engine's.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
-from deltalake import DeltaTable
+from deltalake import DeltaTable, write_deltalake
 from pyiceberg.catalog import load_catalog
 
 from datax_migrate.cli import main
@@ -186,3 +188,29 @@ def test_unknown_or_key_columns_exit_2_naming_them(
     error = capsys.readouterr().err.strip().splitlines()[-1]
     assert error.startswith("datax-migrate: error:") and message in error
     assert not (tmp_path / "r").exists()
+
+
+def test_a_report_over_columns_the_sql_cannot_cover_says_so(
+    tmp_path: Path, datax_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = pa.table(
+        {
+            "id": pa.array([1, 2, 3], pa.int64()),
+            "point": pa.array([{"x": 1.0}, None, {"x": 3.5}], pa.struct([pa.field("x", pa.float64())])),
+        }
+    )
+    write_deltalake(tmp_path / "points", rows)
+    assert main(["convert", str(tmp_path / "points"), "geo.points"]) == 0
+    args = [str(tmp_path / "points"), "geo.points"]
+    assert main(["reconcile", *args, "--report-dir", str(tmp_path / "r")]) == 0
+    report = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
+    assert "'point'" in report["recompute"]["unavailable"]
+    assert not list((tmp_path / "r").glob("*.sql"))
+    assert any("no checksum SQL" in sentence for sentence in report["proof"]["not_proven"])
+
+    assert main(["reconcile", *args, "--exclude", "point", "--report-dir", str(tmp_path / "narrow")]) == 0
+    assert len(list((tmp_path / "narrow").glob("*.sql"))) == 4
+
+    capsys.readouterr()
+    assert main(["reconcile", *args, "--emit-sql", "trino"]) == 2
+    assert "'point'" in capsys.readouterr().err
