@@ -507,6 +507,8 @@ def _run_signoff(args: argparse.Namespace) -> int:
         for result in results:
             table = result.entry.table if result.entry else "?"
             by = f" signed by {result.entry.by} at {result.entry.at}" if result.entry else ""
+            if result.entry and result.entry.signer and not args.expect_pub:
+                by += f" (key {result.entry.signer}, not checked: give --expect-pub)"
             detail = f": {result.detail}" if result.detail else ""
             print(f"line {result.line}: {result.status.value:<14} {table}{by}{detail}")
         broken = sum(not r.ok for r in results)

@@ -164,6 +164,12 @@ def test_every_report_states_its_proof_level(bank: Path, tmp_path: Path, datax_h
     assert "## What this proves (every row, every common column)" in markdown
     assert "2^-64 per bucket" in (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
 
+    code, report = reconcile(
+        str(bank), "bank.accounts", "--tolerance", "rate=abs:0.1", "--report-dir", str(tmp_path / "t")
+    )
+    assert code == 0
+    assert any("within the tolerances given: rate" in sentence for sentence in report["proof"]["not_proven"])
+
 
 @pytest.mark.parametrize(
     ("option", "value", "message"),

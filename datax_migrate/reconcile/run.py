@@ -148,6 +148,7 @@ def reconcile_table(
             )
     verdict = "match" if all(c.status in _GOOD for c in checks) else "mismatch"
     statements, sql_unavailable = statements_or_reason(delta, iceberg, columns)
+    tolerances = {t.column: t.describe() for t in options.tolerances.values()}
     recompute = recompute_figures(
         source_summary.checksums.total(), target_summary.checksums.total(), list(statements), sql_unavailable
     )
@@ -160,14 +161,16 @@ def reconcile_table(
         differences=differences,
         differences_total=total,
         keys=list(keys),
-        tolerances={t.column: t.describe() for t in options.tolerances.values()},
+        tolerances=tolerances,
         sample_limit=options.sample,
         sample_seed=options.seed,
         started_at=started.isoformat(),
         seconds=round(time.perf_counter() - clock, 3),
         tool_version=__version__,
         warnings=warnings,
-        proof=proof_level(checks, columns, excluded, keys, buckets, len(differences), total, sql_unavailable),
+        proof=proof_level(
+            checks, columns, excluded, keys, buckets, len(differences), total, sql_unavailable, tolerances
+        ),
         recompute=recompute,
         checksum_sql=statements,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pyarrow as pa
 
@@ -66,6 +66,7 @@ def proof_level(
     listed: int,
     total: int,
     sql_unavailable: str | None = None,
+    tolerances: Mapping[str, str] | None = None,
 ) -> ProofLevel:
     """The proof level of a reconciliation: what it compared and what it does not prove.
 
@@ -78,6 +79,7 @@ def proof_level(
         listed: differences listed in the report.
         total: differences found in all.
         sql_unavailable: why the report folder holds no checksum SQL, if it does not.
+        tolerances: column -> tolerance given (``abs:X`` / ``rel:Y``).
 
     """
     by_name = {check.name: check for check in checks}
@@ -108,6 +110,9 @@ def proof_level(
             f"Column(s) {', '.join(excluded)} were left out on purpose (--columns/--exclude): their values were "
             "not compared."
         )
+    if tolerances:
+        given = ", ".join(f"{column} ({tolerance})" for column, tolerance in tolerances.items())
+        not_proven.append(f"Values may differ within the tolerances given: {given}.")
     if sql_unavailable:
         not_proven.append(f"The report folder holds no checksum SQL to recompute it elsewhere: {sql_unavailable}.")
     return ProofLevel(

@@ -91,8 +91,10 @@ def _proof(report: Report) -> list[str]:
     lines += [f"- {_escape(sentence)}" for sentence in proof.compared]
     lines += ["", "It does not prove:", ""]
     lines += [f"- {_escape(sentence)}" for sentence in proof.not_proven]
-    lines += ["", *(f"{_escape(line)}" for line in recompute_lines(report)), ""]
-    return lines
+    recompute = recompute_lines(report)
+    if recompute:
+        lines += ["", _escape(recompute[0]), "", *(f"- {_escape(line)}" for line in recompute[1:])]
+    return [*lines, ""]
 
 
 def _value(value: Any) -> str:
