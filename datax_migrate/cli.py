@@ -151,6 +151,16 @@ def _parser() -> argparse.ArgumentParser:
         help="print the checksum SQL of both sides (Spark SQL or Trino/Athena) instead of comparing; "
         "see docs/reconcile-checksum.md",
     )
+    reconcile.add_argument(
+        "--sql-source",
+        metavar="NAME",
+        help="with --emit-sql: the Delta table's name in your warehouse (default: delta.`SOURCE` in Spark)",
+    )
+    reconcile.add_argument(
+        "--sql-target",
+        metavar="NAME",
+        help="with --emit-sql: the Iceberg table's name in your warehouse (default: CATALOG.NAMESPACE.TABLE)",
+    )
     reconcile.add_argument("--sample", type=int, default=20, metavar="N", help="differences listed (default 20)")
     reconcile.add_argument("--seed", type=int, default=42, metavar="N", help="seed of the sampled differences")
     reconcile.add_argument(
@@ -417,6 +427,8 @@ def _run_reconcile(args: argparse.Namespace) -> int:
         raise ConfigError("--sample must be 0 or more")
     if args.emit_sql:
         return _emit_sql(args)
+    if args.sql_source or args.sql_target:
+        raise ConfigError("--sql-source and --sql-target go with --emit-sql")
     options = ReconcileOptions(
         version=args.delta_version,
         keys=_names(args.key),
@@ -455,7 +467,16 @@ def _emit_sql(args: argparse.Namespace) -> int:
     catalog, target = _target(args)
     keys, columns, exclude = _names(args.key), _names(args.columns), _names(args.exclude)
     statements = reconcile_sql(
-        args.source, catalog, target.identifier, args.emit_sql, args.delta_version, columns, exclude, keys
+        args.source,
+        catalog,
+        target.identifier,
+        args.emit_sql,
+        args.delta_version,
+        columns,
+        exclude,
+        keys,
+        source_name=args.sql_source,
+        target_name=args.sql_target,
     )
     print("\n\n".join(f"-- {name}\n{sql};" for name, sql in statements.items()))
     return EXIT_OK

@@ -120,6 +120,14 @@ def test_emit_sql_prints_both_sides_without_comparing(
     assert f"FROM delta.`file://{bank}` VERSION AS OF 1\n" in spark
     assert "FROM `local`.`bank`.`accounts` VERSION AS OF " in spark
 
+    named = ["--sql-source", "main.bank.accounts", "--sql-target", "glue.bank.accounts"]
+    assert main(["reconcile", str(bank), "bank.accounts", "--emit-sql", "trino", *named]) == 0
+    trino = capsys.readouterr().out
+    assert "FROM main.bank.accounts FOR VERSION AS OF 1\n" in trino
+    assert "FROM glue.bank.accounts FOR VERSION AS OF " in trino
+    assert main(["reconcile", str(bank), "bank.accounts", *named]) == 2
+    assert "go with --emit-sql" in capsys.readouterr().err
+
 
 def test_columns_and_exclude_narrow_the_comparison_and_the_report_says_so(
     bank: Path, tmp_path: Path, datax_home: Path, capsys: pytest.CaptureFixture[str]

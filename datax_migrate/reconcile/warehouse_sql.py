@@ -27,24 +27,28 @@ def sql_file_name(side: str, dialect: str) -> str:
     return f"checksum-{side}.{dialect}.sql"
 
 
-def source_table(location: str, version: int, dialect: str, identifier: str) -> str:
+def source_table(location: str, version: int, dialect: str, identifier: str, name: str | None = None) -> str:
     """The ``FROM`` of the Delta side: ``delta.`PATH` VERSION AS OF N`` in Spark.
 
     Trino reads Delta tables through its Delta Lake connector by name, so the Trino statement
     names ``delta.NAMESPACE.TABLE`` after the Iceberg target's name; change it if your Delta
-    table is registered under another one.
+    table is registered under another one. ``name`` (inserted as given) replaces the path or that
+    name, e.g. a Unity Catalog ``main.sales.orders``; the version clause follows it.
     """
     if dialect == "spark":
-        return f"delta.`{location.replace('`', '``')}` VERSION AS OF {version}"
-    return f"{_trino_name('delta', identifier)} FOR VERSION AS OF {version}"
+        return f"{name or 'delta.`' + location.replace('`', '``') + '`'} VERSION AS OF {version}"
+    return f"{name or _trino_name('delta', identifier)} FOR VERSION AS OF {version}"
 
 
-def target_table(catalog_name: str, identifier: str, snapshot_id: int, dialect: str) -> str:
-    """The ``FROM`` of the Iceberg side at ``snapshot_id``, in the catalog named ``catalog_name``."""
+def target_table(catalog_name: str, identifier: str, snapshot_id: int, dialect: str, name: str | None = None) -> str:
+    """The ``FROM`` of the Iceberg side at ``snapshot_id``, in the catalog named ``catalog_name``.
+
+    ``name`` (inserted as given) replaces ``catalog.namespace.table``; the version clause follows it.
+    """
     if dialect == "spark":
-        name = ".".join("`" + part.replace("`", "``") + "`" for part in [catalog_name, *identifier.split(".")])
-        return f"{name} VERSION AS OF {snapshot_id}"
-    return f"{_trino_name(catalog_name, identifier)} FOR VERSION AS OF {snapshot_id}"
+        quoted = ".".join("`" + part.replace("`", "``") + "`" for part in [catalog_name, *identifier.split(".")])
+        return f"{name or quoted} VERSION AS OF {snapshot_id}"
+    return f"{name or _trino_name(catalog_name, identifier)} FOR VERSION AS OF {snapshot_id}"
 
 
 def side_statements(
@@ -54,8 +58,12 @@ def side_statements(
     dialects: Sequence[Dialect] = DIALECTS,
     keys: Sequence[str] = (),
     buckets: int = 1,
+    names: tuple[str | None, str | None] = (None, None),
 ) -> dict[str, str]:
     """The checksum SQL of both sides, by report-folder file name (:func:`sql_file_name`).
+
+    ``names`` are the source's and the target's table names in the warehouse, if not the defaults
+    of :func:`source_table` and :func:`target_table`.
 
     Raises:
         ReconcileError: a column has a type the SQL generator does not cover (it is named).
@@ -64,8 +72,8 @@ def side_statements(
     statements = {}
     location, version = delta.snapshot.location, delta.snapshot.version
     for dialect in dialects:
-        source = source_table(location, version, dialect, iceberg.name)
-        target = target_table(iceberg.catalog_name, iceberg.name, iceberg.snapshot.snapshot_id, dialect)
+        source = source_table(location, version, dialect, iceberg.name, names[0])
+        target = target_table(iceberg.catalog_name, iceberg.name, iceberg.snapshot.snapshot_id, dialect, names[1])
         for side, table, schema in (("source", source, delta.schema), ("target", target, iceberg.schema)):
             statements[sql_file_name(side, dialect)] = checksum_sql(table, schema, columns, keys, buckets, dialect)
     return statements
@@ -81,6 +89,8 @@ def reconcile_sql(
     exclude: Sequence[str] = (),
     keys: Sequence[str] = (),
     buckets: int = 1,
+    source_name: str | None = None,
+    target_name: str | None = None,
 ) -> dict[str, str]:
     """The checksum SQL that ``reconcile`` would compare, for both sides, without running the comparison.
 
@@ -100,6 +110,10 @@ def reconcile_sql(
         exclude: leave these columns out.
         keys: key columns: they choose a row's bucket when ``buckets`` > 1.
         buckets: bucket count, a power of two; 1 gives the table checksum.
+        source_name: the Delta table's name in the warehouse, e.g. ``main.sales.orders`` (default:
+            ``delta.`PATH``` in Spark, ``delta.NAMESPACE.TABLE`` in Trino); inserted as given.
+        target_name: the Iceberg table's name in the warehouse (default: the catalog's name, the
+            namespace and the table); inserted as given.
 
     Returns:
         ``{"checksum-source.DIALECT.sql": SQL, "checksum-target.DIALECT.sql": SQL}``.
@@ -113,7 +127,7 @@ def reconcile_sql(
     delta = DeltaSide.open(source, version)
     iceberg, _ = IcebergSide.resolve(catalog, identifier, delta.snapshot)
     compared, _ = select_columns(common_columns(delta.schema, iceberg.schema), columns, exclude, keys)
-    return side_statements(delta, iceberg, compared, (dialect,), keys, buckets)
+    return side_statements(delta, iceberg, compared, (dialect,), keys, buckets, (source_name, target_name))
 
 
 def recompute_figures(
