@@ -138,6 +138,29 @@ def _parser() -> argparse.ArgumentParser:
         metavar="COL=abs:X|rel:Y",
         help="numeric tolerance for a column (repeatable)",
     )
+    reconcile.add_argument(
+        "--columns", metavar="COL[,COL]", default="", help="compare only these columns (keys are always compared)"
+    )
+    reconcile.add_argument(
+        "--exclude", metavar="COL[,COL]", default="", help="leave these columns out; the report names them"
+    )
+    reconcile.add_argument(
+        "--emit-sql",
+        choices=["spark", "trino"],
+        metavar="spark|trino",
+        help="print the checksum SQL of both sides (Spark SQL or Trino/Athena) instead of comparing; "
+        "see docs/reconcile-checksum.md",
+    )
+    reconcile.add_argument(
+        "--sql-source",
+        metavar="NAME",
+        help="with --emit-sql: the Delta table's name in your warehouse (default: delta.`SOURCE` in Spark)",
+    )
+    reconcile.add_argument(
+        "--sql-target",
+        metavar="NAME",
+        help="with --emit-sql: the Iceberg table's name in your warehouse (default: CATALOG.NAMESPACE.TABLE)",
+    )
     reconcile.add_argument("--sample", type=int, default=20, metavar="N", help="differences listed (default 20)")
     reconcile.add_argument("--seed", type=int, default=42, metavar="N", help="seed of the sampled differences")
     reconcile.add_argument(
@@ -162,6 +185,15 @@ def _parser() -> argparse.ArgumentParser:
     signoff.add_argument("--ledger", metavar="FILE", help="the ledger (default: $DATAX_HOME/signoffs.jsonl)")
     signoff.add_argument(
         "--verify", action="store_true", help="check every sign-off: the ledger's hash chain and the signed reports"
+    )
+    signoff.add_argument("--key", metavar="FILE", help="sign the entry with this Ed25519 private key (PEM)")
+    signoff.add_argument(
+        "--new-key", metavar="FILE", help="write a new Ed25519 key pair: FILE (private) and FILE.pub, mode 0600"
+    )
+    signoff.add_argument(
+        "--expect-pub",
+        metavar="FILE",
+        help="with --verify: every entry must be signed by this public key (FILE.pub of --new-key)",
     )
     signoff.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     signoff.set_defaults(run=_run_signoff)
@@ -393,9 +425,15 @@ def _run_reconcile(args: argparse.Namespace) -> int:
 
     if args.sample < 0:
         raise ConfigError("--sample must be 0 or more")
+    if args.emit_sql:
+        return _emit_sql(args)
+    if args.sql_source or args.sql_target:
+        raise ConfigError("--sql-source and --sql-target go with --emit-sql")
     options = ReconcileOptions(
         version=args.delta_version,
-        keys=tuple(k.strip() for k in args.key.split(",") if k.strip()),
+        keys=_names(args.key),
+        columns=_names(args.columns),
+        exclude=_names(args.exclude),
         tolerances=parse_tolerances(args.tolerance),
         sample=args.sample,
         seed=args.seed,
@@ -419,8 +457,34 @@ def _run_reconcile(args: argparse.Namespace) -> int:
     return EXIT_OK if report.matches else EXIT_DIFFERENCES
 
 
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in text.split(",") if name.strip())
+
+
+def _emit_sql(args: argparse.Namespace) -> int:
+    from datax_migrate.reconcile.warehouse_sql import reconcile_sql
+
+    catalog, target = _target(args)
+    keys, columns, exclude = _names(args.key), _names(args.columns), _names(args.exclude)
+    statements = reconcile_sql(
+        args.source,
+        catalog,
+        target.identifier,
+        args.emit_sql,
+        args.delta_version,
+        columns,
+        exclude,
+        keys,
+        source_name=args.sql_source,
+        target_name=args.sql_target,
+    )
+    print("\n\n".join(f"-- {name}\n{sql};" for name, sql in statements.items()))
+    return EXIT_OK
+
+
 def _describe_report(report: object, report_dir: object) -> str:
     from datax_migrate.reconcile import Report
+    from datax_migrate.reconcile.reports.text import PROOF_LEVELS, recompute_lines
 
     assert isinstance(report, Report)
     lines = [
@@ -429,6 +493,11 @@ def _describe_report(report: object, report_dir: object) -> str:
     ]
     lines += [f"  warning: {w}" for w in report.warnings]
     lines += [f"  {c.status.value:<9} {c.name:<11} {c.summary}" for c in report.checks]
+    if report.proof is not None:
+        lines.append(f"  proof: {PROOF_LEVELS.get(report.proof.level, report.proof.level)}")
+        lines += [f"    compared: {sentence}" for sentence in report.proof.compared]
+        lines += [f"    not proven: {sentence}" for sentence in report.proof.not_proven]
+        lines += [f"    {line}" for line in recompute_lines(report)]
     for d in report.differences[:10]:
         where = f" {d.column}: {d.source!r} -> {d.target!r}" if d.kind == "cell" else ""
         lines.append(f"  {d.kind} {json.dumps(d.key, default=str)}{where}")
@@ -441,16 +510,26 @@ def _describe_report(report: object, report_dir: object) -> str:
 def _run_signoff(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from datax_migrate.reconcile.signoff import sign_off, verify
+    from datax_migrate.reconcile.signoff import new_key, sign_off, verify
 
     ledger = Path(args.ledger) if args.ledger else None
+    if args.new_key:
+        if args.report_dir or args.by or args.verify:
+            raise ConfigError("--new-key only writes a key pair: give no REPORT_DIR, --by or --verify with it")
+        signer = new_key(Path(args.new_key))
+        print(f"wrote the private key {args.new_key} and the public key {args.new_key}.pub (key {signer})")
+        return EXIT_OK
+    if args.expect_pub and not args.verify:
+        raise ConfigError("--expect-pub goes with --verify")
     if args.verify:
-        if args.report_dir or args.by:
-            raise ConfigError("--verify checks the whole ledger: give no REPORT_DIR or --by with it")
-        results = verify(ledger)
+        if args.report_dir or args.by or args.key:
+            raise ConfigError("--verify checks the whole ledger: give no REPORT_DIR, --by or --key with it")
+        results = verify(ledger, Path(args.expect_pub) if args.expect_pub else None)
         for result in results:
             table = result.entry.table if result.entry else "?"
             by = f" signed by {result.entry.by} at {result.entry.at}" if result.entry else ""
+            if result.entry and result.entry.signer and not args.expect_pub:
+                by += f" (key {result.entry.signer}, not checked: give --expect-pub)"
             detail = f": {result.detail}" if result.detail else ""
             print(f"line {result.line}: {result.status.value:<14} {table}{by}{detail}")
         broken = sum(not r.ok for r in results)
@@ -459,10 +538,12 @@ def _run_signoff(args: argparse.Namespace) -> int:
         return EXIT_DIFFERENCES if broken else EXIT_OK
     if not args.report_dir or not args.by:
         raise ConfigError("signoff needs REPORT_DIR and --by NAME (or --verify)")
-    entry = sign_off(Path(args.report_dir), args.by, args.note, args.accept_differences, ledger)
+    key = Path(args.key) if args.key else None
+    entry = sign_off(Path(args.report_dir), args.by, args.note, args.accept_differences, ledger, key)
+    signed = f"; signed with key {entry.signer}" if entry.signer else ""
     print(
         f"signed off: {entry.table} ({entry.verdict}, Delta version {entry.delta_version}, "
-        f"snapshot {entry.snapshot_id}) by {entry.by} at {entry.at}; report sha256 {entry.report_sha256}"
+        f"snapshot {entry.snapshot_id}) by {entry.by} at {entry.at}; report sha256 {entry.report_sha256}{signed}"
     )
     return EXIT_OK
 

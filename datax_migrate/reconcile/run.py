@@ -22,8 +22,10 @@ from datax_migrate.reconcile.encoding import column_kind
 from datax_migrate.reconcile.model import Check, Report, Status
 from datax_migrate.reconcile.rowdiff import RowDiff, choose_buckets, diff_rows, rows_in_buckets
 from datax_migrate.reconcile.scan import ScanSummary, SideScanner
+from datax_migrate.reconcile.scope import common_columns, proof_level, select_columns
 from datax_migrate.reconcile.sides import DeltaSide, IcebergSide
 from datax_migrate.reconcile.tolerance import Tolerance
+from datax_migrate.reconcile.warehouse_sql import recompute_figures, statements_or_reason
 
 T = TypeVar("T")
 
@@ -43,6 +45,9 @@ class ReconcileOptions:
         sample: cap on the differences listed in the report.
         seed: seed of every sampled choice, so a rerun lists the same rows.
         max_diff_rows: cap on the rows per side held in memory for the row diff.
+        columns: compare only these columns (default: every column both sides have); key
+            columns are always compared.
+        exclude: leave these columns out of the comparison; the report names them.
 
     """
 
@@ -52,6 +57,8 @@ class ReconcileOptions:
     sample: int = 20
     seed: int = 42
     max_diff_rows: int = 500_000
+    columns: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -100,8 +107,10 @@ def reconcile_table(
     delta = DeltaSide.open(source, options.version)
     iceberg, warnings = IcebergSide.resolve(catalog, identifier, delta.snapshot)
     checks = [_timed(lambda: schema_check(delta, iceberg))]
-    columns = _common_columns(delta.schema, iceberg.schema)
     keys = _validated_keys(options.keys, delta.schema, iceberg.schema)
+    columns, excluded = select_columns(
+        common_columns(delta.schema, iceberg.schema), options.columns, options.exclude, keys
+    )
     expected_rows = delta.metadata_rows()
     buckets = bucket_count(expected_rows)
     partition_columns = [c for c in delta.partition_columns if c.lower() in {n.lower() for n in columns}]
@@ -138,6 +147,11 @@ def reconcile_table(
                 check.name, check.status, check.summary, {**check.detail, "scan_seconds": round(scan_seconds, 3)}
             )
     verdict = "match" if all(c.status in _GOOD for c in checks) else "mismatch"
+    statements, sql_unavailable = statements_or_reason(delta, iceberg, columns)
+    tolerances = {t.column: t.describe() for t in options.tolerances.values()}
+    recompute = recompute_figures(
+        source_summary.checksums.total(), target_summary.checksums.total(), list(statements), sql_unavailable
+    )
     return Report(
         table=identifier,
         source=delta.identity(source_summary.rows),
@@ -147,13 +161,18 @@ def reconcile_table(
         differences=differences,
         differences_total=total,
         keys=list(keys),
-        tolerances={t.column: t.describe() for t in options.tolerances.values()},
+        tolerances=tolerances,
         sample_limit=options.sample,
         sample_seed=options.seed,
         started_at=started.isoformat(),
         seconds=round(time.perf_counter() - clock, 3),
         tool_version=__version__,
         warnings=warnings,
+        proof=proof_level(
+            checks, columns, excluded, keys, buckets, len(differences), total, sql_unavailable, tolerances
+        ),
+        recompute=recompute,
+        checksum_sql=statements,
     )
 
 
@@ -274,11 +293,6 @@ class RowCounter:
         self.rows[side] += rows
         if self.progress is not None:
             self.progress(ReconcileProgress(self.phase, self.rows[0], self.rows[1], self.expected))
-
-
-def _common_columns(source: pa.Schema, target: pa.Schema) -> list[str]:
-    theirs = {name.lower() for name in target.names}
-    return [name for name in source.names if name.lower() in theirs]
 
 
 def _validated_keys(keys: tuple[str, ...], source: pa.Schema, target: pa.Schema) -> list[str]:

@@ -10,12 +10,14 @@ from datax_migrate.reconcile.reports.text import (
     ABSENT,
     DIFFERENCE_KINDS,
     NULL,
+    PROOF_LEVELS,
     STATUS_LABELS,
     difference_sides,
     format_key,
     format_seconds,
     format_value,
     readable,
+    recompute_lines,
     shorten,
     verdict_sentence,
 )
@@ -50,6 +52,7 @@ def render_markdown(report: Report) -> str:
         "|---|---|---|",
         *(f"| {_escape(readable(c.name))} | {STATUS_LABELS[c.status]} | {_escape(c.summary)} |" for c in report.checks),
         "",
+        *_proof(report),
         "## Differences",
         "",
     ]
@@ -77,6 +80,21 @@ def render_markdown(report: Report) -> str:
     if report.warnings:
         lines += ["", "## Warnings", "", *(f"- {_escape(warning)}" for warning in report.warnings)]
     return "\n".join(lines) + "\n"
+
+
+def _proof(report: Report) -> list[str]:
+    """The "What this proves" section: what was compared, what it does not prove, the recompute figures."""
+    proof = report.proof
+    if proof is None:
+        return []
+    lines = [f"## What this proves ({_escape(PROOF_LEVELS.get(proof.level, proof.level))})", ""]
+    lines += [f"- {_escape(sentence)}" for sentence in proof.compared]
+    lines += ["", "It does not prove:", ""]
+    lines += [f"- {_escape(sentence)}" for sentence in proof.not_proven]
+    recompute = recompute_lines(report)
+    if recompute:
+        lines += ["", _escape(recompute[0]), "", *(f"- {_escape(line)}" for line in recompute[1:])]
+    return [*lines, ""]
 
 
 def _value(value: Any) -> str:

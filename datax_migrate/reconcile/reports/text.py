@@ -114,3 +114,24 @@ def verdict_sentence(report: Report) -> str:
             "Delta-to-Iceberg mapping says it must."
         )
     return f"The Iceberg table holds exactly the same {what} as {delta}."
+
+
+PROOF_LEVELS: Final = {
+    "every_row": "every row, every common column",
+    "narrowed": "every row, chosen columns only",
+}
+
+
+def recompute_lines(report: Report) -> list[str]:
+    """How to recompute the checksums elsewhere: the SQL files and the figures they must return."""
+    recompute = report.recompute
+    if not recompute or "unavailable" in recompute:
+        return []
+    lines = [f"To recompute the checksums in your own warehouse, run {', '.join(recompute['files'])} there:"]
+    for side in ("source", "target"):
+        figures = recompute[side]
+        lines.append(
+            f"{side}: row_count {figures['row_count']}, lane_1 {figures['lane_1']}, lane_2 {figures['lane_2']} "
+            f"(digest {figures['digest']})"
+        )
+    return lines
