@@ -129,7 +129,7 @@ def _parser() -> argparse.ArgumentParser:
         "--version", type=int, metavar="N", dest="delta_version", help="Delta version to compare (default: latest)"
     )
     reconcile.add_argument(
-        "--key", metavar="COL[,COL]", default="", help="key columns for the row diff (default: compare whole rows)"
+        "--key", metavar="COL[,COL]", help="key columns for the row diff (default: compare whole rows)"
     )
     reconcile.add_argument(
         "--tolerance",
@@ -393,9 +393,12 @@ def _run_reconcile(args: argparse.Namespace) -> int:
 
     if args.sample < 0:
         raise ConfigError("--sample must be 0 or more")
+    keys = tuple(k.strip() for k in args.key.split(",")) if args.key is not None else ()
+    if not all(keys):
+        raise ConfigError(f"--key {args.key!r} names no column: expected COL[,COL] (omit --key to compare whole rows)")
     options = ReconcileOptions(
         version=args.delta_version,
-        keys=tuple(k.strip() for k in args.key.split(",") if k.strip()),
+        keys=keys,
         tolerances=parse_tolerances(args.tolerance),
         sample=args.sample,
         seed=args.seed,
@@ -421,17 +424,20 @@ def _run_reconcile(args: argparse.Namespace) -> int:
 
 def _describe_report(report: object, report_dir: object) -> str:
     from datax_migrate.reconcile import Report
+    from datax_migrate.reconcile.reports.text import format_key, format_value, moved_on_sentence
 
     assert isinstance(report, Report)
+    moved_on = moved_on_sentence(report)
     lines = [
         f"{report.verdict.upper()}: {report.source.location} @ Delta version {report.source.version} "
         f"vs {report.target.location} snapshot {report.target.snapshot_id} ({report.seconds:.1f} s)"
+        + (f". {moved_on}" if moved_on else "")
     ]
     lines += [f"  warning: {w}" for w in report.warnings]
     lines += [f"  {c.status.value:<9} {c.name:<11} {c.summary}" for c in report.checks]
     for d in report.differences[:10]:
-        where = f" {d.column}: {d.source!r} -> {d.target!r}" if d.kind == "cell" else ""
-        lines.append(f"  {d.kind} {json.dumps(d.key, default=str)}{where}")
+        where = f" {d.column}: {format_value(d.source)} -> {format_value(d.target)}" if d.kind == "cell" else ""
+        lines.append(f"  {d.kind} {format_key(d.key)}{where}")
     if report.differences_total > 10:
         lines.append(f"  ... {report.differences_total - 10:,} more differences (see the reports)")
     lines.append(f"reports: {report_dir}")
