@@ -38,7 +38,13 @@ INNERS: list[Any] = [
     {"c": [None], "e": [("k", None)]},
     {"c": LEAVES[1:], "e": [("k", LEAVES[2]), ("l", LEAVES[3])]},
 ]
-ITEMS: list[Any] = [None, [], [None], [{"name": None, "leaves": None}], [{"name": "i", "leaves": lists} for lists in LEAF_LISTS]]
+ITEMS: list[Any] = [
+    None,
+    [],
+    [None],
+    [{"name": None, "leaves": None}],
+    [{"name": "i", "leaves": lists} for lists in LEAF_LISTS],
+]
 ATTRS: list[Any] = [None, [], [("a", None)], [("a", {"v": None, "inner": inner}) for inner in INNERS[:2]]]
 ATTRS += [[("a", {"v": 1, "inner": inner})] for inner in INNERS]
 INFOS: list[Any] = [None, {"a": None, "b": None}] + [{"a": 7, "b": inner} for inner in INNERS]

@@ -40,14 +40,16 @@ class IcebergReadError(DataxError):
 def read_snapshot(table: Table, snapshot_id: int | None = None) -> pa.Table:
     """Every row of a snapshot of ``table`` (default: the current one), NULL nested values kept NULL.
 
-    The columns have the Arrow types of :func:`datax_migrate.iceberg.arrow.arrow_type`.
+    The current snapshot is read with the table's current schema, as engines read a table; an older
+    one with the schema it was written with. The columns have the Arrow types of
+    :func:`datax_migrate.iceberg.arrow.arrow_type`.
 
     Raises:
         IcebergReadError: a data file cannot be read faithfully.
 
     """
     snapshot = table.snapshot_by_id(snapshot_id) if snapshot_id is not None else table.current_snapshot()
-    schema = snapshot_schema(table.metadata, snapshot.schema_id if snapshot else None)
+    schema = snapshot_schema(table.metadata, snapshot.schema_id if snapshot and snapshot_id is not None else None)
     target = pa.schema([pa.field(f.name, arrow_type(f.field_type), not f.required) for f in schema.fields])
     if snapshot is None:
         return target.empty_table()
