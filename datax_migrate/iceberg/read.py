@@ -10,7 +10,7 @@ cast; position deletes and deletion vectors are applied. Equality deletes are re
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -37,28 +37,56 @@ class IcebergReadError(DataxError):
     """An Iceberg data file cannot be read faithfully (equality deletes, no field ids and no name mapping)."""
 
 
-def read_snapshot(table: Table, snapshot_id: int | None = None) -> pa.Table:
+def read_snapshot(table: Table, snapshot_id: int | None = None, columns: Sequence[str] | None = None) -> pa.Table:
     """Every row of a snapshot of ``table`` (default: the current one), NULL nested values kept NULL.
 
-    The current snapshot is read with the table's current schema, as engines read a table; an older
-    one with the schema it was written with. The columns have the Arrow types of
-    :func:`datax_migrate.iceberg.arrow.arrow_type`.
+    See :func:`snapshot_batches` for the arguments.
 
     Raises:
-        IcebergReadError: a data file cannot be read faithfully.
+        IcebergReadError: no such snapshot, or a data file cannot be read faithfully.
 
     """
+    schema = arrow_schema_of(_schema_of(table, snapshot_id, columns))
+    return pa.Table.from_batches(snapshot_batches(table, snapshot_id, columns), schema=schema)
+
+
+def snapshot_batches(
+    table: Table, snapshot_id: int | None = None, columns: Sequence[str] | None = None
+) -> Iterator[pa.RecordBatch]:
+    """The rows of a snapshot of ``table`` (default: the current one), file by file.
+
+    The current snapshot is read with the table's current schema, as engines read a table; an older
+    one with the schema it was written with. ``columns`` selects top-level columns by name. Every
+    batch has the schema :func:`arrow_schema_of` gives.
+
+    Raises:
+        IcebergReadError: no such snapshot, or a data file cannot be read faithfully.
+
+    """
+    schema = _schema_of(table, snapshot_id, columns)
+    target = arrow_schema_of(schema)
     snapshot = table.snapshot_by_id(snapshot_id) if snapshot_id is not None else table.current_snapshot()
-    schema = snapshot_schema(table.metadata, snapshot.schema_id if snapshot and snapshot_id is not None else None)
-    target = pa.schema([pa.field(f.name, arrow_type(f.field_type), not f.required) for f in schema.fields])
     if snapshot is None:
-        return target.empty_table()
-    batches = [
-        batch.cast(target) if batch.schema != target else batch
-        for task in plan_tasks(table, snapshot.snapshot_id)
-        for batch in read_data_file(table.io, table.metadata, task, schema)
-    ]
-    return pa.Table.from_batches(batches, schema=target)
+        return
+    for task in plan_tasks(table, snapshot.snapshot_id):
+        for batch in read_data_file(table.io, table.metadata, task, schema):
+            yield batch if batch.schema == target else batch.cast(target)
+
+
+def arrow_schema_of(schema: Schema) -> pa.Schema:
+    """The Arrow schema the reader returns rows of ``schema`` in (no field ids)."""
+    return pa.schema([pa.field(f.name, arrow_type(f.field_type), not f.required) for f in schema.fields])
+
+
+def _schema_of(table: Table, snapshot_id: int | None, columns: Sequence[str] | None) -> Schema:
+    schema_id = None
+    if snapshot_id is not None:
+        snapshot = table.snapshot_by_id(snapshot_id)
+        if snapshot is None:
+            raise IcebergReadError(f"Iceberg table {'.'.join(table.name())} has no snapshot {snapshot_id}")
+        schema_id = snapshot.schema_id
+    schema = snapshot_schema(table.metadata, schema_id)
+    return schema.select(*columns) if columns is not None else schema
 
 
 def snapshot_schema(metadata: TableMetadata, schema_id: int | None) -> Schema:

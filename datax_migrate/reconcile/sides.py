@@ -23,8 +23,7 @@ from datax_migrate.delta.scan import DEFAULT_BATCH_ROWS as BATCH_ROWS
 from datax_migrate.delta.scan import FileReader, arrow_schema
 from datax_migrate.delta.table import DeltaSnapshot, DeltaTable
 from datax_migrate.errors import ReconcileError
-from datax_migrate.iceberg.arrow import arrow_type
-from datax_migrate.iceberg.read import plan_tasks, read_data_file, snapshot_schema
+from datax_migrate.iceberg.read import arrow_schema_of, plan_tasks, read_data_file, snapshot_schema
 from datax_migrate.iceberg.target import SOURCE_LOCATION, SOURCE_VERSION
 from datax_migrate.reconcile.model import Side
 
@@ -178,9 +177,7 @@ class IcebergSide:
     @property
     def schema(self) -> pa.Schema:
         """Arrow schema of the rows."""
-        return pa.schema(
-            [pa.field(f.name, arrow_type(f.field_type), not f.required) for f in self.iceberg_schema.fields]
-        )
+        return arrow_schema_of(self.iceberg_schema)
 
     def metadata_rows(self) -> int | None:
         """``total-records`` of the snapshot summary, if recorded."""
