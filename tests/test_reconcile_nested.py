@@ -88,6 +88,25 @@ def test_null_empty_and_full_nested_values_reconcile_as_a_match(
     assert report["differences"] == []
 
 
+def duckdb_rows(metadata_location: str) -> pa.Table:
+    """The table as DuckDB's Iceberg reader sees it (its extensions come from PyPI, loaded offline)."""
+    duckdb = pytest.importorskip("duckdb")
+    connection = duckdb.connect()
+    for name in ("avro", "iceberg"):
+        module = pytest.importorskip(f"duckdb_extension_{name}")
+        (extension,) = Path(module.__file__).parent.glob("extensions/*/*.duckdb_extension")
+        connection.execute(f"LOAD '{extension}'")
+    return connection.execute(f"SELECT * FROM iceberg_scan('{metadata_location}')").fetch_arrow_table()
+
+
+def test_duckdb_reads_the_converted_table_as_our_reader_does(tmp_path: Path, datax_home: Path) -> None:
+    table = nested_rows()
+    converted(tmp_path / "nested", table)
+    iceberg = Config.load().catalog().load_table("lake.nested")
+    assert_same_rows(duckdb_rows(iceberg.metadata_location), table)
+    assert_same_rows(read_snapshot(iceberg), table)
+
+
 def test_the_reader_keeps_what_pyiceberg_scan_empties(tmp_path: Path, datax_home: Path) -> None:
     table = nested_rows()
     converted(tmp_path / "nested", table)
