@@ -96,7 +96,7 @@ def duckdb_rows(metadata_location: str) -> pa.Table:
         module = pytest.importorskip(f"duckdb_extension_{name}")
         (extension,) = Path(module.__file__).parent.glob("extensions/*/*.duckdb_extension")
         connection.execute(f"LOAD '{extension}'")
-    return connection.execute(f"SELECT * FROM iceberg_scan('{metadata_location}')").fetch_arrow_table()
+    return connection.execute(f"SELECT * FROM iceberg_scan('{metadata_location}')").to_arrow_table()
 
 
 def test_duckdb_reads_the_converted_table_as_our_reader_does(tmp_path: Path, datax_home: Path) -> None:
