@@ -4,8 +4,9 @@ pyiceberg's own scan (``Table.scan().to_arrow()``, ``ArrowScan``) turns a NULL `
 ``map<_, struct>`` into an empty one (apache/iceberg-python issue 3833, pyiceberg <= 0.12). This
 reader follows the Iceberg column projection rules itself: columns and nested fields are matched by
 field id at every depth (by the table's name mapping for files without ids), fields missing from a
-file are NULL or, for identity partition columns, the file's partition value; promoted types are
-cast; position deletes and deletion vectors are applied. Equality deletes are refused.
+file are NULL (or their initial default) or, for identity partition columns, the file's partition
+value; promoted types are cast; position deletes and deletion vectors are applied. Equality deletes
+are refused.
 """
 
 from __future__ import annotations
@@ -220,7 +221,8 @@ def _project_batch(
         if file_field is not None:
             array = _project(batch.column(file_field.name), field.field_type, _children(file_field.name, scope))
         else:
-            array = _constant(constants.get(field.field_id), arrow_type(field.field_type), batch.num_rows)
+            value = constants.get(field.field_id, field.initial_default)
+            array = _constant(value, arrow_type(field.field_type), batch.num_rows)
         arrays.append(array)
         fields.append(pa.field(field.name, array.type, not field.required))
     return pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields))
@@ -268,7 +270,7 @@ def _project_struct(array: pa.Array, iceberg: StructType, scope: list[MappedFiel
     for nested in iceberg.fields:
         found = by_id.get(nested.field_id)
         if found is None:
-            child_array = pa.nulls(len(array), arrow_type(nested.field_type))
+            child_array = _constant(nested.initial_default, arrow_type(nested.field_type), len(array))
         else:
             index, child = found
             child_array = _project(array.field(index), nested.field_type, _children(child.name, scope))

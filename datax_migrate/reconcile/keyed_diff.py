@@ -88,10 +88,10 @@ def _cells(
         return []
     mine = source.column(column).take(pa.array(left, pa.int64()))
     theirs = target.column(column).take(pa.array(right, pa.int64()))
-    candidates = _maybe_different(mine, theirs)
+    candidates = pa.array(_maybe_different(mine, theirs), pa.int64())
+    values = (candidates.to_pylist(), mine.take(candidates).to_pylist(), theirs.take(candidates).to_pylist())
     differences = []
-    for index in candidates.tolist():
-        a, b = mine[index].as_py(), theirs[index].as_py()
+    for index, a, b in zip(*values, strict=True):
         if _canonical(a) == _canonical(b) or (tolerance is not None and tolerance.accepts(a, b)):
             continue
         differences.append(Difference("cell", _key(source, keys, left[index]), column, plain(a), plain(b)))
