@@ -28,14 +28,10 @@ from pyiceberg.table.name_mapping import MappedField
 from pyiceberg.transforms import IdentityTransform
 from pyiceberg.types import IcebergType, ListType, MapType, NestedField, StructType
 
-from datax_migrate.errors import DataxError
+from datax_migrate.errors import IcebergReadError
 from datax_migrate.iceberg.arrow import FIELD_ID_KEY, arrow_type
 
 BATCH_ROWS = 131_072
-
-
-class IcebergReadError(DataxError):
-    """An Iceberg data file cannot be read faithfully (equality deletes, no field ids and no name mapping)."""
 
 
 def read_snapshot(table: Table, snapshot_id: int | None = None, columns: Sequence[str] | None = None) -> pa.Table:

@@ -18,8 +18,9 @@ from pyiceberg.typedef import Record
 from pyiceberg.types import IntegerType, ListType, LongType, NestedField, StringType, StructType
 
 from datax_migrate.convert import convert_table
+from datax_migrate.errors import IcebergReadError
 from datax_migrate.iceberg.arrow import arrow_schema_with_ids
-from datax_migrate.iceberg.read import IcebergReadError, read_data_file, read_snapshot
+from datax_migrate.iceberg.read import read_data_file, read_snapshot
 
 POINT = pa.struct([("x", pa.string())])
 ROWS = pa.table(
