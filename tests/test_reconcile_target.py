@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 import pytest
 from pyiceberg.catalog import load_catalog
 from pyiceberg.table import Table
+from pyiceberg.types import StringType
 
 from datax_migrate.cli import main
 from datax_migrate.config import local_catalog_properties
@@ -99,3 +100,15 @@ def test_a_tolerance_on_a_real_column_in_another_case_is_accepted(tmp_path: Path
         str(source), "bank.accounts", "--tolerance", "RATE=abs:0.1", "--report-dir", str(tmp_path / "r")
     )
     assert code == 0 and json.dumps(report["tolerances"]) == '{"RATE": "abs:0.1"}'
+
+
+def test_a_column_added_after_the_conversion_is_seen_as_readers_see_it(tmp_path: Path, datax_home: Path) -> None:
+    source = converted(tmp_path / "accounts", accounts(100))
+    with _table(datax_home).update_schema() as update:
+        update.add_column("added_later", StringType())
+    code, report = reconcile(str(source), "bank.accounts", "--report-dir", str(tmp_path / "r"))
+    assert code == 1 and report["verdict"] == "mismatch"
+    schema = next(c for c in report["checks"] if c["name"] == "schema")
+    assert {"column": "added_later", "iceberg_type": "string", "status": "fail", "note": "only in Iceberg"} in (
+        schema["detail"]["columns"]
+    )

@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pyiceberg.io import FileIO
 from pyiceberg.io.pyarrow import _read_deletes
-from pyiceberg.manifest import DataFileContent
+from pyiceberg.manifest import DataFileContent, FileFormat
 from pyiceberg.schema import Schema
 from pyiceberg.table import FileScanTask, Table
 from pyiceberg.table.metadata import TableMetadata
@@ -123,11 +123,16 @@ def read_data_file(
     """The live rows of one data file, projected onto ``schema`` by field id.
 
     Raises:
-        IcebergReadError: the file has equality deletes, or no field ids and the table no name mapping.
+        IcebergReadError: the file is not Parquet, has equality deletes, or has no field ids and the
+            table no name mapping.
 
     """
     if any(d.content == DataFileContent.EQUALITY_DELETES for d in task.delete_files):
         raise IcebergReadError(_equality_message(f"data file {task.file.file_path}"))
+    if task.file.file_format != FileFormat.PARQUET:
+        raise IcebergReadError(
+            f"data file {task.file.file_path} is {task.file.file_format.value}; datax-migrate reads Parquet data files"
+        )
     mapping = metadata.name_mapping()
     scope = list(mapping) if mapping is not None else None
     constants = _identity_partition_values(metadata, task, schema)

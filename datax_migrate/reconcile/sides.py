@@ -166,7 +166,10 @@ class IcebergSide:
 
     @property
     def iceberg_schema(self) -> Schema:
-        """Iceberg schema of the snapshot."""
+        """Iceberg schema of the snapshot: the table's current schema for the current snapshot, as readers see it."""
+        current = self.table.current_snapshot()
+        if current is not None and current.snapshot_id == self.snapshot.snapshot_id:
+            return self.table.schema()
         return snapshot_schema(self.table.metadata, self.snapshot.schema_id)
 
     @property
