@@ -95,8 +95,8 @@ def diff_rows(
         summary = "every differing value is within the given tolerances"
         return RowDiff(Check("row_diff", Status.TOLERATED, summary, detail), [], 0)
     summary = (
-        "the checksums differ but no row difference could be listed (e.g. NULL against NaN, which the row "
-        "comparison cannot tell apart); treat the table as different"
+        "the checksums differ but the row comparison finds no differing value to list (its equality is looser "
+        "than the checksum's encoding somewhere); treat the table as different"
     )
     return RowDiff(Check("row_diff", Status.FAIL, summary, detail), [], 0)
 
