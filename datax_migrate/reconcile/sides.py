@@ -167,10 +167,15 @@ class IcebergSide:
     @property
     def iceberg_schema(self) -> Schema:
         """Iceberg schema of the snapshot: the table's current schema for the current snapshot, as readers see it."""
-        current = self.table.current_snapshot()
-        if current is not None and current.snapshot_id == self.snapshot.snapshot_id:
+        if self.moved_on_to is None:
             return self.table.schema()
         return snapshot_schema(self.table.metadata, self.snapshot.schema_id)
+
+    @property
+    def moved_on_to(self) -> int | None:
+        """The table's current snapshot when it is not the compared one (the table has moved on since)."""
+        current = self.table.current_snapshot()
+        return current.snapshot_id if current is not None and current.snapshot_id != self.snapshot.snapshot_id else None
 
     @property
     def spec(self) -> PartitionSpec:
@@ -189,16 +194,13 @@ class IcebergSide:
 
     def identity(self, rows: int | None = None) -> Side:
         """This side in the report (with the table's current snapshot when it has moved on)."""
-        current = self.table.current_snapshot()
-        if current is not None and current.snapshot_id == self.snapshot.snapshot_id:
-            current = None
         return Side(
             kind="iceberg",
             location=f"{self.catalog_name}:{self.name}",
             snapshot_id=self.snapshot.snapshot_id,
             commit_timestamp=_iso(self.snapshot.timestamp_ms),
             rows=rows,
-            current_snapshot_id=current.snapshot_id if current is not None else None,
+            current_snapshot_id=self.moved_on_to,
         )
 
     def batches(self) -> Iterator[pa.RecordBatch]:
