@@ -129,7 +129,7 @@ def _parser() -> argparse.ArgumentParser:
         "--version", type=int, metavar="N", dest="delta_version", help="Delta version to compare (default: latest)"
     )
     reconcile.add_argument(
-        "--key", metavar="COL[,COL]", default="", help="key columns for the row diff (default: compare whole rows)"
+        "--key", metavar="COL[,COL]", help="key columns for the row diff (default: compare whole rows)"
     )
     reconcile.add_argument(
         "--tolerance",
@@ -431,7 +431,7 @@ def _run_reconcile(args: argparse.Namespace) -> int:
         raise ConfigError("--sql-source and --sql-target go with --emit-sql")
     options = ReconcileOptions(
         version=args.delta_version,
-        keys=_names(args.key),
+        keys=_keys(args.key),
         columns=_names(args.columns),
         exclude=_names(args.exclude),
         tolerances=parse_tolerances(args.tolerance),
@@ -461,11 +461,18 @@ def _names(text: str) -> tuple[str, ...]:
     return tuple(name.strip() for name in text.split(",") if name.strip())
 
 
+def _keys(text: str | None) -> tuple[str, ...]:
+    keys = tuple(k.strip() for k in text.split(",")) if text is not None else ()
+    if not all(keys):
+        raise ConfigError(f"--key {text!r} names no column: expected COL[,COL] (omit --key to compare whole rows)")
+    return keys
+
+
 def _emit_sql(args: argparse.Namespace) -> int:
     from datax_migrate.reconcile.warehouse_sql import reconcile_sql
 
     catalog, target = _target(args)
-    keys, columns, exclude = _names(args.key), _names(args.columns), _names(args.exclude)
+    keys, columns, exclude = _keys(args.key), _names(args.columns), _names(args.exclude)
     statements = reconcile_sql(
         args.source,
         catalog,
@@ -484,12 +491,20 @@ def _emit_sql(args: argparse.Namespace) -> int:
 
 def _describe_report(report: object, report_dir: object) -> str:
     from datax_migrate.reconcile import Report
-    from datax_migrate.reconcile.reports.text import PROOF_LEVELS, recompute_lines
+    from datax_migrate.reconcile.reports.text import (
+        PROOF_LEVELS,
+        format_key,
+        format_value,
+        moved_on_sentence,
+        recompute_lines,
+    )
 
     assert isinstance(report, Report)
+    moved_on = moved_on_sentence(report)
     lines = [
         f"{report.verdict.upper()}: {report.source.location} @ Delta version {report.source.version} "
         f"vs {report.target.location} snapshot {report.target.snapshot_id} ({report.seconds:.1f} s)"
+        + (f". {moved_on}" if moved_on else "")
     ]
     lines += [f"  warning: {w}" for w in report.warnings]
     lines += [f"  {c.status.value:<9} {c.name:<11} {c.summary}" for c in report.checks]
@@ -499,8 +514,8 @@ def _describe_report(report: object, report_dir: object) -> str:
         lines += [f"    not proven: {sentence}" for sentence in report.proof.not_proven]
         lines += [f"    {line}" for line in recompute_lines(report)]
     for d in report.differences[:10]:
-        where = f" {d.column}: {d.source!r} -> {d.target!r}" if d.kind == "cell" else ""
-        lines.append(f"  {d.kind} {json.dumps(d.key, default=str)}{where}")
+        where = f" {d.column}: {format_value(d.source)} -> {format_value(d.target)}" if d.kind == "cell" else ""
+        lines.append(f"  {d.kind} {format_key(d.key)}{where}")
     if report.differences_total > 10:
         lines.append(f"  ... {report.differences_total - 10:,} more differences (see the reports)")
     lines.append(f"reports: {report_dir}")

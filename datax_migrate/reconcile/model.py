@@ -43,6 +43,8 @@ class Side:
         snapshot_id: Iceberg snapshot compared (Iceberg side).
         commit_timestamp: when that version or snapshot was committed (ISO-8601, UTC).
         rows: rows read from this side.
+        current_snapshot_id: the Iceberg table's current snapshot, when it is not the one compared
+            (the table has moved on since).
 
     """
 
@@ -52,6 +54,7 @@ class Side:
     snapshot_id: int | None = None
     commit_timestamp: str | None = None
     rows: int | None = None
+    current_snapshot_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -90,27 +90,30 @@ def reconcile_table(
 ) -> Report:
     """Compare Delta table ``source`` (at ``options.version``) with Iceberg table ``identifier``.
 
-    The Iceberg snapshot is the one converted from that Delta version, else the current one (the
-    report then carries a warning). Both sides are read once, at the same time, for every check;
-    rows of buckets whose checksums differ are read a second time for the row diff. ``engine``
-    decides where the reading runs (default: :class:`LocalScanEngine`; Spark's is in
-    :mod:`datax_migrate.spark`).
+    The Iceberg snapshot is the table's current one, which readers see (with a warning when it was not
+    converted from that Delta version); with ``options.version``, the snapshot converted from that
+    version, and the report names the current one if the table has moved on since.
+
+    Both sides are read once, at the same time, for every check; rows of buckets whose checksums
+    differ are read a second time for the row diff. ``engine`` decides where the reading runs
+    (default: :class:`LocalScanEngine`; Spark's is in :mod:`datax_migrate.spark`).
 
     Raises:
         DeltaError: the Delta side cannot be read.
-        ReconcileError: the Iceberg side cannot be read, or a key column is missing or of another
-            kind on one side.
+        ReconcileError: the Iceberg side cannot be read, a key column is missing or of another kind
+            on one side, or a tolerance names no column of both tables.
 
     """
     options = options or ReconcileOptions()
     started, clock = dt.datetime.now(dt.timezone.utc), time.perf_counter()
     delta = DeltaSide.open(source, options.version)
-    iceberg, warnings = IcebergSide.resolve(catalog, identifier, delta.snapshot)
+    iceberg, warnings = IcebergSide.resolve(catalog, identifier, delta.snapshot, pinned=options.version is not None)
     checks = [_timed(lambda: schema_check(delta, iceberg))]
     keys = _validated_keys(options.keys, delta.schema, iceberg.schema)
     columns, excluded = select_columns(
         common_columns(delta.schema, iceberg.schema), options.columns, options.exclude, keys
     )
+    _check_tolerances(options.tolerances, columns)
     expected_rows = delta.metadata_rows()
     buckets = bucket_count(expected_rows)
     partition_columns = [c for c in delta.partition_columns if c.lower() in {n.lower() for n in columns}]
@@ -293,6 +296,16 @@ class RowCounter:
         self.rows[side] += rows
         if self.progress is not None:
             self.progress(ReconcileProgress(self.phase, self.rows[0], self.rows[1], self.expected))
+
+
+def _check_tolerances(tolerances: Mapping[str, Tolerance], columns: list[str]) -> None:
+    known = {c.lower() for c in columns}
+    for name, tolerance in tolerances.items():
+        if name not in known:
+            raise ReconcileError(
+                f"--tolerance {tolerance.column}={tolerance.describe()}: column {tolerance.column!r} is not in both "
+                f"tables (columns: {', '.join(columns)})"
+            )
 
 
 def _validated_keys(keys: tuple[str, ...], source: pa.Schema, target: pa.Schema) -> list[str]:

@@ -90,7 +90,23 @@ def plural(count: int, noun: str) -> str:
 
 
 def verdict_sentence(report: Report) -> str:
-    """One plain-language sentence saying what the verdict means."""
+    """Plain-language sentences saying what the verdict means (and which snapshot it is about)."""
+    moved_on = moved_on_sentence(report)
+    return _verdict(report) + (f" {moved_on}" if moved_on else "")
+
+
+def moved_on_sentence(report: Report) -> str | None:
+    """That the compared snapshot is no longer the table's current one, or ``None`` when it is."""
+    current = report.target.current_snapshot_id
+    if current is None:
+        return None
+    return (
+        f"This compared Iceberg snapshot {report.target.snapshot_id}, an older snapshot: the table has moved on "
+        f"since, and readers see its current snapshot {current}, which was not compared."
+    )
+
+
+def _verdict(report: Report) -> str:
     delta = f"Delta version {report.source.version}" if report.source.version is not None else "the Delta table"
     if not report.matches:
         failed = [check.name for check in report.checks if check.status is Status.FAIL]
