@@ -49,7 +49,7 @@ from pyiceberg.table.sorting import UNSORTED_SORT_ORDER, SortOrder
 from pyiceberg.typedef import EMPTY_DICT, Identifier, Properties
 from pyiceberg.view import View
 
-from datax_migrate.catalogs import with_aws_defaults
+from datax_migrate.catalogs import S3TABLES, TABLE_BUCKET_FILE_IO, with_aws_defaults
 from datax_migrate.catalogs.maintenance import maintenance_requests
 from datax_migrate.errors import ConfigError
 
@@ -77,8 +77,8 @@ class S3TablesCatalog(MetastoreCatalog):
         """
         arn = properties.get("warehouse", "")
         region = properties.get(S3TABLES_REGION) or table_bucket_region(name, arn)
-        defaults = {PY_IO_IMPL: "datax_migrate.catalogs.fileio.NoListFileIO", S3_REGION: region}
-        super().__init__(name, **with_aws_defaults({**defaults, **properties}))
+        defaults = {PY_IO_IMPL: TABLE_BUCKET_FILE_IO, S3_REGION: region}
+        super().__init__(name, **with_aws_defaults({**defaults, **properties, "type": S3TABLES}))
         self.table_bucket_arn = arn
         self.client = control_plane_client(properties, region)
 

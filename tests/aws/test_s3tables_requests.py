@@ -32,10 +32,10 @@ CATALOG_CALLS = {
 }
 
 
-def test_one_upload_per_written_file(tmp_path: Path, aws_proxy_env: EndpointProxy) -> None:
+def test_one_upload_per_written_file(tmp_path: Path, s3tables_proxy_env: EndpointProxy) -> None:
     source = tmp_path / "delta"
     write_deltalake(str(source), append_rows(0, ROWS), partition_by=PARTITION_BY)
-    proxy = aws_proxy_env
+    proxy = s3tables_proxy_env
     properties = catalog_properties("s3tables", tmp_path)
 
     proxy.reset()
