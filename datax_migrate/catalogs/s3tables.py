@@ -240,9 +240,7 @@ class S3TablesCatalog(MetastoreCatalog):
         GET of the marker per entry without metadata.
         """
         return [
-            entry
-            for summary in self._table_summaries(namespace)
-            if (entry := self._pending_entry(summary)) is not None
+            entry for summary in self._table_summaries(namespace) if (entry := self._pending_entry(summary)) is not None
         ]
 
     def purge_stale(self, namespace: str, keep: str | None = None) -> list[str]:
@@ -251,15 +249,20 @@ class S3TablesCatalog(MetastoreCatalog):
         Only entries S3 Tables reports as never modified are looked at (``createdAt`` equal to
         ``modifiedAt``: a commit modifies the entry), and only those whose marker names a process
         of this host that has ended are deleted; ``keep`` is left alone. Returns the names deleted.
+        The clean-up is opportunistic: a refused request (no ``s3tables:ListTables`` permission, say)
+        ends it without an error.
         """
-        purged = []
-        for summary in self._table_summaries(namespace):
-            if summary["name"] == keep or summary.get("createdAt") != summary.get("modifiedAt"):
-                continue
-            entry = self._pending_entry(summary)
-            if entry is not None and entry.reservation is not None and entry.reservation.process_ended():
-                if self.release((entry.namespace, entry.name)):
-                    purged.append(entry.name)
+        purged: list[str] = []
+        try:
+            for summary in self._table_summaries(namespace):
+                if summary["name"] == keep or summary.get("createdAt") != summary.get("modifiedAt"):
+                    continue
+                entry = self._pending_entry(summary)
+                if entry is not None and entry.reservation is not None and entry.reservation.process_ended():
+                    if self.release((entry.namespace, entry.name)):
+                        purged.append(entry.name)
+        except ClientError:
+            pass
         return purged
 
     def commit_table(
