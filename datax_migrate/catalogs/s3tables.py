@@ -389,10 +389,19 @@ class S3TablesCatalog(MetastoreCatalog):
             )
 
     def _mark_reserved(self, warehouse: str) -> None:
-        """Write the marker naming this process into a reserved entry's location (see :mod:`.pending`)."""
+        """Write the marker naming this process into a reserved entry's location (see :mod:`.pending`).
+
+        Best effort: where the marker cannot be written (or, on a taken-over entry, replaced), the
+        entry is judged by the marker it has (none, or its previous owner's: then a conversion of
+        another table on this host may purge it, and this run's commit fails with exit 2). The data
+        files written next report any real storage error.
+        """
         location = f"{warehouse}/{MARKER}"
-        with self._load_file_io(location=location).new_output(location).create(overwrite=True) as stream:
-            stream.write(Reservation.of_this_process().to_json())
+        try:
+            with self._load_file_io(location=location).new_output(location).create(overwrite=True) as stream:
+                stream.write(Reservation.of_this_process().to_json())
+        except OSError:
+            pass
 
     def _table_summaries(self, namespace: str | None) -> list[dict[str, Any]]:
         scope = {"namespace": namespace} if namespace else {}
