@@ -218,6 +218,26 @@ def _parser() -> argparse.ArgumentParser:
     names.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     names.set_defaults(run=_run_names)
 
+    pending = commands.add_parser(
+        "pending", help="list S3 Tables entries reserved by conversions that never committed; --purge the stale ones"
+    )
+    pending.add_argument("--config", metavar="FILE", help="YAML config with a 'catalogs:' section")
+    pending.add_argument("--catalog", metavar="NAME", help="an s3tables catalog (mode: api)")
+    pending.add_argument("--namespace", metavar="NS", help="only this namespace (default: the whole table bucket)")
+    pending.add_argument(
+        "--older-than",
+        metavar="AGE",
+        help="also count reservations older than AGE (30m, 12h, 2d) as stale, from any host",
+    )
+    pending.add_argument(
+        "--include-unmarked",
+        action="store_true",
+        help="with --older-than, also entries without a datax marker (another tool's, or cut off before marking)",
+    )
+    pending.add_argument("--purge", action="store_true", help="delete the stale entries (default: only list)")
+    pending.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    pending.set_defaults(run=_run_pending)
+
     emr = commands.add_parser("emr", help="run conversions on Amazon EMR (Serverless job runs or EC2 cluster steps)")
     emr_commands = emr.add_subparsers(dest="emr_command", required=True, metavar="COMMAND")
     submit = emr_commands.add_parser("submit", help="stage the code and one job per table, and start them")
@@ -592,6 +612,40 @@ def _run_names(args: argparse.Namespace) -> int:
         print(f"{entry.source:<{width}}  ->  {entry.identifier}")
     written = f"; written to {args.out}" if args.out else ""
     print(f"{len(mapping.entries)} table(s) mapped for {rules.label}{written}")
+    return EXIT_OK
+
+
+def _run_pending(args: argparse.Namespace) -> int:
+    from datax_migrate.catalogs.pending import parse_duration
+    from datax_migrate.catalogs.s3tables import S3TablesCatalog
+    from datax_migrate.config import Config
+
+    try:
+        older_than = parse_duration(args.older_than) if args.older_than else None
+    except ValueError as exc:
+        raise ConfigError(f"--older-than: {exc}") from None
+    if args.include_unmarked and older_than is None:
+        raise ConfigError("--include-unmarked needs --older-than: an unmarked entry is stale only by its age")
+    catalog = Config.load(args.config).catalog(args.catalog)
+    if not isinstance(catalog, S3TablesCatalog):
+        raise ConfigError(
+            f"catalog {catalog.name!r} is not an s3tables catalog in mode api: only there does a conversion reserve"
+            " an entry without metadata (elsewhere a pending table is an empty table marked datax.conversion-pending,"
+            " purged by the rerun)"
+        )
+    entries = catalog.pending_entries(args.namespace)
+    stale = purged = 0
+    for entry in entries:
+        reason = entry.staleness(older_than, args.include_unmarked)
+        verdict = f"stale: {reason}" if reason else "kept: not shown to be stale"
+        if reason and args.purge:
+            released = catalog.release(entry.identifier)
+            verdict = f"purged: {reason}" if released else "kept: committed or deleted meanwhile"
+            purged += released
+        stale += reason is not None
+        print(f"{entry.identifier}  {entry.describe()}  {verdict}")
+    done = f"{purged} purged" if args.purge else "purge them with --purge"
+    print(f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'} without metadata, {stale} stale; {done}")
     return EXIT_OK
 
 

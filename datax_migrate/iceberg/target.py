@@ -35,6 +35,7 @@ from pyiceberg.table import Table, Transaction
 from pyiceberg.typedef import Record
 
 from datax_migrate.catalogs import ReservingCatalog, stages_creates
+from datax_migrate.catalogs.names import check_identifier, rules_for_catalog
 from datax_migrate.errors import TargetError, TargetExistsError
 from datax_migrate.iceberg.arrow import arrow_schema_with_ids
 from datax_migrate.signals import deferred_signals
@@ -112,6 +113,7 @@ class IcebergTarget:
         """Address ``identifier`` (``namespace.table``) in ``catalog``."""
         if "." not in identifier:
             raise TargetError(f"target {identifier!r} must be NAMESPACE.TABLE")
+        check_identifier(identifier, rules_for_catalog(catalog.properties))  # before anything is created
         self.catalog = catalog
         self.identifier = identifier
         self.run_id = uuid.uuid4().hex

@@ -41,8 +41,8 @@ def source(corpus: Path, case: tuple[str, str]) -> str:
     return str(corpus / case[0] / case[1] / "delta")
 
 
-def test_throttling_and_resets_are_retried(corpus: Path, aws_proxy_env: EndpointProxy) -> None:
-    proxy, properties = aws_proxy_env, new_bucket()
+def test_throttling_and_resets_are_retried(corpus: Path, s3tables_proxy_env: EndpointProxy) -> None:
+    proxy, properties = s3tables_proxy_env, new_bucket()
     proxy.inject(FaultRule("s3", "PutObject", times=3))
     proxy.inject(FaultRule("s3", "PutObject", times=1, kind="reset"))
     proxy.inject(FaultRule("s3tables", "GetTableMetadataLocation", 2, 429, "TooManyRequestsException"))
@@ -60,9 +60,9 @@ def test_throttling_and_resets_are_retried(corpus: Path, aws_proxy_env: Endpoint
 
 
 def test_a_commit_whose_answer_is_lost_is_recognised_as_landed_when_retried(
-    corpus: Path, aws_proxy_env: EndpointProxy
+    corpus: Path, s3tables_proxy_env: EndpointProxy
 ) -> None:
-    proxy, properties = aws_proxy_env, new_bucket()
+    proxy, properties = s3tables_proxy_env, new_bucket()
     proxy.inject(FaultRule("s3tables", "UpdateTableMetadataLocation", times=1, kind="lost"))
 
     result = convert_table(source(corpus, PARTITIONED), open_catalog("aws", properties), "sales.orders")
@@ -102,10 +102,10 @@ class Race:
 
 
 @pytest.fixture
-def race(corpus: Path, aws_proxy_env: EndpointProxy, moto_endpoint: str) -> Race:
+def race(corpus: Path, s3tables_proxy_env: EndpointProxy, moto_endpoint: str) -> Race:
     properties = new_bucket()
     convert_table(source(corpus, EVENTS), open_catalog("aws", properties), "sales.events", version=0)
-    return Race(aws_proxy_env, properties, _direct_catalog(properties, moto_endpoint))
+    return Race(s3tables_proxy_env, properties, _direct_catalog(properties, moto_endpoint))
 
 
 def test_a_concurrent_metadata_change_is_retried_on_the_refreshed_table(corpus: Path, race: Race) -> None:
@@ -140,9 +140,9 @@ def test_a_concurrent_snapshot_fails_the_commit_and_leaves_the_table_as_the_othe
 
 @pytest.mark.parametrize("when", ["first data file", "metadata file"])
 def test_kill_9_leaves_no_table_and_the_rerun_succeeds(
-    when: str, corpus: Path, aws_proxy_env: EndpointProxy, tmp_path: Path
+    when: str, corpus: Path, s3tables_proxy_env: EndpointProxy, tmp_path: Path
 ) -> None:
-    proxy, properties = aws_proxy_env, new_bucket()
+    proxy, properties = s3tables_proxy_env, new_bucket()
     config = tmp_path / "aws.yaml"
     config.write_text(yaml.safe_dump({"catalogs": {"aws": properties}, "default_catalog": "aws"}))
     command = [sys.executable, "-m", "datax_migrate.cli", "convert", source(corpus, PARTITIONED), "sales.orders"]
