@@ -92,6 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     when.add_argument(
         "--timestamp", metavar="TS", help="convert the version current at this ISO-8601 time (UTC if no zone)"
     )
+    _add_commit_times_option(convert)
     _add_target_options(convert)
     convert.add_argument(
         "--create-bucket",
@@ -125,6 +126,7 @@ def _parser() -> argparse.ArgumentParser:
         help="the Iceberg table it was converted into (with --name-map: the Databricks name)",
     )
     _add_target_options(reconcile)
+    _add_commit_times_option(reconcile)
     reconcile.add_argument(
         "--version", type=int, metavar="N", dest="delta_version", help="Delta version to compare (default: latest)"
     )
@@ -309,6 +311,16 @@ def _add_target_options(command: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_commit_times_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--commit-times",
+        choices=["auto", "mtime", "commit-info"],
+        default="auto",
+        help="Delta commit times: in-commit timestamps, else commit file times, or commitInfo.timestamp when "
+        "the log was evidently copied (auto, the default); force file times (mtime) or commitInfo.timestamp",
+    )
+
+
 def _target(args: argparse.Namespace) -> tuple[Catalog, TargetName]:
     """The target catalog and table of a convert or reconcile command; names checked before any write."""
     from datax_migrate.catalogs.names import NameMapping, resolve_target, rules_for_catalog
@@ -338,9 +350,11 @@ def _run_convert(args: argparse.Namespace) -> int:
         from datax_migrate.spark import spark_session
 
         engine = SparkEngine(spark_session())
-        source = ConversionSource.open(args.source, args.delta_version, timestamp, workers=engine.parallelism)
+        source = ConversionSource.open(
+            args.source, args.delta_version, timestamp, workers=engine.parallelism, commit_times=args.commit_times
+        )
     else:
-        source = ConversionSource.open(args.source, args.delta_version, timestamp)
+        source = ConversionSource.open(args.source, args.delta_version, timestamp, commit_times=args.commit_times)
         # Decode the first file groups while pyiceberg loads and the catalog connects.
         source.start_read_ahead()
     try:
@@ -374,12 +388,16 @@ def _describe(result: object) -> str:
     assert isinstance(result, ConversionResult)
     source = f"{result.source.location} @ Delta version {result.source.delta_version}"
     if result.status == "unchanged":
-        return f"unchanged: {result.target} already holds {source} (snapshot {result.snapshot_id})"
-    return (
-        f"{result.status}: {source} -> {result.target}, snapshot {result.snapshot_id}: "
-        f"{result.rows:,} rows in {result.data_files} data files ({result.bytes_written / 1e6:,.1f} MB) "
-        f"in {result.seconds:.1f} s"
-    )
+        line = f"unchanged: {result.target} already holds {source} (snapshot {result.snapshot_id})"
+    else:
+        line = (
+            f"{result.status}: {source} -> {result.target}, snapshot {result.snapshot_id}: "
+            f"{result.rows:,} rows in {result.data_files} data files ({result.bytes_written / 1e6:,.1f} MB) "
+            f"in {result.seconds:.1f} s"
+        )
+    if result.source.commit_time_note:
+        line += f"\n  Delta commit time {result.commit_time.isoformat()}: {result.source.commit_time_note}"
+    return line
 
 
 def _run_reconcile(args: argparse.Namespace) -> int:
@@ -399,6 +417,7 @@ def _run_reconcile(args: argparse.Namespace) -> int:
         tolerances=parse_tolerances(args.tolerance),
         sample=args.sample,
         seed=args.seed,
+        commit_times=args.commit_times,
     )
     catalog, target = _target(args)
     engine = None

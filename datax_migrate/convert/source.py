@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from datax_migrate.convert.engine import Cancelled
 from datax_migrate.convert.plan import DEFAULT_TARGET_FILE_BYTES, FileGroup, plan_file_groups
+from datax_migrate.delta.commit_times import AUTO
 from datax_migrate.delta.scan import FileReader
 from datax_migrate.delta.table import DeltaSnapshot, DeltaTable
 
@@ -54,9 +55,15 @@ class ConversionSource:
         timestamp: dt.datetime | None = None,
         target_file_bytes: int = DEFAULT_TARGET_FILE_BYTES,
         workers: int | None = None,
+        commit_times: str = AUTO,
     ) -> ConversionSource:
-        """Replay the Delta log of ``uri`` at ``version`` / ``timestamp`` (default latest); plan it for ``workers``."""
-        return cls(DeltaTable(uri).snapshot(version=version, timestamp=timestamp), target_file_bytes, workers)
+        """Replay the Delta log of ``uri`` at ``version`` / ``timestamp`` (default latest); plan it for ``workers``.
+
+        ``commit_times`` (``auto``, ``mtime``, ``commit-info``) says how commit times are read: see
+        :class:`~datax_migrate.delta.commit_times.CommitClock`.
+        """
+        table = DeltaTable(uri, commit_times=commit_times)
+        return cls(table.snapshot(version=version, timestamp=timestamp), target_file_bytes, workers)
 
     def start_read_ahead(self, budget_bytes: int = DEFAULT_READ_AHEAD_BYTES, workers: int = 2) -> None:
         """Start decoding the first file groups in the background, up to ``budget_bytes``.

@@ -43,6 +43,8 @@ class Side:
         snapshot_id: Iceberg snapshot compared (Iceberg side).
         commit_timestamp: when that version or snapshot was committed (ISO-8601, UTC).
         rows: rows read from this side.
+        commit_time_source: where the Delta commit time comes from (in-commit timestamp, commit
+            file modification time, ``commitInfo.timestamp``); ``None`` for Iceberg.
 
     """
 
@@ -52,6 +54,7 @@ class Side:
     snapshot_id: int | None = None
     commit_timestamp: str | None = None
     rows: int | None = None
+    commit_time_source: str | None = None
 
 
 @dataclass(frozen=True)

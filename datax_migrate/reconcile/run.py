@@ -15,6 +15,7 @@ import pyarrow as pa
 from pyiceberg.catalog import Catalog
 
 from datax_migrate import __version__
+from datax_migrate.delta.commit_times import AUTO
 from datax_migrate.errors import DataxError, ReconcileError
 from datax_migrate.reconcile.checks import aggregates_check, checksum_check, row_count_check, schema_check
 from datax_migrate.reconcile.checksum import RowHasher
@@ -43,6 +44,8 @@ class ReconcileOptions:
         sample: cap on the differences listed in the report.
         seed: seed of every sampled choice, so a rerun lists the same rows.
         max_diff_rows: cap on the rows per side held in memory for the row diff.
+        commit_times: how the Delta commit time is read: ``auto`` (detect copied logs),
+            ``mtime`` or ``commit-info`` (see :class:`~datax_migrate.delta.commit_times.CommitClock`).
 
     """
 
@@ -52,6 +55,7 @@ class ReconcileOptions:
     sample: int = 20
     seed: int = 42
     max_diff_rows: int = 500_000
+    commit_times: str = AUTO
 
 
 @dataclass(frozen=True)
@@ -97,8 +101,10 @@ def reconcile_table(
     """
     options = options or ReconcileOptions()
     started, clock = dt.datetime.now(dt.timezone.utc), time.perf_counter()
-    delta = DeltaSide.open(source, options.version)
+    delta = DeltaSide.open(source, options.version, options.commit_times)
     iceberg, warnings = IcebergSide.resolve(catalog, identifier, delta.snapshot)
+    if delta.snapshot.commit_time_note:
+        warnings.append(f"Delta commit time: {delta.snapshot.commit_time_note}")
     checks = [_timed(lambda: schema_check(delta, iceberg))]
     columns = _common_columns(delta.schema, iceberg.schema)
     keys = _validated_keys(options.keys, delta.schema, iceberg.schema)
