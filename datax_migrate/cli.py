@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import datetime as dt
+import gc
 import json
 import os
 import signal
@@ -369,6 +370,11 @@ def _target(args: argparse.Namespace) -> tuple[Catalog, TargetName]:
 
 
 def _run_convert(args: argparse.Namespace) -> int:
+    # Start-up (imports, log replay, catalog) creates objects that live on; in a process of its
+    # own, the cyclic GC pauses until then rather than scan them over and over (~0.15 s of CPU).
+    paused = _OWN_PROCESS and gc.isenabled()
+    if paused:
+        gc.disable()
     from datax_migrate.convert.source import ConversionSource
 
     timestamp = _parse_timestamp(args.timestamp) if args.timestamp else None
@@ -395,6 +401,8 @@ def _run_convert(args: argparse.Namespace) -> int:
         from datax_migrate.progress import conversion_progress
 
         catalog, target = _target(args)
+        if paused:
+            gc.enable()
         options = ConvertOptions(
             lossy=frozenset(args.lossy),
             identity_partitions=args.identity_partitions,
