@@ -113,6 +113,8 @@ class CommitClock:
             VersionNotFoundError: every listed version is newer (the message names the earliest).
 
         """
+        if not self.versions:
+            raise VersionNotFoundError(f"{self.log.storage.uri} lists no commit files to find a time in")
         start = self.ict_start
         split = len(self.versions) if start is None else self.versions.index(start)
         if start is not None and self._ict(start) <= wanted_ms:
