@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import struct
+import time
 import uuid
 import zlib
 from pathlib import Path
@@ -153,10 +154,16 @@ class DeltaBuilder:
             "cardinality": len(rows),
         }
 
-    def commit(self, *actions: dict[str, Any], in_commit_timestamp: int | None = None) -> int:
-        """Write the next commit; returns its version."""
+    def commit(
+        self, *actions: dict[str, Any], in_commit_timestamp: int | None = None, timestamp: int | None = None
+    ) -> int:
+        """Write the next commit; returns its version.
+
+        ``commitInfo.timestamp`` is ``timestamp`` (ms), by default now, as a writer records it.
+        """
         self.version += 1
-        info: dict[str, Any] = {"commitInfo": {"timestamp": 1700000000000 + self.version, "operation": "WRITE"}}
+        stamp = int(time.time() * 1000) if timestamp is None else timestamp
+        info: dict[str, Any] = {"commitInfo": {"timestamp": stamp, "operation": "WRITE"}}
         if in_commit_timestamp is not None:
             info["commitInfo"]["inCommitTimestamp"] = in_commit_timestamp
         lines = [json.dumps(info)] + [json.dumps(a) for a in actions]

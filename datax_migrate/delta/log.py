@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from datax_migrate.delta.actions import AddFile, Metadata, Protocol, RemoveFile
+from datax_migrate.delta.commit_times import MTIME, CommitClock
 from datax_migrate.delta.storage import ListedFile, TableStorage
 from datax_migrate.errors import CorruptLogError, DeltaError, MissingFileError, VersionNotFoundError
 
@@ -201,39 +202,20 @@ class DeltaLog:
                 raise CorruptLogError(f"{path} line {number} is not a JSON object")
             yield action
 
-    def commit_timestamp(self, version: int) -> int:
+    def commit_timestamp(self, version: int, commit_times: str = MTIME) -> int:
         """Commit timestamp (ms) of one version: its in-commit timestamp, else the file's mtime.
 
+        ``commit_times`` picks the rule for commits without an in-commit timestamp (see
+        :class:`~datax_migrate.delta.commit_times.CommitClock`; ``"auto"`` detects copied logs).
         When the commit file was cleaned up and only a checkpoint of that version is left, the
         checkpoint's modification time stands in.
         """
-        if version in self.commits:
-            return self._in_commit_timestamp(version) or self.commits[version].mtime_ms
+        return CommitClock(self, commit_times).time(version).ms
+
+    def checkpoint_mtime_ms(self, version: int) -> int:
+        """Modification time (ms) of the first file of the complete checkpoint of ``version``."""
         checkpoint = next(c for c in self._complete_checkpoints() if c.version == version)
         return self.listing[checkpoint.files[0]].mtime_ms
-
-    def commit_timestamps(self) -> dict[int, int]:
-        """Commit timestamps (ms) of every listed commit, made monotonic as Delta does.
-
-        Uses in-commit timestamps where the commit carries one, otherwise the commit file's
-        modification time (PROTOCOL.md, "In-Commit Timestamps"). Commit files are only read when
-        the newest commit has an in-commit timestamp; otherwise the listing is enough.
-        """
-        stamps: dict[int, int] = {}
-        previous = None
-        read_commits = self._in_commit_timestamp(max(self.commits)) is not None if self.commits else False
-        for version in sorted(self.commits):
-            stamp = self.commit_timestamp(version) if read_commits else self.commits[version].mtime_ms
-            if previous is not None and stamp <= previous:
-                stamp = previous + 1
-            stamps[version] = previous = stamp
-        return stamps
-
-    def _in_commit_timestamp(self, version: int) -> int | None:
-        first = next(iter(self.commit_actions(self.commits[version].name)), {})
-        info = first.get("commitInfo") or {}
-        value = info.get("inCommitTimestamp")
-        return int(value) if value is not None else None
 
     def _complete_checkpoints(self) -> list[Checkpoint]:
         found: list[Checkpoint] = []

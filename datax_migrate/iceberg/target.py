@@ -44,6 +44,8 @@ SOURCE_LOCATION = "datax.source-location"
 SOURCE_VERSION = "datax.source-delta-version"
 SOURCE_COMMIT_TIMESTAMP = "datax.source-commit-timestamp"
 SOURCE_TABLE_ID = "datax.source-delta-table-id"
+SOURCE_COMMIT_TIME_SOURCE = "datax.source-commit-time-source"
+"""Where the source commit time comes from: in-commit timestamp, file time, or commitInfo.timestamp."""
 SOURCE_NAME = "datax.source-name"
 PENDING = "datax.conversion-pending"
 """Marks a table created empty by a conversion that has not committed yet (holds its run id)."""
@@ -58,6 +60,8 @@ class SourceIdentity:
     delta_version: int
     commit_timestamp_ms: int
     delta_table_id: str
+    commit_time_source: str = ""
+    commit_time_note: str = ""
 
     def properties(self) -> dict[str, str]:
         """The identity as Iceberg table properties / snapshot summary entries."""
@@ -66,6 +70,7 @@ class SourceIdentity:
             SOURCE_VERSION: str(self.delta_version),
             SOURCE_COMMIT_TIMESTAMP: str(self.commit_timestamp_ms),
             SOURCE_TABLE_ID: self.delta_table_id,
+            **({SOURCE_COMMIT_TIME_SOURCE: self.commit_time_source} if self.commit_time_source else {}),
         }
 
     @classmethod
@@ -77,6 +82,7 @@ class SourceIdentity:
                 delta_version=int(properties[SOURCE_VERSION]),
                 commit_timestamp_ms=int(properties.get(SOURCE_COMMIT_TIMESTAMP, "0")),
                 delta_table_id=properties.get(SOURCE_TABLE_ID, ""),
+                commit_time_source=properties.get(SOURCE_COMMIT_TIME_SOURCE, ""),
             )
         except (KeyError, ValueError):
             return None

@@ -45,6 +45,8 @@ class Side:
         rows: rows read from this side.
         current_snapshot_id: the Iceberg table's current snapshot, when it is not the one compared
             (the table has moved on since).
+        commit_time_source: where the Delta commit time comes from (in-commit timestamp, commit
+            file modification time, ``commitInfo.timestamp``); ``None`` for Iceberg.
 
     """
 
@@ -55,6 +57,7 @@ class Side:
     commit_timestamp: str | None = None
     rows: int | None = None
     current_snapshot_id: int | None = None
+    commit_time_source: str | None = None
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import pyarrow as pa
 from pyiceberg.catalog import Catalog
 
 from datax_migrate import __version__
+from datax_migrate.delta.commit_times import AUTO
 from datax_migrate.errors import DataxError, ReconcileError
 from datax_migrate.reconcile.checks import aggregates_check, checksum_check, row_count_check, schema_check
 from datax_migrate.reconcile.checksum import RowHasher
@@ -48,6 +49,8 @@ class ReconcileOptions:
         columns: compare only these columns (default: every column both sides have); key
             columns are always compared.
         exclude: leave these columns out of the comparison; the report names them.
+        commit_times: how the Delta commit time is read: ``auto`` (detect copied logs),
+            ``mtime`` or ``commit-info`` (see :class:`~datax_migrate.delta.commit_times.CommitClock`).
 
     """
 
@@ -59,6 +62,7 @@ class ReconcileOptions:
     max_diff_rows: int = 500_000
     columns: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    commit_times: str = AUTO
 
 
 @dataclass(frozen=True)
@@ -106,8 +110,10 @@ def reconcile_table(
     """
     options = options or ReconcileOptions()
     started, clock = dt.datetime.now(dt.timezone.utc), time.perf_counter()
-    delta = DeltaSide.open(source, options.version)
+    delta = DeltaSide.open(source, options.version, options.commit_times)
     iceberg, warnings = IcebergSide.resolve(catalog, identifier, delta.snapshot, pinned=options.version is not None)
+    if delta.snapshot.commit_time_note:
+        warnings.append(f"Delta commit time: {delta.snapshot.commit_time_note}")
     checks = [_timed(lambda: schema_check(delta, iceberg))]
     keys = _validated_keys(options.keys, delta.schema, iceberg.schema)
     columns, excluded = select_columns(

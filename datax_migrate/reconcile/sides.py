@@ -19,6 +19,7 @@ from pyiceberg.table.metadata import TableMetadata
 from pyiceberg.table.snapshots import Snapshot
 
 from datax_migrate.delta.actions import AddFile
+from datax_migrate.delta.commit_times import AUTO
 from datax_migrate.delta.scan import DEFAULT_BATCH_ROWS as BATCH_ROWS
 from datax_migrate.delta.scan import FileReader, arrow_schema
 from datax_migrate.delta.table import DeltaSnapshot, DeltaTable
@@ -44,9 +45,9 @@ class DeltaSide:
     snapshot: DeltaSnapshot
 
     @classmethod
-    def open(cls, uri: str, version: int | None) -> DeltaSide:
-        """Open ``uri`` at ``version`` (default: the latest)."""
-        return cls(DeltaTable(uri).snapshot(version=version))
+    def open(cls, uri: str, version: int | None, commit_times: str = AUTO) -> DeltaSide:
+        """Open ``uri`` at ``version`` (default: the latest); ``commit_times`` as in :class:`DeltaTable`."""
+        return cls(DeltaTable(uri, commit_times=commit_times).snapshot(version=version))
 
     @property
     def schema(self) -> pa.Schema:
@@ -76,6 +77,7 @@ class DeltaSide:
             version=self.snapshot.version,
             commit_timestamp=_iso(self.snapshot.commit_timestamp_ms),
             rows=rows,
+            commit_time_source=self.snapshot.commit_time_source,
         )
 
     def parts(self, use_threads: bool = False) -> list[DeltaPart]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from datax_migrate.delta.commit_times import COMMIT_INFO_TIMESTAMP
 from datax_migrate.reconcile.model import Report
 from datax_migrate.reconcile.reports.text import (
     ABSENT,
@@ -43,7 +44,8 @@ def render_markdown(report: Report) -> str:
         "|---|---|---|",
         f"| Location | {_escape(source.location)} | {_escape(target.location)} |",
         f"| Version / snapshot | version {_optional(source.version)} | snapshot {_optional(target.snapshot_id)} |",
-        f"| Committed at | {_optional(source.commit_timestamp)} | {_optional(target.commit_timestamp)} |",
+        f"| Committed at | {_optional(source.commit_timestamp)}{_by(source.commit_time_source)} "
+        f"| {_optional(target.commit_timestamp)} |",
         f"| Rows read | {_rows(source.rows)} | {_rows(target.rows)} |",
         "",
         "## Checks",
@@ -103,6 +105,11 @@ def _value(value: Any) -> str:
     if value is None:
         return f"*{NULL}*"
     return _escape(shorten(format_value(value), VALUE_LIMIT))
+
+
+def _by(commit_time_source: str | None) -> str:
+    """`` (from commitInfo.timestamp)`` when the Delta commit time is not the protocol's own."""
+    return f" (from {COMMIT_INFO_TIMESTAMP})" if commit_time_source == COMMIT_INFO_TIMESTAMP else ""
 
 
 def _optional(value: int | str | None) -> str:
