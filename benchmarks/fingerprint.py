@@ -69,10 +69,10 @@ def delta_fingerprint(path: Path) -> TableFingerprint:
 
 
 def iceberg_fingerprint(catalog_name: str, properties: Mapping[str, str], identifier: str) -> TableFingerprint:
-    """The fingerprint of the current snapshot of an Iceberg table, read by pyiceberg."""
-    return fingerprint_batches(
-        _load(catalog_name, properties, identifier).scan(selected_fields=COLUMNS).to_arrow_batch_reader()
-    )
+    """The fingerprint of the current snapshot of an Iceberg table, read by field id (NULL nested values kept)."""
+    from datax_migrate.iceberg.read import snapshot_batches
+
+    return fingerprint_batches(snapshot_batches(_load(catalog_name, properties, identifier), columns=COLUMNS))
 
 
 @dataclass(frozen=True)

@@ -329,9 +329,10 @@ one process at a time:
 CPU time (user + system) and peak RSS (`ru_maxrss` of that one process, from `wait4` in a small
 wrapper). Before a table's runs its files are read once so every job finds them in the page cache;
 after each job the page cache is synced so no job pays for the previous one's writeback. Each
-converted table (ours and naive pyiceberg) is read back through pyiceberg and compared with the Delta
-source read by deltalake (row count, sum(id), sum(amount) within 1e-6 relative, rows per country);
-the floor's output row count is checked too. Any difference fails the run and nothing is written here.
+converted table (ours and naive pyiceberg) is read back by field id (`datax_migrate.iceberg.read`,
+on pyiceberg's file planning) and compared with the Delta source read by deltalake (row count,
+sum(id), sum(amount) within 1e-6 relative, rows per country); the floor's output row count is
+checked too. Any difference fails the run and nothing is written here.
 
 `python benchmarks/profile_convert.py [--rows N] [--table partitioned|unpartitioned]` shows where the
 time of ours goes: start-up and imports, a per-thread timeline of the phases, a cProfile, and

@@ -7,10 +7,14 @@ or error (one line on stderr), 130 interrupted, 143 terminated.
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime as dt
+import gc
 import json
+import os
 import signal
 import sys
+import threading
 import traceback
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -26,6 +30,8 @@ if TYPE_CHECKING:
     from datax_migrate.catalogs.names import TargetName
 
 EXIT_OK, EXIT_DIFFERENCES, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
+_OWN_PROCESS = False
+"""Set by :func:`run`: the command owns the process (not a caller of :func:`main`, such as a test)."""
 
 
 class Terminated(BaseException):
@@ -53,6 +59,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def run() -> None:
+    """The ``datax-migrate`` program: :func:`main`, then exit without tearing the modules down.
+
+    Python's clean-up of the modules a conversion loads (pyiceberg, pyarrow, sqlalchemy, pydantic)
+    takes a few tenths of a second of CPU at exit, and the process needs none of it: once exit
+    handlers have run and stdout/stderr are flushed, every file is closed and every commit made.
+    Daemon threads (Spark's py4j) end with the process, as they do at any Python exit.
+    """
+    global _OWN_PROCESS
+    _OWN_PROCESS = True
+    code = main()
+    # What Python's exit does before the module clean-up, in its order: wait for non-daemon
+    # threads (idle executor workers are told to stop), exit handlers, flush stdout/stderr.
+    getattr(threading, "_shutdown")()  # noqa: B009 - private, as the interpreter itself calls it
+    atexit._run_exitfuncs()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:
+        sys.exit(code)  # a closed pipe: let Python report it as it always does
+    os._exit(code)
 
 
 def _raise_terminated(signum: int, frame: FrameType | None) -> None:
@@ -92,6 +121,7 @@ def _parser() -> argparse.ArgumentParser:
     when.add_argument(
         "--timestamp", metavar="TS", help="convert the version current at this ISO-8601 time (UTC if no zone)"
     )
+    _add_commit_times_option(convert)
     _add_target_options(convert)
     convert.add_argument(
         "--create-bucket",
@@ -125,11 +155,12 @@ def _parser() -> argparse.ArgumentParser:
         help="the Iceberg table it was converted into (with --name-map: the Databricks name)",
     )
     _add_target_options(reconcile)
+    _add_commit_times_option(reconcile)
     reconcile.add_argument(
         "--version", type=int, metavar="N", dest="delta_version", help="Delta version to compare (default: latest)"
     )
     reconcile.add_argument(
-        "--key", metavar="COL[,COL]", default="", help="key columns for the row diff (default: compare whole rows)"
+        "--key", metavar="COL[,COL]", help="key columns for the row diff (default: compare whole rows)"
     )
     reconcile.add_argument(
         "--tolerance",
@@ -137,6 +168,29 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="COL=abs:X|rel:Y",
         help="numeric tolerance for a column (repeatable)",
+    )
+    reconcile.add_argument(
+        "--columns", metavar="COL[,COL]", default="", help="compare only these columns (keys are always compared)"
+    )
+    reconcile.add_argument(
+        "--exclude", metavar="COL[,COL]", default="", help="leave these columns out; the report names them"
+    )
+    reconcile.add_argument(
+        "--emit-sql",
+        choices=["spark", "trino"],
+        metavar="spark|trino",
+        help="print the checksum SQL of both sides (Spark SQL or Trino/Athena) instead of comparing; "
+        "see docs/reconcile-checksum.md",
+    )
+    reconcile.add_argument(
+        "--sql-source",
+        metavar="NAME",
+        help="with --emit-sql: the Delta table's name in your warehouse (default: delta.`SOURCE` in Spark)",
+    )
+    reconcile.add_argument(
+        "--sql-target",
+        metavar="NAME",
+        help="with --emit-sql: the Iceberg table's name in your warehouse (default: CATALOG.NAMESPACE.TABLE)",
     )
     reconcile.add_argument("--sample", type=int, default=20, metavar="N", help="differences listed (default 20)")
     reconcile.add_argument("--seed", type=int, default=42, metavar="N", help="seed of the sampled differences")
@@ -163,6 +217,15 @@ def _parser() -> argparse.ArgumentParser:
     signoff.add_argument(
         "--verify", action="store_true", help="check every sign-off: the ledger's hash chain and the signed reports"
     )
+    signoff.add_argument("--key", metavar="FILE", help="sign the entry with this Ed25519 private key (PEM)")
+    signoff.add_argument(
+        "--new-key", metavar="FILE", help="write a new Ed25519 key pair: FILE (private) and FILE.pub, mode 0600"
+    )
+    signoff.add_argument(
+        "--expect-pub",
+        metavar="FILE",
+        help="with --verify: every entry must be signed by this public key (FILE.pub of --new-key)",
+    )
     signoff.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     signoff.set_defaults(run=_run_signoff)
 
@@ -185,6 +248,26 @@ def _parser() -> argparse.ArgumentParser:
     names.add_argument("--out", metavar="FILE", help="write the mapping as JSON (for convert --name-map)")
     names.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     names.set_defaults(run=_run_names)
+
+    pending = commands.add_parser(
+        "pending", help="list S3 Tables entries reserved by conversions that never committed; --purge the stale ones"
+    )
+    pending.add_argument("--config", metavar="FILE", help="YAML config with a 'catalogs:' section")
+    pending.add_argument("--catalog", metavar="NAME", help="an s3tables catalog (mode: api)")
+    pending.add_argument("--namespace", metavar="NS", help="only this namespace (default: the whole table bucket)")
+    pending.add_argument(
+        "--older-than",
+        metavar="AGE",
+        help="also count reservations older than AGE (30m, 12h, 2d) as stale, from any host",
+    )
+    pending.add_argument(
+        "--include-unmarked",
+        action="store_true",
+        help="with --older-than, also entries without a datax marker (another tool's, or cut off before marking)",
+    )
+    pending.add_argument("--purge", action="store_true", help="delete the stale entries (default: only list)")
+    pending.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    pending.set_defaults(run=_run_pending)
 
     emr = commands.add_parser("emr", help="run conversions on Amazon EMR (Serverless job runs or EC2 cluster steps)")
     emr_commands = emr.add_subparsers(dest="emr_command", required=True, metavar="COMMAND")
@@ -309,6 +392,16 @@ def _add_target_options(command: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_commit_times_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--commit-times",
+        choices=["auto", "mtime", "commit-info"],
+        default="auto",
+        help="Delta commit times: in-commit timestamps, else commit file times, or commitInfo.timestamp when "
+        "the log was evidently copied (auto, the default); force file times (mtime) or commitInfo.timestamp",
+    )
+
+
 def _target(args: argparse.Namespace) -> tuple[Catalog, TargetName]:
     """The target catalog and table of a convert or reconcile command; names checked before any write."""
     from datax_migrate.catalogs.names import NameMapping, resolve_target, rules_for_catalog
@@ -329,6 +422,11 @@ def _target(args: argparse.Namespace) -> tuple[Catalog, TargetName]:
 
 
 def _run_convert(args: argparse.Namespace) -> int:
+    # Start-up (imports, log replay, catalog) creates objects that live on; in a process of its
+    # own, the cyclic GC pauses until then rather than scan them over and over (~0.15 s of CPU).
+    paused = _OWN_PROCESS and gc.isenabled()
+    if paused:
+        gc.disable()
     from datax_migrate.convert.source import ConversionSource
 
     timestamp = _parse_timestamp(args.timestamp) if args.timestamp else None
@@ -338,17 +436,25 @@ def _run_convert(args: argparse.Namespace) -> int:
         from datax_migrate.spark import spark_session
 
         engine = SparkEngine(spark_session())
-        source = ConversionSource.open(args.source, args.delta_version, timestamp, workers=engine.parallelism)
+        source = ConversionSource.open(
+            args.source, args.delta_version, timestamp, workers=engine.parallelism, commit_times=args.commit_times
+        )
     else:
-        source = ConversionSource.open(args.source, args.delta_version, timestamp)
+        source = ConversionSource.open(args.source, args.delta_version, timestamp, commit_times=args.commit_times)
         # Decode the first file groups while pyiceberg loads and the catalog connects.
         source.start_read_ahead()
     try:
+        if _OWN_PROCESS and engine is None:
+            from datax_migrate.lazy import import_pyarrow_dataset_without_pandas
+
+            import_pyarrow_dataset_without_pandas()
         from datax_migrate.convert.table import ConvertOptions, convert_table
         from datax_migrate.iceberg.target import SOURCE_NAME
         from datax_migrate.progress import conversion_progress
 
         catalog, target = _target(args)
+        if paused:
+            gc.enable()
         options = ConvertOptions(
             lossy=frozenset(args.lossy),
             identity_partitions=args.identity_partitions,
@@ -374,12 +480,16 @@ def _describe(result: object) -> str:
     assert isinstance(result, ConversionResult)
     source = f"{result.source.location} @ Delta version {result.source.delta_version}"
     if result.status == "unchanged":
-        return f"unchanged: {result.target} already holds {source} (snapshot {result.snapshot_id})"
-    return (
-        f"{result.status}: {source} -> {result.target}, snapshot {result.snapshot_id}: "
-        f"{result.rows:,} rows in {result.data_files} data files ({result.bytes_written / 1e6:,.1f} MB) "
-        f"in {result.seconds:.1f} s"
-    )
+        line = f"unchanged: {result.target} already holds {source} (snapshot {result.snapshot_id})"
+    else:
+        line = (
+            f"{result.status}: {source} -> {result.target}, snapshot {result.snapshot_id}: "
+            f"{result.rows:,} rows in {result.data_files} data files ({result.bytes_written / 1e6:,.1f} MB) "
+            f"in {result.seconds:.1f} s"
+        )
+    if result.source.commit_time_note:
+        line += f"\n  Delta commit time {result.commit_time.isoformat()}: {result.source.commit_time_note}"
+    return line
 
 
 def _run_reconcile(args: argparse.Namespace) -> int:
@@ -393,12 +503,19 @@ def _run_reconcile(args: argparse.Namespace) -> int:
 
     if args.sample < 0:
         raise ConfigError("--sample must be 0 or more")
+    if args.emit_sql:
+        return _emit_sql(args)
+    if args.sql_source or args.sql_target:
+        raise ConfigError("--sql-source and --sql-target go with --emit-sql")
     options = ReconcileOptions(
         version=args.delta_version,
-        keys=tuple(k.strip() for k in args.key.split(",") if k.strip()),
+        keys=_keys(args.key),
+        columns=_names(args.columns),
+        exclude=_names(args.exclude),
         tolerances=parse_tolerances(args.tolerance),
         sample=args.sample,
         seed=args.seed,
+        commit_times=args.commit_times,
     )
     catalog, target = _target(args)
     engine = None
@@ -419,19 +536,65 @@ def _run_reconcile(args: argparse.Namespace) -> int:
     return EXIT_OK if report.matches else EXIT_DIFFERENCES
 
 
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in text.split(",") if name.strip())
+
+
+def _keys(text: str | None) -> tuple[str, ...]:
+    keys = tuple(k.strip() for k in text.split(",")) if text is not None else ()
+    if not all(keys):
+        raise ConfigError(f"--key {text!r} names no column: expected COL[,COL] (omit --key to compare whole rows)")
+    return keys
+
+
+def _emit_sql(args: argparse.Namespace) -> int:
+    from datax_migrate.reconcile.warehouse_sql import reconcile_sql
+
+    catalog, target = _target(args)
+    keys, columns, exclude = _keys(args.key), _names(args.columns), _names(args.exclude)
+    statements = reconcile_sql(
+        args.source,
+        catalog,
+        target.identifier,
+        args.emit_sql,
+        args.delta_version,
+        columns,
+        exclude,
+        keys,
+        source_name=args.sql_source,
+        target_name=args.sql_target,
+    )
+    print("\n\n".join(f"-- {name}\n{sql};" for name, sql in statements.items()))
+    return EXIT_OK
+
+
 def _describe_report(report: object, report_dir: object) -> str:
     from datax_migrate.reconcile import Report
+    from datax_migrate.reconcile.reports.text import (
+        PROOF_LEVELS,
+        format_key,
+        format_value,
+        moved_on_sentence,
+        recompute_lines,
+    )
 
     assert isinstance(report, Report)
+    moved_on = moved_on_sentence(report)
     lines = [
         f"{report.verdict.upper()}: {report.source.location} @ Delta version {report.source.version} "
         f"vs {report.target.location} snapshot {report.target.snapshot_id} ({report.seconds:.1f} s)"
+        + (f". {moved_on}" if moved_on else "")
     ]
     lines += [f"  warning: {w}" for w in report.warnings]
     lines += [f"  {c.status.value:<9} {c.name:<11} {c.summary}" for c in report.checks]
+    if report.proof is not None:
+        lines.append(f"  proof: {PROOF_LEVELS.get(report.proof.level, report.proof.level)}")
+        lines += [f"    compared: {sentence}" for sentence in report.proof.compared]
+        lines += [f"    not proven: {sentence}" for sentence in report.proof.not_proven]
+        lines += [f"    {line}" for line in recompute_lines(report)]
     for d in report.differences[:10]:
-        where = f" {d.column}: {d.source!r} -> {d.target!r}" if d.kind == "cell" else ""
-        lines.append(f"  {d.kind} {json.dumps(d.key, default=str)}{where}")
+        where = f" {d.column}: {format_value(d.source)} -> {format_value(d.target)}" if d.kind == "cell" else ""
+        lines.append(f"  {d.kind} {format_key(d.key)}{where}")
     if report.differences_total > 10:
         lines.append(f"  ... {report.differences_total - 10:,} more differences (see the reports)")
     lines.append(f"reports: {report_dir}")
@@ -441,16 +604,26 @@ def _describe_report(report: object, report_dir: object) -> str:
 def _run_signoff(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from datax_migrate.reconcile.signoff import sign_off, verify
+    from datax_migrate.reconcile.signoff import new_key, sign_off, verify
 
     ledger = Path(args.ledger) if args.ledger else None
+    if args.new_key:
+        if args.report_dir or args.by or args.verify:
+            raise ConfigError("--new-key only writes a key pair: give no REPORT_DIR, --by or --verify with it")
+        signer = new_key(Path(args.new_key))
+        print(f"wrote the private key {args.new_key} and the public key {args.new_key}.pub (key {signer})")
+        return EXIT_OK
+    if args.expect_pub and not args.verify:
+        raise ConfigError("--expect-pub goes with --verify")
     if args.verify:
-        if args.report_dir or args.by:
-            raise ConfigError("--verify checks the whole ledger: give no REPORT_DIR or --by with it")
-        results = verify(ledger)
+        if args.report_dir or args.by or args.key:
+            raise ConfigError("--verify checks the whole ledger: give no REPORT_DIR, --by or --key with it")
+        results = verify(ledger, Path(args.expect_pub) if args.expect_pub else None)
         for result in results:
             table = result.entry.table if result.entry else "?"
             by = f" signed by {result.entry.by} at {result.entry.at}" if result.entry else ""
+            if result.entry and result.entry.signer and not args.expect_pub:
+                by += f" (key {result.entry.signer}, not checked: give --expect-pub)"
             detail = f": {result.detail}" if result.detail else ""
             print(f"line {result.line}: {result.status.value:<14} {table}{by}{detail}")
         broken = sum(not r.ok for r in results)
@@ -459,10 +632,12 @@ def _run_signoff(args: argparse.Namespace) -> int:
         return EXIT_DIFFERENCES if broken else EXIT_OK
     if not args.report_dir or not args.by:
         raise ConfigError("signoff needs REPORT_DIR and --by NAME (or --verify)")
-    entry = sign_off(Path(args.report_dir), args.by, args.note, args.accept_differences, ledger)
+    key = Path(args.key) if args.key else None
+    entry = sign_off(Path(args.report_dir), args.by, args.note, args.accept_differences, ledger, key)
+    signed = f"; signed with key {entry.signer}" if entry.signer else ""
     print(
         f"signed off: {entry.table} ({entry.verdict}, Delta version {entry.delta_version}, "
-        f"snapshot {entry.snapshot_id}) by {entry.by} at {entry.at}; report sha256 {entry.report_sha256}"
+        f"snapshot {entry.snapshot_id}) by {entry.by} at {entry.at}; report sha256 {entry.report_sha256}{signed}"
     )
     return EXIT_OK
 
@@ -496,6 +671,40 @@ def _run_names(args: argparse.Namespace) -> int:
         print(f"{entry.source:<{width}}  ->  {entry.identifier}")
     written = f"; written to {args.out}" if args.out else ""
     print(f"{len(mapping.entries)} table(s) mapped for {rules.label}{written}")
+    return EXIT_OK
+
+
+def _run_pending(args: argparse.Namespace) -> int:
+    from datax_migrate.catalogs.pending import parse_duration
+    from datax_migrate.catalogs.s3tables import S3TablesCatalog
+    from datax_migrate.config import Config
+
+    try:
+        older_than = parse_duration(args.older_than) if args.older_than else None
+    except ValueError as exc:
+        raise ConfigError(f"--older-than: {exc}") from None
+    if args.include_unmarked and older_than is None:
+        raise ConfigError("--include-unmarked needs --older-than: an unmarked entry is stale only by its age")
+    catalog = Config.load(args.config).catalog(args.catalog)
+    if not isinstance(catalog, S3TablesCatalog):
+        raise ConfigError(
+            f"catalog {catalog.name!r} is not an s3tables catalog in mode api: only there does a conversion reserve"
+            " an entry without metadata (elsewhere a pending table is an empty table marked datax.conversion-pending,"
+            " purged by the rerun)"
+        )
+    entries = catalog.pending_entries(args.namespace)
+    stale = purged = 0
+    for entry in entries:
+        reason = entry.staleness(older_than, args.include_unmarked)
+        verdict = f"stale: {reason}" if reason else "kept: not shown to be stale"
+        if reason and args.purge:
+            released = catalog.release(entry.identifier)
+            verdict = f"purged: {reason}" if released else "kept: committed or deleted meanwhile"
+            purged += released
+        stale += reason is not None
+        print(f"{entry.identifier}  {entry.describe()}  {verdict}")
+    done = f"{purged} purged" if args.purge else "purge them with --purge"
+    print(f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'} without metadata, {stale} stale; {done}")
     return EXIT_OK
 
 
@@ -699,4 +908,4 @@ def _parse_timestamp(text: str) -> dt.datetime:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pyiceberg.catalog import Catalog
 
 from datax_migrate.catalogs import open_catalog
@@ -62,6 +61,8 @@ class Config:
         catalogs = {LOCAL_CATALOG: local_catalog_properties(home)}
         if path is None:
             return cls(catalogs=catalogs, home=home)
+        import yaml  # only with a config file: the default catalog needs no YAML parser
+
         try:
             document: Any = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
         except FileNotFoundError:

@@ -47,6 +47,10 @@ class TargetExistsError(TargetError):
     """The target table exists and holds something other than the requested conversion."""
 
 
+class IcebergReadError(DataxError):
+    """An Iceberg snapshot cannot be read faithfully (equality deletes, files without field ids or name mapping)."""
+
+
 class ReconcileError(DataxError):
     """A reconciliation cannot run: an unreadable side, a missing or mismatched key column, ..."""
 

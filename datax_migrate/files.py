@@ -46,3 +46,42 @@ def sync_directory(directory: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def write_folder(folder: Path, documents: dict[str, str], marker: str) -> list[Path]:
+    """Write the ``{name: text}`` documents as ``folder``, so that no reader sees half of it.
+
+    A new folder is written under a temporary name beside it and renamed into place. An existing
+    folder first loses its ``marker`` file (the document that says the folder is complete), then
+    gets every other document, each atomically, and the ``marker`` last. Either way an interrupted
+    write leaves a folder without ``marker`` or none at all, never a partial one that claims to be
+    complete.
+
+    Args:
+        folder: the folder to write.
+        documents: file name -> text; must include ``marker``.
+        marker: the document written last.
+
+    Returns:
+        The paths of the documents in ``folder``.
+
+    """
+    if folder.is_dir():
+        (folder / marker).unlink(missing_ok=True)
+        sync_directory(folder)
+        others = {name: text for name, text in documents.items() if name != marker}
+        write_documents(folder, {**others, marker: documents[marker]})
+        return [folder / name for name in documents]
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    temporary = folder.with_name(f".{folder.name}.{secrets.token_hex(6)}.tmp")
+    try:
+        write_documents(temporary, documents)
+        os.rename(temporary, folder)
+    except BaseException:
+        if temporary.is_dir():
+            for path in temporary.iterdir():
+                path.unlink(missing_ok=True)
+            temporary.rmdir()
+        raise
+    sync_directory(folder.parent)
+    return [folder / name for name in documents]

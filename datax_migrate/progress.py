@@ -14,9 +14,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
 if TYPE_CHECKING:  # imported for annotations only: the reconcile engine is slow to import
     from datax_migrate.convert.table import Progress as ConversionProgress
     from datax_migrate.inventory.crawl import CrawlCounts
@@ -82,6 +79,9 @@ def _progress(label: str, interval: float) -> Iterator[Callable[[_Step], None]]:
 
 @contextmanager
 def _bar(label: str) -> Iterator[Callable[[_Step], None]]:
+    from rich.console import Console  # only on a terminal: rich takes a while to import
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import struct
+import time
 import uuid
 import zlib
 from pathlib import Path
@@ -53,6 +54,7 @@ class DeltaBuilder:
         self.log = self.root / "_delta_log"
         self.log.mkdir(parents=True, exist_ok=True)
         self.version = -1
+        self.actions: list[dict[str, Any]] = []
 
     def metadata(
         self,
@@ -152,12 +154,130 @@ class DeltaBuilder:
             "cardinality": len(rows),
         }
 
-    def commit(self, *actions: dict[str, Any], in_commit_timestamp: int | None = None) -> int:
-        """Write the next commit; returns its version."""
+    def commit(
+        self, *actions: dict[str, Any], in_commit_timestamp: int | None = None, timestamp: int | None = None
+    ) -> int:
+        """Write the next commit; returns its version.
+
+        ``commitInfo.timestamp`` is ``timestamp`` (ms), by default now, as a writer records it.
+        """
         self.version += 1
-        info: dict[str, Any] = {"commitInfo": {"timestamp": 1700000000000 + self.version, "operation": "WRITE"}}
+        stamp = int(time.time() * 1000) if timestamp is None else timestamp
+        info: dict[str, Any] = {"commitInfo": {"timestamp": stamp, "operation": "WRITE"}}
         if in_commit_timestamp is not None:
             info["commitInfo"]["inCommitTimestamp"] = in_commit_timestamp
         lines = [json.dumps(info)] + [json.dumps(a) for a in actions]
         (self.log / f"{self.version:020d}.json").write_text("\n".join(lines) + "\n")
+        self.actions.extend(actions)
         return self.version
+
+    def state(self) -> list[dict[str, Any]]:
+        """The table's state after the last commit, replayed naively: protocol, metaData, live adds."""
+        protocol: dict[str, Any] = {}
+        metadata: dict[str, Any] = {}
+        adds: dict[str, dict[str, Any]] = {}
+        for action in self.actions:
+            if "protocol" in action:
+                protocol = action
+            elif "metaData" in action:
+                metadata = action
+            elif "add" in action:
+                adds[action["add"]["path"]] = action
+            elif "remove" in action:
+                adds.pop(action["remove"]["path"], None)
+        return [protocol, metadata, *adds.values()]
+
+    def checkpoint(self, kind: str = "classic", parts: int = 2, sidecar: bool = False) -> list[str]:
+        """Write a checkpoint of the last version (``classic``, ``multi-part`` or ``v2``); returns its file names.
+
+        A ``v2`` checkpoint with ``sidecar`` keeps its adds in one sidecar file (listed second).
+        Deletion vectors are not carried (the checkpoint schema here has no ``deletionVector``).
+        """
+        rows = self.state()
+        if kind == "v2":
+            name = f"{self.version:020d}.checkpoint.{uuid.uuid4()}.json"
+            names = [name]
+            if sidecar:
+                (self.log / "_sidecars").mkdir(exist_ok=True)
+                sidecar_name = f"{uuid.uuid4()}.parquet"
+                pq.write_table(_checkpoint_table(rows[2:]), self.log / "_sidecars" / sidecar_name)
+                size = (self.log / "_sidecars" / sidecar_name).stat().st_size
+                rows = [*rows[:2], {"sidecar": {"path": sidecar_name, "sizeInBytes": size, "modificationTime": 0}}]
+                names.append(f"_sidecars/{sidecar_name}")
+            lines = [json.dumps(a) for a in rows] + [json.dumps({"checkpointMetadata": {"version": self.version}})]
+            (self.log / name).write_text("\n".join(lines) + "\n")
+            return names
+        if kind == "classic":
+            names = [f"{self.version:020d}.checkpoint.parquet"]
+        else:
+            names = [f"{self.version:020d}.checkpoint.{i:010d}.{parts:010d}.parquet" for i in range(1, parts + 1)]
+        for index, name in enumerate(names):
+            pq.write_table(_checkpoint_table(rows[index :: len(names)]), self.log / name)
+        return names
+
+    def last_checkpoint(self, text: str) -> None:
+        """Write ``_last_checkpoint`` as given (it may be malformed on purpose)."""
+        (self.log / "_last_checkpoint").write_text(text)
+
+
+_STRINGS = pa.list_(pa.string())
+_STRING_MAP = pa.map_(pa.string(), pa.string())
+CHECKPOINT_SCHEMA = pa.schema(
+    [
+        (
+            "protocol",
+            pa.struct(
+                [
+                    ("minReaderVersion", pa.int32()),
+                    ("minWriterVersion", pa.int32()),
+                    ("readerFeatures", _STRINGS),
+                    ("writerFeatures", _STRINGS),
+                ]
+            ),
+        ),
+        (
+            "metaData",
+            pa.struct(
+                [
+                    ("id", pa.string()),
+                    ("format", pa.struct([("provider", pa.string()), ("options", _STRING_MAP)])),
+                    ("schemaString", pa.string()),
+                    ("partitionColumns", _STRINGS),
+                    ("configuration", _STRING_MAP),
+                    ("createdTime", pa.int64()),
+                ]
+            ),
+        ),
+        (
+            "add",
+            pa.struct(
+                [
+                    ("path", pa.string()),
+                    ("partitionValues", _STRING_MAP),
+                    ("size", pa.int64()),
+                    ("modificationTime", pa.int64()),
+                    ("dataChange", pa.bool_()),
+                    ("stats", pa.string()),
+                ]
+            ),
+        ),
+    ]
+)
+
+
+def _checkpoint_table(actions: list[dict[str, Any]]) -> pa.Table:
+    """Checkpoint rows (one action per row) in a Parquet-writable schema; maps as key/value pairs."""
+
+    def row(action: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = dict.fromkeys(CHECKPOINT_SCHEMA.names)
+        for kind, body in action.items():
+            body = dict(body)
+            for key in ("partitionValues", "configuration"):
+                if key in body:
+                    body[key] = list((body[key] or {}).items())
+            if "format" in body:
+                body["format"] = {**body["format"], "options": list(body["format"].get("options", {}).items())}
+            out[kind] = body
+        return out
+
+    return pa.Table.from_pylist([row(a) for a in actions], schema=CHECKPOINT_SCHEMA)

@@ -9,6 +9,7 @@ import pytest
 from deltalake import write_deltalake
 
 from datax_migrate.config import Config
+from datax_migrate.iceberg.read import read_snapshot
 
 papermill = pytest.importorskip("papermill")
 
@@ -37,7 +38,7 @@ def test_migrate_table_notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert "datax.source-delta-version = 0" in output
     assert ": append, 100 rows" in output and "2 data files, 100 rows" in output
     table = Config.load().catalog().load_table("shop.orders")
-    assert table.scan().to_arrow().num_rows == 100
+    assert read_snapshot(table).num_rows == 100
 
 
 VALIDATE = NOTEBOOK.parent / "validate_table.ipynb"

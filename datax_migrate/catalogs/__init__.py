@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Protocol, runtime_checkable
 
 from pyiceberg.catalog import Catalog, load_catalog
+from pyiceberg.io import PY_IO_IMPL
 from pyiceberg.typedef import Identifier
 
 from datax_migrate.errors import ConfigError
@@ -27,6 +28,9 @@ STAGE_CREATE = "datax.stage-create"
 """Catalog property: ``false`` for catalogs that refuse staged table creation (the S3 Tables and Glue
 Iceberg REST endpoints, Glue's S3 Tables federation). A conversion then creates the table empty,
 marked pending, and fills it in its one commit; see :class:`~datax_migrate.iceberg.target.IcebergTarget`."""
+TABLE_BUCKET_FILE_IO = "datax_migrate.catalogs.fileio.NoListFileIO"
+"""The FileIO (``py-io-impl``) of every catalog that writes into S3 Tables storage: uploads without
+``Expect: 100-continue``, which S3 Tables refuses, and no listing; see :mod:`.fileio`."""
 _REGION_KEYS = ("s3.region", "client.region", "glue.region", "rest.signing-region")
 
 
@@ -56,7 +60,7 @@ def open_catalog(name: str, properties: Mapping[str, str]) -> Catalog:
                 return S3TablesCatalog(name, **_without(properties, "type", "mode"))
             return load_catalog(name, **with_aws_defaults(s3tables_rest_properties(name, properties)))
         if federates_s3_tables(properties):
-            properties = {STAGE_CREATE: "false", **properties}
+            properties = {STAGE_CREATE: "false", PY_IO_IMPL: TABLE_BUCKET_FILE_IO, **properties}
         return load_catalog(name, **with_aws_defaults(properties))
     except (ValueError, ImportError, OSError) as exc:
         raise ConfigError(f"catalog {name!r} cannot be opened: {exc}") from exc
@@ -83,6 +87,7 @@ def s3tables_rest_properties(name: str, properties: Mapping[str, str]) -> dict[s
         "rest.signing-region": region,
         "s3.region": region,
         STAGE_CREATE: "false",
+        PY_IO_IMPL: TABLE_BUCKET_FILE_IO,
         **_without(properties, "type", "mode", "s3tables.endpoint", "s3tables.region"),
         "type": "rest",
     }

@@ -63,70 +63,119 @@ _ADVICE = "Leave tables out or rename them."
 _ADVICE_WITH_CATALOG = (
     "Map namespaces from catalog and schema (namespace_from='catalog_schema'), leave tables out or rename them."
 )
+_INVISIBLE = frozenset({"Cc", "Cf", "Zl", "Zp"})
+_PATH_CHARACTERS = ("/", "\\", "#", "?", "%")
 _DISALLOWED = re.compile(r"[^a-z0-9_]+")
 _VALID = re.compile(r"[a-z0-9](?:[a-z0-9_]*[a-z0-9])?")
 
 
 @dataclass(frozen=True)
 class NameRules:
-    """What a target catalog accepts as a namespace or table name.
+    r"""What a target catalog accepts as a namespace or table name.
 
     Every target takes ``a-z``, ``0-9`` and ``_``, beginning and ending with a letter or digit.
+    Strict rules (S3 Tables, Glue) take nothing else; the others (:data:`SQL`, :data:`REST`) take any
+    other character except the ones that would let two names share a warehouse folder or break a
+    location URI: control and invisible format characters (``urlsplit`` drops a tab, so ``a<TAB>b``
+    and ``ab`` would share a folder), ``/`` and ``\`` (path separators), ``#``, ``?`` and ``%``
+    (fragment, query and percent-escape in a URI); and names must be in Unicode NFC form (two
+    spellings of ``é``).
 
     Attributes:
         label: The catalog's name, for messages.
-        max_length: Longest namespace or table name.
+        max_length: Longest namespace level or table name, in bytes of UTF-8 (characters, for the
+            strict rules' ASCII); ``None`` for no limit of ours.
         reserved_namespace_prefixes: Prefixes no namespace may start with.
+        namespace_levels: How many levels a namespace may have (``a.b`` has two); ``None`` for any.
+        strict: Whether only ``a-z``, ``0-9`` and ``_`` are allowed.
     """
 
     label: str
-    max_length: int = 255
+    max_length: int | None = 255
     reserved_namespace_prefixes: tuple[str, ...] = ()
+    namespace_levels: int | None = 1
+    strict: bool = True
 
 
 S3_TABLES = NameRules(label="Amazon S3 Tables", reserved_namespace_prefixes=("aws",))
 GLUE = NameRules(label="AWS Glue Data Catalog")
+SQL = NameRules(label="the SQL catalog", strict=False)
+"""pyiceberg's SQL catalog (and the embedded ``local`` one): names are ``VARCHAR(255)`` columns and
+folders ``warehouse/NAMESPACE/TABLE`` (a file name holds at most 255 bytes); its namespaces are
+single-level, like those of every pyiceberg metastore catalog (Hive, DynamoDB, in-memory)."""
+REST = NameRules(label="an Iceberg REST catalog", max_length=None, namespace_levels=None, strict=False)
+"""Any other Iceberg REST catalog: namespaces of any depth, lengths as the server allows."""
 RULES = {"s3tables": S3_TABLES, "glue": GLUE}
+"""The strict rules, by the name ``datax-migrate names --rules`` knows them by."""
 
 
-def rules_for_catalog(properties: Mapping[str, str]) -> NameRules | None:
-    """The naming rules of a catalog, from its config properties; ``None`` when it takes any name.
+def rules_for_catalog(properties: Mapping[str, str]) -> NameRules:
+    """The naming rules of a catalog, from its config (or opened catalog's) properties.
 
-    ``type: s3tables`` follows :data:`S3_TABLES`, as does ``type: glue`` on an S3 Tables federated
-    catalog (``glue.id`` like ``ACCOUNT:s3tablescatalog/BUCKET``); other Glue catalogs follow :data:`GLUE`.
+    ``type: s3tables`` (either mode) follows :data:`S3_TABLES`, as does ``type: glue`` on an S3
+    Tables federated catalog (``glue.id`` like ``ACCOUNT:s3tablescatalog/BUCKET``) and a REST
+    catalog signing for ``s3tables``; other Glue catalogs follow :data:`GLUE`, other REST catalogs
+    :data:`REST`, and every other catalog (``sql``, the embedded ``local``, Hive, ...) :data:`SQL`.
     """
-    if federates_s3_tables(properties):
+    kind = properties.get("type", "")
+    if federates_s3_tables(properties) or (kind == "rest" and properties.get("rest.signing-name") == "s3tables"):
         return S3_TABLES
-    return RULES.get(properties.get("type", ""))
+    if kind in RULES:
+        return RULES[kind]
+    return REST if kind == "rest" else SQL
 
 
-def resolve_target(target: str, rules: NameRules | None, mapping: NameMapping | None = None) -> TargetName:
+def resolve_target(target: str, rules: NameRules, mapping: NameMapping | None = None) -> TargetName:
     """Where a conversion writes: ``target`` looked up in ``mapping``, or ``target`` itself, checked.
 
     Args:
         target: A Databricks table name when ``mapping`` is given, else ``namespace.table``.
-        rules: The target catalog's naming rules, or ``None`` when it takes any name.
+        rules: The target catalog's naming rules (see :func:`rules_for_catalog`).
         mapping: The migration's name mapping (see :func:`plan_names`).
 
     Raises:
-        ConfigError: ``target`` is not in ``mapping``, or (without one) is not ``namespace.table``
-            or breaks ``rules``; the message gives the name it would map to.
+        ConfigError: ``target`` is not in ``mapping``, or breaks ``rules``, or (without a mapping)
+            is not ``namespace.table``; the message names the rule and gives the name it would map to.
     """
     if mapping is not None:
-        return mapping.target_for(target)
+        entry = mapping.target_for(target)
+        check_identifier(entry.identifier, rules)
+        return entry
     namespace, dot, table = target.rpartition(".")
     if not dot or not namespace or not table:
         raise ConfigError(f"target {target!r} must be NAMESPACE.TABLE")
-    if rules is not None:
-        try:
-            for name, kind in ((namespace, "namespace"), (table, "table")):
-                check_name(name, rules, kind)
-        except ConfigError as exc:
-            raise ConfigError(
-                f"{exc}; {target!r} as a Databricks name maps to {_mapped_or_none(target, rules)!r}"
-                " (plan every name with `datax-migrate names`, then convert with --name-map)"
-            ) from None
+    try:
+        check_identifier(target, rules)
+    except ConfigError as exc:
+        mapped = _mapped_or_none(target, rules)
+        if mapped is None:
+            raise
+        raise ConfigError(
+            f"{exc}; {target!r} as a Databricks name maps to {mapped!r}"
+            " (plan every name with `datax-migrate names`, then convert with --name-map)"
+        ) from None
     return TargetName(namespace=namespace, table=table, source=target)
+
+
+def check_identifier(identifier: str, rules: NameRules) -> None:
+    """Refuse a target ``namespace.table`` that ``rules`` do not accept, before anything is created.
+
+    The last dot separates the table; the namespace's levels are separated by dots.
+
+    Raises:
+        ConfigError: the namespace has too many or empty levels, or a name breaks a rule; the
+            message says which.
+    """
+    namespace, _, table = identifier.rpartition(".")
+    levels = namespace.split(".")
+    if not namespace or "" in levels:
+        raise ConfigError(f"target {identifier!r} must be NAMESPACE.TABLE, with no empty namespace level")
+    if rules.namespace_levels is not None and len(levels) > rules.namespace_levels:
+        allowed = "single-level namespaces" if rules.namespace_levels == 1 else f"{rules.namespace_levels} levels"
+        raise ConfigError(f"namespace {namespace!r} has {len(levels)} levels, but {rules.label} allows {allowed}")
+    for level in levels:
+        check_name(level, rules, "namespace")
+    check_name(table, rules, "table")
 
 
 @dataclass(frozen=True)
@@ -381,14 +430,41 @@ def _problem(name: str, rules: NameRules, kind: str) -> str | None:
     """Why ``name`` is not a valid ``kind`` name under ``rules``, or ``None`` when it is."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
-    if not 1 <= len(name) <= rules.max_length:
-        return f"it must be 1 to {rules.max_length} characters long, not {len(name)}"
-    if not _VALID.fullmatch(name):
-        return "it may hold only a-z, 0-9 and _, and must begin and end with a letter or digit"
+    if rules.strict:
+        if rules.max_length is not None and not 1 <= len(name) <= rules.max_length:
+            return f"it must be 1 to {rules.max_length} characters long, not {len(name)}"
+        if not _VALID.fullmatch(name):
+            return "it may hold only a-z, 0-9 and _, and must begin and end with a letter or digit"
+    else:
+        problem = _lenient_problem(name, rules)
+        if problem:
+            return problem
     if kind == "namespace":
         for prefix in rules.reserved_namespace_prefixes:
             if name.startswith(prefix):
                 return f"it must not start with the reserved prefix {prefix!r}"
+    return None
+
+
+def _lenient_problem(name: str, rules: NameRules) -> str | None:
+    """Why ``name`` breaks the rules every non-strict catalog shares, or ``None``."""
+    size = len(name.encode("utf-8"))
+    if size == 0 or (rules.max_length is not None and size > rules.max_length):
+        limit = f"1 to {rules.max_length}" if rules.max_length is not None else "at least 1"
+        return f"it must be {limit} bytes long (UTF-8), not {size}"
+    for position, char in enumerate(name):
+        if unicodedata.category(char) in _INVISIBLE:
+            return (
+                f"it must not hold control or invisible characters (U+{ord(char):04X} at position {position}):"
+                " paths drop some, so two names would share one folder"
+            )
+        if char in _PATH_CHARACTERS:
+            return (
+                f"it must not hold {char!r} (one of {' '.join(_PATH_CHARACTERS)}): in a table location it would"
+                " be read as a path separator, URI fragment, query or escape"
+            )
+    if unicodedata.normalize("NFC", name) != name:
+        return "it must be in Unicode NFC form (composed characters), so that one name has one spelling"
     return None
 
 
@@ -406,7 +482,8 @@ def _map_part(part: str, rules: NameRules, kind: str) -> str:
     elif kind == "namespace" and base.startswith(rules.reserved_namespace_prefixes):
         base = f"{_FALLBACK[kind]}_{base}"
     digest = hashlib.sha256(lowered.encode("utf-8")).hexdigest()[:_DIGEST_CHARS]
-    return f"{base[: rules.max_length - _DIGEST_CHARS - 1].rstrip('_')}_{digest}"
+    limit = rules.max_length or S3_TABLES.max_length or 255
+    return f"{base[: limit - _DIGEST_CHARS - 1].rstrip('_')}_{digest}"
 
 
 def _refuse_collisions(entries: Iterable[TargetName], advice: str = _ADVICE) -> None:

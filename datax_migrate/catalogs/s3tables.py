@@ -10,8 +10,11 @@ in S3 Tables and the Iceberg metadata and data in each table's own warehouse loc
   swaps it in with that token: if someone committed meanwhile, S3 Tables answers 409 and the
   commit fails with ``CommitFailedException`` without touching the table;
 - a table whose entry exists but has no metadata location yet (a conversion stopped between
-  ``CreateTable`` and its commit) is not a table to readers of this catalog, and the next
-  create of the same name takes the entry over.
+  ``CreateTable`` and its commit) cannot be loaded (``NoSuchTableError``), though ``ListTables``
+  lists it; the next create of the same name takes the entry over. Each reservation is marked with
+  the process that made it (:mod:`.pending`), so that entries left by a ``kill -9`` can be found
+  (:meth:`S3TablesCatalog.pending_entries`) and purged: the next create in the namespace purges
+  those whose process has ended on this host.
 
 Properties (pyiceberg names where they exist): ``warehouse`` (the table bucket ARN, required),
 ``s3tables.endpoint`` (else ``AWS_ENDPOINT_URL``), ``s3tables.region`` (else the ARN's region),
@@ -49,8 +52,9 @@ from pyiceberg.table.sorting import UNSORTED_SORT_ORDER, SortOrder
 from pyiceberg.typedef import EMPTY_DICT, Identifier, Properties
 from pyiceberg.view import View
 
-from datax_migrate.catalogs import with_aws_defaults
+from datax_migrate.catalogs import S3TABLES, TABLE_BUCKET_FILE_IO, with_aws_defaults
 from datax_migrate.catalogs.maintenance import maintenance_requests
+from datax_migrate.catalogs.pending import MARKER, PendingEntry, Reservation
 from datax_migrate.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -77,8 +81,8 @@ class S3TablesCatalog(MetastoreCatalog):
         """
         arn = properties.get("warehouse", "")
         region = properties.get(S3TABLES_REGION) or table_bucket_region(name, arn)
-        defaults = {PY_IO_IMPL: "datax_migrate.catalogs.fileio.NoListFileIO", S3_REGION: region}
-        super().__init__(name, **with_aws_defaults({**defaults, **properties}))
+        defaults = {PY_IO_IMPL: TABLE_BUCKET_FILE_IO, S3_REGION: region}
+        super().__init__(name, **with_aws_defaults({**defaults, **properties, "type": S3TABLES}))
         self.table_bucket_arn = arn
         self.client = control_plane_client(properties, region)
 
@@ -191,6 +195,7 @@ class S3TablesCatalog(MetastoreCatalog):
         if location is not None:
             raise ValueError("S3 Tables chooses each table's location; do not pass one")
         namespace, name = self.identifier_to_database_and_table(identifier)
+        self.purge_stale(namespace, keep=name)
         try:
             self.client.create_table(
                 tableBucketARN=self.table_bucket_arn, namespace=namespace, name=name, format="ICEBERG"
@@ -203,6 +208,7 @@ class S3TablesCatalog(MetastoreCatalog):
         current = self._metadata_location(namespace, name)
         if current.metadata is not None:
             raise TableAlreadyExistsError(f"table {namespace}.{name} already exists")
+        self._mark_reserved(current.warehouse)
         staged = self._create_staged_table(
             (namespace, name), schema, current.warehouse, partition_spec, sort_order, properties
         )
@@ -226,6 +232,38 @@ class S3TablesCatalog(MetastoreCatalog):
                 return False  # someone committed it meanwhile, or it is gone already
             raise
         return True
+
+    def pending_entries(self, namespace: str | None = None) -> list[PendingEntry]:
+        """Every table entry without metadata (of ``namespace``, else of the bucket), with its datax marker.
+
+        One ``ListTables`` page per 1,000 entries, one ``GetTableMetadataLocation`` per entry, and one
+        GET of the marker per entry without metadata.
+        """
+        return [
+            entry for summary in self._table_summaries(namespace) if (entry := self._pending_entry(summary)) is not None
+        ]
+
+    def purge_stale(self, namespace: str, keep: str | None = None) -> list[str]:
+        """Delete the entries of ``namespace`` that a conversion on this host reserved and never committed.
+
+        Only entries S3 Tables reports as never modified are looked at (``createdAt`` equal to
+        ``modifiedAt``: a commit modifies the entry), and only those whose marker names a process
+        of this host that has ended are deleted; ``keep`` is left alone. Returns the names deleted.
+        The clean-up is opportunistic: a refused request (no ``s3tables:ListTables`` permission, say)
+        ends it without an error.
+        """
+        purged: list[str] = []
+        try:
+            for summary in self._table_summaries(namespace):
+                if summary["name"] == keep or summary.get("createdAt") != summary.get("modifiedAt"):
+                    continue
+                entry = self._pending_entry(summary)
+                if entry is not None and entry.reservation is not None and entry.reservation.process_ended():
+                    if self.release((entry.namespace, entry.name)):
+                        purged.append(entry.name)
+        except ClientError:
+            pass
+        return purged
 
     def commit_table(
         self, table: Table, requirements: tuple[TableRequirement, ...], updates: tuple[TableUpdate, ...]
@@ -349,6 +387,43 @@ class S3TablesCatalog(MetastoreCatalog):
             self.client.put_table_maintenance_configuration(
                 tableBucketARN=self.table_bucket_arn, namespace=namespace, name=name, **request
             )
+
+    def _mark_reserved(self, warehouse: str) -> None:
+        """Write the marker naming this process into a reserved entry's location (see :mod:`.pending`).
+
+        Best effort: where the marker cannot be written (or, on a taken-over entry, replaced), the
+        entry is judged by the marker it has (none, or its previous owner's: then a conversion of
+        another table on this host may purge it, and this run's commit fails with exit 2). The data
+        files written next report any real storage error.
+        """
+        location = f"{warehouse}/{MARKER}"
+        try:
+            with self._load_file_io(location=location).new_output(location).create(overwrite=True) as stream:
+                stream.write(Reservation.of_this_process().to_json())
+        except OSError:
+            pass
+
+    def _table_summaries(self, namespace: str | None) -> list[dict[str, Any]]:
+        scope = {"namespace": namespace} if namespace else {}
+        pages = self.client.get_paginator("list_tables").paginate(tableBucketARN=self.table_bucket_arn, **scope)
+        return [table for page in pages for table in page["tables"]]
+
+    def _pending_entry(self, summary: Mapping[str, Any]) -> PendingEntry | None:
+        """The entry of ``summary`` (a ``ListTables`` item) if it has no metadata, else ``None``."""
+        namespace, name = summary["namespace"][0], summary["name"]
+        try:
+            location = self._metadata_location(namespace, name)
+        except NoSuchTableError:
+            return None
+        if location.metadata is not None:
+            return None
+        marker = f"{location.warehouse}/{MARKER}"
+        try:
+            with self._load_file_io(location=marker).new_input(marker).open() as stream:
+                reservation = Reservation.from_json(stream.read())
+        except OSError:  # no marker (FileNotFoundError), or one we may not read
+            reservation = None
+        return PendingEntry(namespace, name, summary["createdAt"].timestamp(), reservation)
 
     def _namespace(self, namespace: str | Identifier) -> str:
         parts = self.identifier_to_tuple(namespace)

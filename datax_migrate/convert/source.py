@@ -2,7 +2,8 @@
 
 Opening a source needs no Iceberg code, so the command line opens it (and starts reading data)
 while pyiceberg is imported and the target catalog connects; the writers then find the first file
-groups already decoded. Read-ahead stays within a byte budget, so memory is bounded.
+groups already decoded. Read-ahead stays within a byte budget of decoded data held, so memory is
+bounded, and goes on, in group order, as the writers take what it holds.
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ import pyarrow as pa
 
 from datax_migrate.convert.engine import Cancelled
 from datax_migrate.convert.plan import DEFAULT_TARGET_FILE_BYTES, FileGroup, plan_file_groups
+from datax_migrate.delta.commit_times import AUTO
 from datax_migrate.delta.scan import FileReader
 from datax_migrate.delta.table import DeltaSnapshot, DeltaTable
 
 DEFAULT_READ_AHEAD_BYTES = 256 * 1024 * 1024
-_DECODED_PER_ENCODED_BYTE = 4  # rough expansion of Parquet into Arrow, to budget before reading
 
 
 class ConversionSource:
@@ -45,6 +46,8 @@ class ConversionSource:
         self._lock = threading.Lock()
         self._held = 0
         self._budget = DEFAULT_READ_AHEAD_BYTES
+        self._taken: set[int] = set()  # groups the writers have asked for: never read ahead
+        self._next = 0  # position in self.groups of the next group to read ahead
 
     @classmethod
     def open(
@@ -54,32 +57,36 @@ class ConversionSource:
         timestamp: dt.datetime | None = None,
         target_file_bytes: int = DEFAULT_TARGET_FILE_BYTES,
         workers: int | None = None,
+        commit_times: str = AUTO,
     ) -> ConversionSource:
-        """Replay the Delta log of ``uri`` at ``version`` / ``timestamp`` (default latest); plan it for ``workers``."""
-        return cls(DeltaTable(uri).snapshot(version=version, timestamp=timestamp), target_file_bytes, workers)
+        """Replay the Delta log of ``uri`` at ``version`` / ``timestamp`` (default latest); plan it for ``workers``.
+
+        ``commit_times`` (``auto``, ``mtime``, ``commit-info``) says how commit times are read: see
+        :class:`~datax_migrate.delta.commit_times.CommitClock`.
+        """
+        table = DeltaTable(uri, commit_times=commit_times)
+        return cls(table.snapshot(version=version, timestamp=timestamp), target_file_bytes, workers)
 
     def start_read_ahead(self, budget_bytes: int = DEFAULT_READ_AHEAD_BYTES, workers: int = 2) -> None:
-        """Start decoding the first file groups in the background, up to ``budget_bytes``.
+        """Start decoding file groups in the background, in order, while under ``budget_bytes``.
 
-        Groups are chosen by their estimated decoded size; the decoded bytes actually held are
-        counted too, and reading ahead stops at a file boundary once they pass the budget (the
-        writers then read the rest of that group themselves).
+        Each of ``workers`` takes the next group no writer has asked for yet, as long as the decoded
+        bytes held are under the budget; a group the writers take frees its bytes and reading ahead
+        goes on. Within a group, reading ahead stops at a file boundary once the bytes held would
+        pass the budget (the writers then read the rest of that group themselves).
         """
         if self._pool is not None:
             return
         self._budget = budget_bytes
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="datax-read-ahead")
-        planned = 0
-        for group in self.groups:
-            estimate = group.size_bytes * _DECODED_PER_ENCODED_BYTE
-            if planned + estimate > budget_bytes:
-                break
-            planned += estimate
-            self._ahead[group.index] = self._pool.submit(self._read_group, group)
+        for _ in range(workers):
+            self._read_next()
 
     def batches(self, group: FileGroup) -> Iterator[pa.RecordBatch]:
         """The live rows of a file group, from the read-ahead buffer when it holds them."""
-        future = self._ahead.pop(group.index, None)
+        with self._lock:
+            self._taken.add(group.index)
+            future = self._ahead.pop(group.index, None)
         files_read = 0
         if future is not None:
             batches, files_read = future.result()
@@ -89,18 +96,36 @@ class ConversionSource:
             del batches
             with self._lock:
                 self._held -= held
+            self._read_next()
         for add in group.files[files_read:]:
             yield from self.reader.batches(add)
 
     def close(self) -> None:
         """Stop reading ahead and drop what was buffered."""
-        self._stop.set()
-        for future in self._ahead.values():
+        with self._lock:
+            self._stop.set()
+            futures = list(self._ahead.values())
+            self._ahead.clear()
+        for future in futures:
             future.cancel()
-        self._ahead.clear()
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+
+    def _read_next(self) -> None:
+        """Read the next group nobody asked for yet, if under budget; chains itself when done."""
+        with self._lock:
+            if self._pool is None or self._stop.is_set() or self._held >= self._budget:
+                return
+            while self._next < len(self.groups) and self.groups[self._next].index in self._taken:
+                self._next += 1
+            if self._next == len(self.groups):
+                return
+            group = self.groups[self._next]
+            self._next += 1
+            future = self._pool.submit(self._read_group, group)
+            self._ahead[group.index] = future
+        future.add_done_callback(lambda _: self._read_next())
 
     def _read_group(self, group: FileGroup) -> tuple[list[pa.RecordBatch], int]:
         """Decode the group's files in order; stop at a file boundary when over budget."""

@@ -25,6 +25,7 @@ from datax_migrate.convert.engine import Engine, LocalEngine
 from datax_migrate.convert.plan import DEFAULT_TARGET_FILE_BYTES, FileGroup
 from datax_migrate.convert.source import ConversionSource
 from datax_migrate.convert.task import GroupTask, GroupWriter
+from datax_migrate.delta.commit_times import AUTO
 from datax_migrate.delta.table import DeltaSnapshot
 from datax_migrate.errors import ConfigError, TargetExistsError
 from datax_migrate.iceberg.datafile import (
@@ -101,6 +102,7 @@ def convert_table(
     options: ConvertOptions | None = None,
     engine: Engine | None = None,
     progress: ProgressCallback | None = None,
+    commit_times: str = AUTO,
 ) -> ConversionResult:
     """Convert the Delta table at ``source`` into the Iceberg table ``identifier`` of ``catalog``.
 
@@ -114,6 +116,8 @@ def convert_table(
         options: see :class:`ConvertOptions`.
         engine: where file groups run (default: :class:`LocalEngine` on every core).
         progress: called after each file group.
+        commit_times: how Delta commit times are read for ``timestamp`` and the recorded commit
+            time: ``auto`` (detect copied logs), ``mtime`` or ``commit-info``; only with a path.
 
     Returns:
         What was written. Converting the same source version again returns ``unchanged``.
@@ -126,9 +130,9 @@ def convert_table(
     started = time.monotonic()
     options = options or ConvertOptions()
     if isinstance(source, str):
-        source = ConversionSource.open(source, version, timestamp, options.target_file_bytes)
-    elif version is not None or timestamp is not None:
-        raise ConfigError("pass the version or timestamp to ConversionSource.open, not to convert_table")
+        source = ConversionSource.open(source, version, timestamp, options.target_file_bytes, commit_times=commit_times)
+    elif version is not None or timestamp is not None or commit_times != AUTO:
+        raise ConfigError("pass the version, timestamp or commit times to ConversionSource.open, not to convert_table")
     try:
         return _convert(source, catalog, identifier, options, engine, progress, started)
     finally:
@@ -150,6 +154,8 @@ def _convert(
         delta_version=snapshot.version,
         commit_timestamp_ms=snapshot.commit_timestamp_ms,
         delta_table_id=snapshot.metadata.id,
+        commit_time_source=snapshot.commit_time_source,
+        commit_time_note=snapshot.commit_time_note,
     )
     schema = iceberg_schema(snapshot.metadata.schema, TypeMapOptions(options.lossy))
     partitioning = _partitioning(snapshot, options)

@@ -72,7 +72,7 @@ class AddFile:
             if isinstance(partition_values, list):  # checkpoint maps read as [(key, value), ...]
                 partition_values = dict(partition_values)
             return cls(
-                path=str(document["path"]),
+                path=_path(document),
                 partition_values=dict(partition_values),
                 size=int(document.get("size") or 0),
                 modification_time=int(document.get("modificationTime") or 0),
@@ -100,11 +100,18 @@ class RemoveFile:
         """Build a remove action from its JSON (or checkpoint row) form."""
         try:
             return cls(
-                path=str(document["path"]),
+                path=_path(document),
                 deletion_vector=DeletionVectorDescriptor.from_json(document.get("deletionVector")),
             )
         except (KeyError, TypeError) as exc:
             raise CorruptLogError(f"malformed remove action {str(document)[:200]}: {exc}") from exc
+
+
+def _path(document: dict[str, Any]) -> str:
+    path = document["path"]
+    if not isinstance(path, str):
+        raise TypeError(f"path {path!r} is not a string")
+    return path
 
 
 def file_key(path: str, deletion_vector: DeletionVectorDescriptor | None) -> tuple[str, str | None]:
@@ -131,7 +138,9 @@ class Protocol:
                 reader_features=frozenset(document.get("readerFeatures") or ()),
                 writer_features=frozenset(document.get("writerFeatures") or ()),
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except KeyError as exc:
+            raise CorruptLogError(f"the effective protocol action has no {exc}: {document!r}") from exc
+        except (TypeError, ValueError) as exc:
             raise CorruptLogError(f"malformed protocol action {document!r}: {exc}") from exc
 
 
@@ -164,15 +173,20 @@ class Metadata:
             fmt = (document.get("format") or {}).get("provider", "parquet")
             if fmt != "parquet":
                 raise CorruptLogError(f"data file format {fmt!r} is not parquet")
+            schema_string = document.get("schemaString")
+            if not isinstance(schema_string, str):
+                raise KeyError("schemaString")
             return cls(
                 id=str(document.get("id", "")),
-                schema=parse_schema(document["schemaString"]),
+                schema=parse_schema(schema_string),
                 partition_columns=tuple(document.get("partitionColumns") or ()),
                 configuration={str(k): str(v) for k, v in configuration.items()},
                 name=document.get("name"),
                 description=document.get("description"),
                 created_time=document.get("createdTime"),
-                schema_string=str(document["schemaString"]),
+                schema_string=schema_string,
             )
-        except (KeyError, TypeError) as exc:
+        except KeyError as exc:
+            raise CorruptLogError(f"the effective metaData action has no {exc}") from exc
+        except TypeError as exc:
             raise CorruptLogError(f"malformed metaData action: {exc}") from exc

@@ -1,8 +1,14 @@
 """Delta log replay: from ``_delta_log`` to the set of active files at one version.
 
 Follows delta-io/delta PROTOCOL.md: JSON commits; classic, multi-part and v2 checkpoints (JSON or
-Parquet, with sidecars) found through ``_last_checkpoint`` and by listing; add/remove
-reconciliation keyed by path and deletion-vector id; the latest protocol and metadata win.
+Parquet, with sidecars) found by listing the log; add/remove reconciliation keyed by path and
+deletion-vector id; the latest protocol and metadata win, and only they must be complete.
+
+``_last_checkpoint`` is only a hint of where to start listing. The whole log is listed anyway, so
+the hint is not read: a malformed or stale hint, or one naming a checkpoint that is missing or
+incomplete, changes nothing. A checkpoint that is listed but cannot be read (garbage bytes, a
+missing sidecar) is skipped when an older complete checkpoint, or the commits from version 0, can
+reconstruct the version instead: commits are the source of truth, checkpoints a copy of them.
 """
 
 from __future__ import annotations
@@ -13,9 +19,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from datax_migrate.delta.actions import AddFile, Metadata, Protocol, RemoveFile
+from datax_migrate.delta.commit_times import MTIME, CommitClock
 from datax_migrate.delta.storage import ListedFile, TableStorage
 from datax_migrate.errors import CorruptLogError, DeltaError, MissingFileError, VersionNotFoundError
 
@@ -25,6 +33,7 @@ _MULTIPART_CHECKPOINT = re.compile(r"^(\d{20})\.checkpoint\.(\d{10})\.(\d{10})\.
 _V2_CHECKPOINT = re.compile(r"^(\d{20})\.checkpoint\.[0-9a-fA-F-]{36}\.(json|parquet)$")
 
 _CHECKPOINT_COLUMNS = ("add", "metaData", "protocol", "sidecar")
+_ACTION_KINDS = ("add", "remove", "metaData", "protocol", "commitInfo")
 
 
 @dataclass(frozen=True)
@@ -53,20 +62,40 @@ class ReplayState:
     metadata: Metadata | None = None
     active: dict[tuple[str, str | None], AddFile] = field(default_factory=dict)
     commit_info: dict[str, Any] | None = None
+    _protocol_json: dict[str, Any] | None = field(default=None, repr=False)
+    _metadata_json: dict[str, Any] | None = field(default=None, repr=False)
 
     def apply(self, action: dict[str, Any]) -> None:
-        """Apply one action (a parsed log line or checkpoint row)."""
+        """Apply one action (a parsed log line or checkpoint row).
+
+        protocol and metaData are kept as written until :meth:`finish`: a superseded one may be
+        incomplete (Delta Live Tables' first metaData has no schema).
+
+        Raises:
+            CorruptLogError: an action is not a JSON object or lacks what it needs.
+        """
+        for kind in _ACTION_KINDS:
+            if action.get(kind) is not None and not isinstance(action[kind], dict):
+                raise CorruptLogError(f"malformed {kind} action {str(action[kind])[:200]}: not an object")
         if (add := action.get("add")) is not None:
             parsed = AddFile.from_json(add)
             self.active[parsed.key] = parsed
         elif (remove := action.get("remove")) is not None:
             self.active.pop(RemoveFile.from_json(remove).key, None)
         elif (metadata := action.get("metaData")) is not None:
-            self.metadata = Metadata.from_json(metadata)
+            self._metadata_json = metadata
         elif (protocol := action.get("protocol")) is not None:
-            self.protocol = Protocol.from_json(protocol)
+            self._protocol_json = protocol
         elif (commit_info := action.get("commitInfo")) is not None:
             self.commit_info = commit_info
+
+    def finish(self) -> ReplayState:
+        """Parse the effective protocol and metaData, the only ones that must be complete."""
+        if self._protocol_json is not None:
+            self.protocol = Protocol.from_json(self._protocol_json)
+        if self._metadata_json is not None:
+            self.metadata = Metadata.from_json(self._metadata_json)
+        return self
 
 
 class DeltaLog:
@@ -87,20 +116,22 @@ class DeltaLog:
         candidates += [c.version for c in self._complete_checkpoints()]
         return max(candidates)
 
-    def segment(self, version: int | None = None) -> LogSegment:
+    def segment(self, version: int | None = None, skip: frozenset[Checkpoint] = frozenset()) -> LogSegment:
         """Choose the files that reconstruct ``version`` (the latest when ``None``).
+
+        The newest complete checkpoint at or before the version, other than those in ``skip``,
+        then the commits after it; without one, the commits from version 0.
 
         Raises:
             VersionNotFoundError: the version is newer than the log or was cleaned up.
-            MissingFileError: ``_last_checkpoint`` names a checkpoint whose files are missing.
+            CorruptLogError: a commit the version needs is missing.
 
         """
         latest = self.latest_version
         target = latest if version is None else version
         if target < 0 or target > latest:
             raise VersionNotFoundError(f"version {target} does not exist (latest is {latest})")
-        self._check_last_checkpoint(target)
-        checkpoints = [c for c in self._complete_checkpoints() if c.version <= target]
+        checkpoints = [c for c in self._complete_checkpoints() if c.version <= target and c not in skip]
         checkpoint = max(checkpoints, key=lambda c: c.version) if checkpoints else None
         start = checkpoint.version + 1 if checkpoint else 0
         commits = []
@@ -108,28 +139,58 @@ class DeltaLog:
             if v not in self.commits:
                 if checkpoint is None and v == 0:
                     raise VersionNotFoundError(
-                        f"version {target} cannot be reconstructed: commit 0 and any checkpoint before it are gone"
+                        f"version {target} cannot be reconstructed: commit 0 and any complete checkpoint "
+                        f"before it are gone{self._incomplete_note(target)}"
                     )
                 raise CorruptLogError(f"the Delta log has a gap: commit {v:020d}.json is missing")
             commits.append(self.commits[v])
         return LogSegment(target, checkpoint, tuple(commits))
 
     def replay(self, segment: LogSegment) -> ReplayState:
-        """Replay a segment: checkpoint first, then each commit in order."""
-        state = ReplayState()
-        if segment.checkpoint is not None:
-            for action in self._checkpoint_actions(segment.checkpoint):
-                state.apply(action)
-            state.commit_info = None
+        """Replay a segment: checkpoint first, then each commit in order.
+
+        A checkpoint that cannot be read is replaced by an older one or by the commits from
+        version 0 when the log still holds them.
+
+        Raises:
+            CorruptLogError, MissingFileError: the segment cannot be replayed; an unreadable
+                checkpoint that nothing can stand in for is named.
+
+        """
+        skipped: frozenset[Checkpoint] = frozenset()
+        while True:
+            state = ReplayState()
+            if segment.checkpoint is None:
+                break
+            try:
+                for action in self._checkpoint_actions(segment.checkpoint):
+                    state.apply(action)
+                break
+            except (CorruptLogError, MissingFileError) as exc:
+                checkpoint = segment.checkpoint
+                skipped |= {checkpoint}
+                try:
+                    segment = self.segment(segment.version, skipped)
+                except DeltaError:
+                    named = any(name in str(exc) for name in checkpoint.files)
+                    where = "" if named else f"checkpoint {self.storage.log_dir}/{checkpoint.files[0]}: "
+                    raise type(exc)(
+                        f"{where}{exc}; no older checkpoint or commits from version 0 can stand in for it"
+                    ) from exc
         for commit in segment.commits:
             for action in self.commit_actions(commit.name):
                 state.apply(action)
-        return state
+        if not segment.commits:
+            state.commit_info = None
+        return state.finish()
 
     def commit_actions(self, name: str) -> Iterator[dict[str, Any]]:
         """Parse one JSON commit (or JSON checkpoint) file, line by line."""
         path = f"{self.storage.log_dir}/{name}"
-        text = self.storage.read_bytes(path).decode("utf-8", errors="strict")
+        try:
+            text = self.storage.read_bytes(path).decode("utf-8", errors="strict")
+        except UnicodeDecodeError as exc:
+            raise CorruptLogError(f"{path} is not UTF-8 text: {exc}") from exc
         for number, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue
@@ -141,39 +202,20 @@ class DeltaLog:
                 raise CorruptLogError(f"{path} line {number} is not a JSON object")
             yield action
 
-    def commit_timestamp(self, version: int) -> int:
+    def commit_timestamp(self, version: int, commit_times: str = MTIME) -> int:
         """Commit timestamp (ms) of one version: its in-commit timestamp, else the file's mtime.
 
+        ``commit_times`` picks the rule for commits without an in-commit timestamp (see
+        :class:`~datax_migrate.delta.commit_times.CommitClock`; ``"auto"`` detects copied logs).
         When the commit file was cleaned up and only a checkpoint of that version is left, the
         checkpoint's modification time stands in.
         """
-        if version in self.commits:
-            return self._in_commit_timestamp(version) or self.commits[version].mtime_ms
+        return CommitClock(self, commit_times).time(version).ms
+
+    def checkpoint_mtime_ms(self, version: int) -> int:
+        """Modification time (ms) of the first file of the complete checkpoint of ``version``."""
         checkpoint = next(c for c in self._complete_checkpoints() if c.version == version)
         return self.listing[checkpoint.files[0]].mtime_ms
-
-    def commit_timestamps(self) -> dict[int, int]:
-        """Commit timestamps (ms) of every listed commit, made monotonic as Delta does.
-
-        Uses in-commit timestamps where the commit carries one, otherwise the commit file's
-        modification time (PROTOCOL.md, "In-Commit Timestamps"). Commit files are only read when
-        the newest commit has an in-commit timestamp; otherwise the listing is enough.
-        """
-        stamps: dict[int, int] = {}
-        previous = None
-        read_commits = self._in_commit_timestamp(max(self.commits)) is not None if self.commits else False
-        for version in sorted(self.commits):
-            stamp = self.commit_timestamp(version) if read_commits else self.commits[version].mtime_ms
-            if previous is not None and stamp <= previous:
-                stamp = previous + 1
-            stamps[version] = previous = stamp
-        return stamps
-
-    def _in_commit_timestamp(self, version: int) -> int | None:
-        first = next(iter(self.commit_actions(self.commits[version].name)), {})
-        info = first.get("commitInfo") or {}
-        value = info.get("inCommitTimestamp")
-        return int(value) if value is not None else None
 
     def _complete_checkpoints(self) -> list[Checkpoint]:
         found: list[Checkpoint] = []
@@ -192,35 +234,18 @@ class DeltaLog:
                 found.append(Checkpoint(version, files, "multi-part"))
         return found
 
-    def _check_last_checkpoint(self, target: int) -> None:
-        if "_last_checkpoint" not in self.listing:
-            return
-        raw = self.storage.read_bytes(f"{self.storage.log_dir}/_last_checkpoint")
-        try:
-            hint = json.loads(raw)
-            version = int(hint["version"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise CorruptLogError(f"_last_checkpoint is malformed: {exc}") from exc
-        if version > target:
-            return
-        if v2 := hint.get("v2Checkpoint"):
-            name = v2.get("path", "")
-            if name not in self.listing:
-                raise MissingFileError(
-                    f"checkpoint file {self.storage.log_dir}/{name} named by _last_checkpoint is missing"
-                )
-            return
-        total = hint.get("parts")
-        if total:
-            for part in range(1, int(total) + 1):
-                name = f"{version:020d}.checkpoint.{part:010d}.{int(total):010d}.parquet"
-                if name not in self.listing:
-                    raise MissingFileError(
-                        f"checkpoint part {self.storage.log_dir}/{name} ({part} of {total}) is missing"
-                    )
-        elif not any(c.version == version for c in self._complete_checkpoints()):
-            name = f"{version:020d}.checkpoint.parquet"
-            raise MissingFileError(f"checkpoint {self.storage.log_dir}/{name} named by _last_checkpoint is missing")
+    def _incomplete_note(self, target: int) -> str:
+        """Name the multi-part checkpoints at or before ``target`` that lack parts, if any."""
+        parts: dict[tuple[int, int], set[int]] = {}
+        for name in self.listing:
+            if (m := _MULTIPART_CHECKPOINT.match(name)) and int(m.group(1)) <= target:
+                parts.setdefault((int(m.group(1)), int(m.group(3))), set()).add(int(m.group(2)))
+        notes = [
+            f"checkpoint {version} lacks part(s) {', '.join(str(p) for p in missing)} of {total}"
+            for (version, total), present in sorted(parts.items())
+            if (missing := sorted(set(range(1, total + 1)) - present))
+        ]
+        return f" ({'; '.join(notes)})" if notes else ""
 
     def _checkpoint_actions(self, checkpoint: Checkpoint) -> Iterator[dict[str, Any]]:
         for name in checkpoint.files:
@@ -231,6 +256,8 @@ class DeltaLog:
                 actions = self._parquet_actions(path)
             for action in actions:
                 if (sidecar := action.get("sidecar")) is not None:
+                    if not isinstance(sidecar, dict) or not isinstance(sidecar.get("path"), str):
+                        raise CorruptLogError(f"checkpoint file {path} has a sidecar action without a path")
                     sidecar_path = self.storage.resolve_sidecar(sidecar["path"])
                     yield from self._parquet_actions(sidecar_path)
                 else:
@@ -242,8 +269,10 @@ class DeltaLog:
         try:
             with self.storage.filesystem.open_input_file(path) as handle:
                 parquet = pq.ParquetFile(handle)
-                names = set(parquet.schema_arrow.names)
-                columns = [c for c in _CHECKPOINT_COLUMNS if c in names]
+                schema = parquet.schema_arrow
+                columns = [c for c in _CHECKPOINT_COLUMNS if c in schema.names]
+                if not all(pa.types.is_struct(schema.field(c).type) for c in columns):
+                    raise CorruptLogError(f"checkpoint file {path} has action columns that are not structs")
                 for batch in parquet.iter_batches(columns=columns, batch_size=65536):
                     for column_name in columns:
                         column = batch.column(column_name)
@@ -252,5 +281,5 @@ class DeltaLog:
                         for value in column.to_pylist():
                             if value is not None:
                                 yield {column_name: value}
-        except OSError as exc:
-            raise CorruptLogError(f"checkpoint file {path} cannot be read: {exc}") from exc
+        except (OSError, pa.ArrowException) as exc:
+            raise CorruptLogError(f"checkpoint file {path} is not a readable Parquet checkpoint: {exc}") from exc

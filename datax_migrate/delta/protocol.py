@@ -16,9 +16,11 @@ SUPPORTED_READER_FEATURES = frozenset(
         "typeWidening-preview",
         "vacuumProtocolCheck",
         # Variant columns are read, then refused (or mapped on request) by the Iceberg type map,
-        # which names the column.
+        # which names the column. Shredded ones are reassembled first (datax_migrate.delta.shredding).
         "variantType",
         "variantType-preview",
+        "variantShredding",
+        "variantShredding-preview",
     }
 )
 

@@ -26,9 +26,10 @@ from datax_migrate.delta.schema import (
     StructField,
     StructType,
 )
+from datax_migrate.delta.shredding import is_shredded, unshred_variant_column
 from datax_migrate.delta.table import DeltaSnapshot
 from datax_migrate.delta.variant import variant_column_to_json
-from datax_migrate.errors import CorruptLogError, MissingFileError, UnsupportedFeatureError
+from datax_migrate.errors import CorruptLogError, DeltaError, MissingFileError, UnsupportedFeatureError
 
 _PRIMITIVE_ARROW = {
     "string": pa.string(),
@@ -169,7 +170,10 @@ class FileReader:
                 arrays.append(_constant(partitions[delta_field.name], target_field.type, num_rows))
             elif delta_field.physical_name in names:
                 column = batch.column(names.index(delta_field.physical_name))
-                arrays.append(conform_array(column, delta_field.type, target_field.type))
+                try:
+                    arrays.append(conform_array(column, delta_field.type, target_field.type))
+                except DeltaError as exc:
+                    raise type(exc)(f"column {delta_field.name!r}: {exc}") from exc
             else:
                 arrays.append(pa.nulls(num_rows, target_field.type))
         return pa.RecordBatch.from_arrays(arrays, schema=self.target)
@@ -209,7 +213,7 @@ def conform_array(array: pa.Array, delta_type: DeltaType, target: pa.DataType) -
         items = conform_array(array.items, delta_type.value_type, target.item_type)
         return pa.MapArray.from_arrays(array.offsets, keys, items, type=target, mask=_null_mask(array))
     if delta_type.name == "variant":
-        array = variant_column_to_json(array)
+        array = variant_column_to_json(unshred_variant_column(array) if is_shredded(array) else array)
     if array.type.equals(target):
         return array
     return _cast_primitive(array, delta_type, target)

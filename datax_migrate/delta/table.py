@@ -8,10 +8,11 @@ from dataclasses import dataclass
 import pyarrow.fs as pafs
 
 from datax_migrate.delta.actions import AddFile, Metadata, Protocol
+from datax_migrate.delta.commit_times import AUTO, FILE_MTIME, CommitClock
 from datax_migrate.delta.log import DeltaLog
 from datax_migrate.delta.protocol import check_readable
 from datax_migrate.delta.storage import TableStorage
-from datax_migrate.errors import CorruptLogError, VersionNotFoundError
+from datax_migrate.errors import CorruptLogError
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,8 @@ class DeltaSnapshot:
     metadata: Metadata
     files: tuple[AddFile, ...]
     commit_timestamp_ms: int
+    commit_time_source: str = FILE_MTIME
+    commit_time_note: str = ""
 
     @property
     def location(self) -> str:
@@ -39,10 +42,16 @@ class DeltaTable:
 
     """
 
-    def __init__(self, uri: str, filesystem: pafs.FileSystem | None = None) -> None:
-        """Open the table at ``uri`` (local path, ``file://`` or ``s3://``)."""
+    def __init__(self, uri: str, filesystem: pafs.FileSystem | None = None, commit_times: str = AUTO) -> None:
+        """Open the table at ``uri`` (local path, ``file://`` or ``s3://``).
+
+        ``commit_times`` (``auto``, ``mtime`` or ``commit-info``) says how commit times are read
+        for ``timestamp`` and the snapshot's commit time: see
+        :class:`~datax_migrate.delta.commit_times.CommitClock`.
+        """
         self.storage = TableStorage(uri, filesystem)
         self.log = DeltaLog(self.storage)
+        self.clock = CommitClock(self.log, commit_times)
 
     @property
     def latest_version(self) -> int:
@@ -66,17 +75,20 @@ class DeltaTable:
             raise CorruptLogError(f"version {segment.version} of {self.storage.uri} has no {missing} action")
         check_readable(state.protocol)
         files = tuple(sorted(state.active.values(), key=lambda f: f.path))
+        committed = self.clock.time(segment.version)
         return DeltaSnapshot(
             storage=self.storage,
             version=segment.version,
             protocol=state.protocol,
             metadata=state.metadata,
             files=files,
-            commit_timestamp_ms=self.log.commit_timestamp(segment.version),
+            commit_timestamp_ms=committed.ms,
+            commit_time_source=committed.source,
+            commit_time_note=committed.note,
         )
 
     def version_at(self, timestamp: dt.datetime) -> int:
-        """The latest version committed at or before ``timestamp`` (naive means UTC).
+        """The latest version committed at or before ``timestamp`` (naive means UTC), by the table's clock.
 
         Raises:
             VersionNotFoundError: every version in the log is newer than ``timestamp``.
@@ -84,13 +96,4 @@ class DeltaTable:
         """
         if timestamp.tzinfo is None:
             timestamp = timestamp.replace(tzinfo=dt.timezone.utc)
-        wanted = int(timestamp.timestamp() * 1000)
-        stamps = self.log.commit_timestamps()
-        eligible = [v for v, stamp in stamps.items() if stamp <= wanted]
-        if not eligible:
-            earliest = dt.datetime.fromtimestamp(min(stamps.values()) / 1000, tz=dt.timezone.utc)
-            raise VersionNotFoundError(
-                f"no version of {self.storage.uri} at or before {timestamp.isoformat()} "
-                f"(the earliest commit is {earliest.isoformat()})"
-            )
-        return max(eligible)
+        return self.clock.version_at(int(timestamp.timestamp() * 1000))

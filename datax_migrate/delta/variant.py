@@ -46,14 +46,19 @@ def variant_to_json(value: bytes, metadata: bytes) -> str:
         CorruptLogError: the bytes are not a valid variant.
     """
     try:
-        keys = _dictionary(metadata)
+        keys = metadata_keys(metadata)
         decoded, _ = _decode(value, 0, keys)
     except (IndexError, struct.error, ValueError, UnicodeDecodeError) as exc:
         raise CorruptLogError(f"invalid variant value: {exc}") from exc
     return _to_json(decoded)
 
 
-def _dictionary(metadata: bytes) -> list[str]:
+def metadata_keys(metadata: bytes) -> list[str]:
+    """The dictionary of object keys in a variant's ``metadata``, in id order.
+
+    Raises:
+        ValueError, IndexError, UnicodeDecodeError: the metadata is not valid.
+    """
     header = metadata[0]
     if header & 0x0F != 1:
         raise ValueError(f"unsupported variant metadata version {header & 0x0F}")
@@ -89,6 +94,35 @@ def _decode(value: bytes, position: int, keys: list[str]) -> tuple[Any, int]:
     offsets = [_int(value, cursor + i * offset_size, offset_size) for i in range(count + 1)]
     start = cursor + (count + 1) * offset_size
     return [_decode(value, start + offsets[i], keys)[0] for i in range(count)], start + offsets[-1]
+
+
+_PRIMITIVE_SIZES = {0: 0, 1: 0, 2: 0, 3: 1, 4: 2, 5: 4, 6: 8, 7: 8, 8: 5, 9: 9, 10: 17, 11: 4, 12: 8, 13: 8}
+_PRIMITIVE_SIZES |= {14: 4, 17: 8, 18: 8, 19: 8, 20: 16}
+
+
+def value_size(value: bytes, position: int) -> int:
+    """The number of bytes of the encoded value that starts at ``position``.
+
+    Raises:
+        ValueError, IndexError: the bytes are not a valid variant value.
+    """
+    header = value[position]
+    basic_type, info = header & 0x03, header >> 2
+    if basic_type == _SHORT_STRING:
+        return 1 + info
+    if basic_type == _PRIMITIVE:
+        if info in (15, 16):
+            return 5 + _int(value, position + 1, 4)
+        if info not in _PRIMITIVE_SIZES:
+            raise ValueError(f"unknown variant primitive type {info}")
+        return 1 + _PRIMITIVE_SIZES[info]
+    offset_size = (info & 0x03) + 1
+    id_size = ((info >> 2) & 0x03) + 1 if basic_type == _OBJECT else 0
+    large = bool(info & (0x10 if basic_type == _OBJECT else 0x04))
+    count, cursor = _count(value, position + 1, large)
+    cursor += count * id_size
+    start = cursor + (count + 1) * offset_size
+    return start + _int(value, cursor + count * offset_size, offset_size) - position
 
 
 def _count(value: bytes, position: int, large: bool) -> tuple[int, int]:

@@ -99,8 +99,9 @@ def run_demo(workdir: str) -> bool:
         ("Reconciliation", root / "reports"),
         (
             "Read a table",
-            f"python -c \"from pyiceberg.catalog import load_catalog; print(load_catalog('local', {properties})"
-            f".load_table('{NAMESPACE}.accounts').scan().to_arrow())\"",
+            'python -c "from pyiceberg.catalog import load_catalog; '
+            "from datax_migrate.iceberg.read import read_snapshot; "
+            f"print(read_snapshot(load_catalog('local', {properties}).load_table('{NAMESPACE}.accounts')))\"",
         ),
     ):
         console.print(f"{label + ':':<17}{where}", soft_wrap=True, highlight=False, markup=False)

@@ -1,1 +1,1 @@
-"""Iceberg side of a conversion: type map, partitioning, data files and the target table."""
+"""Iceberg side of a conversion: type map, partitioning, data files, the target table, and reading it back."""

@@ -35,6 +35,7 @@ from pyiceberg.table import Table, Transaction
 from pyiceberg.typedef import Record
 
 from datax_migrate.catalogs import ReservingCatalog, stages_creates
+from datax_migrate.catalogs.names import check_identifier, rules_for_catalog
 from datax_migrate.errors import TargetError, TargetExistsError
 from datax_migrate.iceberg.arrow import arrow_schema_with_ids
 from datax_migrate.signals import deferred_signals
@@ -43,6 +44,8 @@ SOURCE_LOCATION = "datax.source-location"
 SOURCE_VERSION = "datax.source-delta-version"
 SOURCE_COMMIT_TIMESTAMP = "datax.source-commit-timestamp"
 SOURCE_TABLE_ID = "datax.source-delta-table-id"
+SOURCE_COMMIT_TIME_SOURCE = "datax.source-commit-time-source"
+"""Where the source commit time comes from: in-commit timestamp, file time, or commitInfo.timestamp."""
 SOURCE_NAME = "datax.source-name"
 PENDING = "datax.conversion-pending"
 """Marks a table created empty by a conversion that has not committed yet (holds its run id)."""
@@ -57,6 +60,8 @@ class SourceIdentity:
     delta_version: int
     commit_timestamp_ms: int
     delta_table_id: str
+    commit_time_source: str = ""
+    commit_time_note: str = ""
 
     def properties(self) -> dict[str, str]:
         """The identity as Iceberg table properties / snapshot summary entries."""
@@ -65,6 +70,7 @@ class SourceIdentity:
             SOURCE_VERSION: str(self.delta_version),
             SOURCE_COMMIT_TIMESTAMP: str(self.commit_timestamp_ms),
             SOURCE_TABLE_ID: self.delta_table_id,
+            **({SOURCE_COMMIT_TIME_SOURCE: self.commit_time_source} if self.commit_time_source else {}),
         }
 
     @classmethod
@@ -76,6 +82,7 @@ class SourceIdentity:
                 delta_version=int(properties[SOURCE_VERSION]),
                 commit_timestamp_ms=int(properties.get(SOURCE_COMMIT_TIMESTAMP, "0")),
                 delta_table_id=properties.get(SOURCE_TABLE_ID, ""),
+                commit_time_source=properties.get(SOURCE_COMMIT_TIME_SOURCE, ""),
             )
         except (KeyError, ValueError):
             return None
@@ -112,6 +119,7 @@ class IcebergTarget:
         """Address ``identifier`` (``namespace.table``) in ``catalog``."""
         if "." not in identifier:
             raise TargetError(f"target {identifier!r} must be NAMESPACE.TABLE")
+        check_identifier(identifier, rules_for_catalog(catalog.properties))  # before anything is created
         self.catalog = catalog
         self.identifier = identifier
         self.run_id = uuid.uuid4().hex

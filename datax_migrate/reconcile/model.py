@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field, fields
 from enum import Enum
 from typing import Any, TypeVar
 
-REPORT_SCHEMA_VERSION = "1.0"
+REPORT_SCHEMA_VERSION = "1.1"
 
 _T = TypeVar("_T")
 
@@ -43,6 +43,10 @@ class Side:
         snapshot_id: Iceberg snapshot compared (Iceberg side).
         commit_timestamp: when that version or snapshot was committed (ISO-8601, UTC).
         rows: rows read from this side.
+        current_snapshot_id: the Iceberg table's current snapshot, when it is not the one compared
+            (the table has moved on since).
+        commit_time_source: where the Delta commit time comes from (in-commit timestamp, commit
+            file modification time, ``commitInfo.timestamp``); ``None`` for Iceberg.
 
     """
 
@@ -52,6 +56,8 @@ class Side:
     snapshot_id: int | None = None
     commit_timestamp: str | None = None
     rows: int | None = None
+    current_snapshot_id: int | None = None
+    commit_time_source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,28 @@ class Difference:
 
 
 @dataclass(frozen=True)
+class ProofLevel:
+    """What a reconciliation compared, and what its verdict does not prove.
+
+    Attributes:
+        level: ``"every_row"`` (every row of every common column, by checksum and, where the
+            checksums differ, value by value) or ``"narrowed"`` (every row, but only the columns
+            chosen with ``--columns`` / ``--exclude``).
+        compared: what was compared, one sentence each.
+        not_proven: what the verdict does not prove, one sentence each.
+        columns_compared: the columns whose values were compared.
+        columns_excluded: common columns left out on purpose (``--columns`` / ``--exclude``).
+
+    """
+
+    level: str
+    compared: list[str]
+    not_proven: list[str]
+    columns_compared: list[str]
+    columns_excluded: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class Report:
     """Everything a reconciliation found; ``verdict`` is ``"match"`` or ``"mismatch"``.
 
@@ -115,6 +143,12 @@ class Report:
         seconds: total run time.
         tool_version: datax-migrate version that produced the report.
         warnings: things the reader should know (e.g. target snapshot chosen by fallback).
+        proof: what was compared and what the verdict does not prove.
+        recompute: the figures the checksum SQL in the report folder returns on each side
+            (``row_count``, ``lane_1``, ``lane_2`` and ``digest``), its file names, or why there
+            is no SQL (``unavailable``); see docs/reconcile-checksum.md.
+        checksum_sql: the checksum SQL files written beside the report, by file name (not part
+            of ``report.json``).
 
     """
 
@@ -133,6 +167,9 @@ class Report:
     seconds: float
     tool_version: str
     warnings: list[str] = field(default_factory=list)
+    proof: ProofLevel | None = None
+    recompute: dict[str, Any] = field(default_factory=dict)
+    checksum_sql: dict[str, str] = field(default_factory=dict, metadata={"json": False})
 
     @property
     def matches(self) -> bool:
@@ -142,6 +179,8 @@ class Report:
     def to_json(self) -> str:
         """The ``report.json`` document (schema :data:`REPORT_SCHEMA_VERSION`)."""
         document = {"schema_version": REPORT_SCHEMA_VERSION, **asdict(self)}
+        for hidden in (f.name for f in fields(self) if f.metadata.get("json") is False):
+            del document[hidden]
         return json.dumps(document, indent=2, default=_json_value, ensure_ascii=False) + "\n"
 
     @classmethod
@@ -172,6 +211,7 @@ class Report:
                     "target": _build(Side, document["target"]),
                     "checks": [_build(Check, {**c, "status": Status(c["status"])}) for c in document["checks"]],
                     "differences": [_build(Difference, d) for d in document["differences"]],
+                    "proof": _build(ProofLevel, document["proof"]) if document.get("proof") else None,
                 },
             )
         except (ValueError, TypeError, KeyError, AttributeError) as exc:

@@ -1,7 +1,7 @@
 """Row-level differences, looked for only in the buckets whose checksums differ.
 
-With key columns, datacompy compares the rows of those buckets (with the user's tolerances) and
-yields rows only in the source, only in the target, and cells that differ. Without keys, rows are
+With key columns, the rows of those buckets are matched by key (:mod:`.keyed_diff`, with the
+user's tolerances), yielding rows only in the source, only in the target, and cells that differ. Without keys, rows are
 compared whole: a row whose hash occurs more often on one side than on the other is listed there.
 """
 
@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from datax_migrate.reconcile.checksum import RowHasher
+from datax_migrate.reconcile.keyed_diff import keyed_differences
 from datax_migrate.reconcile.model import Check, Difference, Status
 from datax_migrate.reconcile.tolerance import Tolerance
 from datax_migrate.reconcile.values import plain
@@ -43,7 +44,7 @@ def choose_buckets(differing: np.ndarray, bucket_rows: np.ndarray, max_rows: int
 
 
 def rows_in_buckets(batches: Iterable[pa.RecordBatch], hasher: RowHasher, buckets: np.ndarray) -> pa.Table:
-    """The rows of ``batches`` (compared columns only, lower-case names) that fall into ``buckets``."""
+    """The rows of ``batches`` (compared columns only, named as in ``hasher.columns``) that fall into ``buckets``."""
     kept = []
     for batch in batches:
         if not batch.num_rows:
@@ -52,7 +53,7 @@ def rows_in_buckets(batches: Iterable[pa.RecordBatch], hasher: RowHasher, bucket
         if selected.any():
             lookup = {name.lower(): i for i, name in enumerate(batch.schema.names)}
             columns = [batch.column(lookup[c.lower()]) for c in hasher.columns]
-            narrowed = pa.RecordBatch.from_arrays(columns, names=[c.lower() for c in hasher.columns])
+            narrowed = pa.RecordBatch.from_arrays(columns, names=list(hasher.columns))
             kept.append(narrowed.filter(pa.array(selected)))
     return _combined(kept, hasher.columns)
 
@@ -64,7 +65,7 @@ def combine_rows(tables: Sequence[pa.Table], columns: Sequence[str]) -> pa.Table
 
 def _combined(batches: list[pa.RecordBatch], columns: Sequence[str]) -> pa.Table:
     if not batches:
-        return pa.table({c.lower(): pa.array([], pa.null()) for c in columns})
+        return pa.table({c: pa.array([], pa.null()) for c in columns})
     return pa.Table.from_batches(batches) if _same_schemas(batches) else pa.Table.from_pylist(_rows(batches))
 
 
@@ -79,10 +80,7 @@ def diff_rows(
 ) -> RowDiff:
     """Compare the rows collected from the differing buckets of both sides."""
     if keys:
-        # pandas and datacompy load only when there is something to compare.
-        from datax_migrate.reconcile.keyed_diff import keyed_differences
-
-        differences = keyed_differences(source, target, [k.lower() for k in keys], tolerances)
+        differences = keyed_differences(source, target, list(keys), tolerances)
     else:
         differences = _whole_rows(source, target)
     total = len(differences)
@@ -97,8 +95,8 @@ def diff_rows(
         summary = "every differing value is within the given tolerances"
         return RowDiff(Check("row_diff", Status.TOLERATED, summary, detail), [], 0)
     summary = (
-        "the checksums differ but no row difference could be listed (e.g. NULL against NaN, which the row "
-        "comparison cannot tell apart); treat the table as different"
+        "the checksums differ but the row comparison finds no differing value to list (its equality is looser "
+        "than the checksum's encoding somewhere); treat the table as different"
     )
     return RowDiff(Check("row_diff", Status.FAIL, summary, detail), [], 0)
 

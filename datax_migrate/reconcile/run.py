@@ -15,6 +15,7 @@ import pyarrow as pa
 from pyiceberg.catalog import Catalog
 
 from datax_migrate import __version__
+from datax_migrate.delta.commit_times import AUTO
 from datax_migrate.errors import DataxError, ReconcileError
 from datax_migrate.reconcile.checks import aggregates_check, checksum_check, row_count_check, schema_check
 from datax_migrate.reconcile.checksum import RowHasher
@@ -23,8 +24,10 @@ from datax_migrate.reconcile.encoding import column_kind
 from datax_migrate.reconcile.model import Check, Report, Status
 from datax_migrate.reconcile.rowdiff import RowDiff, choose_buckets, diff_rows, rows_in_buckets
 from datax_migrate.reconcile.scan import ScanSummary, SideScanner
+from datax_migrate.reconcile.scope import common_columns, proof_level, select_columns
 from datax_migrate.reconcile.sides import DeltaSide, IcebergSide
 from datax_migrate.reconcile.tolerance import Tolerance
+from datax_migrate.reconcile.warehouse_sql import recompute_figures, statements_or_reason
 
 T = TypeVar("T")
 
@@ -44,6 +47,11 @@ class ReconcileOptions:
         sample: cap on the differences listed in the report.
         seed: seed of every sampled choice, so a rerun lists the same rows.
         max_diff_rows: cap on the rows per side held in memory for the row diff.
+        columns: compare only these columns (default: every column both sides have); key
+            columns are always compared.
+        exclude: leave these columns out of the comparison; the report names them.
+        commit_times: how the Delta commit time is read: ``auto`` (detect copied logs),
+            ``mtime`` or ``commit-info`` (see :class:`~datax_migrate.delta.commit_times.CommitClock`).
 
     """
 
@@ -53,6 +61,9 @@ class ReconcileOptions:
     sample: int = 20
     seed: int = 42
     max_diff_rows: int = 500_000
+    columns: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    commit_times: str = AUTO
 
 
 @dataclass(frozen=True)
@@ -84,25 +95,32 @@ def reconcile_table(
 ) -> Report:
     """Compare Delta table ``source`` (at ``options.version``) with Iceberg table ``identifier``.
 
-    The Iceberg snapshot is the one converted from that Delta version, else the current one (the
-    report then carries a warning). Both sides are read once, at the same time, for every check;
-    rows of buckets whose checksums differ are read a second time for the row diff. ``engine``
-    decides where the reading runs (default: :class:`LocalScanEngine`; Spark's is in
-    :mod:`datax_migrate.spark`).
+    The Iceberg snapshot is the table's current one, which readers see (with a warning when it was not
+    converted from that Delta version); with ``options.version``, the snapshot converted from that
+    version, and the report names the current one if the table has moved on since.
+
+    Both sides are read once, at the same time, for every check; rows of buckets whose checksums
+    differ are read a second time for the row diff. ``engine`` decides where the reading runs
+    (default: :class:`LocalScanEngine`; Spark's is in :mod:`datax_migrate.spark`).
 
     Raises:
         DeltaError: the Delta side cannot be read.
-        ReconcileError: the Iceberg side cannot be read, or a key column is missing or of another
-            kind on one side.
+        ReconcileError: the Iceberg side cannot be read, a key column is missing or of another kind
+            on one side, or a tolerance names no column of both tables.
 
     """
     options = options or ReconcileOptions()
     started, clock = dt.datetime.now(dt.timezone.utc), time.perf_counter()
-    delta = DeltaSide.open(source, options.version)
-    iceberg, warnings = IcebergSide.resolve(catalog, identifier, delta.snapshot)
+    delta = DeltaSide.open(source, options.version, options.commit_times)
+    iceberg, warnings = IcebergSide.resolve(catalog, identifier, delta.snapshot, pinned=options.version is not None)
+    if delta.snapshot.commit_time_note:
+        warnings.append(f"Delta commit time: {delta.snapshot.commit_time_note}")
     checks = [_timed(lambda: schema_check(delta, iceberg))]
-    columns = _common_columns(delta.schema, iceberg.schema)
     keys = _validated_keys(options.keys, delta.schema, iceberg.schema)
+    columns, excluded = select_columns(
+        common_columns(delta.schema, iceberg.schema), options.columns, options.exclude, keys
+    )
+    _check_tolerances(options.tolerances, columns)
     expected_rows = delta.metadata_rows()
     buckets = bucket_count(expected_rows)
     partition_columns = [c for c in delta.partition_columns if c.lower() in {n.lower() for n in columns}]
@@ -141,6 +159,11 @@ def reconcile_table(
                 check.name, check.status, check.summary, {**check.detail, "scan_seconds": round(scan_seconds, 3)}
             )
     verdict = "match" if all(c.status in _GOOD for c in checks) else "mismatch"
+    statements, sql_unavailable = statements_or_reason(delta, iceberg, columns)
+    tolerances = {t.column: t.describe() for t in options.tolerances.values()}
+    recompute = recompute_figures(
+        source_summary.checksums.total(), target_summary.checksums.total(), list(statements), sql_unavailable
+    )
     return Report(
         table=identifier,
         source=delta.identity(source_summary.rows),
@@ -150,13 +173,18 @@ def reconcile_table(
         differences=differences,
         differences_total=total,
         keys=list(keys),
-        tolerances={t.column: t.describe() for t in options.tolerances.values()},
+        tolerances=tolerances,
         sample_limit=options.sample,
         sample_seed=options.seed,
         started_at=started.isoformat(),
         seconds=round(time.perf_counter() - clock, 3),
         tool_version=__version__,
         warnings=warnings,
+        proof=proof_level(
+            checks, columns, excluded, keys, buckets, len(differences), total, sql_unavailable, tolerances
+        ),
+        recompute=recompute,
+        checksum_sql=statements,
     )
 
 
@@ -328,9 +356,14 @@ class RowCounter:
             self.progress(ReconcileProgress(self.phase, self.rows[0], self.rows[1], self.expected))
 
 
-def _common_columns(source: pa.Schema, target: pa.Schema) -> list[str]:
-    theirs = {name.lower() for name in target.names}
-    return [name for name in source.names if name.lower() in theirs]
+def _check_tolerances(tolerances: Mapping[str, Tolerance], columns: list[str]) -> None:
+    known = {c.lower() for c in columns}
+    for name, tolerance in tolerances.items():
+        if name not in known:
+            raise ReconcileError(
+                f"--tolerance {tolerance.column}={tolerance.describe()}: column {tolerance.column!r} is not in both "
+                f"tables (columns: {', '.join(columns)})"
+            )
 
 
 def _validated_keys(keys: tuple[str, ...], source: pa.Schema, target: pa.Schema) -> list[str]:

@@ -9,12 +9,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import NoSuchTableError
-from pyiceberg.expressions import AlwaysTrue
 from pyiceberg.io import FileIO, load_file_io
-from pyiceberg.io.pyarrow import ArrowScan, schema_to_pyarrow
 from pyiceberg.partitioning import PartitionSpec
 from pyiceberg.schema import Schema
 from pyiceberg.table import FileScanTask, Table
@@ -22,12 +19,19 @@ from pyiceberg.table.metadata import TableMetadata
 from pyiceberg.table.snapshots import Snapshot
 
 from datax_migrate.delta.actions import AddFile
+from datax_migrate.delta.commit_times import AUTO
 from datax_migrate.delta.scan import DEFAULT_BATCH_ROWS as BATCH_ROWS
 from datax_migrate.delta.scan import FileReader, arrow_schema
 from datax_migrate.delta.table import DeltaSnapshot, DeltaTable
 from datax_migrate.errors import ReconcileError
+from datax_migrate.iceberg.read import arrow_schema_of, plan_tasks, read_data_file, snapshot_schema
 from datax_migrate.iceberg.target import SOURCE_LOCATION, SOURCE_VERSION
 from datax_migrate.reconcile.model import Side
+
+
+def _converted_from(snapshot: Snapshot, source: DeltaSnapshot) -> bool:
+    summary = snapshot.summary.additional_properties if snapshot.summary else {}
+    return summary.get(SOURCE_VERSION) == str(source.version) and summary.get(SOURCE_LOCATION) == source.location
 
 
 def _iso(milliseconds: int) -> str:
@@ -41,9 +45,9 @@ class DeltaSide:
     snapshot: DeltaSnapshot
 
     @classmethod
-    def open(cls, uri: str, version: int | None) -> DeltaSide:
-        """Open ``uri`` at ``version`` (default: the latest)."""
-        return cls(DeltaTable(uri).snapshot(version=version))
+    def open(cls, uri: str, version: int | None, commit_times: str = AUTO) -> DeltaSide:
+        """Open ``uri`` at ``version`` (default: the latest); ``commit_times`` as in :class:`DeltaTable`."""
+        return cls(DeltaTable(uri, commit_times=commit_times).snapshot(version=version))
 
     @property
     def schema(self) -> pa.Schema:
@@ -73,6 +77,7 @@ class DeltaSide:
             version=self.snapshot.version,
             commit_timestamp=_iso(self.snapshot.commit_timestamp_ms),
             rows=rows,
+            commit_time_source=self.snapshot.commit_time_source,
         )
 
     def parts(self, use_threads: bool = False) -> list[DeltaPart]:
@@ -101,7 +106,7 @@ class DeltaPart:
 
 @dataclass(frozen=True)
 class IcebergSide:
-    """One snapshot of an Iceberg table, read through pyiceberg (delete files and all)."""
+    """One snapshot of an Iceberg table, read by field id (delete files and all)."""
 
     table: Table
     snapshot: Snapshot
@@ -109,8 +114,15 @@ class IcebergSide:
     catalog_name: str
 
     @classmethod
-    def resolve(cls, catalog: Catalog, identifier: str, source: DeltaSnapshot) -> tuple[IcebergSide, list[str]]:
-        """The snapshot converted from ``source``'s version, else the current one (with a warning).
+    def resolve(
+        cls, catalog: Catalog, identifier: str, source: DeltaSnapshot, pinned: bool = False
+    ) -> tuple[IcebergSide, list[str]]:
+        """The snapshot to compare with ``source``, and warnings about the choice.
+
+        Readers see the current snapshot, so that is the one compared, unless ``pinned`` (the user
+        asked for one Delta version) and an older snapshot was converted from that version: then
+        that one is compared and its :meth:`identity` names the current snapshot the table has
+        moved on to. A current snapshot not converted from ``source`` comes with a warning.
 
         Raises:
             ReconcileError: the table does not exist or has no snapshot.
@@ -120,30 +132,52 @@ class IcebergSide:
             table = catalog.load_table(identifier)
         except NoSuchTableError:
             raise ReconcileError(f"Iceberg table {identifier} does not exist in catalog {catalog.name!r}") from None
-        for snapshot in sorted(table.metadata.snapshots, key=lambda s: s.timestamp_ms, reverse=True):
-            summary = snapshot.summary.additional_properties if snapshot.summary else {}
-            if summary.get(SOURCE_VERSION) == str(source.version) and summary.get(SOURCE_LOCATION) == source.location:
-                return cls(table, snapshot, identifier, catalog.name), []
         current = table.current_snapshot()
         if current is None:
             raise ReconcileError(f"Iceberg table {identifier} has no snapshot to compare")
+        converted = next(
+            (
+                snapshot
+                for snapshot in sorted(table.metadata.snapshots, key=lambda s: s.timestamp_ms, reverse=True)
+                if _converted_from(snapshot, source)
+            ),
+            None,
+        )
+        if converted is not None and (pinned or converted.snapshot_id == current.snapshot_id):
+            return cls(table, converted, identifier, catalog.name), []
         summary = current.summary.additional_properties if current.summary else {}
-        origin = (
-            f"converted from Delta version {summary[SOURCE_VERSION]}"
-            if SOURCE_VERSION in summary
-            else "not written by a datax-migrate conversion"
-        )
-        warning = (
-            f"no snapshot of {identifier} was converted from {source.location} version {source.version}; "
-            f"comparing the current snapshot {current.snapshot_id} ({origin})"
-        )
+        if converted is not None:
+            operation = current.summary.operation.value if current.summary else "unknown"
+            warning = (
+                f"{identifier} has moved on since snapshot {converted.snapshot_id} was converted from "
+                f"{source.location} version {source.version}: its current snapshot {current.snapshot_id} "
+                f"({operation}, not a conversion of that version) is what readers see; "
+                "comparing the current snapshot"
+            )
+        else:
+            origin = (
+                f"converted from Delta version {summary[SOURCE_VERSION]}"
+                if SOURCE_VERSION in summary
+                else "not written by a datax-migrate conversion"
+            )
+            warning = (
+                f"no snapshot of {identifier} was converted from {source.location} version {source.version}; "
+                f"comparing the current snapshot {current.snapshot_id} ({origin})"
+            )
         return cls(table, current, identifier, catalog.name), [warning]
 
     @property
     def iceberg_schema(self) -> Schema:
-        """Iceberg schema of the snapshot."""
-        schema_id = self.snapshot.schema_id
-        return next((s for s in self.table.schemas().values() if s.schema_id == schema_id), self.table.schema())
+        """Iceberg schema of the snapshot: the table's current schema for the current snapshot, as readers see it."""
+        if self.moved_on_to is None:
+            return self.table.schema()
+        return snapshot_schema(self.table.metadata, self.snapshot.schema_id)
+
+    @property
+    def moved_on_to(self) -> int | None:
+        """The table's current snapshot when it is not the compared one (the table has moved on since)."""
+        current = self.table.current_snapshot()
+        return current.snapshot_id if current is not None and current.snapshot_id != self.snapshot.snapshot_id else None
 
     @property
     def spec(self) -> PartitionSpec:
@@ -153,7 +187,7 @@ class IcebergSide:
     @property
     def schema(self) -> pa.Schema:
         """Arrow schema of the rows."""
-        return schema_to_pyarrow(self.iceberg_schema, include_field_ids=False)
+        return arrow_schema_of(self.iceberg_schema)
 
     def metadata_rows(self) -> int | None:
         """``total-records`` of the snapshot summary, if recorded."""
@@ -161,39 +195,34 @@ class IcebergSide:
         return int(summary["total-records"]) if "total-records" in summary else None
 
     def identity(self, rows: int | None = None) -> Side:
-        """This side in the report."""
+        """This side in the report (with the table's current snapshot when it has moved on)."""
         return Side(
             kind="iceberg",
             location=f"{self.catalog_name}:{self.name}",
             snapshot_id=self.snapshot.snapshot_id,
             commit_timestamp=_iso(self.snapshot.timestamp_ms),
             rows=rows,
+            current_snapshot_id=self.moved_on_to,
         )
 
     def batches(self) -> Iterator[pa.RecordBatch]:
-        """Every row of the snapshot.
-
-        A data file without delete files whose top-level columns are all primitive and carry field
-        ids is read directly (threaded decode, columns matched by field id, missing columns NULL,
-        promoted types cast); any other file goes through pyiceberg's reader.
-        """
+        """Every row of the snapshot, read by field id (see :mod:`datax_migrate.iceberg.read`)."""
         for part in self.parts():
             yield from part.batches(self.table.io)
 
     def parts(self) -> list[IcebergPart]:
-        """The snapshot split into picklable parts, one per data file (with its delete files)."""
+        """The snapshot split into picklable parts, one per data file (with its delete files).
+
+        Raises:
+            IcebergReadError: the snapshot has equality delete files.
+
+        """
         schema = self.iceberg_schema
-        direct = all(field.field_type.is_primitive for field in schema.fields) and not self._identity_sources()
-        scan = self.table.scan(snapshot_id=self.snapshot.snapshot_id)
         io_properties = dict(self.table.io.properties)
         return [
-            IcebergPart(self.table.metadata, io_properties, task, schema, direct and not task.delete_files)
-            for task in scan.plan_files()
+            IcebergPart(self.table.metadata, io_properties, task, schema)
+            for task in plan_tasks(self.table, self.snapshot.snapshot_id)
         ]
-
-    def _identity_sources(self) -> set[int]:
-        # Other writers may leave identity partition columns out of the data files.
-        return {f.source_id for f in self.spec.fields if str(f.transform) == "identity"}
 
 
 @dataclass(frozen=True)
@@ -205,57 +234,14 @@ class IcebergPart:
         io_properties: Properties to open the table's FileIO with.
         task: The data file and its delete files.
         schema: The snapshot's schema.
-        direct: Read the file by field id with pyarrow (see :meth:`IcebergSide.batches`).
     """
 
     metadata: TableMetadata
     io_properties: dict[str, str]
     task: FileScanTask
     schema: Schema
-    direct: bool
 
     def batches(self, io: FileIO | None = None) -> Iterator[pa.RecordBatch]:
         """The rows of the file, deletes applied, read with ``io`` (default: a FileIO of its own)."""
         io = io or load_file_io(self.io_properties, self.metadata.location)
-        target = schema_to_pyarrow(self.schema, include_field_ids=False)
-        batches = _read_direct(io, self.task, self.schema, target) if self.direct else None
-        if batches is None:
-            batches = ArrowScan(self.metadata, io, self.schema, AlwaysTrue()).to_record_batches([self.task])
-        return batches
-
-
-def _only_offsets_differ(a: pa.DataType, b: pa.DataType) -> bool:
-    """``string`` vs ``large_string``, ``binary`` vs ``large_binary``: the same values, no cast needed."""
-    texts = (pa.string(), pa.large_string())
-    binaries = (pa.binary(), pa.large_binary())
-    return (a in texts and b in texts) or (a in binaries and b in binaries)
-
-
-def _read_direct(io: FileIO, task: FileScanTask, schema: Schema, target: pa.Schema) -> Iterator[pa.RecordBatch] | None:
-    """Batches of one data file read by field id, or ``None`` when it lacks field ids."""
-    stream = io.new_input(task.file.file_path).open()
-    parquet = pq.ParquetFile(stream)
-    ids = {}
-    for index, field in enumerate(parquet.schema_arrow):
-        raw = (field.metadata or {}).get(b"PARQUET:field_id")
-        if raw is None:
-            stream.close()
-            return None
-        ids[int(raw)] = index
-    names = parquet.schema_arrow.names
-    columns = [names[ids[f.field_id]] for f in schema.fields if f.field_id in ids]
-
-    def batches() -> Iterator[pa.RecordBatch]:
-        with stream:
-            for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=columns, use_threads=True):
-                arrays = []
-                for field, arrow_field in zip(schema.fields, target, strict=True):
-                    if field.field_id not in ids:
-                        arrays.append(pa.nulls(batch.num_rows, arrow_field.type))
-                        continue
-                    column = batch.column(names[ids[field.field_id]])
-                    same = column.type == arrow_field.type or _only_offsets_differ(column.type, arrow_field.type)
-                    arrays.append(column if same else column.cast(arrow_field.type))
-                yield pa.RecordBatch.from_arrays(arrays, names=target.names)
-
-    return batches()
+        return read_data_file(io, self.metadata, self.task, self.schema, BATCH_ROWS)

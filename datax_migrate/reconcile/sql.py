@@ -42,9 +42,14 @@ map), are refused with a :class:`~datax_migrate.errors.ReconcileError` naming th
 columns with the local engine. The lane sums are exact up to 2**47 rows per bucket.
 
 The Spark SQL is executed in the test suite (``tests/spark/test_checksum_sql.py``) and agrees
-with the local engine. The Trino SQL is generated from the Trino documentation and reviewed, and its
-arithmetic is evaluated offline by a small interpreter in ``tests/unit/test_sql.py``; it is not
-executed on a Trino server in our tests.
+with the local engine. The Trino SQL is executed by DuckDB, transpiled from Trino by sqlglot
+(``tests/unit/test_sql_on_duckdb.py``, and over real Delta and Iceberg tables through DuckDB's
+``delta_scan`` and ``iceberg_scan`` in ``tests/test_reconcile_evidence.py``), and agrees with the
+local engine; its arithmetic is also checked for overflow by a small interpreter in
+``tests/unit/test_sql.py``. No Trino server runs in our tests.
+
+Users reach this module through ``datax-migrate reconcile --emit-sql spark|trino`` and the
+checksum SQL files of every report folder (:mod:`.warehouse_sql`).
 """
 
 from __future__ import annotations
@@ -396,8 +401,8 @@ def checksum_sql(
     bucket count.
 
     The Spark SQL needs Spark 3.5 (or Databricks); it does not depend on the session time zone
-    or on ANSI mode. The Trino SQL targets Trino and Athena engine v3; it is not executed in
-    our tests (see the module docstring).
+    or on ANSI mode. The Trino SQL targets Trino and Athena engine v3; our tests run it on
+    DuckDB (see the module docstring).
 
     Args:
         table: the table to read, inserted as given (quote it yourself if it needs quoting).

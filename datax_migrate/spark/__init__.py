@@ -56,6 +56,7 @@ def convert_table(
     timestamp: dt.datetime | None = None,
     options: ConvertOptions | None = None,
     progress: ProgressCallback | None = None,
+    commit_times: str = "auto",
 ) -> ConversionResult:
     """Convert a Delta table into an Iceberg table with ``spark`` running the file groups.
 
@@ -69,7 +70,9 @@ def convert_table(
 
     options = options or ConvertOptions()
     engine = SparkEngine(spark)
-    opened = ConversionSource.open(source, version, timestamp, options.target_file_bytes, engine.parallelism)
+    opened = ConversionSource.open(
+        source, version, timestamp, options.target_file_bytes, engine.parallelism, commit_times=commit_times
+    )
     return convert(opened, catalog, identifier, options=options, engine=engine, progress=progress)
 
 

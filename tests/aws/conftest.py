@@ -77,3 +77,10 @@ def aws_proxy_env(endpoint_proxy: EndpointProxy, monkeypatch: pytest.MonkeyPatch
     """Like ``aws_env``, but every AWS client goes through ``endpoint_proxy``."""
     _point_aws_clients_at(endpoint_proxy.endpoint, monkeypatch)
     return endpoint_proxy
+
+
+@pytest.fixture
+def s3tables_proxy_env(aws_proxy_env: EndpointProxy) -> EndpointProxy:
+    """Like ``aws_proxy_env``, but the proxy refuses ``Expect: 100-continue`` as S3 Tables does."""
+    aws_proxy_env.refuse_expect_continue = True
+    return aws_proxy_env

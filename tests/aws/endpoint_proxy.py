@@ -77,7 +77,9 @@ class RequestRecord:
         service: SigV4 signing name: ``s3``, ``s3tables``, ``glue``, ...
         operation: API operation name, e.g. ``PutObject`` or ``UpdateTableMetadataLocation``.
         status: Status sent to the client; ``None`` before forwarding and for ``reset`` faults.
-        injected: Whether a :class:`FaultRule` matched this request.
+        injected: Whether a :class:`FaultRule` matched this request, or the proxy refused its ``Expect``.
+        expect: The request's ``Expect`` header (``100-continue`` from clients that wait before sending a
+            body), or ``None``.
     """
 
     method: str
@@ -87,6 +89,7 @@ class RequestRecord:
     operation: str
     status: int | None = None
     injected: bool = False
+    expect: str | None = None
 
 
 RequestHook = Callable[[RequestRecord], None]
@@ -325,6 +328,15 @@ def _s3_object_operation(method: str, params: Mapping[str, list[str]], headers: 
     return {"GET": "GetObject", "DELETE": "DeleteObject"}.get(method, f"{method} object")
 
 
+_UNSUPPORTED_EXPECT = FaultRule(
+    None,
+    status=400,
+    code="S3TablesUnsupportedHeader",
+    message="S3 Tables does not support the header: expect value: 100-continue",
+)
+"""What S3 Tables answers to a request carrying ``Expect: 100-continue`` (apache/iceberg-python#3363)."""
+
+
 class _ArmedFault:
     def __init__(self, rule: FaultRule) -> None:
         self.rule = rule
@@ -344,13 +356,23 @@ class EndpointProxy:
     fails the test even though it ran in a proxy thread.
     """
 
-    def __init__(self, upstream: str, *, before_forward: RequestHook | None = None, timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        upstream: str,
+        *,
+        before_forward: RequestHook | None = None,
+        timeout: float = 60.0,
+        refuse_expect_continue: bool = False,
+    ) -> None:
         """Start serving.
 
         Args:
             upstream: Base URL of the server to forward to, e.g. ``http://127.0.0.1:5000``.
             before_forward: Optional hook; see :meth:`on_request`.
             timeout: Socket timeout toward the upstream and for idle client connections, in seconds.
+            refuse_expect_continue: Answer every request that carries ``Expect: 100-continue`` with
+                ``400 S3TablesUnsupportedHeader`` before its body is sent, as S3 Tables does, instead of
+                ``100 Continue``; settable later as the attribute of the same name.
         """
         parts = urlsplit(upstream)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -365,6 +387,7 @@ class EndpointProxy:
         self._before_forward = before_forward
         self._hook_errors: list[BaseException] = []
         self._closed = False
+        self.refuse_expect_continue = refuse_expect_continue
         self._server = _ProxyServer(self)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="endpoint-proxy", daemon=True
@@ -530,13 +553,31 @@ class _ProxyHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
+    def handle_expect_100(self) -> bool:
+        """Answer ``Expect: 100-continue`` with ``100 Continue``, or refuse it as S3 Tables does."""
+        proxy = self.server.proxy
+        if not proxy.refuse_expect_continue:
+            return super().handle_expect_100()
+        parts = urlsplit(self.path)
+        path, query = parts.path or "/", parts.query
+        service, operation = classify(self.command, path, query, self.headers.items())
+        record = RequestRecord(
+            self.command, path, query, service, operation, injected=True, expect=self.headers.get("Expect")
+        )
+        proxy._run_hook(proxy._before_forward, record)
+        status, headers, payload = _error_response(service, _UNSUPPORTED_EXPECT)
+        proxy._log(dataclasses.replace(record, status=status))
+        self.close_connection = True  # the body, if the client sends it anyway, is never read
+        self._respond(status, None, headers, payload, upstream_length=None)
+        return False
+
     def _handle(self) -> None:
         proxy = self.server.proxy
         body = self._read_body()
         parts = urlsplit(self.path)
         path, query = parts.path or "/", parts.query
         service, operation = classify(self.command, path, query, self.headers.items(), body)
-        record = RequestRecord(self.command, path, query, service, operation)
+        record = RequestRecord(self.command, path, query, service, operation, expect=self.headers.get("Expect"))
         rule = proxy._arm(record)
         if rule is not None:
             record = dataclasses.replace(record, injected=True)

@@ -22,6 +22,7 @@ from pyiceberg.table import Table
 from datax_migrate.catalogs import open_catalog
 from datax_migrate.convert import ConvertOptions, convert_table
 from datax_migrate.errors import TargetError
+from datax_migrate.iceberg.read import read_snapshot
 from tests.aws.endpoint_proxy import EndpointProxy, FaultRule, RequestRecord
 from tests.corpus.test_corpus_convert import expected_table
 from tests.tables import assert_same_rows
@@ -40,8 +41,8 @@ def source(corpus: Path, case: tuple[str, str]) -> str:
     return str(corpus / case[0] / case[1] / "delta")
 
 
-def test_throttling_and_resets_are_retried(corpus: Path, aws_proxy_env: EndpointProxy) -> None:
-    proxy, properties = aws_proxy_env, new_bucket()
+def test_throttling_and_resets_are_retried(corpus: Path, s3tables_proxy_env: EndpointProxy) -> None:
+    proxy, properties = s3tables_proxy_env, new_bucket()
     proxy.inject(FaultRule("s3", "PutObject", times=3))
     proxy.inject(FaultRule("s3", "PutObject", times=1, kind="reset"))
     proxy.inject(FaultRule("s3tables", "GetTableMetadataLocation", 2, 429, "TooManyRequestsException"))
@@ -55,13 +56,13 @@ def test_throttling_and_resets_are_retried(corpus: Path, aws_proxy_env: Endpoint
     expected = ["PutObject"] * 4 + ["GetTableMetadataLocation"] * 2 + ["UpdateTableMetadataLocation"]
     assert sorted(injected) == sorted(expected)
     table = open_catalog("fresh", properties).load_table("sales.orders")
-    assert_same_rows(table.scan().to_arrow(), expected_table(*PARTITIONED))
+    assert_same_rows(read_snapshot(table), expected_table(*PARTITIONED))
 
 
 def test_a_commit_whose_answer_is_lost_is_recognised_as_landed_when_retried(
-    corpus: Path, aws_proxy_env: EndpointProxy
+    corpus: Path, s3tables_proxy_env: EndpointProxy
 ) -> None:
-    proxy, properties = aws_proxy_env, new_bucket()
+    proxy, properties = s3tables_proxy_env, new_bucket()
     proxy.inject(FaultRule("s3tables", "UpdateTableMetadataLocation", times=1, kind="lost"))
 
     result = convert_table(source(corpus, PARTITIONED), open_catalog("aws", properties), "sales.orders")
@@ -71,7 +72,7 @@ def test_a_commit_whose_answer_is_lost_is_recognised_as_landed_when_retried(
     assert [r.status for r in updates] == [200, 409]  # it landed; the retry with the old token conflicts with it
     table = open_catalog("fresh", properties).load_table("sales.orders")
     assert len(table.history()) == 1
-    assert_same_rows(table.scan().to_arrow(), expected_table(*PARTITIONED))
+    assert_same_rows(read_snapshot(table), expected_table(*PARTITIONED))
 
 
 EVENTS = ("dat", "basic_append")
@@ -101,10 +102,10 @@ class Race:
 
 
 @pytest.fixture
-def race(corpus: Path, aws_proxy_env: EndpointProxy, moto_endpoint: str) -> Race:
+def race(corpus: Path, s3tables_proxy_env: EndpointProxy, moto_endpoint: str) -> Race:
     properties = new_bucket()
     convert_table(source(corpus, EVENTS), open_catalog("aws", properties), "sales.events", version=0)
-    return Race(aws_proxy_env, properties, _direct_catalog(properties, moto_endpoint))
+    return Race(s3tables_proxy_env, properties, _direct_catalog(properties, moto_endpoint))
 
 
 def test_a_concurrent_metadata_change_is_retried_on_the_refreshed_table(corpus: Path, race: Race) -> None:
@@ -119,13 +120,13 @@ def test_a_concurrent_metadata_change_is_retried_on_the_refreshed_table(corpus: 
     assert [r.status for r in updates] == [409, 200]  # the stale token lost, the retry on the refreshed table won
     table = open_catalog("fresh", race.properties).load_table("sales.events")
     assert table.properties["owner"] == "team-b"
-    assert_same_rows(table.scan().to_arrow(), expected_table(*EVENTS))
+    assert_same_rows(read_snapshot(table), expected_table(*EVENTS))
 
 
 def test_a_concurrent_snapshot_fails_the_commit_and_leaves_the_table_as_the_other_writer_left_it(
     corpus: Path, race: Race
 ) -> None:
-    fired = race.before_our_commit(lambda t: t.append(t.scan().to_arrow()))
+    fired = race.before_our_commit(lambda t: t.append(read_snapshot(t)))
     replace = ConvertOptions(replace=True)
     with pytest.raises(TargetError, match="commit to .*sales.events failed"):
         convert_table(source(corpus, EVENTS), open_catalog("aws", race.properties), "sales.events", options=replace)
@@ -134,14 +135,14 @@ def test_a_concurrent_snapshot_fails_the_commit_and_leaves_the_table_as_the_othe
     theirs = race.other.load_table("sales.events")
     table = open_catalog("fresh", race.properties).load_table("sales.events")
     assert table.metadata_location == theirs.metadata_location
-    assert table.scan().to_arrow().num_rows == 2 * expected_table(*EVENTS, "v0").num_rows
+    assert read_snapshot(table).num_rows == 2 * expected_table(*EVENTS, "v0").num_rows
 
 
 @pytest.mark.parametrize("when", ["first data file", "metadata file"])
 def test_kill_9_leaves_no_table_and_the_rerun_succeeds(
-    when: str, corpus: Path, aws_proxy_env: EndpointProxy, tmp_path: Path
+    when: str, corpus: Path, s3tables_proxy_env: EndpointProxy, tmp_path: Path
 ) -> None:
-    proxy, properties = aws_proxy_env, new_bucket()
+    proxy, properties = s3tables_proxy_env, new_bucket()
     config = tmp_path / "aws.yaml"
     config.write_text(yaml.safe_dump({"catalogs": {"aws": properties}, "default_catalog": "aws"}))
     command = [sys.executable, "-m", "datax_migrate.cli", "convert", source(corpus, PARTITIONED), "sales.orders"]
@@ -164,7 +165,7 @@ def test_kill_9_leaves_no_table_and_the_rerun_succeeds(
         fresh.load_table("sales.orders")
     rerun = subprocess.run(command, capture_output=True, text=True, env=os.environ.copy(), check=False)
     assert rerun.returncode == 0, rerun.stderr
-    assert_same_rows(fresh.load_table("sales.orders").scan().to_arrow(), expected_table(*PARTITIONED))
+    assert_same_rows(read_snapshot(fresh.load_table("sales.orders")), expected_table(*PARTITIONED))
 
 
 def _direct_catalog(properties: dict[str, str], moto_endpoint: str) -> Catalog:

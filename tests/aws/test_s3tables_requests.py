@@ -29,13 +29,14 @@ CATALOG_CALLS = {
     "CreateTable",
     "GetTableMetadataLocation",
     "UpdateTableMetadataLocation",
+    "ListTables",  # stale reservations in the namespace are looked for before creating
 }
 
 
-def test_one_upload_per_written_file(tmp_path: Path, aws_proxy_env: EndpointProxy) -> None:
+def test_one_upload_per_written_file(tmp_path: Path, s3tables_proxy_env: EndpointProxy) -> None:
     source = tmp_path / "delta"
     write_deltalake(str(source), append_rows(0, ROWS), partition_by=PARTITION_BY)
-    proxy = aws_proxy_env
+    proxy = s3tables_proxy_env
     properties = catalog_properties("s3tables", tmp_path)
 
     proxy.reset()
@@ -52,7 +53,7 @@ def test_one_upload_per_written_file(tmp_path: Path, aws_proxy_env: EndpointProx
     snapshot = table.current_snapshot()
     assert snapshot is not None and result.rows == local.rows == ROWS
     manifests = snapshot.manifests(table.io)
-    written = result.data_files + len(manifests) + 1 + 1  # + manifest list + metadata file
+    written = result.data_files + len(manifests) + 1 + 1 + 1  # + manifest list, metadata, reservation marker
     uploads = counts["PutObject"]
     catalog_calls = sum(n for op, n in counts.items() if op in CATALOG_CALLS)
     other = {op: n for op, n in counts.items() if op not in CATALOG_CALLS | {"PutObject", "HeadObject"}}

@@ -9,12 +9,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from pyiceberg.catalog import Catalog
-from pyiceberg.table import Table
 
 from datax_migrate.cli import main
 from datax_migrate.config import Config
 from datax_migrate.convert import convert_table
+from datax_migrate.iceberg.read import read_snapshot
 from datax_migrate.iceberg.target import SOURCE_LOCATION, SOURCE_VERSION
+from datax_migrate.reconcile import reconcile_table
 from tests.conftest import corpus_root
 from tests.tables import assert_same_rows
 
@@ -35,11 +36,6 @@ DAT_VERSIONS = (
     else []
 )
 
-# pyiceberg 0.12's reader rebuilds list<struct> columns without their validity, so a NULL list of
-# structs comes back as [] (apache/iceberg-python#3833). The files we write hold the NULL; the
-# file-level comparison below proves it for every case.
-PYICEBERG_NULL_LIST_OF_STRUCT = {"table-with-columnmapping-mode-name"}
-
 
 def expected_table(kind: str, name: str, version: str = "latest") -> pa.Table:
     assert _ROOT is not None
@@ -48,18 +44,6 @@ def expected_table(kind: str, name: str, version: str = "latest") -> pa.Table:
     else:
         files = [_ROOT / "dat" / name / "expected" / version / "table_content.parquet"]
     return pa.concat_tables([pq.read_table(f) for f in files], promote_options="default")
-
-
-def read_data_files(table: Table) -> pa.Table:
-    """Read the data files the current snapshot lists, with pyarrow, by Iceberg field id."""
-    schema = table.schema()
-    names = {f.field_id: f.name for f in schema.fields}
-    parts = []
-    for task in table.scan().plan_files():
-        data = pq.read_table(task.file.file_path.removeprefix("file://"))
-        ids = [int(f.metadata[b"PARQUET:field_id"]) for f in data.schema]
-        parts.append(data.rename_columns([names[i] for i in ids]))
-    return pa.concat_tables(parts) if parts else schema.as_arrow().empty_table()
 
 
 @pytest.mark.parametrize(("kind", "name"), CASES, ids=[f"{k}/{n}" for k, n in CASES])
@@ -71,12 +55,7 @@ def test_case_converts_to_expected_contents(kind: str, name: str, corpus: Path, 
 
     table = catalog.load_table(identifier)
     expected = expected_table(kind, name)
-    assert_same_rows(read_data_files(table), expected)
-    if name in PYICEBERG_NULL_LIST_OF_STRUCT:
-        with pytest.raises(AssertionError):
-            assert_same_rows(table.scan().to_arrow(), expected)
-    else:
-        assert_same_rows(table.scan().to_arrow(), expected)
+    assert_same_rows(read_snapshot(table), expected)
 
     summary = table.current_snapshot().summary
     assert summary[SOURCE_LOCATION] == source.resolve().as_uri()
@@ -95,4 +74,14 @@ def test_dat_case_at_each_version_via_cli(
     assert reported["source"]["delta_version"] == version
 
     table = Config.load().catalog().load_table(target)
-    assert_same_rows(table.scan().to_arrow(), expected_table("dat", name, f"v{version}"))
+    assert_same_rows(read_snapshot(table), expected_table("dat", name, f"v{version}"))
+
+
+@pytest.mark.parametrize(("kind", "name"), CASES, ids=[f"{k}/{n}" for k, n in CASES])
+def test_case_reconciles_as_a_match_after_conversion(kind: str, name: str, corpus: Path, catalog: Catalog) -> None:
+    source = corpus / kind / name / "delta"
+    identifier = f"corpus.{name.replace('-', '_')}"
+    assert convert_table(str(source), catalog, identifier).status == "converted"
+    report = reconcile_table(str(source), catalog, identifier)
+    assert report.verdict == "match", [(c.name, c.status.value, c.summary) for c in report.checks]
+    assert report.warnings == []

@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from datax_migrate.reconcile.sql import checksum_sql, table_digest
+from datax_migrate.reconcile.warehouse_sql import target_table
 from tests.unit.test_sql import Figures, local_figures, supported_table
 
 pytestmark = pytest.mark.spark
@@ -59,3 +60,12 @@ def test_spark_sql_equals_the_local_engine(spark: Any, sample: pa.Table, keys: l
 def test_spark_sql_is_exact_in_ansi_mode_and_any_session_time_zone(strict_session: Any, sample: pa.Table) -> None:
     sql = checksum_sql("sample", sample.schema, sample.column_names, ["ntz", "ts", "select"], 8, "spark")
     assert spark_figures(strict_session, sql) == local_figures(sample, ["ntz", "ts", "select"], 8)
+
+
+def test_the_target_sql_of_a_report_folder_reads_the_iceberg_snapshot_it_names(spark: Any, sample: pa.Table) -> None:
+    spark.sql("CREATE TABLE lake.evidence.sample USING iceberg AS SELECT * FROM sample")
+    snapshot = spark.sql("SELECT snapshot_id FROM lake.evidence.sample.snapshots").first()[0]
+    spark.sql("DELETE FROM lake.evidence.sample WHERE i64 > 0")  # a later snapshot the statement must not read
+    table = target_table("lake", "evidence.sample", snapshot, "spark")
+    sql = checksum_sql(table, sample.schema, sample.column_names, [], 1, "spark")
+    assert spark_figures(spark, sql) == local_figures(sample, [], 1)

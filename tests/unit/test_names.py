@@ -11,10 +11,13 @@ import pytest
 from datax_migrate.catalogs.names import (
     GLUE,
     MAPPING_VERSION,
+    REST,
     S3_TABLES,
+    SQL,
     NameMapping,
     NameRules,
     TargetName,
+    check_identifier,
     check_name,
     map_name,
     parse_name,
@@ -196,6 +199,39 @@ def test_check_name_accepts_valid_names_and_knows_its_kinds() -> None:
         check_name("a", S3_TABLES, "database")
 
 
+@pytest.mark.parametrize(
+    ("identifier", "rules", "message"),
+    [
+        ("a.b.c.d", SQL, "namespace 'a.b.c' has 3 levels, but the SQL catalog allows single-level namespaces"),
+        ("a.b.t", S3_TABLES, "namespace 'a.b' has 2 levels, but Amazon S3 Tables allows single-level namespaces"),
+        ("a.b.t", GLUE, "namespace 'a.b' has 2 levels, but AWS Glue Data Catalog allows single-level"),
+        ("a..t", REST, "no empty namespace level"),
+        ("ns.a\tb", SQL, r"control or invisible characters \(U\+0009 at position 1\)"),
+        ("ns.a\u200bb", REST, r"control or invisible characters \(U\+200B"),
+        ("n\ns.t", SQL, r"namespace name .* control or invisible characters \(U\+000A"),
+        ("ns.a#b", SQL, "must not hold '#'"),
+        ("ns.a?b", REST, "must not hold '\\?'"),
+        ("ns.a%41", SQL, "must not hold '%'"),
+        ("ns.a/b", SQL, "must not hold '/'"),
+        ("ns.a\\b", REST, "must not hold"),
+        ("ns.e\u0301", SQL, "Unicode NFC form"),
+        ("ns." + "é" * 128, SQL, r"1 to 255 bytes long \(UTF-8\), not 256"),
+        ("ns.a-b", GLUE, "only a-z"),
+    ],
+)
+def test_check_identifier_names_the_rule(identifier: str, rules: NameRules, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        check_identifier(identifier, rules)
+
+
+def test_lenient_rules_take_other_names() -> None:
+    for identifier in ["Finance.Sales", "n s.é", "ns.a-b", "ns." + "é" * 127, "ns.日本"]:
+        check_identifier(identifier, SQL)
+        check_identifier(identifier, REST)
+    check_identifier("a.b.c.d", REST)
+    check_identifier("ns." + "x" * 1000, REST)
+
+
 def _random_part(rng: random.Random) -> str:
     alphabet = "abcXYZ019_-. `'éÜß日本ﬁℌ\u0301😀\t"
     length = rng.choice([1, 2, 5, 20, 250, 254, 255, 256, 300])
@@ -314,17 +350,20 @@ def test_from_json_refuses_what_it_cannot_trust(text: str, message: str) -> None
         ({"type": "s3tables", "warehouse": "arn"}, S3_TABLES),
         ({"type": "glue"}, GLUE),
         ({"type": "glue", "glue.id": "111122223333:s3tablescatalog/lake"}, S3_TABLES),
-        ({"type": "sql"}, None),
-        ({"type": "rest"}, None),
+        ({"type": "rest", "rest.signing-name": "s3tables"}, S3_TABLES),
+        ({"type": "sql"}, SQL),
+        ({}, SQL),
+        ({"type": "hive"}, SQL),
+        ({"type": "rest"}, REST),
     ],
 )
-def test_rules_follow_the_catalog_type(properties: dict[str, str], rules: NameRules | None) -> None:
+def test_rules_follow_the_catalog_type(properties: dict[str, str], rules: NameRules) -> None:
     assert rules_for_catalog(properties) == rules
 
 
 def test_resolve_target_checks_names_or_looks_them_up() -> None:
     assert resolve_target("sales.orders", S3_TABLES).identifier == "sales.orders"
-    assert resolve_target("Any.Name", None).identifier == "Any.Name"
+    assert resolve_target("Any.Name", SQL).identifier == "Any.Name"
     mapping = plan_names(["main.Sales.Orders"], S3_TABLES)
     assert resolve_target("main.sales.orders", S3_TABLES, mapping).identifier == "sales.orders"
     with pytest.raises(ConfigError, match=r"must be NAMESPACE\.TABLE"):

@@ -13,7 +13,14 @@ from typing import Any
 import pytest
 
 from datax_migrate.reconcile.model import Check, Report, Status
-from datax_migrate.reconcile.reports import RENDERERS, render_html, render_junit, render_markdown, write_reports
+from datax_migrate.reconcile.reports import (
+    MANIFEST,
+    RENDERERS,
+    render_html,
+    render_junit,
+    render_markdown,
+    write_reports,
+)
 from datax_migrate.reconcile.reports.text import format_value, verdict_sentence
 from tests.sample_reports import LONG_VALUE, SCRIPT, match_report, mismatch_report
 
@@ -25,8 +32,9 @@ def test_write_reports_writes_every_file_and_no_temporary_one(tmp_path: Path) ->
     paths = write_reports(mismatch_report(), report_dir)
     write_reports(match_report(), report_dir)  # over the old files
 
-    assert [p.name for p in paths] == ["report.json", "report.html", "report.md", "junit.xml"]
-    assert sorted(p.name for p in report_dir.iterdir()) == sorted(RENDERERS)
+    assert [p.name for p in paths] == ["report.json", "report.html", "report.md", "junit.xml", MANIFEST]
+    assert sorted(p.name for p in report_dir.iterdir()) == sorted([*RENDERERS, MANIFEST])
+    assert sorted(p.name for p in report_dir.parent.iterdir()) == ["finance.sales"]
     assert json.loads((report_dir / "report.json").read_text(encoding="utf-8"))["verdict"] == "match"
 
 
@@ -34,7 +42,7 @@ def test_report_json_holds_the_schema_fields(tmp_path: Path) -> None:
     write_reports(mismatch_report(), tmp_path)
     document = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
 
-    assert document["schema_version"] == "1.0"
+    assert document["schema_version"] == "1.1"
     assert document["verdict"] == "mismatch"
     assert [c["name"] for c in document["checks"]] == ["schema", "row_count", "aggregates", "checksum", "row_diff"]
     assert document["checks"][1]["status"] == "fail"

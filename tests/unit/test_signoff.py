@@ -45,7 +45,7 @@ def test_sign_off_records_the_report(match_dir: Path, ledger: Path) -> None:
     )
     assert entry.report_dir == str(match_dir.resolve())
     assert entry.report_sha256 == hashlib.sha256((match_dir / "report.json").read_bytes()).hexdigest()
-    assert sorted(entry.files) == ["junit.xml", "report.html", "report.md"]
+    assert sorted(entry.files) == ["junit.xml", "manifest.json", "report.html", "report.md"]
     assert (entry.by, entry.note, entry.accepted_differences, entry.previous) == ("Ann Lee", "Q2 migration", None, None)
     assert entry.at.endswith("+00:00")
     assert json.loads(ledger.read_text(encoding="utf-8")) == json.loads(entry.to_line())

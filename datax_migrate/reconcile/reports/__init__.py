@@ -1,17 +1,26 @@
-"""The files a reconciliation leaves behind: ``report.json``, ``report.html``, ``report.md``, ``junit.xml``."""
+"""The files a reconciliation leaves behind.
+
+``report.json``, ``report.html``, ``report.md``, ``junit.xml``, the checksum SQL of both sides
+(``checksum-source.spark.sql``, ...), and ``manifest.json``, written last, which lists every other
+file with its SHA-256: a folder without it, or whose files differ from it, is incomplete.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from pathlib import Path
 
-from datax_migrate.files import write_documents
+from datax_migrate.files import write_folder
 from datax_migrate.reconcile.model import Report
 from datax_migrate.reconcile.reports.html import render_html
 from datax_migrate.reconcile.reports.junit import render_junit
 from datax_migrate.reconcile.reports.markdown import render_markdown
 
 REPORT_JSON = "report.json"
+MANIFEST = "manifest.json"
+"""Written last: ``{"complete": true, "files": {name: sha256}}`` of every other report file."""
 RENDERERS: dict[str, Callable[[Report], str]] = {
     REPORT_JSON: Report.to_json,
     "report.html": render_html,
@@ -20,13 +29,31 @@ RENDERERS: dict[str, Callable[[Report], str]] = {
 }
 """Every report file by name, with the function that renders it."""
 
-__all__ = ["RENDERERS", "REPORT_JSON", "render_html", "render_junit", "render_markdown", "write_reports"]
+__all__ = [
+    "MANIFEST",
+    "RENDERERS",
+    "REPORT_JSON",
+    "manifest",
+    "render_html",
+    "render_junit",
+    "render_markdown",
+    "write_reports",
+]
+
+
+def manifest(documents: dict[str, str]) -> str:
+    """The ``manifest.json`` of ``documents`` (file name -> text)."""
+    files = {name: hashlib.sha256(text.encode("utf-8")).hexdigest() for name, text in sorted(documents.items())}
+    return json.dumps({"complete": True, "files": files}, indent=2) + "\n"
 
 
 def write_reports(report: Report, report_dir: Path) -> list[Path]:
-    """Write every report file of ``report`` into ``report_dir`` (created if needed); return their paths.
+    """Write every report file of ``report`` into ``report_dir``, :data:`MANIFEST` last; return their paths.
 
-    Each file is rendered first, then written to a temporary file and renamed over the old one, so
-    a crash leaves either the previous file or the new one, never half of one.
+    Every file is rendered first. A new folder appears whole (written under a temporary name,
+    then renamed); an existing one loses its manifest first and gets it back last. So an
+    interrupted write never leaves a folder that ``signoff`` accepts.
     """
-    return write_documents(report_dir, {name: render(report) for name, render in RENDERERS.items()})
+    documents = {name: render(report) for name, render in RENDERERS.items()}
+    documents.update(report.checksum_sql)
+    return write_folder(report_dir, {**documents, MANIFEST: manifest(documents)}, MANIFEST)

@@ -13,12 +13,14 @@ from datax_migrate.reconcile.reports.text import (
     ABSENT,
     DIFFERENCE_KINDS,
     NULL,
+    PROOF_LEVELS,
     STATUS_LABELS,
     difference_sides,
     format_key,
     format_seconds,
     format_value,
     readable,
+    recompute_lines,
     shorten,
     verdict_sentence,
 )
@@ -69,6 +71,8 @@ def render_html(report: Report) -> str:
         differences=[_difference_row(difference) for difference in report.differences],
         details=[(check, _detail_tables(check.detail)) for check in report.checks],
         schema_version=REPORT_SCHEMA_VERSION,
+        proof_levels=PROOF_LEVELS,
+        recompute=recompute_lines(report),
     )
 
 

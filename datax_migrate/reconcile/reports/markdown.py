@@ -5,17 +5,20 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from datax_migrate.delta.commit_times import COMMIT_INFO_TIMESTAMP
 from datax_migrate.reconcile.model import Report
 from datax_migrate.reconcile.reports.text import (
     ABSENT,
     DIFFERENCE_KINDS,
     NULL,
+    PROOF_LEVELS,
     STATUS_LABELS,
     difference_sides,
     format_key,
     format_seconds,
     format_value,
     readable,
+    recompute_lines,
     shorten,
     verdict_sentence,
 )
@@ -41,7 +44,8 @@ def render_markdown(report: Report) -> str:
         "|---|---|---|",
         f"| Location | {_escape(source.location)} | {_escape(target.location)} |",
         f"| Version / snapshot | version {_optional(source.version)} | snapshot {_optional(target.snapshot_id)} |",
-        f"| Committed at | {_optional(source.commit_timestamp)} | {_optional(target.commit_timestamp)} |",
+        f"| Committed at | {_optional(source.commit_timestamp)}{_by(source.commit_time_source)} "
+        f"| {_optional(target.commit_timestamp)} |",
         f"| Rows read | {_rows(source.rows)} | {_rows(target.rows)} |",
         "",
         "## Checks",
@@ -50,6 +54,7 @@ def render_markdown(report: Report) -> str:
         "|---|---|---|",
         *(f"| {_escape(readable(c.name))} | {STATUS_LABELS[c.status]} | {_escape(c.summary)} |" for c in report.checks),
         "",
+        *_proof(report),
         "## Differences",
         "",
     ]
@@ -79,12 +84,32 @@ def render_markdown(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _proof(report: Report) -> list[str]:
+    """The "What this proves" section: what was compared, what it does not prove, the recompute figures."""
+    proof = report.proof
+    if proof is None:
+        return []
+    lines = [f"## What this proves ({_escape(PROOF_LEVELS.get(proof.level, proof.level))})", ""]
+    lines += [f"- {_escape(sentence)}" for sentence in proof.compared]
+    lines += ["", "It does not prove:", ""]
+    lines += [f"- {_escape(sentence)}" for sentence in proof.not_proven]
+    recompute = recompute_lines(report)
+    if recompute:
+        lines += ["", _escape(recompute[0]), "", *(f"- {_escape(line)}" for line in recompute[1:])]
+    return [*lines, ""]
+
+
 def _value(value: Any) -> str:
     if value is ABSENT:
         return "—"
     if value is None:
         return f"*{NULL}*"
     return _escape(shorten(format_value(value), VALUE_LIMIT))
+
+
+def _by(commit_time_source: str | None) -> str:
+    """`` (from commitInfo.timestamp)`` when the Delta commit time is not the protocol's own."""
+    return f" (from {COMMIT_INFO_TIMESTAMP})" if commit_time_source == COMMIT_INFO_TIMESTAMP else ""
 
 
 def _optional(value: int | str | None) -> str:

@@ -90,7 +90,23 @@ def plural(count: int, noun: str) -> str:
 
 
 def verdict_sentence(report: Report) -> str:
-    """One plain-language sentence saying what the verdict means."""
+    """Plain-language sentences saying what the verdict means (and which snapshot it is about)."""
+    moved_on = moved_on_sentence(report)
+    return _verdict(report) + (f" {moved_on}" if moved_on else "")
+
+
+def moved_on_sentence(report: Report) -> str | None:
+    """That the compared snapshot is no longer the table's current one, or ``None`` when it is."""
+    current = report.target.current_snapshot_id
+    if current is None:
+        return None
+    return (
+        f"This compared Iceberg snapshot {report.target.snapshot_id}, an older snapshot: the table has moved on "
+        f"since, and readers see its current snapshot {current}, which was not compared."
+    )
+
+
+def _verdict(report: Report) -> str:
     delta = f"Delta version {report.source.version}" if report.source.version is not None else "the Delta table"
     if not report.matches:
         failed = [check.name for check in report.checks if check.status is Status.FAIL]
@@ -114,3 +130,24 @@ def verdict_sentence(report: Report) -> str:
             "Delta-to-Iceberg mapping says it must."
         )
     return f"The Iceberg table holds exactly the same {what} as {delta}."
+
+
+PROOF_LEVELS: Final = {
+    "every_row": "every row, every common column",
+    "narrowed": "every row, chosen columns only",
+}
+
+
+def recompute_lines(report: Report) -> list[str]:
+    """How to recompute the checksums elsewhere: the SQL files and the figures they must return."""
+    recompute = report.recompute
+    if not recompute or "unavailable" in recompute:
+        return []
+    lines = [f"To recompute the checksums in your own warehouse, run {', '.join(recompute['files'])} there:"]
+    for side in ("source", "target"):
+        figures = recompute[side]
+        lines.append(
+            f"{side}: row_count {figures['row_count']}, lane_1 {figures['lane_1']}, lane_2 {figures['lane_2']} "
+            f"(digest {figures['digest']})"
+        )
+    return lines
