@@ -122,63 +122,59 @@ def _repeated(values: np.ndarray) -> tuple:  # type: ignore[type-arg]
                 q = np.int64(value >> shift) if bits else 0
             values[heads[p]] = value
             heads[p] += 1
-    # One open-addressing table for every partition: a slot belongs to the partition that wrote it
-    # last, so nothing needs emptying in between. It doubles when half full (a partition of many
-    # distinct values: not seen with uniform hashes, but possible on purpose).
+    # One open-addressing table, emptied after each partition. A partition too large for it holds
+    # many repeats (uniform hashes do not crowd one partition otherwise): it is sorted instead.
     size = 16
-    while size < 2 * min(largest, _PARTITION_ROWS):
+    while size < 4 * min(largest, _PARTITION_ROWS):
         size <<= 1
     slots = np.zeros(size, dtype=np.uint64)
     counts = np.zeros(size, dtype=np.int64)
-    owners = np.full(size, -1, dtype=np.int64)
+    mask = np.uint64(size - 1)
     found_values = np.empty(n // 2 + 1, dtype=np.uint64)
     found_counts = np.empty(n // 2 + 1, dtype=np.int64)
     found = 0
     for p in range(parts):
-        first = found
-        used = 0
-        for i in range(starts[p], starts[p + 1]):
+        first, end = starts[p], starts[p + 1]
+        if 2 * (end - first) > size:
+            crowded = values[first:end]
+            crowded.sort()
+            found = _sorted_runs(crowded, found_values, found_counts, found)
+            continue
+        for i in range(first, end):
             value = values[i]
-            mask = np.uint64(size - 1)
             slot = value & mask
-            while owners[slot] == p and slots[slot] != value:
+            while counts[slot] and slots[slot] != value:
                 slot = (slot + np.uint64(1)) & mask
-            if owners[slot] != p:
-                owners[slot], slots[slot], counts[slot] = p, value, 1
-                used += 1
-                if 2 * used > size:
-                    slots, counts, owners = _doubled(slots, counts, owners, p)
-                    size = slots.shape[0]
-            else:
-                counts[slot] += 1
-                if counts[slot] == 2:
-                    found_values[found] = value
-                    found += 1
-        mask = np.uint64(size - 1)
-        for f in range(first, found):
-            slot = found_values[f] & mask
-            while slots[slot] != found_values[f]:
+            slots[slot] = value
+            counts[slot] += 1
+        for i in range(first, end):
+            value = values[i]
+            slot = value & mask
+            while slots[slot] != value:
                 slot = (slot + np.uint64(1)) & mask
-            found_counts[f] = counts[slot]
+            if counts[slot] > 1:
+                found_values[found] = value
+                found_counts[found] = counts[slot]
+                found += 1
+            counts[slot] = 0  # reported once, and empty for the next partition (probes compare values)
     order = np.argsort(found_values[:found])
     return found_values[:found][order], found_counts[:found][order]
 
 
 @njit(nogil=True, cache=True)
-def _doubled(slots: np.ndarray, counts: np.ndarray, owners: np.ndarray, owner: int) -> tuple:  # type: ignore[type-arg]
-    """The table with twice the slots, holding the values and counts of partition ``owner``."""
-    size = slots.shape[0] * 2
-    mask = np.uint64(size - 1)
-    bigger = np.zeros(size, dtype=np.uint64)
-    bigger_counts = np.zeros(size, dtype=np.int64)
-    bigger_owners = np.full(size, -1, dtype=np.int64)
-    for old in range(slots.shape[0]):
-        if owners[old] == owner:
-            slot = slots[old] & mask
-            while bigger_owners[slot] == owner:
-                slot = (slot + np.uint64(1)) & mask
-            bigger[slot], bigger_counts[slot], bigger_owners[slot] = slots[old], counts[old], owner
-    return bigger, bigger_counts, bigger_owners
+def _sorted_runs(ordered: np.ndarray, found_values: np.ndarray, found_counts: np.ndarray, found: int) -> int:
+    """Append each value repeated in ``ordered`` (ascending) and its count; the new number found."""
+    i = 0
+    while i < ordered.shape[0]:
+        j = i + 1
+        while j < ordered.shape[0] and ordered[j] == ordered[i]:
+            j += 1
+        if j - i > 1:
+            found_values[found] = ordered[i]
+            found_counts[found] = j - i
+            found += 1
+        i = j
+    return found
 
 
 @dataclass
