@@ -25,7 +25,7 @@ from datax_migrate.reconcile.values import plain
 
 _PARTITION_ROWS = 32768
 """Rows per partition when looking for repeats: few partitions to sort into, and a partition's hash
-table (twice as many slots) stays in the CPU cache."""
+table (four times as many slots) stays in the CPU cache."""
 
 
 class KeyHashes:
