@@ -39,7 +39,7 @@ from pyiceberg.io.pyarrow import PyArrowFileIO
 from pyiceberg.manifest import DataFile, read_manifest_list
 from pyiceberg.partitioning import PARTITION_FIELD_ID_START, PartitionField, PartitionSpec
 from pyiceberg.schema import Schema
-from pyiceberg.table import Table, Transaction
+from pyiceberg.table import CreateTableTransaction, Table, Transaction
 from pyiceberg.table.metadata import TableMetadata
 from pyiceberg.table.refs import MAIN_BRANCH
 from pyiceberg.table.snapshots import Operation, Snapshot
@@ -216,6 +216,9 @@ class IcebergTarget:
                 self._created_namespace = namespace
             except NamespaceAlreadyExistsError:
                 pass
+            except Exception:  # a concurrent create can fail otherwise (the SQL catalog: IntegrityError)
+                if not self.catalog.namespace_exists(namespace):
+                    raise
         if stages_creates(self.catalog):
             staged = self.catalog.create_table_transaction(
                 self.identifier, schema=schema, partition_spec=spec, properties=properties
@@ -320,6 +323,8 @@ class IcebergTarget:
         except TableAlreadyExistsError as exc:
             raise TargetExistsError(f"{self.name} was created by someone else during the conversion") from exc
         except (CommitFailedException, ValidationException) as exc:
+            if isinstance(transaction, CreateTableTransaction) and self.catalog.table_exists(self.identifier):
+                raise TargetExistsError(f"{self.name} was created by someone else during the conversion") from exc
             raise TargetError(f"commit to {self.name} failed: {exc}") from exc
 
     def _landed(self, failure: BaseException) -> bool:
