@@ -30,7 +30,8 @@ def read_by_field_id(table: Table, snapshot_id: int) -> pa.Table:
     names = {f.field_id: f.name for f in schema.fields}
     parts = []
     for task in table.scan(snapshot_id=snapshot_id).plan_files():
-        data = pq.read_table(task.file.file_path.removeprefix("file://"))
+        with table.io.new_input(task.file.file_path).open() as stream:
+            data = pq.read_table(stream)
         ids = [int(f.metadata[b"PARQUET:field_id"]) for f in data.schema]
         parts.append(data.rename_columns([names[i] for i in ids]).select(sorted(names.values())))
     return pa.concat_tables(parts)
