@@ -133,6 +133,7 @@ class IcebergTarget:
         self._created_namespace: str | None = None
         self._snapshot: Snapshot | None = None
         self._committed = False
+        self._outcome_unknown = False
         self._placeholder = False
         self.schema: Schema
         self.spec: PartitionSpec
@@ -299,7 +300,7 @@ class IcebergTarget:
         """Reload the table after ``failure`` cut the commit short: is this run's snapshot in it?
 
         Raises:
-            TargetError: the table cannot be reloaded, so the outcome is unknown.
+            TargetError: the table cannot be reloaded, so the outcome is unknown; every file is kept.
 
         """
         if self._snapshot is None:
@@ -309,10 +310,10 @@ class IcebergTarget:
         except NoSuchTableError:
             return False
         except Exception as exc:
-            self._committed = True  # unknown: keep every file a landed snapshot could reference
+            self._outcome_unknown = True
             raise TargetError(
-                f"the outcome of the commit to {self.name} is unknown ({failure!r}, then reloading failed: {exc}); "
-                "its files were kept: run the conversion again, it says unchanged if the commit landed"
+                f"the outcome of the commit to {self.name} is unknown ({type(failure).__name__}, then reloading "
+                f"failed: {exc}); its files were kept: run the conversion again, it says unchanged if it landed"
             ) from exc
         snapshot = table.snapshot_by_id(self._snapshot.snapshot_id)
         return snapshot is not None and snapshot.summary is not None and snapshot.summary[RUN_ID] == self.run_id
@@ -325,7 +326,7 @@ class IcebergTarget:
         files reclaims them there). Returns how many data files were removed. After the commit landed
         it does nothing: the files belong to the table then.
         """
-        if self._committed:
+        if self._committed or self._outcome_unknown:
             return 0
         self._discard_commit_files()
         if self._placeholder:
