@@ -273,7 +273,7 @@ class IcebergTarget:
                 self._commit(transaction, data_files, {**summary, RUN_ID: self.run_id})
                 self._committed = True
         except Exception as exc:
-            if self._committed or not self._landed(exc):
+            if self._committed or isinstance(exc, TargetError) or not self._landed(exc):  # TargetError: refused
                 raise
             self._committed = True  # the catalog took it; only its answer was lost
         except BaseException as interrupt:
