@@ -105,7 +105,12 @@ def _parser() -> argparse.ArgumentParser:
         default="local",
         help="where file groups run: threads here, or Spark tasks (the session spark-submit or pyspark gives)",
     )
-    convert.add_argument("--replace", action="store_true", help="rewrite a target converted from another version")
+    convert.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace a target that holds anything else (as Iceberg's replace-table: schema and partitioning may "
+        "change, old snapshots stay)",
+    )
     convert.add_argument(
         "--lossy", action="append", default=[], metavar="NAME", help="accept a named lossy type mapping"
     )

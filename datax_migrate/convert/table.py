@@ -44,7 +44,8 @@ class ConvertOptions:
         lossy: opt-in lossy type mappings (see :data:`datax_migrate.iceberg.schema.LOSSY_MAPPINGS`).
         identity_partitions: keep every Delta partition column as an identity partition, even
             generated columns that map to an Iceberg time transform.
-        replace: rewrite a target that exists from another source version (one overwrite commit).
+        replace: replace a target that holds anything but this conversion, in one commit, as Iceberg's
+            replace-table does (schema and partitioning may change; old snapshots stay for time travel).
         target_file_bytes: Delta bytes bin-packed into one Iceberg data file.
         parquet: Parquet writer settings.
         table_properties: extra Iceberg table properties.
