@@ -135,11 +135,13 @@ def convert_table(
         progress: called after each file group.
 
     Returns:
-        What was written. Converting the same source version again returns ``unchanged``.
+        What was written. Converting the same source version again returns ``unchanged`` while the
+        table's current snapshot is that conversion.
 
     Raises:
         DataxError: the source cannot be read faithfully, the schema cannot be mapped, or the
-            target exists with other content; nothing is left behind.
+            target exists with other content (or moved on since it was converted); nothing is left behind.
+        InterruptedAfterCommit: Ctrl-C or SIGTERM arrived during the commit, which landed.
 
     """
     started = time.monotonic()
