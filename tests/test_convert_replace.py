@@ -113,6 +113,25 @@ def test_replace_across_a_schema_and_partitioning_change_keeps_history(tmp_path:
     assert catalog.load_table("re.t").current_snapshot().snapshot_id == first.snapshot_id
 
 
+def test_replace_with_the_same_schema_overwrites_on_top_of_the_old_snapshot(tmp_path: Path, catalog: Catalog) -> None:
+    builder = DeltaBuilder(tmp_path / "same")
+    rows = pa.table({"id": pa.array([1, 2], pa.int64())})
+    first_add = builder.data_file(rows)
+    builder.commit(builder.protocol(), builder.metadata([field("id", "long")]), first_add)
+    builder.commit(builder.remove(first_add), builder.data_file(rows.slice(1)))
+    first = convert_table(str(builder.root), catalog, "re.same", version=0)
+    replaced = convert_table(str(builder.root), catalog, "re.same", options=ConvertOptions(replace=True))
+
+    table = catalog.load_table("re.same")
+    current = table.current_snapshot()
+    assert current is not None and current.parent_snapshot_id == first.snapshot_id  # rollback_to_snapshot reaches it
+    assert current.summary is not None and current.summary["deleted-data-files"] == "1"
+    assert len(table.schemas()) == len(table.specs()) == 1
+    assert_same_rows(read_by_field_id(table, replaced.snapshot_id), rows.slice(1))
+    table.manage_snapshots().rollback_to_snapshot(first.snapshot_id).commit()
+    assert_same_rows(read_by_field_id(catalog.load_table("re.same"), first.snapshot_id), rows)
+
+
 def test_replace_upgrades_a_format_v1_table(tmp_path: Path, catalog: Catalog) -> None:
     builder, _, after = schema_change_table(tmp_path / "t")
     v1 = ConvertOptions(table_properties={"format-version": "1"})

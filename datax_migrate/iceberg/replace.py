@@ -51,19 +51,19 @@ def replace_table_updates(
 ) -> tuple[tuple[TableUpdate, ...], tuple[TableRequirement, ...]]:
     """The metadata updates of a replace-table onto ``schema`` and ``spec``, and what they require of the table.
 
-    As Iceberg's ``TableMetadata.buildReplacement``: the format version raised if asked, the ``main``
-    branch removed (the next snapshot has no parent), ``schema`` and ``spec`` made current with the ids
-    of columns and partition fields that carry over (an earlier schema or spec reused when identical),
-    the default sort order unsorted. The requirements fail the commit if the table's current snapshot,
-    schema, spec or last assigned ids changed meanwhile.
+    As Iceberg's ``TableMetadata.buildReplacement``: the format version raised if asked, ``schema``
+    and ``spec`` made current with the ids of columns and partition fields that carry over (an earlier
+    schema or spec reused when identical), the default sort order unsorted, and the ``main`` branch
+    removed, so that the next snapshot has no parent. When all of these stay as they are, there is no
+    update at all: the caller then overwrites on top of the current snapshot, which stays the new
+    snapshot's parent (so ``rollback_to_snapshot`` reaches it). The requirements fail the commit if the
+    table's current snapshot, schema, spec or last assigned ids changed meanwhile.
     """
     fresh_schema = _reuse_column_ids(metadata, schema)
     fresh_spec = _reuse_partition_ids(metadata, spec, schema, fresh_schema)
     updates: list[TableUpdate] = []
     if format_version > metadata.format_version:
         updates.append(UpgradeFormatVersionUpdate.model_validate({"format-version": format_version}))
-    if MAIN_BRANCH in metadata.refs:
-        updates.append(RemoveSnapshotRefUpdate.model_validate({"ref-name": MAIN_BRANCH}))
     known_schema = next((s for s in metadata.schemas if s.as_struct() == fresh_schema.as_struct()), None)
     if known_schema is None:
         updates += [
@@ -86,6 +86,8 @@ def replace_table_updates(
         AssertLastAssignedFieldId.model_validate({"last-assigned-field-id": metadata.last_column_id}),
         AssertLastAssignedPartitionId.model_validate({"last-assigned-partition-id": metadata.last_partition_id}),
     )
+    if updates and MAIN_BRANCH in metadata.refs:
+        updates.insert(0, RemoveSnapshotRefUpdate.model_validate({"ref-name": MAIN_BRANCH}))
     return tuple(updates), requirements
 
 

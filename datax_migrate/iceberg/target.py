@@ -3,12 +3,13 @@
 A new table is created by a create-table transaction whose only commit also adds the data files:
 until that commit, no table is visible in the catalog. Catalogs that cannot stage a table (the S3
 Tables and Glue Iceberg REST endpoints) see it created empty and marked pending instead, and filled
-by that one commit; readers never see part of the data. A replace replaces an existing table the way
-Iceberg's replace-table does, also in one commit: the new schema and partition spec (column and
-partition field ids kept where the column is the same), a snapshot holding only the new data files,
-and the old snapshots kept for time travel and rollback. Either way the source (location, Delta
-version, commit time) and the run's id are recorded in the snapshot summary, the source also in the
-table properties.
+by that one commit; readers never see part of the data. A replace with the same schema and
+partitioning is one overwrite snapshot on top of the current one. Across a schema or partitioning
+change it replaces the table the way Iceberg's replace-table does, also in one commit: the new schema
+and partition spec (column and partition field ids kept where the column is the same) and a snapshot
+without parent holding only the new data files, the old snapshots kept for time travel and rollback.
+Either way the source (location, Delta version, commit time) and the run's id are recorded in the
+snapshot summary, the source also in the table properties.
 
 When the commit call fails or is interrupted, the table is reloaded to learn whether this run's
 snapshot landed; only when it did not are the run's files (data files, manifests, manifest list and
@@ -128,6 +129,7 @@ class IcebergTarget:
         self.run_id = uuid.uuid4().hex
         self._transaction: Transaction | None = None
         self._replacing = False
+        self._overwriting: Table | None = None
         self._written: set[str] = set()
         self._lock = threading.Lock()
         self._created_namespace: str | None = None
@@ -206,14 +208,16 @@ class IcebergTarget:
         self._start(transaction, {k: v for k, v in table.properties.items() if k != PENDING})
 
     def begin_replace(self, table: Table, schema: Schema, spec: PartitionSpec, properties: dict[str, str]) -> None:
-        """Prepare to replace ``table`` in one commit, as Iceberg's replace-table does.
+        """Prepare to replace ``table``'s content in one commit.
 
-        The commit makes ``schema`` and ``spec`` current (a column keeps its id when its name and
-        type carry over, a partition field when its source and transform do; a new schema or spec
-        is added only when they differ from every earlier one), removes the ``main`` branch and adds
-        a snapshot without parent that holds only this run's data files. Earlier snapshots, schemas
-        and specs stay: time travel and rollback reach the table as it was. The commit fails if
-        anyone changed the table's current snapshot, schema or spec meanwhile.
+        With the same schema and partitioning, the commit is an overwrite snapshot whose parent is
+        the current one. Otherwise it is Iceberg's replace-table (see
+        :func:`~datax_migrate.iceberg.replace.replace_table_updates`): ``schema`` and ``spec`` become
+        current (a column keeps its id when its name and type carry over, a partition field when its
+        source and transform do), the ``main`` branch is removed and a snapshot without parent holds
+        only this run's data files. Earlier snapshots, schemas and specs stay: time travel reaches
+        the table as it was. The commit fails if anyone changed the table's current snapshot, schema
+        or spec meanwhile.
 
         Raises:
             TargetExistsError: the table has a higher format version than asked for; Iceberg cannot lower it.
@@ -232,6 +236,7 @@ class IcebergTarget:
         # pyiceberg 0.12 has no replace-table: stage the updates its builders would, on this transaction.
         transaction._apply((*updates, SetPropertiesUpdate(updates=settings)), requirements)
         self._replacing = True
+        self._overwriting = None if updates else table  # same shape: overwrite, the old snapshot stays the parent
         self._start(transaction, dict(transaction.table_metadata.properties))
 
     def _start(self, transaction: Transaction, properties: dict[str, str]) -> None:
@@ -284,10 +289,19 @@ class IcebergTarget:
 
     def _commit(self, transaction: Transaction, data_files: list[DataFile], summary: dict[str, str]) -> None:
         try:
-            with transaction.update_snapshot(snapshot_properties=summary).fast_append() as append:
-                for data_file in data_files:
-                    append.append_data_file(data_file)
-            self._snapshot = transaction.table_metadata.snapshot_by_id(append.snapshot_id)
+            if self._overwriting is not None:
+                with transaction.update_snapshot(snapshot_properties=summary).overwrite() as overwrite:
+                    for task in self._overwriting.scan().plan_files():
+                        overwrite.delete_data_file(task.file)
+                    for data_file in data_files:
+                        overwrite.append_data_file(data_file)
+                snapshot_id = overwrite.snapshot_id
+            else:
+                with transaction.update_snapshot(snapshot_properties=summary).fast_append() as append:
+                    for data_file in data_files:
+                        append.append_data_file(data_file)
+                snapshot_id = append.snapshot_id
+            self._snapshot = transaction.table_metadata.snapshot_by_id(snapshot_id)
             transaction.commit_transaction()
         except TableAlreadyExistsError as exc:
             raise TargetExistsError(f"{self.name} was created by someone else during the conversion") from exc
