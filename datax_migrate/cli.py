@@ -1,7 +1,8 @@
 """The ``datax-migrate`` command line: a thin layer over the library.
 
 Exit codes: 0 success, 1 a check found differences (or translated notebooks need a person), 2 refusal
-or error (one line on stderr), 130 interrupted, 143 terminated.
+or error (one line on stderr), 130 interrupted, 143 terminated (nothing committed; an interrupt that
+arrives during a commit that lands is reported, and the exit code is 0).
 """
 
 from __future__ import annotations
@@ -134,7 +135,12 @@ def _parser() -> argparse.ArgumentParser:
         default="local",
         help="where file groups run: threads here, or Spark tasks (the session spark-submit or pyspark gives)",
     )
-    convert.add_argument("--replace", action="store_true", help="rewrite a target converted from another version")
+    convert.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace a target that holds anything else (as Iceberg's replace-table: schema and partitioning may "
+        "change, old snapshots stay)",
+    )
     convert.add_argument(
         "--lossy", action="append", default=[], metavar="NAME", help="accept a named lossy type mapping"
     )
@@ -443,12 +449,13 @@ def _run_convert(args: argparse.Namespace) -> int:
         source = ConversionSource.open(args.source, args.delta_version, timestamp, commit_times=args.commit_times)
         # Decode the first file groups while pyiceberg loads and the catalog connects.
         source.start_read_ahead()
+    interrupted: BaseException | None = None
     try:
         if _OWN_PROCESS and engine is None:
             from datax_migrate.lazy import import_pyarrow_dataset_without_pandas
 
             import_pyarrow_dataset_without_pandas()
-        from datax_migrate.convert.table import ConvertOptions, convert_table
+        from datax_migrate.convert.table import ConvertOptions, InterruptedAfterCommit, convert_table
         from datax_migrate.iceberg.target import SOURCE_NAME
         from datax_migrate.progress import conversion_progress
 
@@ -461,16 +468,26 @@ def _run_convert(args: argparse.Namespace) -> int:
             replace=args.replace,
             table_properties={SOURCE_NAME: target.source} if args.name_map else {},
         )
-        with conversion_progress(f"{args.source} -> {target.identifier}") as progress:
-            result = convert_table(
-                source, catalog, target.identifier, options=options, engine=engine, progress=progress
-            )
+        try:
+            with conversion_progress(f"{args.source} -> {target.identifier}") as progress:
+                result = convert_table(
+                    source, catalog, target.identifier, options=options, engine=engine, progress=progress
+                )
+        except InterruptedAfterCommit as landed:
+            result, interrupted = landed.result, landed.interrupt
     finally:
         source.close()
     if args.output == "json":
         print(json.dumps({**asdict(result), "commit_time": result.commit_time.isoformat()}, indent=2))
     else:
         print(_describe(result))
+    if interrupted is not None:
+        what = "terminated" if isinstance(interrupted, Terminated) else "interrupted"
+        print(
+            f"datax-migrate: {what} during the commit, which had landed: {result.target} holds snapshot "
+            f"{result.snapshot_id}; the conversion is complete",
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 
