@@ -171,7 +171,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     names.add_argument("sources", metavar="NAME", nargs="*", help="catalog.schema.table or schema.table")
     names.add_argument("--from", dest="from_file", metavar="FILE", help="more names, one per line ('#' comments)")
-    names.add_argument("--config", metavar="FILE", help="YAML config with a 'catalogs:' section")
+    names.add_argument("--config", metavar="FILE", help=_CONFIG_HELP)
     names.add_argument("--catalog", metavar="NAME", help="take the naming rules of this catalog's type")
     names.add_argument(
         "--rules", choices=["glue", "s3tables"], help="naming rules (default: the catalog's, else s3tables)"
@@ -299,8 +299,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+_CONFIG_HELP = (
+    "YAML catalog config, ours ('catalogs:') or pyiceberg's .pyiceberg.yaml ('catalog:'); "
+    "default: the catalogs pyiceberg finds (.pyiceberg.yaml, PYICEBERG_CATALOG__* variables) and 'local'"
+)
+
+
 def _add_target_options(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--config", metavar="FILE", help="YAML config with a 'catalogs:' section")
+    command.add_argument("--config", metavar="FILE", help=_CONFIG_HELP)
     command.add_argument(
         "--catalog", metavar="NAME", help="target catalog (default: the config's default, else 'local')"
     )
