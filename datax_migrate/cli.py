@@ -361,7 +361,7 @@ def _run_convert(args: argparse.Namespace) -> int:
             replace=args.replace,
             table_properties={SOURCE_NAME: target.source} if args.name_map else {},
         )
-        with conversion_progress(f"{args.source} -> {target.identifier}") as progress:
+        with conversion_progress(target.identifier) as progress:
             result = convert_table(
                 source, catalog, target.identifier, options=options, engine=engine, progress=progress
             )
@@ -413,7 +413,7 @@ def _run_reconcile(args: argparse.Namespace) -> int:
         from datax_migrate.spark import spark_session
 
         engine = SparkScanEngine(spark_session())
-    with reconcile_progress(f"{args.source} <-> {target.identifier}") as progress:
+    with reconcile_progress(target.identifier) as progress:
         report = reconcile_table(args.source, catalog, target.identifier, options, progress, engine)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     report_dir = Path(args.report_dir) if args.report_dir else datax_home() / "reports" / target.identifier / stamp
