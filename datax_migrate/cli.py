@@ -632,32 +632,11 @@ def _run_assess(args: argparse.Namespace) -> int:
 
 
 def _print_assessment(assessment: object) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
     from datax_migrate.inventory.assess import Assessment
+    from datax_migrate.inventory.assess.report import print_console
 
     assert isinstance(assessment, Assessment)
-    console = Console(soft_wrap=True)
-    strategies = Table(title="Tables by strategy", title_justify="left")
-    strategies.add_column("Strategy")
-    strategies.add_column("Tables", justify="right")
-    for strategy, count in assessment.strategy_counts().items():
-        strategies.add_row(strategy, f"{count:,}")
-    console.print(strategies)
-    codes = Table(title="Findings by code", title_justify="left")
-    for column in ("Code", "Severity", "Count"):
-        codes.add_column(column, justify="right" if column == "Count" else "left")
-    for code, severity, count in assessment.code_counts():
-        codes.add_row(code, severity, f"{count:,}")
-    console.print(codes)
-    totals = assessment.totals
-    console.print(
-        f"To rewrite: {totals.tables:,} tables, {totals.total_bytes / 1e9:,.2f} GB in {totals.file_count:,} files, "
-        f"about {totals.seconds / 60:,.1f} min on 2 cores; S3 Tables about ${totals.per_month:,.2f} a month. "
-        f"{assessment.blockers:,} blocker finding(s), {len(assessment.notebooks):,} notebooks, "
-        f"{len(assessment.jobs):,} jobs."
-    )
+    print_console(assessment)
 
 
 def _run_translate(args: argparse.Namespace) -> int:
