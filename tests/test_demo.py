@@ -95,6 +95,7 @@ def test_a_table_that_differs_fails_the_demo(tmp_path: Path, monkeypatch: pytest
     assert not (tmp_path / "demo" / ".datax").exists()
 
 
+@pytest.mark.slow
 def test_progress_and_summary_count_the_same_delta_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -84,6 +84,7 @@ def test_help_notebook_lists_every_parameter_with_its_type(notebook: Path) -> No
     assert listed == expected
 
 
+@pytest.mark.slow
 def test_validate_table_notebook_fails_on_a_mismatch_unless_told_not_to(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
