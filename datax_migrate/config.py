@@ -171,7 +171,7 @@ def _catalogs(document: Mapping[str, Any], where: str) -> tuple[dict[str, dict[s
         if not isinstance(entries, dict):
             raise ConfigError(f"'{section}' in {where} must map catalog names to properties")
         for name, properties in entries.items():
-            if not isinstance(properties, dict) or not ({"type", "uri"} & set(properties)):
+            if not isinstance(properties, dict) or not ({"type", "uri", "py-catalog-impl"} & set(properties)):
                 raise ConfigError(f"catalog {name!r} in {where} needs a mapping with at least 'type' (or 'uri')")
             if str(name) in catalogs:
                 raise ConfigError(f"catalog {name!r} is defined in both 'catalog' and 'catalogs' of {where}")
