@@ -240,7 +240,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     names.add_argument("sources", metavar="NAME", nargs="*", help="catalog.schema.table or schema.table")
     names.add_argument("--from", dest="from_file", metavar="FILE", help="more names, one per line ('#' comments)")
-    names.add_argument("--config", metavar="FILE", help="YAML config with a 'catalogs:' section")
+    names.add_argument("--config", metavar="FILE", help=_CONFIG_HELP)
     names.add_argument("--catalog", metavar="NAME", help="take the naming rules of this catalog's type")
     names.add_argument(
         "--rules", choices=["glue", "s3tables"], help="naming rules (default: the catalog's, else s3tables)"
@@ -388,8 +388,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+_CONFIG_HELP = (
+    "YAML catalog config, ours ('catalogs:') or pyiceberg's .pyiceberg.yaml ('catalog:'); "
+    "default: the catalogs pyiceberg finds (.pyiceberg.yaml, PYICEBERG_CATALOG__* variables) and 'local'"
+)
+
+
 def _add_target_options(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--config", metavar="FILE", help="YAML config with a 'catalogs:' section")
+    command.add_argument("--config", metavar="FILE", help=_CONFIG_HELP)
     command.add_argument(
         "--catalog", metavar="NAME", help="target catalog (default: the config's default, else 'local')"
     )
@@ -469,7 +475,7 @@ def _run_convert(args: argparse.Namespace) -> int:
             table_properties={SOURCE_NAME: target.source} if args.name_map else {},
         )
         try:
-            with conversion_progress(f"{args.source} -> {target.identifier}") as progress:
+            with conversion_progress(target.identifier) as progress:
                 result = convert_table(
                     source, catalog, target.identifier, options=options, engine=engine, progress=progress
                 )
@@ -541,7 +547,7 @@ def _run_reconcile(args: argparse.Namespace) -> int:
         from datax_migrate.spark import spark_session
 
         engine = SparkScanEngine(spark_session())
-    with reconcile_progress(f"{args.source} <-> {target.identifier}") as progress:
+    with reconcile_progress(target.identifier) as progress:
         report = reconcile_table(args.source, catalog, target.identifier, options, progress, engine)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     report_dir = Path(args.report_dir) if args.report_dir else datax_home() / "reports" / target.identifier / stamp
@@ -852,32 +858,11 @@ def _run_assess(args: argparse.Namespace) -> int:
 
 
 def _print_assessment(assessment: object) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
     from datax_migrate.inventory.assess import Assessment
+    from datax_migrate.inventory.assess.report import print_console
 
     assert isinstance(assessment, Assessment)
-    console = Console(soft_wrap=True)
-    strategies = Table(title="Tables by strategy", title_justify="left")
-    strategies.add_column("Strategy")
-    strategies.add_column("Tables", justify="right")
-    for strategy, count in assessment.strategy_counts().items():
-        strategies.add_row(strategy, f"{count:,}")
-    console.print(strategies)
-    codes = Table(title="Findings by code", title_justify="left")
-    for column in ("Code", "Severity", "Count"):
-        codes.add_column(column, justify="right" if column == "Count" else "left")
-    for code, severity, count in assessment.code_counts():
-        codes.add_row(code, severity, f"{count:,}")
-    console.print(codes)
-    totals = assessment.totals
-    console.print(
-        f"To rewrite: {totals.tables:,} tables, {totals.total_bytes / 1e9:,.2f} GB in {totals.file_count:,} files, "
-        f"about {totals.seconds / 60:,.1f} min on 2 cores; S3 Tables about ${totals.per_month:,.2f} a month. "
-        f"{assessment.blockers:,} blocker finding(s), {len(assessment.notebooks):,} notebooks, "
-        f"{len(assessment.jobs):,} jobs."
-    )
+    print_console(assessment)
 
 
 def _run_translate(args: argparse.Namespace) -> int:
