@@ -548,8 +548,10 @@ def _run_inventory(args: argparse.Namespace) -> int:
     sources += [StorageSource(path, workers=args.workers, exclude=args.exclude) for path in args.storage]
     if args.export:
         from datax_migrate.inventory.sources.exports import ExportSource
+        from datax_migrate.notebooks.limits import NotebookLimits
 
-        sources += [ExportSource(Path(folder)) for folder in args.export]
+        limits = NotebookLimits.from_env()
+        sources += [ExportSource(Path(folder), limits) for folder in args.export]
     if not sources:
         raise ConfigError("give at least one of --workspace, --host, --storage or --export")
     out = Path(args.out)
@@ -658,6 +660,7 @@ def _run_translate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from datax_migrate.notebooks.context import TranslateOptions
+    from datax_migrate.notebooks.limits import NotebookLimits
     from datax_migrate.notebooks.paths import Locations
     from datax_migrate.notebooks.report import run_report
     from datax_migrate.notebooks.translate import translate_tree
@@ -668,7 +671,12 @@ def _run_translate(args: argparse.Namespace) -> int:
         path_map=Path(args.path_map) if args.path_map else None,
         default_catalog=args.default_catalog,
     )
-    options = TranslateOptions(locations=locations, dialect=args.dialect, managed_maintenance=args.managed_maintenance)
+    options = TranslateOptions(
+        locations=locations,
+        dialect=args.dialect,
+        managed_maintenance=args.managed_maintenance,
+        limits=NotebookLimits.from_env(),
+    )
     outcomes = translate_tree([Path(s) for s in args.sources], Path(args.out), options)
     summary = run_report(outcomes)
     if args.output == "json":

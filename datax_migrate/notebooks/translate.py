@@ -18,6 +18,7 @@ from datax_migrate.errors import TranslateError
 from datax_migrate.findings import Finding, Severity
 from datax_migrate.notebooks.codes import CODES
 from datax_migrate.notebooks.context import Recorder, TranslateOptions
+from datax_migrate.notebooks.limits import ENVIRONMENT
 from datax_migrate.notebooks.model import Cell, Notebook, NotebookReadFailure
 from datax_migrate.notebooks.python_rules import translate_python
 from datax_migrate.notebooks.sql_rules import Statement, translate_sql
@@ -109,6 +110,8 @@ def _translate_cell(cell: Cell, default_language: str, rec: Recorder) -> list[Ou
         rec.magics.setdefault("md" if cell.language == "markdown" else cell.language, None)
     if cell.kind == "markdown":
         return [OutputCell("markdown", cell.source, cell.index)]
+    if cell.language in ("python", "sql") and not _within_limits(cell, rec):
+        return [OutputCell("code", cell.source if cell.language == "python" else f"%%sql\n{cell.source}", cell.index)]
     if cell.language == "python":
         translated = translate_python(cell.source, rec)
         return [OutputCell("code", cell.source if translated is None else translated, cell.index)]
@@ -130,6 +133,27 @@ def _translate_cell(cell: Cell, default_language: str, rec: Recorder) -> list[Ou
         return _fs_cell(cell, rec)
     rec.report("magic-unknown", 1, cell.language, original=cell.source.split("\n", 1)[0])
     return [OutputCell("raw", cell.source, cell.index)]
+
+
+def _within_limits(cell: Cell, rec: Recorder) -> bool:
+    """Whether a cell may be parsed: under the cell size limit and the notebook's parse budget.
+
+    Reports ``cell-over-limit`` naming the limit when it may not; counts its bytes when it may.
+    """
+    limits = rec.options.limits
+    size = len(cell.source.encode("utf-8"))
+    if size > limits.cell_bytes:
+        over = f"{size:,} bytes, over the {limits.cell_bytes:,}-byte cell limit ({ENVIRONMENT['cell_bytes']})"
+    elif rec.parsed_bytes + size > limits.parse_bytes:
+        over = (
+            f"past the {limits.parse_bytes:,} bytes of code parsed per notebook, the notebook limit "
+            f"({ENVIRONMENT['parse_bytes']})"
+        )
+    else:
+        rec.parsed_bytes += size
+        return True
+    rec.report("cell-over-limit", None, over)
+    return False
 
 
 def _sql_cell(cell: Cell, default_language: str, rec: Recorder) -> list[OutputCell]:
@@ -261,9 +285,9 @@ def translate_tree(sources: list[Path], out: Path, options: TranslateOptions | N
     outcomes: list[NotebookOutcome] = []
     written: set[Path] = set()
     for source in sources:
-        for item in iter_notebooks(source):
+        for item in iter_notebooks(source, (options or TranslateOptions()).limits):
             if isinstance(item, NotebookReadFailure):
-                outcomes.append(NotebookOutcome(item.path, None, (_unreadable(item.path, item.reason),)))
+                outcomes.append(NotebookOutcome(item.path, None, (_unreadable(item.path, item.reason, item.code),)))
                 continue
             stem = item.path.rsplit(".", 1)[0] if "." in item.path.rsplit("/", 1)[-1] else item.path
             target = (root / f"{stem}.ipynb").resolve()
@@ -290,6 +314,6 @@ def translate_tree(sources: list[Path], out: Path, options: TranslateOptions | N
     return outcomes
 
 
-def _unreadable(path: str, reason: str) -> Finding:
-    severity, template = CODES["notebook-unreadable"]
-    return Finding("notebook-unreadable", severity, template.format(detail=reason), subject=path)
+def _unreadable(path: str, reason: str, code: str = "notebook-unreadable") -> Finding:
+    severity, template = CODES[code]
+    return Finding(code, severity, template.format(detail=reason), subject=path)
