@@ -20,6 +20,11 @@ CODES: dict[str, tuple[Severity, str]] = {
         "The notebook is over a limit of the run and was not read: {detail}. Split it, export it without "
         "outputs, or raise the limit (see the README, 'Limits').",
     ),
+    "output-refused": (
+        BLOCK,
+        "The translation was not written: {detail}. Remove what is in the way in the output folder, or "
+        "choose another --out.",
+    ),
     "cell-over-limit": (
         REVIEW,
         "This cell is {detail}: it is kept as is, not translated; translate it by hand, or raise the limit "

@@ -20,12 +20,15 @@ from datax_migrate.notebooks.codes import CODES
 from datax_migrate.notebooks.context import Recorder, TranslateOptions
 from datax_migrate.notebooks.limits import ENVIRONMENT
 from datax_migrate.notebooks.model import Cell, Notebook, NotebookReadFailure
+from datax_migrate.notebooks.outputs import OutputFolder
 from datax_migrate.notebooks.python_rules import translate_python
 from datax_migrate.notebooks.sql_rules import Statement, translate_sql
 
 if TYPE_CHECKING:
     from datax_migrate.notebooks.report import NotebookOutcome
 
+SUMMARY_JSON = "translation-summary.json"
+SUMMARY_MD = "translation-summary.md"
 SETUP_TAG = "datax-setup"
 """Tag of the cells the translation adds at the top (imports, parameters, widget binding)."""
 _LANGUAGE_MAGICS = {"scala": ("%%scalaspark", "magic-scala"), "r": ("%%rspark", "magic-r")}
@@ -262,10 +265,12 @@ def translate_tree(sources: list[Path], out: Path, options: TranslateOptions | N
 
     Each notebook ``a/b.py`` becomes ``out/a/b.ipynb`` with ``out/a/b.report.json`` and
     ``out/a/b.report.md``; ``out/translation-summary.json`` and ``.md`` cover the run. Files and
-    archive entries that cannot be read are reported and skipped. Nothing is written outside ``out``.
+    archive entries that cannot be read are reported and skipped. Nothing is written outside ``out``,
+    and nothing through a symbolic link inside it (see :mod:`~datax_migrate.notebooks.outputs`): a
+    notebook whose outputs meet one gets an ``output-refused`` finding.
 
     Raises:
-        TranslateError: a source does not exist.
+        TranslateError: a source does not exist, or a run summary file is a symbolic link.
     """
     from datax_migrate.notebooks.emit import to_ipynb
     from datax_migrate.notebooks.formats import iter_notebooks
@@ -280,8 +285,11 @@ def translate_tree(sources: list[Path], out: Path, options: TranslateOptions | N
     for source in sources:
         if not source.exists():
             raise TranslateError(f"{source} does not exist: give notebook files or folders")
-    out.mkdir(parents=True, exist_ok=True)
-    root = out.resolve()
+    folder = OutputFolder(out)
+    summaries = [folder.root / SUMMARY_JSON, folder.root / SUMMARY_MD]
+    for path in summaries:
+        if folder.link_at(path):
+            raise TranslateError(f"{path} is a symbolic link: not written through; remove it or choose another --out")
     outcomes: list[NotebookOutcome] = []
     written: set[Path] = set()
     for source in sources:
@@ -290,28 +298,36 @@ def translate_tree(sources: list[Path], out: Path, options: TranslateOptions | N
                 outcomes.append(NotebookOutcome(item.path, None, (_unreadable(item.path, item.reason, item.code),)))
                 continue
             stem = item.path.rsplit(".", 1)[0] if "." in item.path.rsplit("/", 1)[-1] else item.path
-            target = (root / f"{stem}.ipynb").resolve()
-            if root not in target.parents or target in written:
-                reason = (
-                    "its output would leave the output folder"
-                    if root not in target.parents
-                    else (f"another notebook was already written to {target.relative_to(root)}")
-                )
-                outcomes.append(NotebookOutcome(item.path, None, (_unreadable(item.path, reason),)))
+            target = folder.path(f"{stem}.ipynb")
+            refusal = _refusal(folder, target, written)
+            if target is None or refusal:
+                outcomes.append(NotebookOutcome(item.path, None, (_unreadable(item.path, refusal, "output-refused"),)))
                 continue
             written.add(target)
             translated = translate_notebook(item, options)
-            relative = target.relative_to(root).as_posix()
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(json.dumps(to_ipynb(translated), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+            relative = target.relative_to(folder.root).as_posix()
+            folder.write(target, json.dumps(to_ipynb(translated), indent=1, ensure_ascii=False) + "\n")
             report = notebook_report(translated, relative)
-            target.with_suffix(".report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-            target.with_suffix(".report.md").write_text(notebook_markdown(report), encoding="utf-8")
+            folder.write(target.with_suffix(".report.json"), json.dumps(report, indent=2) + "\n")
+            folder.write(target.with_suffix(".report.md"), notebook_markdown(report))
             outcomes.append(NotebookOutcome(item.path, relative, translated.findings))
     summary = run_report(outcomes)
-    (root / "translation-summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    (root / "translation-summary.md").write_text(run_markdown(summary), encoding="utf-8")
+    folder.write(summaries[0], json.dumps(summary, indent=2) + "\n")
+    folder.write(summaries[1], run_markdown(summary))
     return outcomes
+
+
+def _refusal(folder: OutputFolder, target: Path | None, written: set[Path]) -> str:
+    """Why a notebook's outputs must not be written at ``target`` (its ``.ipynb``), or ``""``."""
+    if target is None:
+        return "its output would leave the output folder"
+    if target in written:
+        return f"another notebook was already written to {target.relative_to(folder.root).as_posix()}"
+    for path in (target, target.with_suffix(".report.json"), target.with_suffix(".report.md")):
+        link = folder.link_at(path)
+        if link:
+            return f"{link} in the output folder is a symbolic link; not written through"
+    return ""
 
 
 def _unreadable(path: str, reason: str, code: str = "notebook-unreadable") -> Finding:
