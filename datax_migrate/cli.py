@@ -65,6 +65,13 @@ def _fail(message: str, debug: bool) -> None:
     print(f"datax-migrate: error: {' '.join(message.split())}", file=sys.stderr)
 
 
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, not {text}")
+    return value
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -225,6 +232,14 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="URL",
         help="a Databricks workspace by URL (token from DATABRICKS_TOKEN or the SDK's usual sources)",
+    )
+    inventory.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=None,
+        metavar="SECONDS",
+        help="how long one request to a workspace may take, retries included; an unreachable workspace "
+        "stops the crawl after it (default 60, or DATAX_DATABRICKS_TIMEOUT)",
     )
     inventory.add_argument(
         "--warehouse", metavar="ID", help="SQL warehouse for hive_metastore tables and DESCRIBE DETAIL"
@@ -580,7 +595,25 @@ def _workspace_source(args: argparse.Namespace, profile: str | None = None, host
         warehouse_id=args.warehouse,
         read_logs=args.read_logs,
         workers=args.workers,
+        timeout=_databricks_timeout(args.timeout),
     )
+
+
+def _databricks_timeout(given: float | None) -> float:
+    """``--timeout``, else ``DATAX_DATABRICKS_TIMEOUT``, else the default."""
+    import os
+
+    from datax_migrate.inventory.sources.workspace import DEFAULT_TIMEOUT_SECONDS
+
+    if given is not None:
+        return given
+    text = os.environ.get("DATAX_DATABRICKS_TIMEOUT", "").strip()
+    if not text:
+        return DEFAULT_TIMEOUT_SECONDS
+    try:
+        return _positive_float(text)
+    except (ValueError, argparse.ArgumentTypeError):
+        raise ConfigError(f"DATAX_DATABRICKS_TIMEOUT={text!r}: expected a positive number of seconds") from None
 
 
 def _print_inventory(inventory: object) -> None:

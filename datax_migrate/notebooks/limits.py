@@ -45,7 +45,7 @@ class NotebookLimits:
     file_bytes: int = 16 * MIB
     cells: int = 2_000
     cell_bytes: int = 256 * 1024
-    parse_bytes: int = 1 * MIB
+    parse_bytes: int = 512 * 1024
     depth: int = 150
 
     @classmethod

@@ -128,7 +128,7 @@ def test_a_61_mb_cell_under_the_old_entry_limit_is_refused_by_size(tmp_path: Pat
     assert_bounded(run)
     failures = json.loads((tmp_path / "inventory.json").read_text())["failures"]
     assert [f["subject"] for f in failures] == ["huge.dbc/huge.py"]
-    assert ENVIRONMENT["file_bytes"] in failures[0]["message"]
+    assert ENVIRONMENT["file_bytes"] in failures[0]["reason"]
 
 
 def understated_entry(archive: Path, name: str, real: bytes, repeat: int, claimed: int) -> None:
@@ -265,7 +265,7 @@ def test_a_json_bomb_at_the_size_limit_stays_bounded(tmp_path: Path) -> None:
     count = (NotebookLimits().file_bytes - 20) // len(item)
     path.write_text('{"cells": [' + item * (count - 1) + "{}]}")
     run, summary = translate(tmp_path, path.parent)
-    assert summary["findings"] == {"notebook-unreadable": 1}
+    assert summary["status"] == {"translated": 1}  # a million empty objects are no cells
 
 
 @pytest.mark.slow
