@@ -6,7 +6,8 @@ defaults are far above real notebooks (Databricks itself exports SOURCE and ``.d
 10 MB and takes cell inputs up to 6 MB) and keep a run under 1 GB of memory:
 
 - a file or ``.dbc`` entry over :attr:`NotebookLimits.file_bytes` (counted as really decompressed)
-  or with more than :attr:`NotebookLimits.cells` cells is not read (``notebook-over-limit``);
+  or with more than :attr:`NotebookLimits.cells` cells, and a ``.dbc`` archive whose list of
+  entries is over :attr:`NotebookLimits.archive_directory_bytes`, are not read (``notebook-over-limit``);
 - a code cell over :attr:`NotebookLimits.cell_bytes`, or Python nested deeper than
   :attr:`NotebookLimits.depth`, is kept as is, not translated (``cell-over-limit``);
 - once :attr:`NotebookLimits.parse_bytes` of code has been parsed in a notebook, its remaining
@@ -36,6 +37,8 @@ class NotebookLimits:
 
     Attributes:
         file_bytes: Largest notebook file or ``.dbc`` entry read, in bytes (decompressed).
+        archive_directory_bytes: Largest central directory of a ``.dbc`` archive (its list of
+            entries, about 100 bytes an entry), in bytes.
         cells: Most cells a notebook may have.
         cell_bytes: Largest code cell translated, in bytes of UTF-8; larger ones are kept as they are.
         parse_bytes: Code parsed per notebook, in bytes; later code cells are kept as they are.
@@ -43,6 +46,7 @@ class NotebookLimits:
     """
 
     file_bytes: int = 16 * MIB
+    archive_directory_bytes: int = 8 * MIB
     cells: int = 2_000
     cell_bytes: int = 256 * 1024
     parse_bytes: int = 512 * 1024
@@ -83,6 +87,18 @@ class NotebookLimits:
                 f"({ENVIRONMENT['file_bytes']}); not read"
             )
 
+    def check_directory(self, path: str, size: int) -> None:
+        """Refuse an archive whose central directory is over :attr:`archive_directory_bytes`.
+
+        Raises:
+            NotebookLimitError: it is.
+        """
+        if size > self.archive_directory_bytes:
+            raise NotebookLimitError(
+                f"{path}: its list of entries is {size:,} bytes, over the {self.archive_directory_bytes:,}-byte "
+                f"archive directory limit ({ENVIRONMENT['archive_directory_bytes']}); not read"
+            )
+
     def check_cells(self, path: str, count: int) -> None:
         """Refuse a notebook of ``count`` cells when it has more than :attr:`cells`.
 
@@ -97,6 +113,7 @@ class NotebookLimits:
 
 ENVIRONMENT = {
     "file_bytes": "DATAX_NOTEBOOK_MAX_FILE_BYTES",
+    "archive_directory_bytes": "DATAX_NOTEBOOK_MAX_ARCHIVE_DIRECTORY_BYTES",
     "cells": "DATAX_NOTEBOOK_MAX_CELLS",
     "cell_bytes": "DATAX_NOTEBOOK_MAX_CELL_BYTES",
     "parse_bytes": "DATAX_NOTEBOOK_MAX_PARSE_BYTES",

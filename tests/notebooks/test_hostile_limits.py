@@ -288,3 +288,28 @@ def test_a_notebook_at_every_default_limit_translates_within_bounds(tmp_path: Pa
     findings = report_of(tmp_path, "full")["findings"]
     assert {f["cell"] for f in findings if f["code"] == "cell-over-limit"} == {count - 1}
     assert sum(f["code"] == "table-mapped" for f in findings) > 5_000
+
+
+def test_an_archive_with_too_long_a_list_of_entries_is_not_opened(tmp_path: Path) -> None:
+    archive = tmp_path / "src" / "many.dbc"
+    archive.parent.mkdir()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for number in range(100):
+            zipped.writestr(f"n/{number}.python", json.dumps({"commands": [{"command": "x = 1"}]}))
+    small = {ENVIRONMENT["archive_directory_bytes"]: "1000"}
+    run, summary = translate(tmp_path, archive.parent, env=small)
+    assert summary["findings"] == {"notebook-over-limit": 1}
+    assert summary["outcomes"][0]["source"] == "many.dbc"
+    run, summary = translate(tmp_path, archive.parent)  # the default limit holds 100 entries
+    assert summary["status"] == {"translated": 100}
+
+
+@pytest.mark.slow
+def test_a_million_empty_entries_stay_bounded(tmp_path: Path) -> None:
+    archive = tmp_path / "src" / "million.dbc"
+    archive.parent.mkdir()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for number in range(1_000_000):
+            zipped.writestr(f"{number}.python", b"")
+    run, summary = translate(tmp_path, archive.parent)
+    assert summary["findings"] == {"notebook-over-limit": 1}

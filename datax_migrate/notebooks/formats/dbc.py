@@ -11,7 +11,9 @@ over the bytes really decompressed, chunk by chunk, never taken from the entry's
 from __future__ import annotations
 
 import json
+import os
 import stat
+import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -26,6 +28,8 @@ EXTENSIONS = {".python": ("python", ".py"), ".sql": ("sql", ".sql"), ".scala": (
 """Entry extensions, the language they stand for and the SOURCE extension the notebook gets."""
 COMPRESSIONS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflated"}
 """Compression methods read: zipfile decompresses these a bounded chunk at a time (bzip2 and lzma not)."""
+_END_RECORD_SEARCH = 22 + 0xFFFF
+"""The end record is in the last 22 bytes of an archive, after at most a 64 KiB comment."""
 CHUNK_BYTES = 64 * 1024
 """Bytes asked of an entry at a time while it is decompressed."""
 
@@ -49,6 +53,7 @@ def iter_dbc(
     """
     limits = limits or NotebookLimits()
     try:
+        limits.check_directory(path, directory_size(archive))
         zipped = zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, OSError) as exc:
         raise NotebookFormatError(f"{path}: not a .dbc archive ({exc})") from None
@@ -75,6 +80,31 @@ def iter_dbc(
                 yield NotebookReadFailure(notebook_path, str(exc), "notebook-over-limit")
             except (NotebookFormatError, zipfile.BadZipFile, OSError, RuntimeError, EOFError, zlib.error) as exc:
                 yield NotebookReadFailure(notebook_path, str(exc) or type(exc).__name__)
+
+
+def directory_size(archive: Path) -> int:
+    """The size of a zip archive's central directory, as its end record says (0 when there is none).
+
+    zipfile reads the whole directory into memory and makes an object per entry before anything can
+    be checked, so its size is read first, from the end record (ZIP64 included).
+    """
+    with archive.open("rb") as file:
+        file.seek(0, os.SEEK_END)
+        size = file.tell()
+        file.seek(max(0, size - _END_RECORD_SEARCH))
+        tail = file.read()
+        at = tail.rfind(b"PK\x05\x06")
+        if at < 0 or len(tail) - at < 22:
+            return 0
+        (directory,) = struct.unpack_from("<I", tail, at + 12)
+        if directory != 0xFFFFFFFF or at < 20 or tail[at - 20 : at - 16] != b"PK\x06\x07":
+            return int(directory)
+        (record_at,) = struct.unpack_from("<Q", tail, at - 12)
+        file.seek(record_at)
+        record = file.read(56)
+    if len(record) < 56 or record[:4] != b"PK\x06\x06":
+        return int(directory)
+    return int(struct.unpack_from("<Q", record, 40)[0])
 
 
 def read_entry(zipped: zipfile.ZipFile, info: zipfile.ZipInfo, path: str, limits: NotebookLimits) -> bytes:
