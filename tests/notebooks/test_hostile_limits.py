@@ -313,3 +313,22 @@ def test_a_million_empty_entries_stay_bounded(tmp_path: Path) -> None:
             zipped.writestr(f"{number}.python", b"")
     run, summary = translate(tmp_path, archive.parent)
     assert summary["findings"] == {"notebook-over-limit": 1}
+
+
+def test_damaged_ipynb_and_dbc_documents_are_reported_and_the_run_goes_on(tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "ints.ipynb").write_text('{"cells": [{"cell_type": "code", "source": [1, 2]}]}')
+    (source / "meta.ipynb").write_text('{"cells": [{"cell_type": "code", "source": "x = 1"}], "metadata": [1]}')
+    (source / "kernel.ipynb").write_text('{"cells": [], "metadata": {"kernelspec": []}}')
+    with zipfile.ZipFile(source / "odd.dbc", "w") as zipped:
+        commands = [{"command": "x = 1", "position": "first"}, {"command": "y = 2", "position": 1e400}]
+        zipped.writestr("odd.python", json.dumps({"language": None, "commands": commands}))
+    run, summary = translate(tmp_path, source)
+    statuses = {o["source"]: o["status"] for o in summary["outcomes"]}
+    assert statuses == {
+        "ints.ipynb": "unreadable",
+        "kernel.ipynb": "translated",
+        "meta.ipynb": "translated",
+        "odd.dbc/odd.py": "translated",
+    }
