@@ -306,14 +306,22 @@ def translate_tree(sources: list[Path], out: Path, options: TranslateOptions | N
             written.add(target)
             translated = translate_notebook(item, options)
             relative = target.relative_to(folder.root).as_posix()
-            folder.write(target, json.dumps(to_ipynb(translated), indent=1, ensure_ascii=False) + "\n")
             report = notebook_report(translated, relative)
-            folder.write(target.with_suffix(".report.json"), json.dumps(report, indent=2) + "\n")
-            folder.write(target.with_suffix(".report.md"), notebook_markdown(report))
+            try:
+                folder.write(target, json.dumps(to_ipynb(translated), indent=1, ensure_ascii=False) + "\n")
+                folder.write(target.with_suffix(".report.json"), json.dumps(report, indent=2) + "\n")
+                folder.write(target.with_suffix(".report.md"), notebook_markdown(report))
+            except OSError as exc:  # a folder, or a link made since the check, where a file goes
+                reason = f"cannot write {relative} or its reports ({exc.strerror or exc})"
+                outcomes.append(NotebookOutcome(item.path, None, (_unreadable(item.path, reason, "output-refused"),)))
+                continue
             outcomes.append(NotebookOutcome(item.path, relative, translated.findings))
     summary = run_report(outcomes)
-    folder.write(summaries[0], json.dumps(summary, indent=2) + "\n")
-    folder.write(summaries[1], run_markdown(summary))
+    try:
+        folder.write(summaries[0], json.dumps(summary, indent=2) + "\n")
+        folder.write(summaries[1], run_markdown(summary))
+    except OSError as exc:
+        raise TranslateError(f"cannot write the run summary in {folder.root}: {exc.strerror or exc}") from None
     return outcomes
 
 

@@ -66,3 +66,14 @@ def test_a_link_at_the_run_summary_stops_the_run_with_one_line(
     assert not list((layout / "out" / "etl").iterdir())
     error = capsys.readouterr().err.strip().splitlines()
     assert len(error) == 1 and name in error[0] and "symbolic link" in error[0]
+
+
+def test_a_folder_where_a_report_goes_refuses_that_notebook_only(layout: Path) -> None:
+    (layout / "out" / "etl" / "daily.report.json").mkdir()
+    assert main(["translate", str(layout / "src"), "--out", str(layout / "out")]) == 1
+    summary = json.loads((layout / "out" / "translation-summary.json").read_text())
+    assert {o["source"]: o["status"] for o in summary["outcomes"]} == {
+        "etl/daily.py": "unreadable",
+        "etl/other.py": "translated",
+    }
+    assert summary["findings"]["output-refused"] == 1
