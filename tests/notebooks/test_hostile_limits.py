@@ -122,6 +122,10 @@ def test_a_big_python_cell_is_kept_as_is_with_a_finding_naming_the_limit(tmp_pat
     cells = json.loads((tmp_path / "out" / "big.ipynb").read_text())["cells"]
     assert cells[-1]["source"] == cell.strip("\n")  # kept verbatim
     assert "s3tablesbucket.sales.orders" in cells[-2]["source"]  # the small cell is translated
+    inventory = tmp_path / "inventory.json"
+    assert_bounded(run_cli("inventory", "--export", str(source.parent), "--out", str(inventory)))
+    (record,) = json.loads(inventory.read_text())["notebooks"]
+    assert [f["code"] for f in record["findings"]] == ["cell-over-limit"]  # the summary keeps review and blocker
 
 
 @pytest.mark.slow
