@@ -404,9 +404,10 @@ class WorkspaceSource(Source):
         if _is_unauthenticated(exc):
             raise InventoryError(f"cannot sign in to {self.client.config.host}: {self._scrub(exc)}") from exc
         if _is_unreachable(exc):
+            last = exc.__cause__ if isinstance(exc, TimeoutError) and exc.__cause__ else exc  # the SDK's last try
             raise InventoryError(
                 f"cannot reach the Databricks workspace {self.client.config.host} within {self.timeout:g} s "
-                f"(inventory --timeout): {self._scrub(exc)}"
+                f"(inventory --timeout): {self._scrub(last)}"
             ) from exc
         return CrawlFailure(self.name, subject, stage, self._scrub(exc))
 
