@@ -336,3 +336,18 @@ def test_damaged_ipynb_and_dbc_documents_are_reported_and_the_run_goes_on(tmp_pa
         "meta.ipynb": "translated",
         "odd.dbc/odd.py": "translated",
     }
+
+
+def test_pipes_named_like_notebooks_are_not_opened(tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    source.mkdir()
+    for name in ("pipe.dbc", "pipe.ipynb", "pipe.py"):
+        os.mkfifo(source / name)
+    source_notebook(source / "real.py", "x = 1")
+    run, summary = translate(tmp_path, source)
+    assert {o["source"]: o["status"] for o in summary["outcomes"]} == {
+        "pipe.dbc": "unreadable",
+        "pipe.ipynb": "unreadable",
+        "pipe.py": "unreadable",
+        "real.py": "translated",
+    }

@@ -88,6 +88,10 @@ def iter_notebooks(root: Path, limits: NotebookLimits | None = None) -> Iterator
             yield NotebookReadFailure(relative, "symbolic link leading out of the folder; not followed")
             continue
         suffix = path.suffix.lower()
+        if not path.is_file():  # a pipe or device would block or never end; a broken link has nothing
+            if suffix in (".dbc", ".ipynb") or language_of(relative) is not None:
+                yield NotebookReadFailure(relative, "not a regular file (a pipe, device or broken link); not read")
+            continue
         try:
             if suffix == ".dbc":
                 yield from iter_dbc(path, relative, limits)
@@ -113,8 +117,6 @@ def _files(root: Path) -> list[Path]:
 
 def _has_source_header(path: Path) -> bool:
     try:
-        if not path.is_file():
-            return True  # read_notebook reports what it is
         with path.open("rb") as file:
             head = file.read(200).decode("utf-8", errors="replace")
     except OSError:
