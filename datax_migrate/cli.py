@@ -95,6 +95,13 @@ def _fail(message: str, debug: bool) -> None:
     print(f"datax-migrate: error: {' '.join(message.split())}", file=sys.stderr)
 
 
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, not {text}")
+    return value
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -314,6 +321,14 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="URL",
         help="a Databricks workspace by URL (token from DATABRICKS_TOKEN or the SDK's usual sources)",
+    )
+    inventory.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=None,
+        metavar="SECONDS",
+        help="how long one request to a workspace may take, retries included; an unreachable workspace "
+        "stops the crawl after it (default 60, or DATAX_DATABRICKS_TIMEOUT)",
     )
     inventory.add_argument(
         "--warehouse", metavar="ID", help="SQL warehouse for hive_metastore tables and DESCRIBE DETAIL"
@@ -780,8 +795,10 @@ def _run_inventory(args: argparse.Namespace) -> int:
     sources += [StorageSource(path, workers=args.workers, exclude=args.exclude) for path in args.storage]
     if args.export:
         from datax_migrate.inventory.sources.exports import ExportSource
+        from datax_migrate.notebooks.limits import NotebookLimits
 
-        sources += [ExportSource(Path(folder)) for folder in args.export]
+        limits = NotebookLimits.from_env()
+        sources += [ExportSource(Path(folder), limits) for folder in args.export]
     if not sources:
         raise ConfigError("give at least one of --workspace, --host, --storage or --export")
     out = Path(args.out)
@@ -810,7 +827,25 @@ def _workspace_source(args: argparse.Namespace, profile: str | None = None, host
         warehouse_id=args.warehouse,
         read_logs=args.read_logs,
         workers=args.workers,
+        timeout=_databricks_timeout(args.timeout),
     )
+
+
+def _databricks_timeout(given: float | None) -> float:
+    """``--timeout``, else ``DATAX_DATABRICKS_TIMEOUT``, else the default."""
+    import os
+
+    from datax_migrate.inventory.sources.workspace import DEFAULT_TIMEOUT_SECONDS
+
+    if given is not None:
+        return given
+    text = os.environ.get("DATAX_DATABRICKS_TIMEOUT", "").strip()
+    if not text:
+        return DEFAULT_TIMEOUT_SECONDS
+    try:
+        return _positive_float(text)
+    except (ValueError, argparse.ArgumentTypeError):
+        raise ConfigError(f"DATAX_DATABRICKS_TIMEOUT={text!r}: expected a positive number of seconds") from None
 
 
 def _print_inventory(inventory: object) -> None:
@@ -869,6 +904,7 @@ def _run_translate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from datax_migrate.notebooks.context import TranslateOptions
+    from datax_migrate.notebooks.limits import NotebookLimits
     from datax_migrate.notebooks.paths import Locations
     from datax_migrate.notebooks.report import run_report
     from datax_migrate.notebooks.translate import translate_tree
@@ -879,7 +915,12 @@ def _run_translate(args: argparse.Namespace) -> int:
         path_map=Path(args.path_map) if args.path_map else None,
         default_catalog=args.default_catalog,
     )
-    options = TranslateOptions(locations=locations, dialect=args.dialect, managed_maintenance=args.managed_maintenance)
+    options = TranslateOptions(
+        locations=locations,
+        dialect=args.dialect,
+        managed_maintenance=args.managed_maintenance,
+        limits=NotebookLimits.from_env(),
+    )
     outcomes = translate_tree([Path(s) for s in args.sources], Path(args.out), options)
     summary = run_report(outcomes)
     if args.output == "json":
