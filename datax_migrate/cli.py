@@ -1,7 +1,8 @@
 """The ``datax-migrate`` command line: a thin layer over the library.
 
 Exit codes: 0 success, 1 a check found differences (or translated notebooks need a person), 2 refusal
-or error (one line on stderr), 130 interrupted, 143 terminated.
+or error (one line on stderr), 130 interrupted, 143 terminated (nothing committed; an interrupt that
+arrives during a commit that lands is reported, and the exit code is 0).
 """
 
 from __future__ import annotations
@@ -94,6 +95,13 @@ def _fail(message: str, debug: bool) -> None:
     print(f"datax-migrate: error: {' '.join(message.split())}", file=sys.stderr)
 
 
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, not {text}")
+    return value
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -134,7 +142,12 @@ def _parser() -> argparse.ArgumentParser:
         default="local",
         help="where file groups run: threads here, or Spark tasks (the session spark-submit or pyspark gives)",
     )
-    convert.add_argument("--replace", action="store_true", help="rewrite a target converted from another version")
+    convert.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace a target that holds anything else (as Iceberg's replace-table: schema and partitioning may "
+        "change, old snapshots stay)",
+    )
     convert.add_argument(
         "--lossy", action="append", default=[], metavar="NAME", help="accept a named lossy type mapping"
     )
@@ -234,7 +247,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     names.add_argument("sources", metavar="NAME", nargs="*", help="catalog.schema.table or schema.table")
     names.add_argument("--from", dest="from_file", metavar="FILE", help="more names, one per line ('#' comments)")
-    names.add_argument("--config", metavar="FILE", help="YAML config with a 'catalogs:' section")
+    names.add_argument("--config", metavar="FILE", help=_CONFIG_HELP)
     names.add_argument("--catalog", metavar="NAME", help="take the naming rules of this catalog's type")
     names.add_argument(
         "--rules", choices=["glue", "s3tables"], help="naming rules (default: the catalog's, else s3tables)"
@@ -310,6 +323,14 @@ def _parser() -> argparse.ArgumentParser:
         help="a Databricks workspace by URL (token from DATABRICKS_TOKEN or the SDK's usual sources)",
     )
     inventory.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=None,
+        metavar="SECONDS",
+        help="how long one request to a workspace may take, retries included; an unreachable workspace "
+        "stops the crawl after it (default 60, or DATAX_DATABRICKS_TIMEOUT)",
+    )
+    inventory.add_argument(
         "--warehouse", metavar="ID", help="SQL warehouse for hive_metastore tables and DESCRIBE DETAIL"
     )
     inventory.add_argument(
@@ -382,8 +403,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+_CONFIG_HELP = (
+    "YAML catalog config, ours ('catalogs:') or pyiceberg's .pyiceberg.yaml ('catalog:'); "
+    "default: the catalogs pyiceberg finds (.pyiceberg.yaml, PYICEBERG_CATALOG__* variables) and 'local'"
+)
+
+
 def _add_target_options(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--config", metavar="FILE", help="YAML config with a 'catalogs:' section")
+    command.add_argument("--config", metavar="FILE", help=_CONFIG_HELP)
     command.add_argument(
         "--catalog", metavar="NAME", help="target catalog (default: the config's default, else 'local')"
     )
@@ -443,12 +470,13 @@ def _run_convert(args: argparse.Namespace) -> int:
         source = ConversionSource.open(args.source, args.delta_version, timestamp, commit_times=args.commit_times)
         # Decode the first file groups while pyiceberg loads and the catalog connects.
         source.start_read_ahead()
+    interrupted: BaseException | None = None
     try:
         if _OWN_PROCESS and engine is None:
             from datax_migrate.lazy import import_pyarrow_dataset_without_pandas
 
             import_pyarrow_dataset_without_pandas()
-        from datax_migrate.convert.table import ConvertOptions, convert_table
+        from datax_migrate.convert.table import ConvertOptions, InterruptedAfterCommit, convert_table
         from datax_migrate.iceberg.target import SOURCE_NAME
         from datax_migrate.progress import conversion_progress
 
@@ -461,16 +489,26 @@ def _run_convert(args: argparse.Namespace) -> int:
             replace=args.replace,
             table_properties={SOURCE_NAME: target.source} if args.name_map else {},
         )
-        with conversion_progress(f"{args.source} -> {target.identifier}") as progress:
-            result = convert_table(
-                source, catalog, target.identifier, options=options, engine=engine, progress=progress
-            )
+        try:
+            with conversion_progress(target.identifier) as progress:
+                result = convert_table(
+                    source, catalog, target.identifier, options=options, engine=engine, progress=progress
+                )
+        except InterruptedAfterCommit as landed:
+            result, interrupted = landed.result, landed.interrupt
     finally:
         source.close()
     if args.output == "json":
         print(json.dumps({**asdict(result), "commit_time": result.commit_time.isoformat()}, indent=2))
     else:
         print(_describe(result))
+    if interrupted is not None:
+        what = "terminated" if isinstance(interrupted, Terminated) else "interrupted"
+        print(
+            f"datax-migrate: {what} during the commit, which had landed: {result.target} holds snapshot "
+            f"{result.snapshot_id}; the conversion is complete",
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 
@@ -524,7 +562,7 @@ def _run_reconcile(args: argparse.Namespace) -> int:
         from datax_migrate.spark import spark_session
 
         engine = SparkScanEngine(spark_session())
-    with reconcile_progress(f"{args.source} <-> {target.identifier}") as progress:
+    with reconcile_progress(target.identifier) as progress:
         report = reconcile_table(args.source, catalog, target.identifier, options, progress, engine)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     report_dir = Path(args.report_dir) if args.report_dir else datax_home() / "reports" / target.identifier / stamp
@@ -757,8 +795,10 @@ def _run_inventory(args: argparse.Namespace) -> int:
     sources += [StorageSource(path, workers=args.workers, exclude=args.exclude) for path in args.storage]
     if args.export:
         from datax_migrate.inventory.sources.exports import ExportSource
+        from datax_migrate.notebooks.limits import NotebookLimits
 
-        sources += [ExportSource(Path(folder)) for folder in args.export]
+        limits = NotebookLimits.from_env()
+        sources += [ExportSource(Path(folder), limits) for folder in args.export]
     if not sources:
         raise ConfigError("give at least one of --workspace, --host, --storage or --export")
     out = Path(args.out)
@@ -787,7 +827,25 @@ def _workspace_source(args: argparse.Namespace, profile: str | None = None, host
         warehouse_id=args.warehouse,
         read_logs=args.read_logs,
         workers=args.workers,
+        timeout=_databricks_timeout(args.timeout),
     )
+
+
+def _databricks_timeout(given: float | None) -> float:
+    """``--timeout``, else ``DATAX_DATABRICKS_TIMEOUT``, else the default."""
+    import os
+
+    from datax_migrate.inventory.sources.workspace import DEFAULT_TIMEOUT_SECONDS
+
+    if given is not None:
+        return given
+    text = os.environ.get("DATAX_DATABRICKS_TIMEOUT", "").strip()
+    if not text:
+        return DEFAULT_TIMEOUT_SECONDS
+    try:
+        return _positive_float(text)
+    except (ValueError, argparse.ArgumentTypeError):
+        raise ConfigError(f"DATAX_DATABRICKS_TIMEOUT={text!r}: expected a positive number of seconds") from None
 
 
 def _print_inventory(inventory: object) -> None:
@@ -835,38 +893,18 @@ def _run_assess(args: argparse.Namespace) -> int:
 
 
 def _print_assessment(assessment: object) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
     from datax_migrate.inventory.assess import Assessment
+    from datax_migrate.inventory.assess.report import print_console
 
     assert isinstance(assessment, Assessment)
-    console = Console(soft_wrap=True)
-    strategies = Table(title="Tables by strategy", title_justify="left")
-    strategies.add_column("Strategy")
-    strategies.add_column("Tables", justify="right")
-    for strategy, count in assessment.strategy_counts().items():
-        strategies.add_row(strategy, f"{count:,}")
-    console.print(strategies)
-    codes = Table(title="Findings by code", title_justify="left")
-    for column in ("Code", "Severity", "Count"):
-        codes.add_column(column, justify="right" if column == "Count" else "left")
-    for code, severity, count in assessment.code_counts():
-        codes.add_row(code, severity, f"{count:,}")
-    console.print(codes)
-    totals = assessment.totals
-    console.print(
-        f"To rewrite: {totals.tables:,} tables, {totals.total_bytes / 1e9:,.2f} GB in {totals.file_count:,} files, "
-        f"about {totals.seconds / 60:,.1f} min on 2 cores; S3 Tables about ${totals.per_month:,.2f} a month. "
-        f"{assessment.blockers:,} blocker finding(s), {len(assessment.notebooks):,} notebooks, "
-        f"{len(assessment.jobs):,} jobs."
-    )
+    print_console(assessment)
 
 
 def _run_translate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from datax_migrate.notebooks.context import TranslateOptions
+    from datax_migrate.notebooks.limits import NotebookLimits
     from datax_migrate.notebooks.paths import Locations
     from datax_migrate.notebooks.report import run_report
     from datax_migrate.notebooks.translate import translate_tree
@@ -877,7 +915,12 @@ def _run_translate(args: argparse.Namespace) -> int:
         path_map=Path(args.path_map) if args.path_map else None,
         default_catalog=args.default_catalog,
     )
-    options = TranslateOptions(locations=locations, dialect=args.dialect, managed_maintenance=args.managed_maintenance)
+    options = TranslateOptions(
+        locations=locations,
+        dialect=args.dialect,
+        managed_maintenance=args.managed_maintenance,
+        limits=NotebookLimits.from_env(),
+    )
     outcomes = translate_tree([Path(s) for s in args.sources], Path(args.out), options)
     summary = run_report(outcomes)
     if args.output == "json":

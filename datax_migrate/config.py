@@ -1,23 +1,43 @@
 """Configuration: the data directory, the embedded ``local`` catalog and catalogs from YAML.
 
-The YAML file's ``catalogs:`` section maps a catalog name to pyiceberg catalog properties::
+Catalogs come from one of two places:
 
-    catalogs:
-      lake:
-        type: sql
-        uri: sqlite:////abs/path/catalog.db
-        warehouse: file:///abs/path/wh
-    default_catalog: lake
+* ``--config FILE`` (:meth:`Config.load` with a path): a YAML file in datax-migrate's format, a
+  ``catalogs:`` section mapping catalog names to pyiceberg catalog properties and an optional
+  ``default_catalog``::
+
+      catalogs:
+        lake:
+          type: sql
+          uri: sqlite:////abs/path/catalog.db
+          warehouse: file:///abs/path/wh
+      default_catalog: lake
+
+  or in pyiceberg's ``.pyiceberg.yaml`` format, a ``catalog:`` section and an optional
+  ``default-catalog``. ``PYICEBERG_CATALOG__<NAME>__<KEY>`` environment variables add to and
+  override the file's catalogs, as pyiceberg does.
+* no file: the catalogs pyiceberg itself finds (:class:`pyiceberg.utils.config.Config`): the first
+  ``.pyiceberg.yaml`` in ``$PYICEBERG_HOME``, the home folder or the working folder, then the
+  ``PYICEBERG_*`` environment variables on top.
+
+The embedded catalog ``local`` (SQLite and a warehouse under :func:`datax_home`) is always defined;
+a catalog called ``local`` in the configuration replaces it. The default catalog is the one the
+configuration names (``default_catalog`` or ``default-catalog``), else, in pyiceberg's format, a
+catalog called ``default``, else ``local``.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import strictyaml
+import yaml
 from pyiceberg.catalog import Catalog
+from pyiceberg.utils.config import Config as PyicebergConfig
 
 from datax_migrate.catalogs import open_catalog
 from datax_migrate.errors import ConfigError
@@ -25,6 +45,14 @@ from datax_migrate.errors import ConfigError
 LOCAL_CATALOG = "local"
 DATAX_HOME_ENV = "DATAX_HOME"
 DEFAULT_HOME = ".datax"
+OURS, PYICEBERG = "catalogs", "catalog"
+"""The catalog sections of datax-migrate's config format and of pyiceberg's."""
+PYICEBERG_DEFAULT = "default"
+"""The catalog pyiceberg opens when no default catalog is configured."""
+EXPECTED_SECTIONS = (
+    "expected a 'catalogs:' section (datax-migrate: catalog names -> pyiceberg properties, "
+    "optional default_catalog) or a 'catalog:' section (pyiceberg's .pyiceberg.yaml, optional default-catalog)"
+)
 
 
 def datax_home() -> Path:
@@ -51,37 +79,23 @@ class Config:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None) -> Config:
-        """Read a YAML config (or only the defaults when ``path`` is ``None``).
+        """Read a YAML config, or the configuration pyiceberg finds when ``path`` is ``None``.
 
         Raises:
-            ConfigError: the file is missing, not YAML, or its ``catalogs`` section is malformed.
+            ConfigError: the file is missing, not YAML, defines no catalog, or a catalog or the
+                default catalog is malformed or undefined.
 
         """
         home = datax_home()
-        catalogs = {LOCAL_CATALOG: local_catalog_properties(home)}
-        if path is None:
-            return cls(catalogs=catalogs, home=home)
-        import yaml  # only with a config file: the default catalog needs no YAML parser
-
-        try:
-            document: Any = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        except FileNotFoundError:
-            raise ConfigError(f"config file {path} does not exist") from None
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"config file {path} is not valid YAML: {exc}") from exc
-        if not isinstance(document, dict):
-            raise ConfigError(f"config file {path} must hold a mapping")
-        section = document.get("catalogs") or {}
-        if not isinstance(section, dict):
-            raise ConfigError(f"'catalogs' in {path} must map catalog names to properties")
-        for name, properties in section.items():
-            if not isinstance(properties, dict) or "type" not in properties:
-                raise ConfigError(f"catalog {name!r} in {path} needs a mapping with at least 'type'")
-            catalogs[str(name)] = {str(k): str(v) for k, v in properties.items()}
-        default = str(document.get("default_catalog", LOCAL_CATALOG))
-        if default not in catalogs:
-            raise ConfigError(f"default_catalog {default!r} is not defined in {path}")
-        return cls(catalogs=catalogs, default_catalog=default, home=home)
+        where = str(path) if path is not None else "pyiceberg's configuration"
+        document = _pyiceberg_document() if path is None else _file_document(Path(path))
+        found, default = _catalogs(document, where)
+        if path is not None and not found:
+            raise ConfigError(f"config file {path} defines no catalog: {EXPECTED_SECTIONS}")
+        catalogs = {LOCAL_CATALOG: local_catalog_properties(home), **found}
+        if default is not None and default not in catalogs:
+            raise ConfigError(f"default catalog {default!r} is not defined in {where}")
+        return cls(catalogs=catalogs, default_catalog=default or LOCAL_CATALOG, home=home)
 
     def catalog(self, name: str | None = None) -> Catalog:
         """Open the catalog called ``name`` (the default catalog when ``None``).
@@ -108,3 +122,63 @@ class Config:
             known = ", ".join(sorted(self.catalogs))
             raise ConfigError(f"catalog {name!r} is not defined (known: {known})")
         return self.catalogs[name]
+
+
+def _pyiceberg_document() -> dict[str, Any]:
+    """What pyiceberg's own loader finds: the first ``.pyiceberg.yaml``, then the environment."""
+    try:
+        return dict(PyicebergConfig().config)
+    except (strictyaml.YAMLError, ValueError) as exc:
+        raise ConfigError(
+            f"pyiceberg's configuration (.pyiceberg.yaml, PYICEBERG_* variables) is invalid: {exc}"
+        ) from exc
+
+
+def _file_document(path: Path) -> dict[str, Any]:
+    """The YAML mapping in ``path``; in pyiceberg's format, with the environment applied as pyiceberg does."""
+    try:
+        document: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from exc
+    if not isinstance(document, dict):
+        raise ConfigError(f"config file {path} must hold a mapping: {EXPECTED_SECTIONS}")
+    if PYICEBERG in document:
+        pyiceberg_part = {str(k).lower(): _lowercase_keys(v) for k, v in document.items() if k != OURS}
+        try:
+            pyiceberg_part = PyicebergConfig._from_environment_variables(pyiceberg_part)
+        except ValueError as exc:
+            raise ConfigError(f"PYICEBERG_* environment variables do not fit {path}: {exc}") from exc
+        document = {**document, **pyiceberg_part}
+    return document
+
+
+def _lowercase_keys(value: Any) -> Any:
+    """``value`` with every mapping key lower-cased (pyiceberg looks its configuration up case-insensitively)."""
+    if isinstance(value, dict):
+        return {str(k).lower(): _lowercase_keys(v) for k, v in value.items()}
+    return value
+
+
+def _catalogs(document: Mapping[str, Any], where: str) -> tuple[dict[str, dict[str, str]], str | None]:
+    """The catalogs of both sections of ``document`` and the default catalog it names, if any."""
+    catalogs: dict[str, dict[str, str]] = {}
+    for section in (PYICEBERG, OURS):
+        entries = document.get(section)
+        if entries is None:
+            continue
+        if not isinstance(entries, dict):
+            raise ConfigError(f"'{section}' in {where} must map catalog names to properties")
+        for name, properties in entries.items():
+            if not isinstance(properties, dict) or not ({"type", "uri", "py-catalog-impl"} & set(properties)):
+                raise ConfigError(f"catalog {name!r} in {where} needs a mapping with at least 'type' (or 'uri')")
+            if str(name) in catalogs:
+                raise ConfigError(f"catalog {name!r} is defined in both 'catalog' and 'catalogs' of {where}")
+            catalogs[str(name)] = {str(k): str(v) for k, v in properties.items()}
+    named = document.get("default_catalog", document.get("default-catalog"))
+    if named is not None:
+        return catalogs, str(named)
+    if PYICEBERG in document and PYICEBERG_DEFAULT in catalogs:
+        return catalogs, PYICEBERG_DEFAULT
+    return catalogs, None

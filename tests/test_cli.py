@@ -34,7 +34,7 @@ def test_timestamp_selects_the_version_and_json_output(
     code = main(["convert", str(builder.root), "ns.t", "--timestamp", "2024-06-01T02:30:00Z", "--output", "json"])
     assert code == 0
     captured = capsys.readouterr()
-    assert f"{builder.root} -> ns.t: 2/2 Delta files, 2 rows" in captured.err  # progress, not a terminal
+    assert "ns.t: 2/2 Delta files (100 %), 2 rows" in captured.err  # progress, not a terminal
     result = json.loads(captured.out)
     assert result["source"]["delta_version"] == 1
     assert result["status"] == "converted" and result["rows"] == 2

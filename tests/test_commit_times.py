@@ -193,3 +193,13 @@ def test_commit_times_mtime_reproduces_file_times(
     report = json.loads((reports / "report.json").read_text())
     assert report["source"]["commit_time_source"] == FILE_MTIME
     assert report["source"]["commit_timestamp"].startswith(str(dt.datetime.now(UTC).year))
+
+
+def test_the_inventory_dates_a_copied_table_by_its_commits(tmp_path: Path) -> None:
+    from datax_migrate.inventory.crawl import crawl
+    from datax_migrate.inventory.sources.storage import StorageSource
+
+    table_of_2023(tmp_path / "lake" / "events")
+    [table] = crawl([StorageSource(str(tmp_path / "lake"))]).tables
+    assert table.delta is not None
+    assert table.delta.last_write == "2023-11-15T12:00:00.000+00:00"

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import shutil
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import pyarrow as pa
 import pytest
+from pyiceberg.catalog import Catalog
+from pyiceberg.table import Table
 
 from datax_migrate.catalogs import STAGE_CREATE, open_catalog
 from datax_migrate.cli import main
 from datax_migrate.config import Config
-from datax_migrate.convert import convert_table
-from datax_migrate.errors import DataxError
+from datax_migrate.convert import ConversionResult, convert_table
+from datax_migrate.convert.engine import LocalEngine
+from datax_migrate.convert.plan import FileGroup
+from datax_migrate.errors import DataxError, TargetExistsError
 from tests.delta_builder import DeltaBuilder, field
+
+Result = TypeVar("Result")
 
 
 def simple_table(root: Path, rows: int = 10) -> DeltaBuilder:
@@ -143,3 +152,59 @@ def test_a_failure_after_the_pending_table_was_created_purges_it(
     assert not catalog.table_exists("bad.table")
     assert ("bad",) not in catalog.list_namespaces()
     assert [p for p in warehouse.rglob("*") if p.is_file()] == []
+
+
+class MeetingEngine:
+    """The local engine, then a wait until every conversion sharing ``barrier`` has written its data files."""
+
+    def __init__(self, barrier: threading.Barrier) -> None:
+        self.barrier = barrier
+
+    def run(
+        self,
+        groups: Sequence[FileGroup],
+        task: Callable[[FileGroup, threading.Event], Result],
+        on_done: Callable[[FileGroup, Result], None] | None = None,
+    ) -> list[Result]:
+        results = LocalEngine(1).run(groups, task, on_done)
+        self.barrier.wait(timeout=60)
+        return results
+
+
+def files_the_table_references(table: Table) -> set[Path]:
+    """Every metadata file, manifest list, manifest and data file reachable from the table's metadata."""
+    paths = {table.metadata_location, *(entry.metadata_file for entry in table.metadata.metadata_log)}
+    for snapshot in table.snapshots():
+        paths.add(snapshot.manifest_list)
+        for manifest in snapshot.manifests(table.io):
+            paths.add(manifest.manifest_path)
+            paths.update(entry.data_file.file_path for entry in manifest.fetch_manifest_entry(table.io))
+    return {Path(p.removeprefix("file://")) for p in paths}
+
+
+def test_the_loser_of_two_concurrent_conversions_deletes_its_own_files(tmp_path: Path, catalog: Catalog) -> None:
+    builder = simple_table(tmp_path / "t", rows=1000)
+    meeting = threading.Barrier(2)  # both have staged the table and written their files before either commits
+    outcomes: list[ConversionResult | DataxError] = []
+
+    def convert() -> None:
+        try:
+            outcomes.append(convert_table(str(builder.root), catalog, "race.t", engine=MeetingEngine(meeting)))
+        except DataxError as exc:
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=convert) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    won = [o for o in outcomes if isinstance(o, ConversionResult)]
+    lost = [o for o in outcomes if isinstance(o, DataxError)]
+    assert len(won) == len(lost) == 1
+    assert isinstance(lost[0], TargetExistsError) and "created by someone else during the conversion" in str(lost[0])
+    table = catalog.load_table("race.t")
+    folder = Path(table.location().removeprefix("file://"))
+    on_disk = {p for p in folder.rglob("*") if p.is_file()}
+    assert on_disk == files_the_table_references(table)
+    assert len(list((folder / "metadata").glob("*.avro"))) == 2  # the winner's manifest and manifest list only

@@ -94,3 +94,26 @@ def test_a_table_that_differs_fails_the_demo(tmp_path: Path, monkeypatch: pytest
     stale = json.loads((tmp_path / "demo" / "reports" / "accounts" / "report.json").read_text())
     assert stale["verdict"] == "mismatch" and "comparing the current snapshot" in stale["warnings"][0]
     assert not (tmp_path / "demo" / ".datax").exists()
+
+
+@pytest.mark.slow
+def test_progress_and_summary_count_the_same_delta_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("DATAX_HOME", raising=False)
+    assert run_demo(str(tmp_path / "demo")) is True
+    out = capsys.readouterr().out
+    progress = {
+        name: (int(done), int(total))
+        for name, done, total in re.findall(r"^bank\.(\w+): ([\d,]+)/([\d,]+) Delta files \(100 %\)", out, re.MULTILINE)
+    }
+    header = next(line for line in out.splitlines() if "Delta files" in line and "┃" in line)
+    columns = [cell.strip() for cell in header.strip("┃").split("┃")]
+    summary = {}
+    for line in out.splitlines():
+        cells = [cell.strip() for cell in line.strip("│").split("│")]
+        if len(cells) == len(columns) and cells[0] in TABLES:
+            summary[cells[0]] = int(cells[columns.index("Delta files")].replace(",", ""))
+    assert sorted(summary) == sorted(progress) == TABLES
+    for name, (done, total) in progress.items():
+        assert done == total == summary[name] > 0

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -44,7 +49,44 @@ def test_migrate_table_notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 VALIDATE = NOTEBOOK.parent / "validate_table.ipynb"
 
 
-def test_validate_table_notebook_shows_the_verdict_and_differences(
+def run_papermill(notebook: Path, output: Path, cwd: Path, *parameters: str) -> subprocess.CompletedProcess[str]:
+    """The papermill command line, as a scheduler runs it."""
+    pairs = [arg for name, value in zip(parameters[::2], parameters[1::2], strict=True) for arg in ("-p", name, value)]
+    command = [sys.executable, "-m", "papermill", str(notebook), str(output), "-k", "python3", *pairs]
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300, env=os.environ.copy())
+
+
+@pytest.mark.parametrize("notebook", [NOTEBOOK, VALIDATE], ids=lambda path: path.stem)
+def test_help_notebook_lists_every_parameter_with_its_type(notebook: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "papermill", "--help-notebook", str(notebook)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    listed = dict(re.findall(r"^  (\w+): (.+?) \(default ", result.stdout, re.MULTILINE))
+    cell = next(c for c in json.loads(notebook.read_text())["cells"] if "parameters" in c["metadata"].get("tags", []))
+    assigned = re.findall(r"^(\w+)\s*[:=]", "".join(cell["source"]), re.MULTILINE)
+    assert assigned and sorted(listed) == sorted(assigned)
+    assert "Unknown type" not in result.stdout
+    expected = {
+        "source": "str",
+        "target": "str",
+        "catalog": "str",
+        "config": "Optional[str]",
+        "version": "Optional[int]",
+    }
+    if notebook == VALIDATE:
+        expected |= {
+            "keys": "str",
+            "tolerances": "str",
+            "sample": "int",
+            "report_dir": "str",
+            "fail_on_mismatch": "bool",
+        }
+    assert listed == expected
+
+
+@pytest.mark.slow
+def test_validate_table_notebook_fails_on_a_mismatch_unless_told_not_to(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from deltalake import DeltaTable
@@ -55,18 +97,24 @@ def test_validate_table_notebook_shows_the_verdict_and_differences(
     write_deltalake(source, pa.table({"id": pa.array(range(200), pa.int64()), "amount": [1.5] * 200}))
     monkeypatch.setenv("DATAX_HOME", str(tmp_path / "home"))
     assert main(["convert", str(source), "shop.orders"]) == 0
-    DeltaTable(source).update(updates={"amount": "2.5"}, predicate="id = 42")
+    common = ("source", str(source), "target", "shop.orders", "keys", "id", "tolerances", "amount=abs:0.01")
 
-    executed = tmp_path / "validated.ipynb"
-    papermill.execute_notebook(
-        str(VALIDATE),
-        str(executed),
-        parameters={"source": str(source), "target": "shop.orders", "keys": "id", "report_dir": str(tmp_path / "r")},
-        kernel_name="python3",
-        cwd=str(tmp_path),
-        progress_bar=False,
-    )
-    output = executed.read_text()
+    matched = run_papermill(VALIDATE, tmp_path / "match.ipynb", tmp_path, *common, "report_dir", "r0")
+    assert matched.returncode == 0, matched.stderr
+    assert "VERDICT: MATCH" in (tmp_path / "match.ipynb").read_text()
+
+    DeltaTable(source).update(updates={"amount": "2.5"}, predicate="id = 42")
+    failed = run_papermill(VALIDATE, tmp_path / "mismatch.ipynb", tmp_path, *common, "report_dir", "r1")
+    assert failed.returncode != 0
+    assert "ReconciliationMismatch" in failed.stderr and "shop.orders: verdict MISMATCH" in failed.stderr
+    output = (tmp_path / "mismatch.ipynb").read_text()
     assert "VERDICT: MISMATCH" in output
     assert "1 differences, 1 shown" in output and "amount" in output
-    assert (tmp_path / "r" / "report.html").is_file()
+    assert (tmp_path / "r1" / "report.html").is_file()  # the reports are written before the run fails
+
+    reported = run_papermill(
+        VALIDATE, tmp_path / "report-only.ipynb", tmp_path, *common, "report_dir", "r2", "fail_on_mismatch", "False"
+    )
+    assert reported.returncode == 0, reported.stderr
+    assert "VERDICT: MISMATCH" in (tmp_path / "report-only.ipynb").read_text()
+    assert (tmp_path / "r2" / "report.json").is_file()

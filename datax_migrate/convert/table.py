@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from pyiceberg.catalog import Catalog
 from pyiceberg.manifest import DataFile
+from pyiceberg.table import Table
 from pyiceberg.transforms import IdentityTransform
 
 from datax_migrate import __version__
@@ -33,7 +34,7 @@ from datax_migrate.iceberg.datafile import (
 )
 from datax_migrate.iceberg.partitioning import PartitionColumn, partition_spec, plan_partitioning
 from datax_migrate.iceberg.schema import TypeMapOptions, iceberg_schema
-from datax_migrate.iceberg.target import IcebergTarget, SourceIdentity
+from datax_migrate.iceberg.target import IcebergTarget, SourceIdentity, current_conversion
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,8 @@ class ConvertOptions:
         lossy: opt-in lossy type mappings (see :data:`datax_migrate.iceberg.schema.LOSSY_MAPPINGS`).
         identity_partitions: keep every Delta partition column as an identity partition, even
             generated columns that map to an Iceberg time transform.
-        replace: rewrite a target that exists from another source version (one overwrite commit).
+        replace: replace a target that holds anything but this conversion, in one commit, as Iceberg's
+            replace-table does (schema and partitioning may change; old snapshots stay for time travel).
         target_file_bytes: Delta bytes bin-packed into one Iceberg data file.
         parquet: Parquet writer settings.
         table_properties: extra Iceberg table properties.
@@ -76,6 +78,23 @@ class ConversionResult:
     def commit_time(self) -> dt.datetime:
         """Commit time of the converted Delta version (UTC)."""
         return dt.datetime.fromtimestamp(self.source.commit_timestamp_ms / 1000, tz=dt.timezone.utc)
+
+
+class InterruptedAfterCommit(BaseException):
+    """Ctrl-C or SIGTERM arrived during the commit, and the commit landed: the conversion is done.
+
+    Like the interrupt it carries, it is not an :class:`Exception`: it stops the caller.
+
+    Attributes:
+        result: What was converted.
+        interrupt: The ``KeyboardInterrupt`` (or SIGTERM's exception) that arrived.
+    """
+
+    def __init__(self, result: ConversionResult, interrupt: BaseException) -> None:
+        """Carry ``result`` and the ``interrupt`` that arrived while it was committed."""
+        super().__init__(f"interrupted after the commit of snapshot {result.snapshot_id} to {result.target} landed")
+        self.result = result
+        self.interrupt = interrupt
 
 
 @dataclass(frozen=True)
@@ -120,11 +139,13 @@ def convert_table(
             time: ``auto`` (detect copied logs), ``mtime`` or ``commit-info``; only with a path.
 
     Returns:
-        What was written. Converting the same source version again returns ``unchanged``.
+        What was written. Converting the same source version again returns ``unchanged`` while the
+        table's current snapshot is that conversion.
 
     Raises:
         DataxError: the source cannot be read faithfully, the schema cannot be mapped, or the
-            target exists with other content; nothing is left behind.
+            target exists with other content (or moved on since it was converted); nothing is left behind.
+        InterruptedAfterCommit: Ctrl-C or SIGTERM arrived during the commit, which landed.
 
     """
     started = time.monotonic()
@@ -164,12 +185,10 @@ def _convert(
 
     existing = target.existing()
     if existing is not None:
-        recorded = SourceIdentity.from_properties(existing.properties)
-        if identity.same_source(recorded):
+        if identity.same_source(current_conversion(existing)[1]):
             return ConversionResult("unchanged", identity, target.name, _current_snapshot_id(existing), 0, 0, 0, 0.0)
         if not options.replace:
-            was = f"Delta version {recorded.delta_version} of {recorded.location}" if recorded else "another source"
-            raise TargetExistsError(f"{target.name} exists (converted from {was}); pass --replace to rewrite it")
+            raise TargetExistsError(_occupied(target.name, existing))
 
     properties = {**_table_properties(snapshot, options), **identity.properties()}
     if existing is not None:
@@ -179,24 +198,29 @@ def _convert(
 
     task = GroupTask(GroupWriter.for_conversion(source, target, partitioning, options.parquet), source, target)
     tracker = _ProgressTracker(source.groups, progress, target)
+    data_files: list[DataFile] = []
+
+    def result() -> ConversionResult:
+        return ConversionResult(
+            status="replaced" if existing is not None else "converted",
+            source=identity,
+            target=target.name,
+            snapshot_id=target.snapshot_id,
+            data_files=len(data_files),
+            rows=sum(f.record_count for f in data_files),
+            bytes_written=sum(f.file_size_in_bytes for f in data_files),
+            seconds=time.monotonic() - started,
+        )
+
     try:
         data_files = [f for f in (engine or LocalEngine()).run(source.groups, task, tracker.done) if f is not None]
-        snapshot_id = target.commit(
-            data_files, {**identity.properties(), "datax.converter": f"datax-migrate {__version__}"}
-        )
-    except BaseException:
+        target.commit(data_files, {**identity.properties(), "datax.converter": f"datax-migrate {__version__}"})
+        return result()
+    except BaseException as exc:
+        if target.committed:  # an interrupt that arrived during the commit, which landed
+            raise InterruptedAfterCommit(result(), exc) from exc
         target.discard()
         raise
-    return ConversionResult(
-        status="replaced" if existing is not None else "converted",
-        source=identity,
-        target=target.name,
-        snapshot_id=snapshot_id,
-        data_files=len(data_files),
-        rows=sum(f.record_count for f in data_files),
-        bytes_written=sum(f.file_size_in_bytes for f in data_files),
-        seconds=time.monotonic() - started,
-    )
 
 
 class _ProgressTracker:
@@ -229,6 +253,22 @@ def _table_properties(snapshot: DeltaSnapshot, options: ConvertOptions) -> dict[
     if snapshot.metadata.description:
         carried["comment"] = snapshot.metadata.description
     return {"format-version": "2", **carried, **options.table_properties}
+
+
+def _occupied(name: str, table: Table) -> str:
+    """Why a conversion will not write into ``table`` without ``--replace``."""
+    snapshot, converted = current_conversion(table)
+    recorded = converted or SourceIdentity.from_properties(table.properties)
+    was = f"Delta version {recorded.delta_version} of {recorded.location}" if recorded else "another source"
+    if converted is None and recorded is not None and snapshot is not None:
+        written = dt.datetime.fromtimestamp(snapshot.timestamp_ms / 1000, tz=dt.timezone.utc)
+        operation = snapshot.summary.operation.value if snapshot.summary else "write"
+        return (
+            f"{name} was converted from {was}, but the table has moved on since: its current snapshot "
+            f"{snapshot.snapshot_id} ({operation} at {written:%Y-%m-%d %H:%M:%S} UTC) was written by another "
+            "writer; pass --replace to convert over it, or leave it as it is"
+        )
+    return f"{name} exists (converted from {was}); pass --replace to rewrite it"
 
 
 def _current_snapshot_id(table: object) -> int | None:

@@ -11,12 +11,13 @@ from pathlib import Path
 
 from pyiceberg.catalog import Catalog, load_catalog
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from datax_migrate.config import DATAX_HOME_ENV, local_catalog_properties
 from datax_migrate.convert import ConversionResult, convert_table
+from datax_migrate.convert.table import Progress
 from datax_migrate.demo.lake import LakeTable, build_lake
+from datax_migrate.progress import conversion_progress
 from datax_migrate.reconcile import ReconcileOptions, Report, reconcile_table
 from datax_migrate.reconcile.reports import write_reports
 
@@ -29,6 +30,7 @@ class TableCheck:
 
     Attributes:
         table: the Delta table of the lake.
+        delta_files: the Delta data files converted (what the progress display counted).
         result: what the conversion committed.
         report: the reconciliation of the converted Delta version with the Iceberg snapshot.
         report_dir: where its reports (JSON, HTML, Markdown, JUnit) were written.
@@ -36,6 +38,7 @@ class TableCheck:
     """
 
     table: LakeTable
+    delta_files: int
     result: ConversionResult
     report: Report
     report_dir: Path
@@ -117,39 +120,34 @@ def _drop_previous_run(catalog: Catalog) -> None:
 
 def _convert_and_check(table: LakeTable, catalog: Catalog, console: Console, reports: Path) -> TableCheck:
     identifier = f"{NAMESPACE}.{table.name}"
-    with Progress(
-        TextColumn(f"converting {table.name:<18}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("files"),
-        TimeElapsedColumn(),
-        console=console,
-    ) as bar:
-        task = bar.add_task(table.name, total=None)
-        result = convert_table(
-            str(table.path),
-            catalog,
-            identifier,
-            progress=lambda p: bar.update(task, completed=p.files_done, total=p.files_total),
-        )
+    seen: list[Progress] = []
+    with conversion_progress(identifier, console=console) as show:
+
+        def progress(step: Progress) -> None:
+            seen[:] = [step]
+            show(step)
+
+        result = convert_table(str(table.path), catalog, identifier, progress=progress)
     with console.status(f"reconciling {table.name}..."):
         report = reconcile_table(str(table.path), catalog, identifier, ReconcileOptions(keys=(table.key,)))
     write_reports(report, reports / table.name)
-    return TableCheck(table, result, report, reports / table.name)
+    return TableCheck(table, seen[-1].files_total if seen else 0, result, report, reports / table.name)
 
 
 def _summary(checks: list[TableCheck]) -> Table:
     summary = Table(title="Delta -> Iceberg")
-    for header in ("table", "version", "Delta rows", "Iceberg rows", "reconciliation", "files", "s"):
+    headers = ("table", "version", "Delta files", "Delta rows", "Iceberg files", "Iceberg rows", "reconciliation", "s")
+    for header in headers:
         summary.add_column(header, justify="left" if header == "table" else "right", no_wrap=True)
     for check in checks:
         summary.add_row(
             check.table.name,
             str(check.result.source.delta_version),
+            f"{check.delta_files:,}",
             f"{check.report.source.rows:,}",
+            f"{check.result.data_files:,}",
             f"{check.report.target.rows:,}",
             "[green]match" if check.matches else f"[red]{_difference(check)}",
-            str(check.result.data_files),
             f"{check.result.seconds:.2f}",
         )
     return summary

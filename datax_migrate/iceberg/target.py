@@ -3,9 +3,17 @@
 A new table is created by a create-table transaction whose only commit also adds the data files:
 until that commit, no table is visible in the catalog. Catalogs that cannot stage a table (the S3
 Tables and Glue Iceberg REST endpoints) see it created empty and marked pending instead, and filled
-by that one commit; readers never see part of the data. A replace rewrites an existing table in one
-overwrite snapshot. Either way the source (location, Delta version, commit time) is recorded in the
-snapshot summary and the table properties.
+by that one commit; readers never see part of the data. A replace with the same schema and
+partitioning is one overwrite snapshot on top of the current one. Across a schema or partitioning
+change it replaces the table the way Iceberg's replace-table does, also in one commit: the new schema
+and partition spec (column and partition field ids kept where the column is the same) and a snapshot
+without parent holding only the new data files, the old snapshots kept for time travel and rollback.
+Either way the source (location, Delta version, commit time) and the run's id are recorded in the
+snapshot summary, the source also in the table properties.
+
+When the commit call fails or is interrupted, the table is reloaded to learn whether this run's
+snapshot landed; only when it did not are the run's files (data files, manifests, manifest list and
+an unreferenced metadata file) deleted.
 """
 
 from __future__ import annotations
@@ -13,7 +21,6 @@ from __future__ import annotations
 import threading
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 import pyarrow.fs as pafs
 from pyiceberg.catalog import Catalog
@@ -28,16 +35,18 @@ from pyiceberg.exceptions import (
 )
 from pyiceberg.io import FileIO, load_file_io
 from pyiceberg.io.pyarrow import PyArrowFileIO
-from pyiceberg.manifest import DataFile
+from pyiceberg.manifest import DataFile, read_manifest_list
 from pyiceberg.partitioning import PartitionSpec
 from pyiceberg.schema import Schema
-from pyiceberg.table import Table, Transaction
+from pyiceberg.table import CreateTableTransaction, Table, Transaction
+from pyiceberg.table.snapshots import Operation, Snapshot
+from pyiceberg.table.update import SetPropertiesUpdate
 from pyiceberg.typedef import Record
 
 from datax_migrate.catalogs import ReservingCatalog, stages_creates
 from datax_migrate.catalogs.names import check_identifier, rules_for_catalog
 from datax_migrate.errors import TargetError, TargetExistsError
-from datax_migrate.iceberg.arrow import arrow_schema_with_ids
+from datax_migrate.iceberg.replace import replace_table_updates
 from datax_migrate.signals import deferred_signals
 
 SOURCE_LOCATION = "datax.source-location"
@@ -47,9 +56,12 @@ SOURCE_TABLE_ID = "datax.source-delta-table-id"
 SOURCE_COMMIT_TIME_SOURCE = "datax.source-commit-time-source"
 """Where the source commit time comes from: in-commit timestamp, file time, or commitInfo.timestamp."""
 SOURCE_NAME = "datax.source-name"
+"""The Databricks name of the source table, when the conversion was given one (``--name-map``)."""
 PENDING = "datax.conversion-pending"
 """Marks a table created empty by a conversion that has not committed yet (holds its run id)."""
-"""The Databricks name of the source table, when the conversion was given one (``--name-map``)."""
+RUN_ID = "datax.run-id"
+"""Snapshot summary entry: the id of the conversion run that wrote the snapshot (and names its data files)."""
+FORMAT_VERSION = "format-version"
 
 
 @dataclass(frozen=True)
@@ -124,11 +136,14 @@ class IcebergTarget:
         self.identifier = identifier
         self.run_id = uuid.uuid4().hex
         self._transaction: Transaction | None = None
-        self._replacing: Table | None = None
+        self._replacing = False
+        self._overwriting: Table | None = None
         self._written: set[str] = set()
         self._lock = threading.Lock()
         self._created_namespace: str | None = None
+        self._snapshot: Snapshot | None = None
         self._committed = False
+        self._outcome_unknown = False
         self._placeholder = False
         self.schema: Schema
         self.spec: PartitionSpec
@@ -140,6 +155,16 @@ class IcebergTarget:
     def name(self) -> str:
         """``catalog.namespace.table``."""
         return f"{self.catalog.name}.{self.identifier}"
+
+    @property
+    def committed(self) -> bool:
+        """Whether this run's snapshot is in the table (the commit landed)."""
+        return self._committed
+
+    @property
+    def snapshot_id(self) -> int | None:
+        """The id of this run's snapshot, once :meth:`commit` has staged it."""
+        return self._snapshot.snapshot_id if self._snapshot is not None else None
 
     def existing(self) -> Table | None:
         """The table as it is in the catalog now, or ``None``.
@@ -170,6 +195,9 @@ class IcebergTarget:
                 self._created_namespace = namespace
             except NamespaceAlreadyExistsError:
                 pass
+            except Exception:  # a concurrent create can fail otherwise (the SQL catalog: IntegrityError)
+                if not self.catalog.namespace_exists(namespace):
+                    raise
         if stages_creates(self.catalog):
             staged = self.catalog.create_table_transaction(
                 self.identifier, schema=schema, partition_spec=spec, properties=properties
@@ -188,15 +216,36 @@ class IcebergTarget:
         self._start(transaction, {k: v for k, v in table.properties.items() if k != PENDING})
 
     def begin_replace(self, table: Table, schema: Schema, spec: PartitionSpec, properties: dict[str, str]) -> None:
-        """Prepare to rewrite ``table`` in place; its schema and partitioning must match."""
-        if not _same_shape(table.schema(), schema) or not _same_partitioning(table, spec, schema):
+        """Prepare to replace ``table``'s content in one commit.
+
+        With the same schema and partitioning, the commit is an overwrite snapshot whose parent is
+        the current one. Otherwise it is Iceberg's replace-table (see
+        :func:`~datax_migrate.iceberg.replace.replace_table_updates`): ``schema`` and ``spec`` become
+        current (a column keeps its id when its name and type carry over, a partition field when its
+        source and transform do), the ``main`` branch is removed and a snapshot without parent holds
+        only this run's data files. Earlier snapshots, schemas and specs stay: time travel reaches
+        the table as it was. The commit fails if anyone changed the table's current snapshot, schema
+        or spec meanwhile.
+
+        Raises:
+            TargetExistsError: the table has a higher format version than asked for; Iceberg cannot lower it.
+
+        """
+        metadata = table.metadata
+        wanted = int(properties.get(FORMAT_VERSION, metadata.format_version))
+        if wanted < metadata.format_version:
             raise TargetExistsError(
-                f"{self.name} exists with a different schema or partitioning; drop it first to convert again"
+                f"{self.name} is Iceberg format v{metadata.format_version} and a replace cannot lower it to "
+                f"v{wanted}; drop the table first to convert it at v{wanted}"
             )
+        updates, requirements = replace_table_updates(metadata, schema, spec, wanted)
+        settings = {k: v for k, v in properties.items() if k != FORMAT_VERSION}
         transaction = table.transaction()
-        transaction.set_properties(properties)
-        self._replacing = table
-        self._start(transaction, {**table.properties, **properties})
+        # pyiceberg 0.12 has no replace-table: stage the updates its builders would, on this transaction.
+        transaction._apply((*updates, SetPropertiesUpdate(updates=settings)), requirements)
+        self._replacing = True
+        self._overwriting = None if updates else table  # same shape: overwrite, the old snapshot stays the parent
+        self._start(transaction, dict(transaction.table_metadata.properties))
 
     def _start(self, transaction: Transaction, properties: dict[str, str]) -> None:
         metadata = transaction.table_metadata
@@ -220,47 +269,91 @@ class IcebergTarget:
     def commit(self, data_files: list[DataFile], summary: dict[str, str]) -> int | None:
         """Commit all data files in one snapshot; return its id.
 
+        Ctrl-C and SIGTERM wait until the catalog has answered. When the commit call fails or is
+        interrupted, the table is reloaded: if this run's snapshot is in it, the commit landed
+        (:attr:`committed`), an error is ignored and an interrupt raised on; otherwise the failure
+        is raised.
+
         Raises:
-            TargetError: the catalog refused the commit (e.g. the table appeared meanwhile).
+            TargetError: the catalog refused the commit (e.g. the table appeared meanwhile), or the
+                commit's outcome cannot be learnt (then nothing is deleted).
 
         """
         assert self._transaction is not None, "begin_create or begin_replace first"
         transaction = self._transaction
-        with deferred_signals():
-            table = self._commit(transaction, data_files, summary)
-            self._committed = True
-        snapshot = table.current_snapshot()
-        return snapshot.snapshot_id if snapshot else None
-
-    def _commit(self, transaction: Transaction, data_files: list[DataFile], summary: dict[str, str]) -> Table:
         try:
-            if self._replacing is not None:
+            with deferred_signals():
+                self._commit(transaction, data_files, {**summary, RUN_ID: self.run_id})
+                self._committed = True
+        except Exception as exc:
+            if self._committed or isinstance(exc, TargetError) or not self._landed(exc):  # TargetError: refused
+                raise
+            self._committed = True  # the catalog took it; only its answer was lost
+        except BaseException as interrupt:
+            if not self._committed:
+                self._committed = self._landed(interrupt)
+            raise
+        return self.snapshot_id
+
+    def _commit(self, transaction: Transaction, data_files: list[DataFile], summary: dict[str, str]) -> None:
+        try:
+            if self._overwriting is not None:
                 with transaction.update_snapshot(snapshot_properties=summary).overwrite() as overwrite:
-                    for task in self._replacing.scan().plan_files():
+                    for task in self._overwriting.scan().plan_files():
                         overwrite.delete_data_file(task.file)
                     for data_file in data_files:
                         overwrite.append_data_file(data_file)
+                snapshot_id = overwrite.snapshot_id
             else:
                 with transaction.update_snapshot(snapshot_properties=summary).fast_append() as append:
                     for data_file in data_files:
                         append.append_data_file(data_file)
-            return transaction.commit_transaction()
+                snapshot_id = append.snapshot_id
+            self._snapshot = transaction.table_metadata.snapshot_by_id(snapshot_id)
+            transaction.commit_transaction()
         except TableAlreadyExistsError as exc:
             raise TargetExistsError(f"{self.name} was created by someone else during the conversion") from exc
         except (CommitFailedException, ValidationException) as exc:
+            if isinstance(transaction, CreateTableTransaction) and self.catalog.table_exists(self.identifier):
+                raise TargetExistsError(f"{self.name} was created by someone else during the conversion") from exc
             raise TargetError(f"commit to {self.name} failed: {exc}") from exc
 
-    def discard(self) -> int:
-        """Undo a failed run: delete the data files it wrote, its table reservation, and the namespace it created.
+    def _landed(self, failure: BaseException) -> bool:
+        """Reload the table after ``failure`` cut the commit short: is this run's snapshot in it?
 
-        Returns how many data files were removed. After a successful commit it does nothing: the
-        files belong to the table then.
+        Raises:
+            TargetError: the table cannot be reloaded, so the outcome is unknown; every file is kept.
+
         """
-        if self._committed:
+        if self._snapshot is None:
+            return False
+        try:
+            table = self.catalog.load_table(self.identifier)
+        except NoSuchTableError:
+            return False
+        except Exception as exc:
+            self._outcome_unknown = True
+            raise TargetError(
+                f"the outcome of the commit to {self.name} is unknown ({type(failure).__name__}, then reloading "
+                f"failed: {exc}); its files were kept: run the conversion again, it says unchanged if it landed"
+            ) from exc
+        snapshot = table.snapshot_by_id(self._snapshot.snapshot_id)
+        return snapshot is not None and snapshot.summary is not None and snapshot.summary[RUN_ID] == self.run_id
+
+    def discard(self) -> int:
+        """Undo a failed run: delete the files it wrote, its table reservation, and the namespace it created.
+
+        The files are the data files, and the manifests, manifest list and metadata file of a commit
+        that did not land (where storage lists and deletes; S3 Tables' own removal of unreferenced
+        files reclaims them there). Returns how many data files were removed. After the commit landed
+        it does nothing: the files belong to the table then.
+        """
+        if self._committed or self._outcome_unknown:
             return 0
+        self._discard_commit_files()
         if self._placeholder:
             self._purge_placeholder()
-        elif self._transaction is not None and self._replacing is None and isinstance(self.catalog, ReservingCatalog):
+        elif self._transaction is not None and not self._replacing and isinstance(self.catalog, ReservingCatalog):
             self.catalog.release(self.identifier)
         if self._created_namespace is not None:
             try:
@@ -268,39 +361,77 @@ class IcebergTarget:
                     self.catalog.drop_namespace(self._created_namespace)
             except (NoSuchNamespaceError, NamespaceNotEmptyError):
                 pass
-        removed = 0
-        for path in sorted(self._written):
-            try:
-                self.io.delete(path)
-                removed += 1
-            except (FileNotFoundError, OSError):
-                continue
+        removed = sum(self._delete(path) for path in sorted(self._written))
         self._written.clear()
         return removed + self._sweep_unreported()
+
+    def _discard_commit_files(self) -> None:
+        """Delete the manifests and manifest lists of this run's snapshot, and a metadata file that names it."""
+        if self._snapshot is None:
+            return
+        listed = self._list(f"{self.location}/metadata") or []
+        marker = f"snap-{self._snapshot.snapshot_id}-"  # every commit attempt's manifest list
+        for manifest_list in {self._snapshot.manifest_list, *(p for p in listed if _base_name(p).startswith(marker))}:
+            try:
+                manifests = list(read_manifest_list(self.io.new_input(manifest_list)))
+            except (OSError, ValueError):
+                continue
+            for manifest in manifests:
+                if manifest.added_snapshot_id == self._snapshot.snapshot_id:
+                    self._delete(manifest.manifest_path)
+            self._delete(manifest_list)
+        referenced = self._referenced_metadata()
+        for path in listed:
+            name = _base_name(path)
+            if name.endswith(".metadata.json") and name not in referenced and self._names_this_run(path):
+                self._delete(path)
+
+    def _referenced_metadata(self) -> set[str]:
+        try:
+            table = self.catalog.load_table(self.identifier)
+        except NoSuchTableError:
+            return set()
+        earlier = (entry.metadata_file for entry in table.metadata.metadata_log)
+        return {_base_name(table.metadata_location), *(_base_name(path) for path in earlier)}
+
+    def _names_this_run(self, path: str) -> bool:
+        try:
+            with self.io.new_input(path).open() as stream:
+                return self.run_id.encode() in stream.read()
+        except OSError:
+            return False
 
     def _sweep_unreported(self) -> int:
         """Delete this run's data files nobody reported (a Spark task cancelled mid-write), where storage lists.
 
-        Only files named with this run's id are touched. S3 Tables storage refuses listing; there S3
-        Tables' own removal of unreferenced files reclaims them.
+        Only files named with this run's id are touched.
         """
-        if self._transaction is None or not isinstance(self.io, PyArrowFileIO):
+        if self._transaction is None:
             return 0
-        scheme, netloc, root = PyArrowFileIO.parse_location(f"{self.location}/data")
+        listed = self._list(f"{self.location}/data") or []
+        return sum(self._delete(path) for path in listed if _base_name(path).startswith(self.run_id))
+
+    def _list(self, folder: str) -> list[str] | None:
+        """Every file under ``folder``; ``None`` where storage refuses listing (S3 Tables).
+
+        Listed through the target's own FileIO: the catalog's endpoint, region and credentials.
+        """
+        if not isinstance(self.io, PyArrowFileIO):
+            return None
+        scheme, netloc, root = PyArrowFileIO.parse_location(folder)
         try:
-            filesystem = self.io.fs_by_scheme(scheme, netloc)  # the catalog's endpoint, region and credentials
+            filesystem = self.io.fs_by_scheme(scheme, netloc)
             found = filesystem.get_file_info(pafs.FileSelector(root, recursive=True, allow_not_found=True))
         except (OSError, ValueError):
+            return None
+        return [f"{scheme}://{info.path}" for info in found if info.is_file]
+
+    def _delete(self, path: str) -> int:
+        try:
+            self.io.delete(path)
+        except (FileNotFoundError, OSError):
             return 0
-        removed = 0
-        for info in found:
-            if info.is_file and info.base_name.startswith(self.run_id):
-                try:
-                    filesystem.delete_file(info.path)
-                    removed += 1
-                except OSError:
-                    continue
-        return removed
+        return 1
 
     def _purge_placeholder(self) -> None:
         try:
@@ -309,12 +440,24 @@ class IcebergTarget:
             pass
 
 
-def _same_shape(left: Schema, right: Schema) -> bool:
-    return arrow_schema_with_ids(left).equals(arrow_schema_with_ids(right), check_metadata=False)
+def current_conversion(table: Table) -> tuple[Snapshot | None, SourceIdentity | None]:
+    """The snapshot that defines the table's current data, and the source it was converted from (if it was).
+
+    Snapshots that only rewrite files without changing data (operation ``replace``: compaction,
+    S3 Tables maintenance) are looked through to their parent.
+    """
+    snapshot = table.current_snapshot()
+    while (
+        snapshot is not None
+        and snapshot.summary is not None
+        and snapshot.summary.operation == Operation.REPLACE
+        and snapshot.parent_snapshot_id is not None
+    ):
+        snapshot = table.snapshot_by_id(snapshot.parent_snapshot_id)
+    if snapshot is None or snapshot.summary is None:
+        return snapshot, None
+    return snapshot, SourceIdentity.from_properties(snapshot.summary.additional_properties)
 
 
-def _same_partitioning(table: Table, spec: PartitionSpec, schema: Schema) -> bool:
-    def describe(s: PartitionSpec, sch: Schema) -> list[tuple[Any, ...]]:
-        return [(sch.find_field(f.source_id).name, str(f.transform)) for f in s.fields]
-
-    return describe(table.spec(), table.schema()) == describe(spec, schema)
+def _base_name(path: str) -> str:
+    return path.rstrip("/").rsplit("/", 1)[-1]

@@ -14,6 +14,7 @@ from typing import Any
 
 import pyarrow.fs as pafs
 
+from datax_migrate.delta.commit_times import AUTO
 from datax_migrate.delta.log import DeltaLog
 from datax_migrate.delta.schema import IDENTITY_START, parse_schema
 from datax_migrate.delta.storage import TableStorage
@@ -75,7 +76,7 @@ def read_delta_facts(uri: str, filesystem: pafs.FileSystem | None = None) -> tup
         files_with_deletion_vectors=with_dv,
         deleted_rows=deleted,
         history_length=len(log.commits),
-        last_write=iso_timestamp(log.commit_timestamp(segment.version)),
+        last_write=iso_timestamp(log.commit_timestamp(segment.version, AUTO)),
         **declared_features(metadata.configuration, metadata.schema_string),
     )
     return facts, metadata.schema_string

@@ -15,6 +15,21 @@ BLOCK, REVIEW, INFO = Severity.BLOCKER, Severity.REVIEW, Severity.INFO
 CODES: dict[str, tuple[Severity, str]] = {
     # reading and parsing
     "notebook-unreadable": (BLOCK, "The file or archive entry could not be read as a notebook: {detail}"),
+    "notebook-over-limit": (
+        BLOCK,
+        "The notebook is over a limit of the run and was not read: {detail}. Split it, export it without "
+        "outputs, or raise the limit (see the README, 'Limits').",
+    ),
+    "output-refused": (
+        BLOCK,
+        "The translation was not written: {detail}. Remove what is in the way in the output folder, or "
+        "choose another --out.",
+    ),
+    "cell-over-limit": (
+        REVIEW,
+        "This cell is {detail}: it is kept as is, not translated; translate it by hand, or raise the limit "
+        "(see the README, 'Limits').",
+    ),
     "python-parse-error": (REVIEW, "This Python cell does not parse ({detail}); it is kept as is: fix it by hand."),
     "sql-parse-error": (
         REVIEW,

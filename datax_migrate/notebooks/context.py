@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from datax_migrate.findings import Finding
 from datax_migrate.notebooks.codes import CODES
+from datax_migrate.notebooks.limits import NotebookLimits
 from datax_migrate.notebooks.paths import Locations
 
 DIALECTS = ("spark", "athena")
@@ -27,11 +28,13 @@ class TranslateOptions:
         dialect: ``spark`` (EMR, SageMaker Unified Studio Spark) or ``athena`` (Trino SQL).
         managed_maintenance: The target maintains tables itself (Amazon S3 Tables): VACUUM is
             dropped with a note instead of becoming Iceberg procedures.
+        limits: How much of a notebook is parsed (cell size, code per notebook, nesting depth).
     """
 
     locations: Locations = field(default_factory=Locations)
     dialect: str = "spark"
     managed_maintenance: bool = False
+    limits: NotebookLimits = field(default_factory=NotebookLimits)
 
     def __post_init__(self) -> None:
         if self.dialect not in DIALECTS:
@@ -54,6 +57,7 @@ class Recorder:
         run_dependencies: Notebooks run or included (``%run``, ``dbutils.notebook.run``).
         magics: Magics used (``sql``, ``md``, ``run``, ...).
         imports: Names translated code needs from ``datax_migrate.compat`` (the setup cell imports them).
+        parsed_bytes: Bytes of code parsed so far (bounded by ``options.limits.parse_bytes``).
     """
 
     subject: str
@@ -67,6 +71,7 @@ class Recorder:
     run_dependencies: dict[str, None] = field(default_factory=dict)
     magics: dict[str, None] = field(default_factory=dict)
     imports: dict[str, None] = field(default_factory=dict)
+    parsed_bytes: int = 0
 
     def report(
         self,

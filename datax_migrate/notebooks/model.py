@@ -50,7 +50,10 @@ class NotebookReadFailure:
     Attributes:
         path: The file or entry, as :attr:`Notebook.path` would have been.
         reason: What was wrong, for a person.
+        code: The finding code it is reported under: ``notebook-unreadable``, or
+            ``notebook-over-limit`` when it is over a limit of the run.
     """
 
     path: str
     reason: str
+    code: str = "notebook-unreadable"

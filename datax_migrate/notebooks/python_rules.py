@@ -17,6 +17,9 @@ calls, widgets, notebooks run) and rewrites:
 
 from __future__ import annotations
 
+import ast
+import io
+import tokenize
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -24,6 +27,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from datax_migrate.notebooks.context import Recorder, path_reference, table_reference
+from datax_migrate.notebooks.limits import ENVIRONMENT
 from datax_migrate.notebooks.paths import is_databricks_path
 from datax_migrate.notebooks.sql_rules import translate_sql
 
@@ -50,16 +54,67 @@ class _Step:
 def translate_python(source: str, rec: Recorder) -> str | None:
     """Translate a Python cell.
 
+    Python's own parser reads the cell first: libcst is only given code that parses and whose
+    syntax tree is no deeper than the depth limit, because libcst's parser and visitors recurse
+    as deep as the tree (a deep enough tree exhausts the stack or memory).
+
     Returns:
         The new source, or ``None`` when the cell does not parse (a ``python-parse-error`` is
-        reported and the caller keeps the cell as is).
+        reported) or is nested deeper than the limit (a ``cell-over-limit``); the caller keeps the
+        cell as is.
     """
+    limit = rec.options.limits.depth
+    too_deep = f"nested deeper than {limit} levels, the nesting limit ({ENVIRONMENT['depth']})"
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        rec.report("python-parse-error", exc.lineno, exc.msg, original=_line(source, exc.lineno or 1))
+        return None
+    except (RecursionError, MemoryError):  # CPython's parser refusing deep nesting
+        rec.report("cell-over-limit", None, too_deep)
+        return None
+    if _deeper_than(tree, source, limit):
+        rec.report("cell-over-limit", None, too_deep)
+        return None
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
         rec.report("python-parse-error", exc.raw_line, exc.message, original=_line(source, exc.raw_line))
         return None
-    return MetadataWrapper(module).visit(_Rewriter(rec)).code
+    try:
+        return MetadataWrapper(module, unsafe_skip_copy=True).visit(_Rewriter(rec)).code
+    except RecursionError:
+        rec.report("cell-over-limit", None, too_deep)
+        return None
+
+
+def _deeper_than(tree: ast.AST, source: str, limit: int) -> bool:
+    """Whether libcst's tree of ``source`` would be deeper than ``limit``.
+
+    libcst's tree is Python's, except that ``a and b and c`` and implicitly concatenated strings
+    (``'a' 'b' 'c'``) nest pair by pair, where Python's syntax tree holds them in one node.
+    """
+    stack: list[tuple[ast.AST, int]] = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        step = len(node.values) if isinstance(node, ast.BoolOp) else 1
+        stack.extend((child, depth + step) for child in ast.iter_child_nodes(node))
+    return _longest_string_run(source) > limit
+
+
+def _longest_string_run(source: str) -> int:
+    """The most string literals written one after the other (implicit concatenation)."""
+    longest = run = 0
+    skipped = {tokenize.NL, tokenize.COMMENT}
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.STRING:
+            run += 1
+            longest = max(longest, run)
+        elif token.type not in skipped:
+            run = 0
+    return longest
 
 
 class _Rewriter(cst.CSTTransformer):

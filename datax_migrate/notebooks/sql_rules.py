@@ -159,7 +159,11 @@ def translate_statement(text: str, rec: Recorder, line: int = 1, bind_widgets: b
     travelled = _at_time_travel(text, tokens, rec, line)
     if travelled is None:
         return [Statement("raw", (text,), line)]
-    return _through_sqlglot(travelled, rec, line, bind_widgets)
+    try:
+        return _through_sqlglot(travelled, rec, line, bind_widgets)
+    except RecursionError:  # sqlglot recurses as deep as the statement nests
+        rec.report("cell-over-limit", line, "nested deeper than the SQL parser can follow", original=_first_line(text))
+        return [Statement("sql", (text,), line)]
 
 
 def _through_sqlglot(text: str, rec: Recorder, line: int, bind_widgets: bool = False) -> list[Statement]:

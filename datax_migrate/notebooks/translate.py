@@ -18,13 +18,17 @@ from datax_migrate.errors import TranslateError
 from datax_migrate.findings import Finding, Severity
 from datax_migrate.notebooks.codes import CODES
 from datax_migrate.notebooks.context import Recorder, TranslateOptions
+from datax_migrate.notebooks.limits import ENVIRONMENT
 from datax_migrate.notebooks.model import Cell, Notebook, NotebookReadFailure
+from datax_migrate.notebooks.outputs import OutputFolder
 from datax_migrate.notebooks.python_rules import translate_python
 from datax_migrate.notebooks.sql_rules import Statement, translate_sql
 
 if TYPE_CHECKING:
     from datax_migrate.notebooks.report import NotebookOutcome
 
+SUMMARY_JSON = "translation-summary.json"
+SUMMARY_MD = "translation-summary.md"
 SETUP_TAG = "datax-setup"
 """Tag of the cells the translation adds at the top (imports, parameters, widget binding)."""
 _LANGUAGE_MAGICS = {"scala": ("%%scalaspark", "magic-scala"), "r": ("%%rspark", "magic-r")}
@@ -109,6 +113,8 @@ def _translate_cell(cell: Cell, default_language: str, rec: Recorder) -> list[Ou
         rec.magics.setdefault("md" if cell.language == "markdown" else cell.language, None)
     if cell.kind == "markdown":
         return [OutputCell("markdown", cell.source, cell.index)]
+    if cell.language in ("python", "sql") and not _within_limits(cell, rec):
+        return [OutputCell("code", cell.source if cell.language == "python" else f"%%sql\n{cell.source}", cell.index)]
     if cell.language == "python":
         translated = translate_python(cell.source, rec)
         return [OutputCell("code", cell.source if translated is None else translated, cell.index)]
@@ -130,6 +136,27 @@ def _translate_cell(cell: Cell, default_language: str, rec: Recorder) -> list[Ou
         return _fs_cell(cell, rec)
     rec.report("magic-unknown", 1, cell.language, original=cell.source.split("\n", 1)[0])
     return [OutputCell("raw", cell.source, cell.index)]
+
+
+def _within_limits(cell: Cell, rec: Recorder) -> bool:
+    """Whether a cell may be parsed: under the cell size limit and the notebook's parse budget.
+
+    Reports ``cell-over-limit`` naming the limit when it may not; counts its bytes when it may.
+    """
+    limits = rec.options.limits
+    size = len(cell.source.encode("utf-8"))
+    if size > limits.cell_bytes:
+        over = f"{size:,} bytes, over the {limits.cell_bytes:,}-byte cell limit ({ENVIRONMENT['cell_bytes']})"
+    elif rec.parsed_bytes + size > limits.parse_bytes:
+        over = (
+            f"past the {limits.parse_bytes:,} bytes of code parsed per notebook, the notebook limit "
+            f"({ENVIRONMENT['parse_bytes']})"
+        )
+    else:
+        rec.parsed_bytes += size
+        return True
+    rec.report("cell-over-limit", None, over)
+    return False
 
 
 def _sql_cell(cell: Cell, default_language: str, rec: Recorder) -> list[OutputCell]:
@@ -238,10 +265,12 @@ def translate_tree(sources: list[Path], out: Path, options: TranslateOptions | N
 
     Each notebook ``a/b.py`` becomes ``out/a/b.ipynb`` with ``out/a/b.report.json`` and
     ``out/a/b.report.md``; ``out/translation-summary.json`` and ``.md`` cover the run. Files and
-    archive entries that cannot be read are reported and skipped. Nothing is written outside ``out``.
+    archive entries that cannot be read are reported and skipped. Nothing is written outside ``out``,
+    and nothing through a symbolic link inside it (see :mod:`~datax_migrate.notebooks.outputs`): a
+    notebook whose outputs meet one gets an ``output-refused`` finding.
 
     Raises:
-        TranslateError: a source does not exist.
+        TranslateError: a source does not exist, or a run summary file is a symbolic link.
     """
     from datax_migrate.notebooks.emit import to_ipynb
     from datax_migrate.notebooks.formats import iter_notebooks
@@ -256,40 +285,59 @@ def translate_tree(sources: list[Path], out: Path, options: TranslateOptions | N
     for source in sources:
         if not source.exists():
             raise TranslateError(f"{source} does not exist: give notebook files or folders")
-    out.mkdir(parents=True, exist_ok=True)
-    root = out.resolve()
+    folder = OutputFolder(out)
+    summaries = [folder.root / SUMMARY_JSON, folder.root / SUMMARY_MD]
+    for path in summaries:
+        if folder.link_at(path):
+            raise TranslateError(f"{path} is a symbolic link: not written through; remove it or choose another --out")
     outcomes: list[NotebookOutcome] = []
     written: set[Path] = set()
     for source in sources:
-        for item in iter_notebooks(source):
+        for item in iter_notebooks(source, (options or TranslateOptions()).limits):
             if isinstance(item, NotebookReadFailure):
-                outcomes.append(NotebookOutcome(item.path, None, (_unreadable(item.path, item.reason),)))
+                outcomes.append(NotebookOutcome(item.path, None, (_unreadable(item.path, item.reason, item.code),)))
                 continue
             stem = item.path.rsplit(".", 1)[0] if "." in item.path.rsplit("/", 1)[-1] else item.path
-            target = (root / f"{stem}.ipynb").resolve()
-            if root not in target.parents or target in written:
-                reason = (
-                    "its output would leave the output folder"
-                    if root not in target.parents
-                    else (f"another notebook was already written to {target.relative_to(root)}")
-                )
-                outcomes.append(NotebookOutcome(item.path, None, (_unreadable(item.path, reason),)))
+            target = folder.path(f"{stem}.ipynb")
+            refusal = _refusal(folder, target, written)
+            if target is None or refusal:
+                outcomes.append(NotebookOutcome(item.path, None, (_unreadable(item.path, refusal, "output-refused"),)))
                 continue
             written.add(target)
             translated = translate_notebook(item, options)
-            relative = target.relative_to(root).as_posix()
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(json.dumps(to_ipynb(translated), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+            relative = target.relative_to(folder.root).as_posix()
             report = notebook_report(translated, relative)
-            target.with_suffix(".report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-            target.with_suffix(".report.md").write_text(notebook_markdown(report), encoding="utf-8")
+            try:
+                folder.write(target, json.dumps(to_ipynb(translated), indent=1, ensure_ascii=False) + "\n")
+                folder.write(target.with_suffix(".report.json"), json.dumps(report, indent=2) + "\n")
+                folder.write(target.with_suffix(".report.md"), notebook_markdown(report))
+            except OSError as exc:  # a folder, or a link made since the check, where a file goes
+                reason = f"cannot write {relative} or its reports ({exc.strerror or exc})"
+                outcomes.append(NotebookOutcome(item.path, None, (_unreadable(item.path, reason, "output-refused"),)))
+                continue
             outcomes.append(NotebookOutcome(item.path, relative, translated.findings))
     summary = run_report(outcomes)
-    (root / "translation-summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    (root / "translation-summary.md").write_text(run_markdown(summary), encoding="utf-8")
+    try:
+        folder.write(summaries[0], json.dumps(summary, indent=2) + "\n")
+        folder.write(summaries[1], run_markdown(summary))
+    except OSError as exc:
+        raise TranslateError(f"cannot write the run summary in {folder.root}: {exc.strerror or exc}") from None
     return outcomes
 
 
-def _unreadable(path: str, reason: str) -> Finding:
-    severity, template = CODES["notebook-unreadable"]
-    return Finding("notebook-unreadable", severity, template.format(detail=reason), subject=path)
+def _refusal(folder: OutputFolder, target: Path | None, written: set[Path]) -> str:
+    """Why a notebook's outputs must not be written at ``target`` (its ``.ipynb``), or ``""``."""
+    if target is None:
+        return "its output would leave the output folder"
+    if target in written:
+        return f"another notebook was already written to {target.relative_to(folder.root).as_posix()}"
+    for path in (target, target.with_suffix(".report.json"), target.with_suffix(".report.md")):
+        link = folder.link_at(path)
+        if link:
+            return f"{link} in the output folder is a symbolic link; not written through"
+    return ""
+
+
+def _unreadable(path: str, reason: str, code: str = "notebook-unreadable") -> Finding:
+    severity, template = CODES[code]
+    return Finding(code, severity, template.format(detail=reason), subject=path)

@@ -9,10 +9,14 @@ from pathlib import Path
 from typing import Any
 
 COMMIT = re.compile(r"^\d{20}\.json$")
+COPY_SKEW_MS = 5 * 60 * 1000
 
 
 def replay_json_commits(table: Path) -> dict[str, Any]:
     """Latest protocol and metaData, the active adds, the commits and the latest commit's time.
+
+    The time is the in-commit timestamp, else the file's modification time, else (a file dated more
+    than five minutes after its own ``commitInfo.timestamp``: a copied log) ``commitInfo.timestamp``.
 
     Needs every JSON commit from version 0 (the corpus and the tests' tables keep them all).
     """
@@ -40,6 +44,9 @@ def replay_json_commits(table: Path) -> dict[str, Any]:
                     else:
                         active.pop(key, None)
     stamp_ms = commit_info.get("inCommitTimestamp") or int(commits[-1].stat().st_mtime * 1000)
+    written_ms = commit_info.get("timestamp")
+    if "inCommitTimestamp" not in commit_info and written_ms is not None and stamp_ms > written_ms + COPY_SKEW_MS:
+        stamp_ms = written_ms  # a copied log: its file is dated after its own commitInfo.timestamp
     return {
         "protocol": protocol,
         "metadata": metadata,

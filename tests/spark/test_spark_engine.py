@@ -136,6 +136,6 @@ def test_a_killed_spark_job_leaves_no_table_and_the_rerun_succeeds(
 
     monkeypatch.setenv("DATAX_HOME", str(home))
     assert not Config.load().catalog().table_exists("crash.t")
-    rerun = subprocess.run(command[:-2], env=env, capture_output=True, text=True, timeout=300, check=False)
+    rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert rerun.returncode == 0, rerun.stderr
     assert read_snapshot(Config.load().catalog().load_table("crash.t")).num_rows == rows

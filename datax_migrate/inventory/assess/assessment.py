@@ -23,8 +23,11 @@ from datax_migrate.inventory.assess.estimates import (
     total,
 )
 from datax_migrate.inventory.assess.rules import (
+    BLOCKED,
+    RECREATE_VIEW,
     REWRITE,
     STRATEGIES,
+    UNKNOWN,
     assess_job,
     assess_table,
     failure_finding,
@@ -33,6 +36,10 @@ from datax_migrate.inventory.assess.rules import (
 from datax_migrate.inventory.model import Inventory, TableRecord
 
 ASSESSMENT_SCHEMA_VERSION = "datax-assessment/1"
+LOCATION = "LOCATION"
+"""What stands for each table's own location in a blocker stated once for many tables."""
+REPORT_ORDER = (BLOCKED, UNKNOWN, REWRITE, RECREATE_VIEW)
+"""The order of the strategy groups in the reports: what needs work first."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,21 @@ class JobAssessment:
 
 
 @dataclass(frozen=True)
+class BlockerGroup:
+    """One blocker, stated once for every object it blocks.
+
+    Attributes:
+        code: The finding code.
+        message: What to do; a table's own location appears as :data:`LOCATION`.
+        subjects: The objects it blocks (table names, notebook paths, jobs), in report order.
+    """
+
+    code: str
+    message: str
+    subjects: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Assessment:
     """Everything ``datax-migrate assess`` decided about one inventory.
 
@@ -132,6 +154,32 @@ class Assessment:
         counts = Counter(table.strategy for table in self.tables)
         return {strategy: counts.get(strategy, 0) for strategy in STRATEGIES}
 
+    @property
+    def is_empty(self) -> bool:
+        """Whether the inventory held nothing to assess: no table, notebook, job or finding."""
+        return not (self.tables or self.notebooks or self.jobs or self.findings)
+
+    def strategy_groups(self) -> list[tuple[str, tuple[TableAssessment, ...]]]:
+        """The tables by strategy, blocked first (:data:`REPORT_ORDER`), empty strategies left out."""
+        groups = [(s, tuple(t for t in self.tables if t.strategy == s)) for s in REPORT_ORDER]
+        return [(strategy, tables) for strategy, tables in groups if tables]
+
+    def blocker_groups(self) -> list[BlockerGroup]:
+        """Every blocker finding, each different blocker once with what it blocks; the most widespread first."""
+        subjects: dict[tuple[str, str], list[str]] = {}
+        located: list[tuple[tuple[Finding, ...], str | None]] = [
+            (t.findings, t.location) for _, tables in self.strategy_groups() for t in tables
+        ]
+        located += [(n.findings, None) for n in self.notebooks] + [(j.findings, None) for j in self.jobs]
+        located.append((self.findings, None))
+        for findings, location in located:
+            for finding in findings:
+                if finding.severity is Severity.BLOCKER:
+                    message = finding.message.replace(location, LOCATION) if location else finding.message
+                    subjects.setdefault((finding.code, message), []).append(finding.subject)
+        groups = [BlockerGroup(code, message, tuple(names)) for (code, message), names in subjects.items()]
+        return sorted(groups, key=lambda group: (-len(group.subjects), group.code, group.message))
+
     def code_counts(self) -> list[tuple[str, str, int]]:
         """``(code, severity, count)`` for every finding code, blockers first, then by count."""
         counts = Counter((f.code, f.severity) for f in self.all_findings())
@@ -155,6 +203,7 @@ class Assessment:
                 "strategies": self.strategy_counts(),
                 "blockers": self.blockers,
                 "codes": [{"code": c, "severity": s, "count": n} for c, s, n in self.code_counts()],
+                "blocker_groups": [asdict(group) for group in self.blocker_groups()],
             },
             "totals": {**asdict(self.totals), "per_month": self.totals.per_month},
             "prices": self.prices.to_dict(),

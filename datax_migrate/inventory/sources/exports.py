@@ -16,6 +16,7 @@ from datax_migrate.inventory.model import CrawlFailure, NotebookRecord, Record
 from datax_migrate.inventory.sources.base import AlreadyDone, Source
 
 if TYPE_CHECKING:
+    from datax_migrate.notebooks.limits import NotebookLimits
     from datax_migrate.notebooks.model import Notebook
 
 
@@ -28,9 +29,10 @@ class ExportSource(Source):
 
     name = "export"
 
-    def __init__(self, root: Path) -> None:
-        """Read the notebooks below ``root``."""
+    def __init__(self, root: Path, limits: NotebookLimits | None = None) -> None:
+        """Read the notebooks below ``root``, within ``limits`` (default: the default limits)."""
         self.root = root
+        self.limits = limits
 
     @property
     def description(self) -> str:
@@ -44,19 +46,21 @@ class ExportSource(Source):
 
         if not self.root.is_dir():
             raise InventoryError(f"{self.root} is not a folder")
-        for item in iter_notebooks(self.root):
+        for item in iter_notebooks(self.root, self.limits):
             if isinstance(item, Notebook):
                 if not done(f"notebook:export:{item.path}"):
-                    yield summarized(item, item.path, "export")
+                    yield summarized(item, item.path, "export", self.limits)
             else:
                 yield CrawlFailure(self.name, str(item.path), "read-notebook", item.reason)
 
 
-def summarized(notebook: Notebook, path: str, origin: str) -> NotebookRecord:
-    """The inventory record of ``notebook``: what the notebook analysis finds in it."""
+def summarized(notebook: Notebook, path: str, origin: str, limits: NotebookLimits | None = None) -> NotebookRecord:
+    """The inventory record of ``notebook``: what the notebook analysis finds in it, within ``limits``."""
     from datax_migrate.notebooks.analysis import summarize
+    from datax_migrate.notebooks.context import TranslateOptions
+    from datax_migrate.notebooks.limits import NotebookLimits
 
-    summary = summarize(notebook)
+    summary = summarize(notebook, TranslateOptions(limits=limits or NotebookLimits()))
     return NotebookRecord(
         path=path,
         origin=origin,

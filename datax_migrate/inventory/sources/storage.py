@@ -24,6 +24,7 @@ from datax_migrate.delta.storage import TableStorage
 from datax_migrate.errors import DataxError, InventoryError
 from datax_migrate.inventory.delta_facts import read_delta_facts
 from datax_migrate.inventory.model import CrawlFailure, Record, TableRecord
+from datax_migrate.inventory.naming import storage_table_name
 from datax_migrate.inventory.sources.base import DEFAULT_WORKERS, AlreadyDone, Source, ordered_map
 
 DATA_FORMATS = {
@@ -152,12 +153,9 @@ class StorageSource(Source):
         return found
 
     def _table_name(self, path: str) -> str:
-        """``schema.table``: the folder path from the scan root to the table's parent, and its own folder."""
-        parent, leaf = posixpath.split(path.rstrip("/"))
-        relative = posixpath.relpath(parent, self.storage.root) if parent.startswith(self.storage.root) else parent
-        if relative in (".", ""):
-            relative = posixpath.basename(self.storage.root) or "storage"
-        return f"`{_quote(relative)}`.`{_quote(leaf or 'table')}`"
+        """``schema.table`` from the folders (:mod:`datax_migrate.inventory.naming`), each part quoted."""
+        schema, table = storage_table_name(self.storage.root, path)
+        return f"`{_quote(schema)}`.`{_quote(table)}`"
 
     def _uri(self, path: str) -> str:
         if isinstance(self.storage.filesystem, pafs.LocalFileSystem):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -39,6 +40,12 @@ SKIPPED_CATALOGS = frozenset({"system", "__databricks_internal"})
 SKIPPED_SCHEMAS = frozenset({"information_schema"})
 HIVE_METASTORE = "hive_metastore"
 HIVE_WAREHOUSE_PREFIX = "dbfs:/user/hive/warehouse"
+DEFAULT_TIMEOUT_SECONDS = 60.0
+"""How long one request to the workspace may take, retries included (``inventory --timeout``)."""
+RETRY_SLEEP_SECONDS = 10.0
+"""Longest sleep of databricks-sdk between two attempts of a request (429 and 503 aside)."""
+PROBE_SECONDS = 5.0
+"""Most seconds the SDK's host discovery probe (``/.well-known/databricks-config``) may take when signing in."""
 STATEMENT_POLL_SECONDS = 2.0
 """Wait between polls of a SQL statement still running after the 30 s the first call waits."""
 
@@ -92,6 +99,7 @@ class WorkspaceSource(Source):
         read_logs: bool = False,
         notebook_root: str = "/",
         workers: int = DEFAULT_WORKERS,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
     ) -> None:
         """Crawl through ``client``.
 
@@ -102,12 +110,14 @@ class WorkspaceSource(Source):
             read_logs: Read each Delta table's log from its storage location with our reader.
             notebook_root: Workspace folder whose notebooks are inventoried.
             workers: Tables (GET, ``DESCRIBE DETAIL``, Delta log) and notebook exports read at once.
+            timeout: The time the client was given to reach the workspace (named when it cannot).
         """
         self.client = client
         self.warehouse_id = warehouse_id
         self.read_logs = read_logs
         self.notebook_root = notebook_root
         self.workers = workers
+        self.timeout = timeout
 
     @classmethod
     def connect(
@@ -117,21 +127,44 @@ class WorkspaceSource(Source):
         warehouse_id: str | None = None,
         read_logs: bool = False,
         workers: int = DEFAULT_WORKERS,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
     ) -> WorkspaceSource:
         """Sign in the way the Databricks CLI does: a ``~/.databrickscfg`` profile, a host, or the environment.
+
+        Args:
+            profile: A ``~/.databrickscfg`` profile.
+            host: A workspace URL.
+            warehouse_id: See :class:`WorkspaceSource`.
+            read_logs: See :class:`WorkspaceSource`.
+            workers: See :class:`WorkspaceSource`.
+            timeout: Seconds one request may take, retries included; a workspace that cannot be
+                reached within it stops the crawl. The SDK's best-effort discovery probe of the host
+                when signing in gets an eighth of it, at most :data:`PROBE_SECONDS`.
 
         Raises:
             InventoryError: databricks-sdk is not installed, or no credentials were found.
         """
         try:
             from databricks.sdk import WorkspaceClient
+            from databricks.sdk.core import Config
         except ImportError as exc:
             raise InventoryError(f"the workspace crawl needs databricks-sdk: {INSTALL}") from exc
+        probe = min(PROBE_SECONDS, max(1.0, timeout / 8))
+        sdk_logger = logging.getLogger("databricks.sdk")
+        level = sdk_logger.level
+        sdk_logger.setLevel(logging.ERROR)  # the probe's failure is a warning the crawl repeats as one line
         try:
-            client = WorkspaceClient(profile=profile, host=host)
+            config = Config(profile=profile, host=host, retry_timeout_seconds=int(probe), http_timeout_seconds=probe)
         except ValueError as exc:  # the SDK's configuration errors
             raise InventoryError(f"cannot sign in to Databricks: {exc}") from exc
-        return cls(client, warehouse_id=warehouse_id, read_logs=read_logs, workers=workers)
+        finally:
+            sdk_logger.setLevel(level)
+        # Retries stop early enough that the probe, the last backoff sleep (up to 10 s) and the
+        # retries together stay within the timeout.
+        config.retry_timeout_seconds = max(1, int(timeout - probe - RETRY_SLEEP_SECONDS))
+        config.http_timeout_seconds = timeout
+        client = WorkspaceClient(config=config)
+        return cls(client, warehouse_id=warehouse_id, read_logs=read_logs, workers=workers, timeout=timeout)
 
     @property
     def description(self) -> str:
@@ -370,6 +403,12 @@ class WorkspaceSource(Source):
     def _failure(self, subject: str, stage: str, exc: BaseException) -> CrawlFailure:
         if _is_unauthenticated(exc):
             raise InventoryError(f"cannot sign in to {self.client.config.host}: {self._scrub(exc)}") from exc
+        if _is_unreachable(exc):
+            last = exc.__cause__ if isinstance(exc, TimeoutError) and exc.__cause__ else exc  # the SDK's last try
+            raise InventoryError(
+                f"cannot reach the Databricks workspace {self.client.config.host} within {self.timeout:g} s "
+                f"(inventory --timeout): {self._scrub(last)}"
+            ) from exc
         return CrawlFailure(self.name, subject, stage, self._scrub(exc))
 
     def _scrub(self, exc: BaseException) -> str:
@@ -457,6 +496,18 @@ def _quoted_name(name: str) -> str:
 
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _is_unreachable(exc: BaseException) -> bool:
+    """Whether the request never got an answer: refused, unresolvable, timed out (retries included)."""
+    import requests
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, TimeoutError | requests.ConnectionError | requests.Timeout):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _is_unauthenticated(exc: BaseException) -> bool:

@@ -9,6 +9,7 @@ Nothing is ever extracted to disk; symbolic links leading out of the tree are no
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,33 +17,43 @@ from datax_migrate.errors import NotebookFormatError
 from datax_migrate.notebooks.formats.dbc import iter_dbc
 from datax_migrate.notebooks.formats.ipynb import parse_ipynb
 from datax_migrate.notebooks.formats.source import is_source_notebook, language_of, parse_source
+from datax_migrate.notebooks.limits import NotebookLimitError, NotebookLimits
 from datax_migrate.notebooks.model import Notebook, NotebookReadFailure
 
-__all__ = ["MAX_FILE_BYTES", "iter_notebooks", "parse_source", "read_notebook"]
-
-MAX_FILE_BYTES = 64 * 1024 * 1024
-"""Largest notebook file read; a larger one is reported as a failure."""
+__all__ = ["iter_notebooks", "parse_source", "read_notebook"]
 
 
-def read_notebook(path: Path, relative_to: Path | None = None) -> Notebook:
+def read_notebook(path: Path, relative_to: Path | None = None, limits: NotebookLimits | None = None) -> Notebook:
     """Read one SOURCE (``.py``, ``.sql``, ``.scala``, ``.r``) or ``.ipynb`` notebook.
 
     Args:
         path: The file.
         relative_to: The folder the notebook's :attr:`~Notebook.path` is relative to (default:
             the file's own folder, so the path is its name).
+        limits: The size and cell-count limits (default: :class:`NotebookLimits` defaults).
 
     Raises:
-        NotebookFormatError: the file is too large, not UTF-8, or not a notebook.
+        NotebookLimitError: the file is over a limit.
+        NotebookFormatError: the file is not a regular file, not UTF-8, or not a notebook.
     """
+    limits = limits or NotebookLimits()
     relative = _relative(path, relative_to)
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise NotebookFormatError(f"{relative}: {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit")
-        data = path.read_bytes()
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):  # a FIFO or device would block or never end
+            raise NotebookFormatError(f"{relative}: not a regular file; not read")
+        limits.check_file(relative, status.st_size)
+        with path.open("rb") as file:
+            data = file.read(limits.file_bytes + 1)
     except OSError as exc:
         raise NotebookFormatError(f"{relative}: cannot read it ({exc.strerror or exc})") from None
+    limits.check_file(relative, len(data))
+    notebook = _parse(data, path, relative)
+    limits.check_cells(relative, len(notebook.cells))
+    return notebook
+
+
+def _parse(data: bytes, path: Path, relative: str) -> Notebook:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -57,7 +68,7 @@ def read_notebook(path: Path, relative_to: Path | None = None) -> Notebook:
     return parse_source(text, relative, language)
 
 
-def iter_notebooks(root: Path) -> Iterator[Notebook | NotebookReadFailure]:
+def iter_notebooks(root: Path, limits: NotebookLimits | None = None) -> Iterator[Notebook | NotebookReadFailure]:
     """Read every notebook under ``root`` (a folder or one file), in path order.
 
     Plain ``.py``/``.sql``/``.scala``/``.r`` files without the SOURCE header are not notebooks and
@@ -66,8 +77,10 @@ def iter_notebooks(root: Path) -> Iterator[Notebook | NotebookReadFailure]:
 
     Yields:
         Each notebook, or a failure for a file or entry that cannot be read: not UTF-8, damaged,
-        too large, a symbolic link leading out of ``root``, an archive entry escaping the archive.
+        over a limit of ``limits``, a symbolic link leading out of ``root``, an archive entry
+        escaping the archive.
     """
+    limits = limits or NotebookLimits()
     base = root.parent if root.is_file() else root
     for path in _files(root):
         relative = _relative(path, base)
@@ -75,13 +88,19 @@ def iter_notebooks(root: Path) -> Iterator[Notebook | NotebookReadFailure]:
             yield NotebookReadFailure(relative, "symbolic link leading out of the folder; not followed")
             continue
         suffix = path.suffix.lower()
+        if not path.is_file():  # a pipe or device would block or never end; a broken link has nothing
+            if suffix in (".dbc", ".ipynb") or language_of(relative) is not None:
+                yield NotebookReadFailure(relative, "not a regular file (a pipe, device or broken link); not read")
+            continue
         try:
             if suffix == ".dbc":
-                yield from iter_dbc(path, relative)
+                yield from iter_dbc(path, relative, limits)
             elif suffix == ".ipynb":
-                yield read_notebook(path, base)
+                yield read_notebook(path, base, limits)
             elif language_of(relative) is not None and _has_source_header(path):
-                yield read_notebook(path, base)
+                yield read_notebook(path, base, limits)
+        except NotebookLimitError as exc:
+            yield NotebookReadFailure(relative, str(exc), "notebook-over-limit")
         except NotebookFormatError as exc:
             yield NotebookReadFailure(relative, str(exc))
 

@@ -4,33 +4,45 @@ An entry is named after the notebook's folder path with the language as extensio
 (``etl/daily.python``) and holds ``{"language": ..., "commands": [{"command": text, "position":
 float}, ...]}``; the commands, ordered by position, are the cells with their magics. Entries are
 read in memory and never extracted; an entry whose name leaves the archive (``..``, an absolute
-path, a drive, a symbolic link) or that is too large is reported, not read.
+path, a drive, a symbolic link) or that is too large is reported, not read. The size is counted
+over the bytes really decompressed, chunk by chunk, never taken from the entry's header.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import stat
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 from datax_migrate.errors import NotebookFormatError
+from datax_migrate.notebooks.limits import NotebookLimitError, NotebookLimits
 from datax_migrate.notebooks.magics import cell_from_text
 from datax_migrate.notebooks.model import LANGUAGES, Cell, Notebook, NotebookReadFailure
 
 EXTENSIONS = {".python": ("python", ".py"), ".sql": ("sql", ".sql"), ".scala": ("scala", ".scala"), ".r": ("r", ".r")}
 """Entry extensions, the language they stand for and the SOURCE extension the notebook gets."""
-MAX_ENTRY_BYTES = 64 * 1024 * 1024
-"""Largest uncompressed entry read (a guard against zip bombs)."""
+COMPRESSIONS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflated"}
+"""Compression methods read: zipfile decompresses these a bounded chunk at a time (bzip2 and lzma not)."""
+_END_RECORD_SEARCH = 22 + 0xFFFF
+"""The end record is in the last 22 bytes of an archive, after at most a 64 KiB comment."""
+CHUNK_BYTES = 64 * 1024
+"""Bytes asked of an entry at a time while it is decompressed."""
 
 
-def iter_dbc(archive: Path, path: str) -> Iterator[Notebook | NotebookReadFailure]:
+def iter_dbc(
+    archive: Path, path: str, limits: NotebookLimits | None = None
+) -> Iterator[Notebook | NotebookReadFailure]:
     """Read every notebook of a ``.dbc`` archive.
 
     Args:
         archive: The archive file.
         path: Its relative path; notebooks get ``<path>/<entry path>.<py|sql|scala|r>``.
+        limits: The size and cell-count limits of an entry (default: :class:`NotebookLimits` defaults).
 
     Yields:
         A notebook per notebook entry, a failure per entry that cannot be read safely; other
@@ -39,7 +51,9 @@ def iter_dbc(archive: Path, path: str) -> Iterator[Notebook | NotebookReadFailur
     Raises:
         NotebookFormatError: the file is not a zip archive.
     """
+    limits = limits or NotebookLimits()
     try:
+        limits.check_directory(path, directory_size(archive))
         zipped = zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, OSError) as exc:
         raise NotebookFormatError(f"{path}: not a .dbc archive ({exc})") from None
@@ -59,21 +73,69 @@ def iter_dbc(archive: Path, path: str) -> Iterator[Notebook | NotebookReadFailur
             language, extension = EXTENSIONS[suffix]
             notebook_path = f"{path}/{name[: -len(suffix)]}{extension}"
             try:
-                yield parse_dbc_entry(zipped.read(info), notebook_path, language)
-            except (NotebookFormatError, zipfile.BadZipFile, OSError, RuntimeError) as exc:
-                yield NotebookReadFailure(notebook_path, str(exc))
+                notebook = parse_dbc_entry(read_entry(zipped, info, notebook_path, limits), notebook_path, language)
+                limits.check_cells(notebook_path, len(notebook.cells))
+                yield notebook
+            except NotebookLimitError as exc:
+                yield NotebookReadFailure(notebook_path, str(exc), "notebook-over-limit")
+            except (NotebookFormatError, zipfile.BadZipFile, OSError, RuntimeError, EOFError, zlib.error) as exc:
+                yield NotebookReadFailure(notebook_path, str(exc) or type(exc).__name__)
+
+
+def directory_size(archive: Path) -> int:
+    """The size of a zip archive's central directory, as its end record says (0 when there is none).
+
+    zipfile reads the whole directory into memory and makes an object per entry before anything can
+    be checked, so its size is read first, from the end record (ZIP64 included).
+    """
+    with archive.open("rb") as file:
+        file.seek(0, os.SEEK_END)
+        size = file.tell()
+        file.seek(max(0, size - _END_RECORD_SEARCH))
+        tail = file.read()
+        at = tail.rfind(b"PK\x05\x06")
+        if at < 0 or len(tail) - at < 22:
+            return 0
+        (directory,) = struct.unpack_from("<I", tail, at + 12)
+        if directory != 0xFFFFFFFF or at < 20 or tail[at - 20 : at - 16] != b"PK\x06\x07":
+            return int(directory)
+        (record_at,) = struct.unpack_from("<Q", tail, at - 12)
+        file.seek(record_at)
+        record = file.read(56)
+    if len(record) < 56 or record[:4] != b"PK\x06\x06":
+        return int(directory)
+    return int(struct.unpack_from("<Q", record, 40)[0])
+
+
+def read_entry(zipped: zipfile.ZipFile, info: zipfile.ZipInfo, path: str, limits: NotebookLimits) -> bytes:
+    """The decompressed bytes of an entry, counted as they come out, never more than the limit.
+
+    Raises:
+        NotebookLimitError: the entry decompresses to more than :attr:`NotebookLimits.file_bytes`,
+            whatever its header says.
+        zipfile.BadZipFile: the data does not match the header (size or CRC).
+    """
+    limits.check_file(path, info.file_size)
+    chunks: list[bytes] = []
+    total = 0
+    with zipped.open(info) as entry:
+        while chunk := entry.read(CHUNK_BYTES):
+            total += len(chunk)
+            limits.check_file(path, total)
+            chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def unsafe_entry(info: zipfile.ZipInfo) -> str | None:
-    """Why a zip entry must not be read, or ``None`` when it is safe."""
+    """Why a zip entry must not be read, or ``None`` when it is safe to decompress (within the limits)."""
     name = info.filename
     parts = PurePosixPath(name.replace("\\", "/")).parts
     if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":") or ".." in parts:
         return "entry name escapes the archive (absolute path or '..'); not read"
     if stat.S_ISLNK(info.external_attr >> 16):
         return "entry is a symbolic link; not read"
-    if info.file_size > MAX_ENTRY_BYTES:
-        return f"entry is {info.file_size:,} bytes uncompressed, over the {MAX_ENTRY_BYTES:,}-byte limit; not read"
+    if info.compress_type not in COMPRESSIONS:
+        return f"entry compressed with zip method {info.compress_type} (only stored and deflated are read); not read"
     return None
 
 

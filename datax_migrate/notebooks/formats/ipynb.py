@@ -29,12 +29,15 @@ def parse_ipynb(text: str, path: str) -> Notebook:
         raise NotebookFormatError(f"{path}: not a notebook: invalid JSON ({exc})") from None
     if not isinstance(document, dict) or not isinstance(document.get("cells"), list):
         raise NotebookFormatError(f"{path}: not a notebook: no 'cells' list")
-    language = _language(document.get("metadata") or {})
+    metadata = document.get("metadata")
+    language = _language(metadata if isinstance(metadata, dict) else {})
     cells: list[Cell] = []
     for raw in document["cells"]:
         if not isinstance(raw, dict):
             raise NotebookFormatError(f"{path}: cell {len(cells)} is not a JSON object")
         source = raw.get("source", "")
+        if isinstance(source, list) and not all(isinstance(line, str) for line in source):
+            raise NotebookFormatError(f"{path}: cell {len(cells)} has a source that is not text")
         text_of_cell = "".join(source) if isinstance(source, list) else str(source)
         if not text_of_cell.strip():
             continue
@@ -46,10 +49,10 @@ def parse_ipynb(text: str, path: str) -> Notebook:
 
 
 def _language(metadata: dict[str, Any]) -> str:
+    sections = [metadata.get(DATABRICKS_NOTEBOOK), metadata.get("kernelspec"), metadata.get("language_info")]
     candidates = [
-        (metadata.get(DATABRICKS_NOTEBOOK) or {}).get("language"),
-        (metadata.get("kernelspec") or {}).get("language"),
-        (metadata.get("language_info") or {}).get("name"),
+        section.get(key) if isinstance(section, dict) else None
+        for section, key in zip(sections, ("language", "language", "name"), strict=True)
     ]
     for candidate in candidates:
         if isinstance(candidate, str) and candidate.lower() in LANGUAGES:
