@@ -2,7 +2,7 @@
 
 Exit codes: 0 success, 1 a check found differences (or translated notebooks need a person), 2 refusal
 or error (one line on stderr), 130 interrupted, 141 standard output closed early (``| head``: the
-command's output was cut, its work was done), 143 terminated (nothing committed; an interrupt that
+output was cut; the work was done up to that write), 143 terminated (nothing committed; an interrupt that
 arrives during a commit that lands is reported, and the exit code is 0).
 """
 
@@ -52,12 +52,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = int(args.run(args))
         sys.stdout.flush()
         return code
-    except BrokenPipeError as exc:
-        if not _stdout_closed():
-            _fail(f"unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback)", args.debug)
-            return EXIT_ERROR
-        _discard_stdout()
-        return EXIT_BROKEN_PIPE
     except SystemExit as exc:
         if isinstance(exc.__context__, BrokenPipeError):  # rich's Console met the closed pipe and discarded stdout
             return EXIT_BROKEN_PIPE
@@ -72,6 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("datax-migrate: terminated; nothing was committed", file=sys.stderr)
         return EXIT_TERMINATED
     except Exception as exc:  # noqa: BLE001 - the one place that turns surprises into exit 2
+        if isinstance(exc, BrokenPipeError) and _stdout_closed():  # `| head` has read what it wanted
+            _discard_stdout()
+            return EXIT_BROKEN_PIPE
         _fail(f"unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback)", args.debug)
         return EXIT_ERROR
     finally:
