@@ -1,7 +1,8 @@
 """The ``datax-migrate`` command line: a thin layer over the library.
 
 Exit codes: 0 success, 1 a check found differences (or translated notebooks need a person), 2 refusal
-or error (one line on stderr), 130 interrupted, 143 terminated (nothing committed; an interrupt that
+or error (one line on stderr), 130 interrupted, 141 standard output closed early (``| head``: the
+output was cut; the work was done up to that write), 143 terminated (nothing committed; an interrupt that
 arrives during a commit that lands is reported, and the exit code is 0).
 """
 
@@ -13,6 +14,7 @@ import datetime as dt
 import gc
 import json
 import os
+import select
 import signal
 import sys
 import threading
@@ -20,7 +22,7 @@ import traceback
 from collections.abc import Sequence
 from dataclasses import asdict
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from datax_migrate import __version__
 from datax_migrate.errors import ConfigError, DataxError
@@ -31,6 +33,8 @@ if TYPE_CHECKING:
     from datax_migrate.catalogs.names import TargetName
 
 EXIT_OK, EXIT_DIFFERENCES, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
+EXIT_BROKEN_PIPE = 141
+"""128 + SIGPIPE, as a shell reports a program that a closed pipe stopped (``set -o pipefail``)."""
 _OWN_PROCESS = False
 """Set by :func:`run`: the command owns the process (not a caller of :func:`main`, such as a test)."""
 
@@ -45,7 +49,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
-        return int(args.run(args))
+        code = int(args.run(args))
+        sys.stdout.flush()
+        return code
+    except SystemExit as exc:
+        if isinstance(exc.__context__, BrokenPipeError):  # rich's Console met the closed pipe and discarded stdout
+            return EXIT_BROKEN_PIPE
+        raise
     except DataxError as exc:
         _fail(str(exc), args.debug)
         return EXIT_ERROR
@@ -56,6 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("datax-migrate: terminated; nothing was committed", file=sys.stderr)
         return EXIT_TERMINATED
     except Exception as exc:  # noqa: BLE001 - the one place that turns surprises into exit 2
+        if isinstance(exc, BrokenPipeError) and _stdout_closed():  # `| head` has read what it wanted
+            _discard_stdout()
+            return EXIT_BROKEN_PIPE
         _fail(f"unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback)", args.debug)
         return EXIT_ERROR
     finally:
@@ -80,9 +93,29 @@ def run() -> None:
     try:
         sys.stdout.flush()
         sys.stderr.flush()
-    except OSError:
-        sys.exit(code)  # a closed pipe: let Python report it as it always does
+    except OSError as exc:
+        if not (isinstance(exc, BrokenPipeError) and _stdout_closed()):
+            sys.exit(code)  # let Python report it as it always does
+        _discard_stdout()
+        code = EXIT_BROKEN_PIPE
     os._exit(code)
+
+
+def _stdout_closed() -> bool:
+    """Whether standard output is a pipe whose reader has gone (``| head`` has read enough)."""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (AttributeError, OSError, ValueError):  # no poll() on this system, or stdout is not a file
+        return False
+
+
+def _discard_stdout() -> None:
+    """Point standard output at the null device, so what is still buffered cannot fail again at exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _raise_terminated(signum: int, frame: FrameType | None) -> None:
@@ -113,13 +146,22 @@ def _parser() -> argparse.ArgumentParser:
     from datax_migrate.inventory.sources.base import DEFAULT_WORKERS
 
     parser = argparse.ArgumentParser(
-        prog="datax-migrate", description="Move a Databricks lakehouse to AWS: Delta tables to Apache Iceberg."
+        prog="datax-migrate",
+        description="Move a Databricks lakehouse to AWS: Delta tables to Apache Iceberg.",
+        epilog=_exit_codes("0 done", "1 a check found differences (each command's --help says which)"),
     )
     parser.add_argument("--version", action="version", version=f"datax-migrate {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    convert = commands.add_parser("convert", help="convert one Delta table into an Iceberg table")
+    convert = commands.add_parser(
+        "convert",
+        help="convert one Delta table into an Iceberg table",
+        epilog=_exit_codes(
+            "0 converted, or already converted (also when Ctrl-C or SIGTERM arrived during a commit that landed)",
+            "130 and 143 leave nothing committed",
+        ),
+    )
     convert.add_argument("source", metavar="SOURCE", help="Delta table path or URI (local, file://, s3://)")
     convert.add_argument(
         "target", metavar="NAMESPACE.TABLE", help="target Iceberg table (with --name-map: the Databricks name)"
@@ -156,11 +198,15 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="keep generated partition columns as identity partitions instead of Iceberg time transforms",
     )
-    convert.add_argument("--output", choices=["text", "json"], default="text")
+    _add_output_option(convert)
     convert.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     convert.set_defaults(run=_run_convert)
 
-    reconcile = commands.add_parser("reconcile", help="prove an Iceberg table holds the same rows as its Delta source")
+    reconcile = commands.add_parser(
+        "reconcile",
+        help="prove an Iceberg table holds the same rows as its Delta source",
+        epilog=_exit_codes("0 match (or --emit-sql printed)", "1 mismatch (the reports list the differences)"),
+    )
     reconcile.add_argument("source", metavar="SOURCE", help="Delta table path or URI (local, file://, s3://)")
     reconcile.add_argument(
         "target",
@@ -169,8 +215,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_target_options(reconcile)
     _add_commit_times_option(reconcile)
-    reconcile.add_argument(
+    when = reconcile.add_mutually_exclusive_group()
+    when.add_argument(
         "--version", type=int, metavar="N", dest="delta_version", help="Delta version to compare (default: latest)"
+    )
+    when.add_argument(
+        "--timestamp", metavar="TS", help="compare the version current at this ISO-8601 time (UTC if no zone)"
     )
     reconcile.add_argument(
         "--key", metavar="COL[,COL]", help="key columns for the row diff (default: compare whole rows)"
@@ -213,12 +263,17 @@ def _parser() -> argparse.ArgumentParser:
     reconcile.add_argument(
         "--engine", choices=["local", "spark"], default="local", help="where the scans run: here, or Spark tasks"
     )
-    reconcile.add_argument("--output", choices=["text", "json"], default="text")
+    _add_output_option(reconcile)
     reconcile.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     reconcile.set_defaults(run=_run_reconcile)
 
     signoff = commands.add_parser(
-        "signoff", help="sign off a reconciliation report in the append-only ledger, or --verify the ledger"
+        "signoff",
+        help="sign off a reconciliation report in the append-only ledger, or --verify the ledger",
+        epilog=_exit_codes(
+            "0 signed off, key pair written, or every sign-off verified",
+            "1 --verify found a changed report, an edited ledger or a wrong signature",
+        ),
     )
     signoff.add_argument("report_dir", metavar="REPORT_DIR", nargs="?", help="the folder `reconcile` wrote")
     signoff.add_argument("--by", metavar="NAME", help="who signs off")
@@ -239,11 +294,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="with --verify: every entry must be signed by this public key (FILE.pub of --new-key)",
     )
+    _add_output_option(signoff)
     signoff.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     signoff.set_defaults(run=_run_signoff)
 
     names = commands.add_parser(
-        "names", help="map Databricks table names onto a target catalog's names, refusing collisions"
+        "names",
+        help="map Databricks table names onto a target catalog's names, refusing collisions",
+        epilog=_exit_codes("0 every name mapped"),
     )
     names.add_argument("sources", metavar="NAME", nargs="*", help="catalog.schema.table or schema.table")
     names.add_argument("--from", dest="from_file", metavar="FILE", help="more names, one per line ('#' comments)")
@@ -259,11 +317,14 @@ def _parser() -> argparse.ArgumentParser:
         help="namespace = the schema (default), or catalog_schema to keep Unity Catalog catalogs apart",
     )
     names.add_argument("--out", metavar="FILE", help="write the mapping as JSON (for convert --name-map)")
+    _add_output_option(names)
     names.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     names.set_defaults(run=_run_names)
 
     pending = commands.add_parser(
-        "pending", help="list S3 Tables entries reserved by conversions that never committed; --purge the stale ones"
+        "pending",
+        help="list S3 Tables entries reserved by conversions that never committed; --purge the stale ones",
+        epilog=_exit_codes("0 listed (and with --purge, the stale ones purged)"),
     )
     pending.add_argument("--config", metavar="FILE", help="YAML config with a 'catalogs:' section")
     pending.add_argument("--catalog", metavar="NAME", help="an s3tables catalog (mode: api)")
@@ -279,12 +340,17 @@ def _parser() -> argparse.ArgumentParser:
         help="with --older-than, also entries without a datax marker (another tool's, or cut off before marking)",
     )
     pending.add_argument("--purge", action="store_true", help="delete the stale entries (default: only list)")
+    _add_output_option(pending)
     pending.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     pending.set_defaults(run=_run_pending)
 
     emr = commands.add_parser("emr", help="run conversions on Amazon EMR (Serverless job runs or EC2 cluster steps)")
     emr_commands = emr.add_subparsers(dest="emr_command", required=True, metavar="COMMAND")
-    submit = emr_commands.add_parser("submit", help="stage the code and one job per table, and start them")
+    submit = emr_commands.add_parser(
+        "submit",
+        help="stage the code and one job per table, and start them",
+        epilog=_exit_codes("0 every job run or step started (their own results are EMR's)"),
+    )
     submit.add_argument("tables", metavar="TABLES_YAML", help="'tables:' list of source, target[, version, key]")
     submit.add_argument("--staging", metavar="S3_PREFIX", required=True, help="where the code and job specs go")
     where = submit.add_mutually_exclusive_group(required=True)
@@ -294,7 +360,7 @@ def _parser() -> argparse.ArgumentParser:
     submit.add_argument("--archive", metavar="S3_URI", help="virtualenv archive with the dependencies (docs/emr.md)")
     submit.add_argument("--no-reconcile", action="store_true", help="convert only; do not reconcile each table")
     _add_target_options(submit)
-    submit.add_argument("--output", choices=["text", "json"], default="text")
+    _add_output_option(submit)
     submit.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     submit.set_defaults(run=_run_emr_submit)
 
@@ -303,8 +369,8 @@ def _parser() -> argparse.ArgumentParser:
         help="crawl a workspace, storage or notebook exports into inventory.json",
         description="Crawl Databricks workspaces, storage prefixes and notebook export folders into one "
         "inventory file. An interrupted crawl resumes from OUT.partial.jsonl when run again with the same "
-        "sources. Exit codes: 0 every object crawled, 1 crawled but some objects failed (listed in the "
-        "inventory), 2 error.",
+        "sources.",
+        epilog=_exit_codes("0 every object crawled", "1 crawled, but some objects failed (listed in the inventory)"),
     )
     inventory.add_argument(
         "--workspace",
@@ -358,23 +424,29 @@ def _parser() -> argparse.ArgumentParser:
     )
     inventory.add_argument("--out", metavar="FILE", default="inventory.json", help="where the inventory goes")
     inventory.add_argument("--parquet", action="store_true", help="also write the records as Parquet beside --out")
+    _add_output_option(inventory)
     inventory.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     inventory.set_defaults(run=_run_inventory)
 
     assess = commands.add_parser(
         "assess",
         help="assess an inventory: findings, strategy and estimates per object, as reports",
-        description="Assess an inventory and write assessment.json, assessment.md and assessment.html. "
-        "Exit codes: 0 no blocker found, 1 blockers found (the reports list them), 2 error.",
+        description="Assess an inventory and write assessment.json, assessment.md and assessment.html.",
+        epilog=_exit_codes("0 no blocker found", "1 blockers found (the reports list them)"),
     )
     assess.add_argument("inventory", metavar="INVENTORY", help="inventory.json from `datax-migrate inventory`")
     assess.add_argument("--report-dir", metavar="DIR", default="assessment", help="where the reports go")
     assess.add_argument("--prices", metavar="FILE", help="YAML/JSON overriding the S3 Tables prices used")
+    _add_output_option(assess)
     assess.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     assess.set_defaults(run=_run_assess)
 
     translate = commands.add_parser(
-        "translate", help="translate Databricks notebooks into Jupyter notebooks for EMR / SageMaker Unified Studio"
+        "translate",
+        help="translate Databricks notebooks into Jupyter notebooks for EMR / SageMaker Unified Studio",
+        epilog=_exit_codes(
+            "0 every notebook translated", "1 some notebook has a finding a person must look at (see the reports)"
+        ),
     )
     translate.add_argument("sources", metavar="SRC", nargs="+", help="notebook files, folders or .dbc archives")
     translate.add_argument("--out", metavar="DIR", required=True, help="where translated notebooks and reports go")
@@ -392,12 +464,17 @@ def _parser() -> argparse.ArgumentParser:
     translate.add_argument(
         "--managed-maintenance", action="store_true", help="the target (S3 Tables) maintains tables: drop VACUUM"
     )
-    translate.add_argument("--output", choices=["text", "json"], default="text")
+    _add_output_option(translate)
     translate.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     translate.set_defaults(run=_run_translate)
 
-    demo = commands.add_parser("demo", help="build a small banking lake and convert it into the local catalog")
+    demo = commands.add_parser(
+        "demo",
+        help="build a small banking lake and convert it into the local catalog",
+        epilog=_exit_codes("0 every demo table matches its Delta source", "1 some table differs (see the report)"),
+    )
     demo.add_argument("--workdir", metavar="DIR", default="demo", help="where the demo lake, catalog and report go")
+    _add_output_option(demo)
     demo.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     demo.set_defaults(run=_run_demo)
     return parser
@@ -407,6 +484,35 @@ _CONFIG_HELP = (
     "YAML catalog config, ours ('catalogs:') or pyiceberg's .pyiceberg.yaml ('catalog:'); "
     "default: the catalogs pyiceberg finds (.pyiceberg.yaml, PYICEBERG_CATALOG__* variables) and 'local'"
 )
+
+
+def _exit_codes(*own: str) -> str:
+    """The epilog of a ``--help``: the command's own exit codes, then the ones every command shares."""
+    shared = (
+        "2 refused or failed (one line on stderr naming the feature, file or value)",
+        "130 interrupted (Ctrl-C)",
+        "141 standard output closed before everything was written (e.g. | head)",
+        "143 terminated (SIGTERM)",
+    )
+    return f"Exit codes: {', '.join((*own, *shared))}."
+
+
+def _add_output_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--output",
+        choices=["text", "json"],
+        default="text",
+        help="text for people (default), or one JSON document on stdout whose 'command' and 'version' keys name "
+        "the command and the datax-migrate version",
+    )
+
+
+def _print_json(args: argparse.Namespace, document: dict[str, Any]) -> None:
+    """Print a command's JSON output: ``document`` after the command's name and the package version."""
+    command = " ".join(filter(None, (args.command, getattr(args, "emr_command", None))))
+    print(
+        json.dumps({"command": command, "version": __version__, **document}, indent=2, default=str, ensure_ascii=False)
+    )
 
 
 def _add_target_options(command: argparse.ArgumentParser) -> None:
@@ -499,7 +605,7 @@ def _run_convert(args: argparse.Namespace) -> int:
     finally:
         source.close()
     if args.output == "json":
-        print(json.dumps({**asdict(result), "commit_time": result.commit_time.isoformat()}, indent=2))
+        _print_json(args, {**asdict(result), "commit_time": result.commit_time.isoformat()})
     else:
         print(_describe(result))
     if interrupted is not None:
@@ -546,7 +652,7 @@ def _run_reconcile(args: argparse.Namespace) -> int:
     if args.sql_source or args.sql_target:
         raise ConfigError("--sql-source and --sql-target go with --emit-sql")
     options = ReconcileOptions(
-        version=args.delta_version,
+        version=_delta_version(args),
         keys=_keys(args.key),
         columns=_names(args.columns),
         exclude=_names(args.exclude),
@@ -568,10 +674,19 @@ def _run_reconcile(args: argparse.Namespace) -> int:
     report_dir = Path(args.report_dir) if args.report_dir else datax_home() / "reports" / target.identifier / stamp
     write_reports(report, report_dir)
     if args.output == "json":
-        print(report.to_json(), end="")
+        _print_json(args, json.loads(report.to_json()))
     else:
         print(_describe_report(report, report_dir))
     return EXIT_OK if report.matches else EXIT_DIFFERENCES
+
+
+def _delta_version(args: argparse.Namespace) -> int | None:
+    """The Delta version ``--version`` names, or the one current at ``--timestamp`` (as ``convert`` resolves it)."""
+    if not args.timestamp:
+        return args.delta_version  # type: ignore[no-any-return]
+    from datax_migrate.delta.table import DeltaTable
+
+    return DeltaTable(args.source, commit_times=args.commit_times).version_at(_parse_timestamp(args.timestamp))
 
 
 def _names(text: str) -> tuple[str, ...]:
@@ -595,14 +710,17 @@ def _emit_sql(args: argparse.Namespace) -> int:
         catalog,
         target.identifier,
         args.emit_sql,
-        args.delta_version,
+        _delta_version(args),
         columns,
         exclude,
         keys,
         source_name=args.sql_source,
         target_name=args.sql_target,
     )
-    print("\n\n".join(f"-- {name}\n{sql};" for name, sql in statements.items()))
+    if args.output == "json":
+        _print_json(args, {"dialect": args.emit_sql, "sql": statements})
+    else:
+        print("\n\n".join(f"-- {name}\n{sql};" for name, sql in statements.items()))
     return EXIT_OK
 
 
@@ -649,7 +767,10 @@ def _run_signoff(args: argparse.Namespace) -> int:
         if args.report_dir or args.by or args.verify:
             raise ConfigError("--new-key only writes a key pair: give no REPORT_DIR, --by or --verify with it")
         signer = new_key(Path(args.new_key))
-        print(f"wrote the private key {args.new_key} and the public key {args.new_key}.pub (key {signer})")
+        if args.output == "json":
+            _print_json(args, {"private_key": args.new_key, "public_key": f"{args.new_key}.pub", "signer": signer})
+        else:
+            print(f"wrote the private key {args.new_key} and the public key {args.new_key}.pub (key {signer})")
         return EXIT_OK
     if args.expect_pub and not args.verify:
         raise ConfigError("--expect-pub goes with --verify")
@@ -657,6 +778,11 @@ def _run_signoff(args: argparse.Namespace) -> int:
         if args.report_dir or args.by or args.key:
             raise ConfigError("--verify checks the whole ledger: give no REPORT_DIR, --by or --key with it")
         results = verify(ledger, Path(args.expect_pub) if args.expect_pub else None)
+        broken = sum(not r.ok for r in results)
+        if args.output == "json":
+            lines = [{**asdict(r), "status": r.status.value} for r in results]
+            _print_json(args, {"sign_offs": len(results), "problems": broken, "lines": lines})
+            return EXIT_DIFFERENCES if broken else EXIT_OK
         for result in results:
             table = result.entry.table if result.entry else "?"
             by = f" signed by {result.entry.by} at {result.entry.at}" if result.entry else ""
@@ -664,7 +790,6 @@ def _run_signoff(args: argparse.Namespace) -> int:
                 by += f" (key {result.entry.signer}, not checked: give --expect-pub)"
             detail = f": {result.detail}" if result.detail else ""
             print(f"line {result.line}: {result.status.value:<14} {table}{by}{detail}")
-        broken = sum(not r.ok for r in results)
         last = f"; last line sha256 {results[-1].line_sha256}" if results else ""
         print(f"{len(results)} sign-off(s), {broken} with problems{last}")
         return EXIT_DIFFERENCES if broken else EXIT_OK
@@ -672,6 +797,9 @@ def _run_signoff(args: argparse.Namespace) -> int:
         raise ConfigError("signoff needs REPORT_DIR and --by NAME (or --verify)")
     key = Path(args.key) if args.key else None
     entry = sign_off(Path(args.report_dir), args.by, args.note, args.accept_differences, ledger, key)
+    if args.output == "json":
+        _print_json(args, asdict(entry))
+        return EXIT_OK
     signed = f"; signed with key {entry.signer}" if entry.signer else ""
     print(
         f"signed off: {entry.table} ({entry.verdict}, Delta version {entry.delta_version}, "
@@ -704,6 +832,10 @@ def _run_names(args: argparse.Namespace) -> int:
     mapping = plan_names(sources, rules, args.namespace_from)
     if args.out:
         Path(args.out).write_text(mapping.to_json(), encoding="utf-8")
+    if args.output == "json":
+        entries = [{"source": e.source, "namespace": e.namespace, "table": e.table} for e in mapping.entries]
+        _print_json(args, {"rules": rules.label, "entries": entries, "out": args.out})
+        return EXIT_OK
     width = max(len(entry.source) for entry in mapping.entries)
     for entry in mapping.entries:
         print(f"{entry.source:<{width}}  ->  {entry.identifier}")
@@ -732,6 +864,7 @@ def _run_pending(args: argparse.Namespace) -> int:
         )
     entries = catalog.pending_entries(args.namespace)
     stale = purged = 0
+    listed = []
     for entry in entries:
         reason = entry.staleness(older_than, args.include_unmarked)
         verdict = f"stale: {reason}" if reason else "kept: not shown to be stale"
@@ -740,7 +873,12 @@ def _run_pending(args: argparse.Namespace) -> int:
             verdict = f"purged: {reason}" if released else "kept: committed or deleted meanwhile"
             purged += released
         stale += reason is not None
-        print(f"{entry.identifier}  {entry.describe()}  {verdict}")
+        listed.append({"identifier": entry.identifier, "description": entry.describe(), "verdict": verdict})
+        if args.output == "text":
+            print(f"{entry.identifier}  {entry.describe()}  {verdict}")
+    if args.output == "json":
+        _print_json(args, {"entries": listed, "stale": stale, "purged": purged if args.purge else None})
+        return EXIT_OK
     done = f"{purged} purged" if args.purge else "purge them with --purge"
     print(f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'} without metadata, {stale} stale; {done}")
     return EXIT_OK
@@ -770,7 +908,7 @@ def _run_emr_submit(args: argparse.Namespace) -> int:
     else:
         submitted = submit_steps(staged, spec, args.cluster_id, args.archive)
     if args.output == "json":
-        print(json.dumps({"staged": asdict(staged), "submitted": [asdict(s) for s in submitted]}, indent=2))
+        _print_json(args, {"staged": asdict(staged), "submitted": [asdict(s) for s in submitted]})
     else:
         kind = "job run" if args.application_id else "step"
         for item in submitted:
@@ -813,8 +951,11 @@ def _run_inventory(args: argparse.Namespace) -> int:
         from datax_migrate.inventory.tables import write_parquet
 
         written += write_parquet(result, out.parent, out.stem)
-    _print_inventory(result)
-    print(f"wrote {', '.join(str(path) for path in written)}")
+    if args.output == "json":
+        _print_json(args, {**result.to_dict(), "written": [str(path) for path in written]})
+    else:
+        _print_inventory(result)
+        print(f"wrote {', '.join(str(path) for path in written)}")
     return EXIT_DIFFERENCES if result.failures else EXIT_OK
 
 
@@ -887,8 +1028,11 @@ def _run_assess(args: argparse.Namespace) -> int:
     prices = S3TablesPrices.load(Path(args.prices)) if args.prices else S3_TABLES_PRICES
     assessment = assess(Inventory.from_json(text), prices)
     paths = write_reports(assessment, Path(args.report_dir))
-    _print_assessment(assessment)
-    print(f"reports: {', '.join(str(path) for path in paths)}")
+    if args.output == "json":
+        _print_json(args, {**assessment.to_dict(), "reports": [str(path) for path in paths]})
+    else:
+        _print_assessment(assessment)
+        print(f"reports: {', '.join(str(path) for path in paths)}")
     return EXIT_DIFFERENCES if assessment.blockers else EXIT_OK
 
 
@@ -924,7 +1068,8 @@ def _run_translate(args: argparse.Namespace) -> int:
     outcomes = translate_tree([Path(s) for s in args.sources], Path(args.out), options)
     summary = run_report(outcomes)
     if args.output == "json":
-        print(json.dumps(summary, indent=2))
+        # "version" is the package's here; the summary's own format version is its schema_version.
+        _print_json(args, {"schema_version": summary.pop("version"), **summary})
     else:
         for outcome in summary["outcomes"]:
             print(
@@ -939,7 +1084,24 @@ def _run_translate(args: argparse.Namespace) -> int:
 def _run_demo(args: argparse.Namespace) -> int:
     from datax_migrate.demo import run_demo
 
-    return EXIT_OK if run_demo(args.workdir) else EXIT_DIFFERENCES
+    if args.output == "text":
+        return EXIT_OK if run_demo(args.workdir) else EXIT_DIFFERENCES
+    from contextlib import redirect_stdout
+    from pathlib import Path
+
+    with redirect_stdout(sys.stderr):  # the demo's console, so that stdout holds only the JSON
+        matches = run_demo(args.workdir)
+    workdir = Path(args.workdir).resolve()
+    _print_json(
+        args,
+        {
+            "matches": matches,
+            "workdir": str(workdir),
+            "report": str(workdir / "report.md"),
+            "reconciliation": str(workdir / "reports"),
+        },
+    )
+    return EXIT_OK if matches else EXIT_DIFFERENCES
 
 
 def _parse_timestamp(text: str) -> dt.datetime:

@@ -15,7 +15,10 @@ Catalogs come from one of two places:
 
   or in pyiceberg's ``.pyiceberg.yaml`` format, a ``catalog:`` section and an optional
   ``default-catalog``. ``PYICEBERG_CATALOG__<NAME>__<KEY>`` environment variables add to and
-  override the file's catalogs, as pyiceberg does.
+  override the file's catalogs, as pyiceberg does. In a ``type: sql`` catalog of a file, a relative
+  SQLite path (``uri: sqlite:///catalog.db``, three slashes) and a ``warehouse`` given as a relative
+  folder without scheme (``warehouse: lake-warehouse``) are relative to the file's folder, so the
+  file works from any working folder (:func:`relative_to_file`).
 * no file: the catalogs pyiceberg itself finds (:class:`pyiceberg.utils.config.Config`): the first
   ``.pyiceberg.yaml`` in ``$PYICEBERG_HOME``, the home folder or the working folder, then the
   ``PYICEBERG_*`` environment variables on top.
@@ -29,6 +32,7 @@ catalog called ``default``, else ``local``.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,6 +96,9 @@ class Config:
         found, default = _catalogs(document, where)
         if path is not None and not found:
             raise ConfigError(f"config file {path} defines no catalog: {EXPECTED_SECTIONS}")
+        if path is not None:
+            folder = Path(path).resolve().parent
+            found = {name: relative_to_file(properties, folder, where) for name, properties in found.items()}
         catalogs = {LOCAL_CATALOG: local_catalog_properties(home), **found}
         if default is not None and default not in catalogs:
             raise ConfigError(f"default catalog {default!r} is not defined in {where}")
@@ -108,6 +115,9 @@ class Config:
         properties = self.properties(name)
         if name == LOCAL_CATALOG and properties == local_catalog_properties(self.home):
             (self.home / "warehouse").mkdir(parents=True, exist_ok=True)
+        database = _SQLITE_FILE.match(properties.get("uri", ""))
+        if properties.get("type") == "sql" and database and database["path"].startswith("/"):
+            Path(database["path"]).parent.mkdir(parents=True, exist_ok=True)  # SQLite creates the file, not its folder
         return open_catalog(name, properties)
 
     def properties(self, name: str | None = None) -> dict[str, str]:
@@ -122,6 +132,40 @@ class Config:
             known = ", ".join(sorted(self.catalogs))
             raise ConfigError(f"catalog {name!r} is not defined (known: {known})")
         return self.catalogs[name]
+
+
+_SQLITE_FILE = re.compile(r"^(?P<scheme>sqlite(?:\+\w+)?):///(?P<path>[^?]+)(?P<query>\?.*)?$")
+"""A SQLAlchemy SQLite URI naming a file: ``sqlite:///relative.db``, ``sqlite:////absolute.db``."""
+
+
+def relative_to_file(properties: dict[str, str], folder: Path, where: str) -> dict[str, str]:
+    """A ``type: sql`` catalog's properties with paths relative to the config file made absolute.
+
+    ``uri: sqlite:///catalog.db`` (three slashes and a relative path, which SQLAlchemy would take
+    from the working folder) becomes ``sqlite:////<folder>/catalog.db``; a ``warehouse`` that is a
+    relative folder without scheme becomes a ``file://`` URI under ``folder``. Absolute paths, other
+    schemes and other catalog types are left as they are.
+
+    Raises:
+        ConfigError: the warehouse is a ``file://`` URI naming a host (``file://wh`` for ``file:///wh``).
+
+    """
+    if properties.get("type") != "sql":
+        return properties
+    resolved = dict(properties)
+    database = _SQLITE_FILE.match(properties.get("uri", ""))
+    if database and not database["path"].startswith("/") and database["path"] != ":memory:":
+        path = os.path.normpath(folder / database["path"])
+        resolved["uri"] = f"{database['scheme']}:///{path}{database['query'] or ''}"
+    warehouse = properties.get("warehouse", "")
+    if warehouse.startswith("file://") and not warehouse.startswith(("file:///", "file://localhost/")):
+        raise ConfigError(
+            f"warehouse {warehouse!r} in {where} names a host: write file:///absolute/path, or a folder relative "
+            "to the config file without scheme"
+        )
+    if warehouse and ":" not in warehouse and not warehouse.startswith("/"):
+        resolved["warehouse"] = Path(os.path.normpath(folder / warehouse)).as_uri()
+    return resolved
 
 
 def _pyiceberg_document() -> dict[str, Any]:

@@ -12,6 +12,7 @@ import boto3
 import pytest
 import yaml
 
+from datax_migrate import __version__
 from datax_migrate.cli import main
 
 pytestmark = pytest.mark.aws
@@ -63,6 +64,7 @@ def test_serverless_job_runs_one_per_table_with_staged_code_and_specs(
 
     assert main(args) == 0
     out = json.loads(capsys.readouterr().out)
+    assert (out["command"], out["version"]) == ("emr submit", __version__)
     assert [s["target"] for s in out["submitted"]] == ["sales.orders", "sales.refunds"]
 
     client = boto3.client("emr-serverless")

@@ -10,6 +10,7 @@ an entry without a datax marker, is kept unless the user says how old is too old
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -25,6 +26,7 @@ import yaml
 from deltalake import write_deltalake
 from pyiceberg.exceptions import NoSuchTableError
 
+from datax_migrate import __version__
 from datax_migrate.catalogs import open_catalog
 from datax_migrate.catalogs.pending import MARKER, Reservation
 from datax_migrate.catalogs.s3tables import S3TablesCatalog
@@ -92,6 +94,16 @@ def test_a_killed_conversion_leaves_a_listed_entry_that_pending_finds_and_purges
     assert "sales.orders  reserved " in out and "(process ended)  stale: its process (pid " in out
     assert out.endswith("1 entry without metadata, 1 stale; purge them with --purge\n")
     assert listed(properties) == ["sales.orders"]  # listing changes nothing
+    assert main(["pending", "--config", str(config), "--output", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert (document["command"], document["version"], document["stale"], document["purged"]) == (
+        "pending",
+        __version__,
+        1,
+        None,
+    )
+    assert [entry["identifier"] for entry in document["entries"]] == ["sales.orders"]
+    assert document["entries"][0]["verdict"].startswith("stale: its process (pid ")
 
     assert main(["pending", "--config", str(config), "--namespace", "sales", "--purge"]) == 0
     assert capsys.readouterr().out.endswith("1 entry without metadata, 1 stale; 1 purged\n")
