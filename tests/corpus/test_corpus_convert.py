@@ -84,4 +84,5 @@ def test_case_reconciles_as_a_match_after_conversion(kind: str, name: str, corpu
     assert convert_table(str(source), catalog, identifier).status == "converted"
     report = reconcile_table(str(source), catalog, identifier)
     assert report.verdict == "match", [(c.name, c.status.value, c.summary) for c in report.checks]
-    assert report.warnings == []
+    # The corpus was copied here, so its commits may be timed by commitInfo (and say so); nothing else.
+    assert [w for w in report.warnings if not w.startswith("Delta commit time: commitInfo.timestamp used")] == []
