@@ -105,7 +105,7 @@ def mismatch_report() -> Report:
         differences_total=1234,
         keys=["id", "name"],
         tolerances={"amount": "abs:0.01"},
-        sample_limit=100,
+        sample_limit=7,
         sample_seed=42,
         started_at="2024-05-02T09:00:00+00:00",
         seconds=19.4,

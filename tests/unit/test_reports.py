@@ -25,6 +25,10 @@ from datax_migrate.reconcile.reports.text import format_value, verdict_sentence
 from tests.sample_reports import LONG_VALUE, SCRIPT, match_report, mismatch_report
 
 ESCAPED_SCRIPT = "&lt;script&gt;alert(1)&lt;/script&gt;"
+SAMPLED = (
+    "1,234 differences found, 7 listed (--sample 7, a reproducible choice with seed 42); the other 1,227 were not "
+    "kept: rerun reconcile with --sample 1234 to list them all."
+)
 
 
 def test_write_reports_writes_every_file_and_no_temporary_one(tmp_path: Path) -> None:
@@ -42,7 +46,7 @@ def test_report_json_holds_the_schema_fields(tmp_path: Path) -> None:
     write_reports(mismatch_report(), tmp_path)
     document = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
 
-    assert document["schema_version"] == "1.1"
+    assert document["schema_version"] == "1.2"
     assert document["verdict"] == "mismatch"
     assert [c["name"] for c in document["checks"]] == ["schema", "row_count", "aggregates", "checksum", "row_diff"]
     assert document["checks"][1]["status"] == "fail"
@@ -90,7 +94,7 @@ def test_html_is_self_contained_and_reads_as_a_verdict() -> None:
     assert html.index("MISMATCH") < html.index("What was compared") < html.index("Checks") < html.index("Differences")
     assert "Delta version 7: 3 of 5 checks failed (row_count, checksum, row_diff)" in html
     assert "4811223344556677889" in html
-    assert "1,227 more not shown" in html
+    assert f"<p>{SAMPLED}</p>" in html
     assert "datax-migrate signoff REPORT_DIR --by NAME" in html
     assert "--accept-differences" in html
 
@@ -121,7 +125,7 @@ def test_markdown_escapes_cells_and_notes_the_truncation() -> None:
     assert "| *NULL* | NULL |" in rows[1]
     assert "<script>" not in markdown
     assert markdown.startswith("# ❌ MISMATCH: finance.sales\n")
-    assert "1,227 more not shown (1,234 in all; report.html lists 7)." in markdown
+    assert f"\n{SAMPLED}\n" in markdown
 
 
 def test_junit_has_a_case_per_check_and_failures_for_failed_checks() -> None:
