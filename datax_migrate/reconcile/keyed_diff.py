@@ -113,7 +113,7 @@ def _cells(
     candidates = pa.array(_maybe_different(mine, theirs), pa.int64())
     values = (candidates.to_pylist(), mine.take(candidates).to_pylist(), theirs.take(candidates).to_pylist())
     differences = []
-    nulls, spread = 0, _Spread()
+    nulls, spread = 0, _Spread(_numeric(mine.type) and _numeric(theirs.type))
     for index, a, b in zip(*values, strict=True):
         if _canonical(a) == _canonical(b):
             continue
@@ -129,9 +129,10 @@ def _cells(
 class _Spread:
     """The largest absolute and relative difference of numeric value pairs, as datacompy's ``Max Diff``."""
 
-    def __init__(self) -> None:
-        self.absolute: Any = None
-        self.relative: float | None = None
+    def __init__(self, numeric: bool) -> None:
+        """Start at 0 for a numeric column (no pair differs yet), else at ``None`` (not a number)."""
+        self.absolute: Any = 0 if numeric else None
+        self.relative: float | None = 0.0 if numeric else None
 
     def add(self, a: Any, b: Any) -> None:
         """Count the pair ``a`` (source), ``b`` (target) if both are finite numbers."""
@@ -145,6 +146,10 @@ class _Spread:
         if b:
             relative = float(difference) / abs(float(b))
             self.relative = relative if self.relative is None else max(self.relative, relative)
+
+
+def _numeric(kind: pa.DataType) -> bool:
+    return pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)
 
 
 def _number(value: Any) -> bool:

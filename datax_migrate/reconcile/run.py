@@ -204,7 +204,11 @@ def _row_diff(
     hasher = RowHasher(columns, keys, buckets)
     counter = RowCounter("row diff", source_summary.rows, progress)
     source_rows, target_rows = engine.rows_in_buckets(delta, iceberg, hasher, chosen, counter)
-    examined = f"{len(chosen):,} of {plural(len(differing), 'differing bucket')}"
+    examined = (
+        f"{len(chosen):,} of {plural(len(differing), 'differing bucket')}"
+        if len(chosen) < len(differing)
+        else ("the differing bucket" if len(differing) == 1 else f"all {plural(len(differing), 'differing bucket')}")
+    )
     result = diff_rows(source_rows, target_rows, keys, dict(options.tolerances), options.sample, options.seed, examined)
     check = result.check
     timed = Check(check.name, check.status, check.summary, check.detail, round(time.perf_counter() - started, 3))

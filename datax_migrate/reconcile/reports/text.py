@@ -69,19 +69,13 @@ def difference_sides(difference: Difference) -> tuple[Any, Any]:
     """The source and target values of ``difference`` to show; :data:`ABSENT` for the side a row is missing from.
 
     A row present on one side only shows its values there (key and other columns, as
-    ``column=value, ...``). Only a ``"cell"`` difference compares two values, so only there does
-    ``None`` mean NULL.
+    ``column=value, ...``); a ``"cell"`` shows both values, a ``"duplicate_key"`` the rows per side.
     """
-    if difference.kind == "cell":
+    if difference.kind not in ("source_only", "target_only"):
         return difference.source, difference.target
-    if difference.kind in ("source_only", "target_only"):
-        values = difference.source if difference.kind == "source_only" else difference.target
-        row = format_key({**difference.key, **(values if isinstance(values, dict) else {})})
-        return (row, ABSENT) if difference.kind == "source_only" else (ABSENT, row)
-    return (
-        ABSENT if difference.source is None else difference.source,
-        ABSENT if difference.target is None else difference.target,
-    )
+    values = difference.source if difference.kind == "source_only" else difference.target
+    row = format_key({**difference.key, **(values if isinstance(values, dict) else {})})
+    return (row, ABSENT) if difference.kind == "source_only" else (ABSENT, row)
 
 
 def shorten(text: str, limit: int) -> str:
