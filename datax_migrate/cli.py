@@ -599,6 +599,7 @@ def _run_signoff(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from datax_migrate.reconcile.signoff import describe_sign_off, new_key, sign_off, signed_off_before, verify
+    from datax_migrate.words import plural
 
     ledger = Path(args.ledger) if args.ledger else None
     if args.new_key:
@@ -622,7 +623,7 @@ def _run_signoff(args: argparse.Namespace) -> int:
             print(f"line {result.line}: {result.status.value:<14} {table}{by}{detail}")
         broken = sum(not r.ok for r in results)
         last = f"; last line sha256 {results[-1].line_sha256}" if results else ""
-        print(f"{len(results)} sign-off(s), {broken} with problems{last}")
+        print(f"{plural(len(results), 'sign-off')}, {broken} with problems{last}")
         return EXIT_DIFFERENCES if broken else EXIT_OK
     if not args.report_dir or not args.by:
         raise ConfigError("signoff needs REPORT_DIR and --by NAME (or --verify)")

@@ -131,12 +131,16 @@ def row_count_check(
     }
     problems = []
     if source.rows != target.rows:
-        problems.append(f"scanned {source.rows:,} rows in Delta, {target.rows:,} in Iceberg")
+        problems.append(f"scanned {plural(source.rows, 'row')} in Delta, {target.rows:,} in Iceberg")
     if None not in from_metadata.values() and from_metadata["source"] != from_metadata["target"]:
         problems.append(f"metadata says {from_metadata['source']:,} vs {from_metadata['target']:,}")
     for side, counted in (("source", source.rows), ("target", target.rows)):
-        if from_metadata[side] is not None and from_metadata[side] != counted:
-            problems.append(f"{side} metadata says {from_metadata[side]:,} rows but {counted:,} were read")
+        recorded = from_metadata[side]
+        if recorded is not None and recorded != counted:
+            problems.append(
+                f"{side} metadata says {plural(recorded, 'row')} but {counted:,} "
+                f"{'was' if counted == 1 else 'were'} read"
+            )
     if partition_columns:
         keys = sorted(set(source.partition_rows) | set(target.partition_rows), key=repr)
         differing = [

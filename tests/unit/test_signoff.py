@@ -145,13 +145,13 @@ def test_signoff_command_signs_and_verify_reports_a_changed_report(
         == 0
     )
     assert main(["signoff", "--verify", "--ledger", str(ledger)]) == 0
-    assert "2 sign-off(s), 0 with problems" in capsys.readouterr().out
+    assert "2 sign-offs, 0 with problems" in capsys.readouterr().out
 
     (match_dir / "report.md").write_text("all good, trust me\n")
     assert main(["signoff", "--verify", "--ledger", str(ledger)]) == 1
     out = capsys.readouterr().out
     assert "line 1: report_changed" in out and str(match_dir / "report.md") in out
-    assert "2 sign-off(s), 1 with problems" in out
+    assert "2 sign-offs, 1 with problems" in out
 
 
 def test_signoff_command_needs_a_report_and_a_name(
