@@ -78,14 +78,23 @@ def _unpaired(
     result = []
     if len(mine) > 1 or len(theirs) > 1:
         result.append(Difference("duplicate_key", key, None, len(mine), len(theirs)))
-    left = {_whole_row(source, row): row for row in reversed(mine)}
-    right = {_whole_row(target, row): row for row in reversed(theirs)}
-    counts = Counter(_whole_row(source, row) for row in mine), Counter(_whole_row(target, row) for row in theirs)
-    for row, surplus in (counts[0] - counts[1]).items():
-        result += [Difference("source_only", key, None, _values(source, keys, left[row]))] * surplus
-    for row, surplus in (counts[1] - counts[0]).items():
-        result += [Difference("target_only", key, None, None, _values(target, keys, right[row]))] * surplus
+    (left, left_first), (right, right_first) = _tally(source, mine), _tally(target, theirs)
+    for row, surplus in (left - right).items():
+        result += [Difference("source_only", key, None, _values(source, keys, left_first[row]))] * surplus
+    for row, surplus in (right - left).items():
+        result += [Difference("target_only", key, None, None, _values(target, keys, right_first[row]))] * surplus
     return result
+
+
+def _tally(table: pa.Table, rows: list[int]) -> tuple[Counter[tuple[Any, ...]], dict[tuple[Any, ...], int]]:
+    """How often each whole row occurs among ``rows``, and the first position of each."""
+    counts: Counter[tuple[Any, ...]] = Counter()
+    first: dict[tuple[Any, ...], int] = {}
+    for row in rows:
+        whole = _whole_row(table, row)
+        counts[whole] += 1
+        first.setdefault(whole, row)
+    return counts, first
 
 
 def _whole_row(table: pa.Table, row: int) -> tuple[Any, ...]:

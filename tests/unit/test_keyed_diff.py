@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import decimal
 import math
 
 import pyarrow as pa
 
 from datax_migrate.reconcile.keyed_diff import keyed_comparison
-from datax_migrate.reconcile.model import Difference
+from datax_migrate.reconcile.model import ColumnSummary, Difference
 from datax_migrate.reconcile.tolerance import Tolerance
 
 
@@ -41,3 +42,53 @@ def test_nested_values_compare_deeply_and_maps_ignore_entry_order() -> None:
     source = pa.table({"id": [1, 2, 3], "m": pa.array([None, [("a", [{"x": 1}]), ("b", None)], []], kind)})
     target = pa.table({"id": [1, 2, 3], "m": pa.array([[], [("b", None), ("a", [{"x": 1}])], []], kind)})
     assert keyed_comparison(source, target, ["id"], {}).differences == [Difference("cell", {"id": 1}, "m", None, [])]
+
+
+def test_column_summaries_count_unequal_values_and_the_largest_differences_as_datacompy() -> None:
+    money = pa.decimal128(9, 2)
+    source = pa.table(
+        {
+            "id": [1, 2, 3, 4, 5],
+            "amount": pa.array(
+                [
+                    decimal.Decimal("1.00"),
+                    decimal.Decimal("2.00"),
+                    None,
+                    decimal.Decimal("4.00"),
+                    decimal.Decimal("-3.00"),
+                ],
+                money,
+            ),
+            "rate": [1.0, 2.0, math.nan, 4.0, 0.5],
+            "name": ["a", "b", None, "d", "e"],
+        }
+    )
+    target = pa.table(
+        {
+            "id": [1, 2, 3, 4, 6],
+            "amount": pa.array(
+                [
+                    decimal.Decimal("1.00"),
+                    decimal.Decimal("2.50"),
+                    decimal.Decimal("3.00"),
+                    decimal.Decimal("4.01"),
+                    decimal.Decimal("0"),
+                ],
+                money,
+            ),
+            "rate": [1.0, 2.0, 3.0, 5.0, 0.0],
+            "name": ["a", "x", "c", "d", "e"],
+        }
+    )
+
+    found = keyed_comparison(source, target, ["id"], {"amount": Tolerance("amount", absolute=0.1)})
+
+    assert found.columns == [
+        # ids 1-4 are matched (5 and 6 are rows on one side); 2.00 vs 2.50 is beyond the tolerance, 4.00 vs 4.01 within
+        ColumnSummary("amount", 4, 2, 1, "0.50", 0.2),
+        ColumnSummary("rate", 4, 2, 0, 1.0, 0.2),  # NaN vs 3.0 is unequal but has no numeric difference
+        ColumnSummary("name", 4, 2, 1, None, None),
+    ]
+    assert {d.kind for d in found.differences} == {"cell", "source_only", "target_only"}
+    equal = keyed_comparison(source, source, ["id"], {})
+    assert [(c.unequal, c.max_abs_diff, c.max_rel_diff) for c in equal.columns] == [(0, 0, 0.0)] * 2 + [(0, None, None)]
