@@ -283,6 +283,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     signoff.add_argument("--ledger", metavar="FILE", help="the ledger (default: $DATAX_HOME/signoffs.jsonl)")
     signoff.add_argument(
+        "--again", action="store_true", help="sign off a report the ledger holds a sign-off of already"
+    )
+    signoff.add_argument(
         "--verify", action="store_true", help="check every sign-off: the ledger's hash chain and the signed reports"
     )
     signoff.add_argument("--key", metavar="FILE", help="sign the entry with this Ed25519 private key (PEM)")
@@ -643,6 +646,7 @@ def _run_reconcile(args: argparse.Namespace) -> int:
     from datax_migrate.progress import reconcile_progress
     from datax_migrate.reconcile import ReconcileOptions, reconcile_table
     from datax_migrate.reconcile.reports import write_reports
+    from datax_migrate.reconcile.reports.text import console_summary
     from datax_migrate.reconcile.tolerance import parse_tolerances
 
     if args.sample < 0:
@@ -676,7 +680,7 @@ def _run_reconcile(args: argparse.Namespace) -> int:
     if args.output == "json":
         _print_json(args, json.loads(report.to_json()))
     else:
-        print(_describe_report(report, report_dir))
+        print(console_summary(report, report_dir))
     return EXIT_OK if report.matches else EXIT_DIFFERENCES
 
 
@@ -724,43 +728,11 @@ def _emit_sql(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _describe_report(report: object, report_dir: object) -> str:
-    from datax_migrate.reconcile import Report
-    from datax_migrate.reconcile.reports.text import (
-        PROOF_LEVELS,
-        format_key,
-        format_value,
-        moved_on_sentence,
-        recompute_lines,
-    )
-
-    assert isinstance(report, Report)
-    moved_on = moved_on_sentence(report)
-    lines = [
-        f"{report.verdict.upper()}: {report.source.location} @ Delta version {report.source.version} "
-        f"vs {report.target.location} snapshot {report.target.snapshot_id} ({report.seconds:.1f} s)"
-        + (f". {moved_on}" if moved_on else "")
-    ]
-    lines += [f"  warning: {w}" for w in report.warnings]
-    lines += [f"  {c.status.value:<9} {c.name:<11} {c.summary}" for c in report.checks]
-    if report.proof is not None:
-        lines.append(f"  proof: {PROOF_LEVELS.get(report.proof.level, report.proof.level)}")
-        lines += [f"    compared: {sentence}" for sentence in report.proof.compared]
-        lines += [f"    not proven: {sentence}" for sentence in report.proof.not_proven]
-        lines += [f"    {line}" for line in recompute_lines(report)]
-    for d in report.differences[:10]:
-        where = f" {d.column}: {format_value(d.source)} -> {format_value(d.target)}" if d.kind == "cell" else ""
-        lines.append(f"  {d.kind} {format_key(d.key)}{where}")
-    if report.differences_total > 10:
-        lines.append(f"  ... {report.differences_total - 10:,} more differences (see the reports)")
-    lines.append(f"reports: {report_dir}")
-    return "\n".join(lines)
-
-
 def _run_signoff(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from datax_migrate.reconcile.signoff import new_key, sign_off, verify
+    from datax_migrate.reconcile.signoff import describe_sign_off, new_key, sign_off, signed_off_before, verify
+    from datax_migrate.words import plural
 
     ledger = Path(args.ledger) if args.ledger else None
     if args.new_key:
@@ -791,12 +763,15 @@ def _run_signoff(args: argparse.Namespace) -> int:
             detail = f": {result.detail}" if result.detail else ""
             print(f"line {result.line}: {result.status.value:<14} {table}{by}{detail}")
         last = f"; last line sha256 {results[-1].line_sha256}" if results else ""
-        print(f"{len(results)} sign-off(s), {broken} with problems{last}")
+        print(f"{plural(len(results), 'sign-off')}, {broken} with problems{last}")
         return EXIT_DIFFERENCES if broken else EXIT_OK
     if not args.report_dir or not args.by:
         raise ConfigError("signoff needs REPORT_DIR and --by NAME (or --verify)")
     key = Path(args.key) if args.key else None
-    entry = sign_off(Path(args.report_dir), args.by, args.note, args.accept_differences, ledger, key)
+    earlier = signed_off_before(Path(args.report_dir), ledger) if args.again else None
+    if earlier is not None:
+        print(f"warning: signing off again: signed off before ({describe_sign_off(*earlier, ledger)})", file=sys.stderr)
+    entry = sign_off(Path(args.report_dir), args.by, args.note, args.accept_differences, ledger, key, args.again)
     if args.output == "json":
         _print_json(args, asdict(entry))
         return EXIT_OK

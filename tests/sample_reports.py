@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from datax_migrate.reconcile.model import Check, Difference, Report, Side, Status
+from datax_migrate.reconcile.model import Check, ColumnSummary, Difference, Report, Side, Status
 
 SCRIPT = "<script>alert(1)</script>"
 LONG_VALUE = "a-very-long-value-without-spaces-" * 20
@@ -73,7 +73,7 @@ def match_report() -> Report:
 
 def mismatch_report() -> Report:
     source, target = sides()
-    target = dataclasses.replace(target, rows=4_999_998)
+    target = dataclasses.replace(target, rows=4_999_998, converted_from_version=6)
     differences = [
         Difference("cell", {"id": 1, "name": SCRIPT}, "note", SCRIPT, "safe"),
         Difference("cell", {"id": 2, "name": "a|b"}, "amount", None, "NULL"),
@@ -81,7 +81,7 @@ def mismatch_report() -> Report:
         Difference("cell", {"id": 4, "name": "blob"}, "payload", b"\x00\xff", b"\x01"),
         Difference("cell", {"id": 5, "name": "long"}, "comment", LONG_VALUE, "short"),
         Difference("source_only", {"id": 6, "name": "gone"}),
-        Difference("duplicate_key", {"id": 7, "name": "twice"}, None, None, 2),
+        Difference("duplicate_key", {"id": 7, "name": "twice"}, None, 1, 2),
     ]
     return Report(
         table="finance.sales",
@@ -99,16 +99,28 @@ def mismatch_report() -> Report:
             ),
             Check("aggregates", Status.TOLERATED, "aggregates agree within the given tolerances", {}, 3.2),
             Check("checksum", Status.FAIL, f"checksums differ in 3 of 64 buckets {SCRIPT}", {"buckets": 64}, 3.2),
-            Check("row_diff", Status.FAIL, "1,234 differences", {"differences": 1234}, 12.5),
+            Check(
+                "row_diff",
+                Status.FAIL,
+                "1,234 differences",
+                {"differences": 1234, "examined": "2 of 3 differing buckets"},
+                12.5,
+            ),
         ],
         differences=differences,
         differences_total=1234,
         keys=["id", "name"],
         tolerances={"amount": "abs:0.01"},
-        sample_limit=100,
+        sample_limit=7,
         sample_seed=42,
         started_at="2024-05-02T09:00:00+00:00",
         seconds=19.4,
         tool_version="0.1.0",
         warnings=[f"target snapshot chosen by fallback {SCRIPT}"],
+        column_summaries=[
+            ColumnSummary("note", 4_096, 1, 0),
+            ColumnSummary("amount", 4_096, 1_200, 1, "0.5", 0.25),
+            ColumnSummary("ratio", 4_096, 1, 0, 0.0, 0.0),
+            ColumnSummary("region", 4_096, 0, 0),
+        ],
     )

@@ -171,7 +171,13 @@ def test_report_json_keeps_int_and_null_keys_and_column_case(key_report: tuple[P
     report = json.loads((key_report[0] / "report.json").read_text())
     assert sorted(report["differences"], key=lambda d: d["kind"]) == [
         {"kind": "cell", "key": {"Id": 3}, "column": "ByteType", "source": -4, "target": 4},
-        {"kind": "target_only", "key": {"Id": None}, "column": None, "source": None, "target": None},
+        {
+            "kind": "target_only",
+            "key": {"Id": None},
+            "column": None,
+            "source": None,
+            "target": {"ByteType": 1, "Payload": b"A".hex()},
+        },
     ]
 
 
@@ -180,5 +186,6 @@ def test_every_rendering_keeps_keys_and_column_names(key_report: tuple[Path, str
     report_dir, console = key_report
     text = console if rendering == "console" else (report_dir / rendering).read_text()
     assert "Id=3" in text and "Id=NULL" in text and "ByteType" in text
-    for wrong in ("Id=3.0", "Id=NaN", "Id=nan", "bytetype", "id=3", "Payload="):
+    assert "Id=NULL, ByteType=1, Payload=41" in text  # the row only in Iceberg, with its values
+    for wrong in ("Id=3.0", "Id=NaN", "Id=nan", "bytetype", "id=3", "Payload=NULL"):
         assert wrong not in text

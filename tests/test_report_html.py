@@ -1,4 +1,4 @@
-"""report.html renders in a real browser: headless Chromium takes a screenshot of a mismatch report."""
+"""report.html renders in a real browser: headless Chromium takes a screenshot of a match and a mismatch report."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from datax_migrate.reconcile.model import Report
 from datax_migrate.reconcile.reports import write_reports
-from tests.sample_reports import mismatch_report
+from tests.sample_reports import match_report, mismatch_report
 
 pytestmark = pytest.mark.slow
 
@@ -33,11 +34,12 @@ def png_pixels(data: bytes) -> tuple[int, int, bytes]:
     return width, height, zlib.decompress(idat)
 
 
-def test_mismatch_report_renders_in_chromium(tmp_path: Path) -> None:
+@pytest.mark.parametrize("report", [mismatch_report(), match_report()], ids=["mismatch", "match"])
+def test_report_renders_in_chromium(tmp_path: Path, report: Report) -> None:
     browser = next((path for name in BROWSERS if (path := shutil.which(name))), None)
     if browser is None:
         pytest.skip("no Chromium found (install Debian's chromium, as `make setup` does when root)")
-    write_reports(mismatch_report(), tmp_path)
+    write_reports(report, tmp_path)
     screenshot = tmp_path / "report.png"
 
     run = subprocess.run(
@@ -61,4 +63,4 @@ def test_mismatch_report_renders_in_chromium(tmp_path: Path) -> None:
     assert len(data) > 50_000  # a blank page is a few KB
     width, height, pixels = png_pixels(data)
     assert (width, height) == (1280, 1600)
-    assert len(set(pixels)) > 64  # text, the red banner, badges: far from one colour
+    assert len(set(pixels)) > 64  # text, the banner, badges: far from one colour

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from datax_migrate.delta import schema as delta_schema
 from datax_migrate.errors import MappingError
 from datax_migrate.iceberg.partitioning import partition_spec, plan_partitioning
 from datax_migrate.iceberg.schema import LOSSY_MAPPINGS, TypeMapOptions, iceberg_schema
@@ -15,6 +16,7 @@ from datax_migrate.reconcile.scan import ScanSummary, numeric, sized
 from datax_migrate.reconcile.sides import DeltaSide, IcebergSide
 from datax_migrate.reconcile.tolerance import Tolerance
 from datax_migrate.reconcile.values import plain
+from datax_migrate.words import plural
 
 FLOAT_SUM_RELATIVE = 1e-9
 """Float sums depend on the order rows are added in; they agree when within this relative error."""
@@ -45,11 +47,13 @@ def schema_check(delta: DeltaSide, iceberg: IcebergSide) -> Check:
             row["note"] = "missing in Iceberg"
         elif str(got.field_type) != str(want.field_type) or got.required != want.required:
             row["status"] = Status.FAIL.value
-        elif delta_field.type.name != str(got.field_type).replace(" ", ""):
+        elif _converted_values(delta_field.type, delta_field.metadata):
             row["status"] = Status.EXPECTED.value
-            row["note"] = "as the documented type map says (docs/type-mapping.md)"
+            row["note"] = "values converted as the documented type map says (docs/type-mapping.md)"
         else:
             row["status"] = Status.PASS.value
+            if delta_field.type.name != str(got.field_type).replace(" ", ""):
+                row["note"] = f"the same type: Iceberg's name for Delta {delta_field.type.name} (docs/type-mapping.md)"
         columns.append(row)
         statuses.append(row["status"])
     for extra in actual_fields.values():
@@ -61,12 +65,36 @@ def schema_check(delta: DeltaSide, iceberg: IcebergSide) -> Check:
     statuses.append(partitioning["status"])
     status = _worst(statuses)
     failing = [c["column"] for c in columns if c["status"] == "fail"]
+    renamed = sorted({f"{c['delta_type']} = {c['iceberg_type']}" for c in columns if "same type" in c.get("note", "")})
+    equivalents = f" ({', '.join(renamed)}: the same types under Iceberg's names, docs/type-mapping.md)"
     summary = {
-        Status.PASS: f"{len(columns)} columns with the same names, types and nullability; same partitioning",
-        Status.EXPECTED: f"{len(columns)} columns match; some types differ exactly as the type map says",
+        Status.PASS: f"{plural(len(columns), 'column')} with the same names, types and nullability"
+        + (equivalents if renamed else "")
+        + "; same partitioning",
+        Status.EXPECTED: f"{plural(len(columns), 'column')} match; some values are converted exactly as the type map "
+        "says (docs/type-mapping.md)",
         Status.FAIL: "schemas differ: " + (", ".join(failing) if failing else "partitioning"),
     }[status]
     return Check("schema", status, summary, {"columns": columns, "partitioning": partitioning})
+
+
+def _converted_values(delta_type: delta_schema.DeltaType, metadata: dict[str, Any] | None = None) -> bool:
+    """Whether the type map changes the values' type (widening, lossy mappings), not only the type's name."""
+    if isinstance(delta_type, delta_schema.StructType):
+        return any(_converted_values(f.type, f.metadata) for f in delta_type.fields)
+    if isinstance(delta_type, delta_schema.ArrayType):
+        return _converted_values(delta_type.element_type)
+    if isinstance(delta_type, delta_schema.MapType):
+        return _converted_values(delta_type.key_type) or _converted_values(delta_type.value_type)
+    if isinstance(delta_type, delta_schema.DecimalType):
+        return False
+    return delta_type.name in _WIDENED_OR_LOSSY or bool(
+        delta_type.name == "string" and metadata and delta_schema.COLLATIONS in metadata
+    )
+
+
+_WIDENED_OR_LOSSY = {"byte", "short", "variant"}
+"""Delta types whose values the type map converts: widened to ``int``, or (with ``--lossy``) to JSON text."""
 
 
 def _partitioning(delta: DeltaSide, iceberg: IcebergSide, expected_schema: Any) -> dict[str, Any]:
@@ -103,12 +131,16 @@ def row_count_check(
     }
     problems = []
     if source.rows != target.rows:
-        problems.append(f"scanned {source.rows:,} rows in Delta, {target.rows:,} in Iceberg")
+        problems.append(f"scanned {plural(source.rows, 'row')} in Delta, {target.rows:,} in Iceberg")
     if None not in from_metadata.values() and from_metadata["source"] != from_metadata["target"]:
         problems.append(f"metadata says {from_metadata['source']:,} vs {from_metadata['target']:,}")
     for side, counted in (("source", source.rows), ("target", target.rows)):
-        if from_metadata[side] is not None and from_metadata[side] != counted:
-            problems.append(f"{side} metadata says {from_metadata[side]:,} rows but {counted:,} were read")
+        recorded = from_metadata[side]
+        if recorded is not None and recorded != counted:
+            problems.append(
+                f"{side} metadata says {plural(recorded, 'row')} but {counted:,} "
+                f"{'was' if counted == 1 else 'were'} read"
+            )
     if partition_columns:
         keys = sorted(set(source.partition_rows) | set(target.partition_rows), key=repr)
         differing = [
@@ -122,11 +154,19 @@ def row_count_check(
         ]
         detail["partitions"] = {"compared": len(keys), "differing": differing[:100], "differing_total": len(differing)}
         if differing:
-            problems.append(f"{len(differing)} of {len(keys)} partitions have different row counts")
+            problems.append(
+                f"{len(differing):,} of {plural(len(keys), 'partition')} "
+                f"{'has a' if len(differing) == 1 else 'have'} different row count{'' if len(differing) == 1 else 's'}"
+            )
     if problems:
         return Check("row_count", Status.FAIL, "; ".join(problems), detail)
-    partitions = f", per partition in all {len(source.partition_rows):,} partitions" if partition_columns else ""
-    return Check("row_count", Status.PASS, f"{source.rows:,} rows on both sides{partitions}", detail)
+    partitions = f", per partition in {_all(len(source.partition_rows), 'partition')}" if partition_columns else ""
+    return Check("row_count", Status.PASS, f"{plural(source.rows, 'row')} on both sides{partitions}", detail)
+
+
+def _all(count: int, noun: str) -> str:
+    """``all 3 buckets``, but ``the single bucket``."""
+    return f"the single {noun}" if count == 1 else f"all {plural(count, noun)}"
 
 
 def aggregates_check(source: ScanSummary, target: ScanSummary, tolerances: dict[str, Tolerance]) -> Check:
@@ -177,7 +217,8 @@ def aggregates_check(source: ScanSummary, target: ScanSummary, tolerances: dict[
     failing = [r["column"] for r in rows if r["status"] == "fail"]
     numeric_columns = sum(1 for r in rows if numeric(r["kind"]))
     summary = {
-        Status.PASS: f"NULL counts, min and max of {len(rows)} columns, sums of {numeric_columns} numeric ones agree",
+        Status.PASS: f"NULL counts, min and max of {plural(len(rows), 'column')}, sums of "
+        f"{plural(numeric_columns, 'numeric one')} agree",
         Status.EXPECTED: "aggregates agree",
         Status.TOLERATED: "aggregates agree within the given tolerances",
         Status.FAIL: "aggregates differ in " + ", ".join(failing),
@@ -202,10 +243,12 @@ def checksum_check(source: ScanSummary, target: ScanSummary) -> tuple[Check, np.
         return Check(
             "checksum",
             Status.PASS,
-            f"table checksum {mine.digest} on both sides, all {buckets:,} buckets equal",
+            f"table checksum {mine.digest} on both sides, {_all(buckets, 'bucket')} equal",
             detail,
         ), differing
-    summary = f"checksums differ ({mine.digest} vs {theirs.digest}) in {len(differing):,} of {buckets:,} buckets"
+    summary = (
+        f"checksums differ ({mine.digest} vs {theirs.digest}) in {len(differing):,} of {plural(buckets, 'bucket')}"
+    )
     return Check("checksum", Status.FAIL, summary, detail), differing
 
 

@@ -8,26 +8,37 @@ whole, the unmatched ones listed as only in the source or only in the target.
 
 from __future__ import annotations
 
+import decimal
 import math
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from datax_migrate.reconcile.model import Difference
+from datax_migrate.reconcile.model import ColumnSummary, Difference
 from datax_migrate.reconcile.tolerance import Tolerance
 from datax_migrate.reconcile.values import plain
 
 _NAN = ("NaN",)
 
 
-def keyed_differences(
+@dataclass(frozen=True)
+class KeyedComparison:
+    """What the keyed comparison found: every difference, and a summary of each non-key column."""
+
+    differences: list[Difference]
+    columns: list[ColumnSummary]
+
+
+def keyed_comparison(
     source: pa.Table, target: pa.Table, keys: list[str], tolerances: dict[str, Tolerance]
-) -> list[Difference]:
+) -> KeyedComparison:
     """Rows only in ``source``, only in ``target``, duplicate keys, and cells that differ beyond ``tolerances``.
 
+    Also a :class:`ColumnSummary` of each non-key column over the rows matched by key.
     ``source`` and ``target`` hold the same columns under the same names; ``tolerances`` are by
     lower-case column name.
     """
@@ -42,10 +53,13 @@ def keyed_differences(
             right.append(others[0])
         else:
             differences += _unpaired(source, target, keys, ours, others)
+    summaries = []
     for column in source.column_names:
         if column not in keys:
-            differences += _cells(source, target, keys, column, left, right, tolerances.get(column.lower()))
-    return differences
+            found, summary = _cells(source, target, keys, column, left, right, tolerances.get(column.lower()))
+            differences += found
+            summaries.append(summary)
+    return KeyedComparison(differences, summaries)
 
 
 def _rows_by_key(table: pa.Table, keys: list[str]) -> dict[tuple[Any, ...], list[int]]:
@@ -64,15 +78,32 @@ def _unpaired(
     result = []
     if len(mine) > 1 or len(theirs) > 1:
         result.append(Difference("duplicate_key", key, None, len(mine), len(theirs)))
-    left = Counter(_whole_row(source, row) for row in mine)
-    right = Counter(_whole_row(target, row) for row in theirs)
-    result += [Difference("source_only", key)] * sum((left - right).values())
-    result += [Difference("target_only", key)] * sum((right - left).values())
+    (left, left_first), (right, right_first) = _tally(source, mine), _tally(target, theirs)
+    for row, surplus in (left - right).items():
+        result += [Difference("source_only", key, None, _values(source, keys, left_first[row]))] * surplus
+    for row, surplus in (right - left).items():
+        result += [Difference("target_only", key, None, None, _values(target, keys, right_first[row]))] * surplus
     return result
+
+
+def _tally(table: pa.Table, rows: list[int]) -> tuple[Counter[tuple[Any, ...]], dict[tuple[Any, ...], int]]:
+    """How often each whole row occurs among ``rows``, and the first position of each."""
+    counts: Counter[tuple[Any, ...]] = Counter()
+    first: dict[tuple[Any, ...], int] = {}
+    for row in rows:
+        whole = _whole_row(table, row)
+        counts[whole] += 1
+        first.setdefault(whole, row)
+    return counts, first
 
 
 def _whole_row(table: pa.Table, row: int) -> tuple[Any, ...]:
     return tuple(_canonical(table.column(c)[row].as_py()) for c in table.column_names)
+
+
+def _values(table: pa.Table, keys: list[str], row: int) -> dict[str, Any]:
+    """The values of a row's columns other than its key."""
+    return {c: plain(table.column(c)[row].as_py()) for c in table.column_names if c not in keys}
 
 
 def _cells(
@@ -83,19 +114,57 @@ def _cells(
     left: list[int],
     right: list[int],
     tolerance: Tolerance | None,
-) -> list[Difference]:
+) -> tuple[list[Difference], ColumnSummary]:
     if not left:
-        return []
+        return [], ColumnSummary(column, 0, 0)
     mine = source.column(column).take(pa.array(left, pa.int64()))
     theirs = target.column(column).take(pa.array(right, pa.int64()))
     candidates = pa.array(_maybe_different(mine, theirs), pa.int64())
     values = (candidates.to_pylist(), mine.take(candidates).to_pylist(), theirs.take(candidates).to_pylist())
     differences = []
+    nulls, spread = 0, _Spread(_numeric(mine.type) and _numeric(theirs.type))
     for index, a, b in zip(*values, strict=True):
-        if _canonical(a) == _canonical(b) or (tolerance is not None and tolerance.accepts(a, b)):
+        if _canonical(a) == _canonical(b):
+            continue
+        nulls += (a is None) != (b is None)
+        spread.add(a, b)
+        if tolerance is not None and tolerance.accepts(a, b):
             continue
         differences.append(Difference("cell", _key(source, keys, left[index]), column, plain(a), plain(b)))
-    return differences
+    summary = ColumnSummary(column, len(left), len(differences), nulls, plain(spread.absolute), spread.relative)
+    return differences, summary
+
+
+class _Spread:
+    """The largest absolute and relative difference of numeric value pairs, as datacompy's ``Max Diff``."""
+
+    def __init__(self, numeric: bool) -> None:
+        """Start at 0 for a numeric column (no pair differs yet), else at ``None`` (not a number)."""
+        self.absolute: Any = 0 if numeric else None
+        self.relative: float | None = 0.0 if numeric else None
+
+    def add(self, a: Any, b: Any) -> None:
+        """Count the pair ``a`` (source), ``b`` (target) if both are finite numbers."""
+        if not (_number(a) and _number(b)):
+            return
+        if isinstance(a, float) or isinstance(b, float):
+            a, b = float(a), float(b)
+        difference = abs(a - b)
+        if self.absolute is None or difference > self.absolute:
+            self.absolute = difference
+        if b:
+            relative = float(difference) / abs(float(b))
+            self.relative = relative if self.relative is None else max(self.relative, relative)
+
+
+def _numeric(kind: pa.DataType) -> bool:
+    return pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)
+
+
+def _number(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float | decimal.Decimal):
+        return False
+    return value.is_finite() if isinstance(value, decimal.Decimal) else math.isfinite(value)
 
 
 def _maybe_different(mine: pa.ChunkedArray, theirs: pa.ChunkedArray) -> np.ndarray:

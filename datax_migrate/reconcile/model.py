@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field, fields
 from enum import Enum
 from typing import Any, TypeVar
 
-REPORT_SCHEMA_VERSION = "1.1"
+REPORT_SCHEMA_VERSION = "1.2"
 
 _T = TypeVar("_T")
 
@@ -47,6 +47,9 @@ class Side:
             (the table has moved on since).
         commit_time_source: where the Delta commit time comes from (in-commit timestamp, commit
             file modification time, ``commitInfo.timestamp``); ``None`` for Iceberg.
+        converted_from_version: the Delta version the compared Iceberg snapshot was converted
+            from, as its summary records it (``None``: not written by a datax-migrate conversion,
+            or the Delta side).
 
     """
 
@@ -58,6 +61,7 @@ class Side:
     rows: int | None = None
     current_snapshot_id: int | None = None
     commit_time_source: str | None = None
+    converted_from_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -89,8 +93,10 @@ class Difference:
             (a row present on one side), or ``"duplicate_key"``.
         key: key column values of the row (for keyless comparisons: every column).
         column: the differing column for ``"cell"``, else ``None``.
-        source: the source value (``None`` when absent or NULL).
-        target: the target value (``None`` when absent or NULL).
+        source: the source value of a ``"cell"`` (``None`` when NULL); for ``"source_only"``
+            the row's other columns (column -> value; ``None`` in keyless comparisons, whose key
+            is the whole row); for ``"duplicate_key"`` the rows holding the key in the source.
+        target: the same for the target side.
 
     """
 
@@ -99,6 +105,33 @@ class Difference:
     column: str | None = None
     source: Any = None
     target: Any = None
+
+
+@dataclass(frozen=True)
+class ColumnSummary:
+    """One column's values in the rows the row diff matched by key, as datacompy's column summary.
+
+    Covers only the rows re-read from the buckets whose checksums differ (the other buckets are
+    equal, value for value); see the ``row_diff`` check for which buckets those are.
+
+    Attributes:
+        column: the column.
+        compared: values compared (rows matched by key in both sides).
+        unequal: values that differ beyond the column's tolerance (datacompy's ``# Unequal``).
+        null_diff: values NULL on one side only (datacompy's ``# Null Diff``).
+        max_abs_diff: largest ``|source - target|`` over the compared numeric values, tolerated
+            ones included (datacompy's ``Max Diff``); ``None`` for other columns or when none differ.
+        max_rel_diff: largest ``|source - target| / |target|`` (where ``target`` is not 0), the
+            relative part of a tolerance; ``None`` as above.
+
+    """
+
+    column: str
+    compared: int
+    unequal: int
+    null_diff: int = 0
+    max_abs_diff: Any = None
+    max_rel_diff: float | None = None
 
 
 @dataclass(frozen=True)
@@ -149,6 +182,8 @@ class Report:
             is no SQL (``unavailable``); see docs/reconcile-checksum.md.
         checksum_sql: the checksum SQL files written beside the report, by file name (not part
             of ``report.json``).
+        column_summaries: per-column statistics of the rows the row diff matched by key (empty
+            when no row diff ran or it had no key columns).
 
     """
 
@@ -170,6 +205,12 @@ class Report:
     proof: ProofLevel | None = None
     recompute: dict[str, Any] = field(default_factory=dict)
     checksum_sql: dict[str, str] = field(default_factory=dict, metadata={"json": False})
+    column_summaries: list[ColumnSummary] = field(default_factory=list)
+
+    @property
+    def differences_listed(self) -> int:
+        """How many differences the report lists (at most :attr:`sample_limit`)."""
+        return len(self.differences)
 
     @property
     def matches(self) -> bool:
@@ -212,6 +253,7 @@ class Report:
                     "checks": [_build(Check, {**c, "status": Status(c["status"])}) for c in document["checks"]],
                     "differences": [_build(Difference, d) for d in document["differences"]],
                     "proof": _build(ProofLevel, document["proof"]) if document.get("proof") else None,
+                    "column_summaries": [_build(ColumnSummary, c) for c in document.get("column_summaries", [])],
                 },
             )
         except (ValueError, TypeError, KeyError, AttributeError) as exc:

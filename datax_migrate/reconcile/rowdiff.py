@@ -11,26 +11,36 @@ import json
 import random
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
 from datax_migrate.reconcile.checksum import RowHasher
-from datax_migrate.reconcile.keyed_diff import keyed_differences
-from datax_migrate.reconcile.model import Check, Difference, Status
+from datax_migrate.reconcile.keyed_diff import keyed_comparison
+from datax_migrate.reconcile.model import Check, ColumnSummary, Difference, Status
 from datax_migrate.reconcile.tolerance import Tolerance
 from datax_migrate.reconcile.values import plain
+from datax_migrate.words import plural
+
+KIND_NOUNS = {
+    "cell": ("differing value", "differing values"),
+    "source_only": ("row only in Delta", "rows only in Delta"),
+    "target_only": ("row only in Iceberg", "rows only in Iceberg"),
+    "duplicate_key": ("repeated key", "repeated keys"),
+}
+"""How the row diff's summary counts each kind of difference."""
 
 
 @dataclass(frozen=True)
 class RowDiff:
-    """What the row diff found: its check, a seeded sample of the differences, and their total."""
+    """What the row diff found: its check, a seeded sample of the differences, their total, column summaries."""
 
     check: Check
     differences: list[Difference]
     total: int
+    columns: list[ColumnSummary] = field(default_factory=list)
 
 
 def choose_buckets(differing: np.ndarray, bucket_rows: np.ndarray, max_rows: int, seed: int) -> np.ndarray:
@@ -79,8 +89,10 @@ def diff_rows(
     examined: str,
 ) -> RowDiff:
     """Compare the rows collected from the differing buckets of both sides."""
+    columns: list[ColumnSummary] = []
     if keys:
-        differences = keyed_differences(source, target, list(keys), tolerances)
+        comparison = keyed_comparison(source, target, list(keys), tolerances)
+        differences, columns = comparison.differences, comparison.columns
     else:
         differences = _whole_rows(source, target)
     total = len(differences)
@@ -89,16 +101,17 @@ def diff_rows(
     counts = Counter(d.kind for d in differences)
     detail["by_kind"] = dict(counts)
     if total:
-        parts = [f"{n:,} {kind.replace('_', ' ')}" for kind, n in sorted(counts.items())]
-        return RowDiff(Check("row_diff", Status.FAIL, "differences found: " + ", ".join(parts), detail), shown, total)
+        parts = [plural(n, *KIND_NOUNS.get(kind, (kind, kind))) for kind, n in sorted(counts.items())]
+        check = Check("row_diff", Status.FAIL, "differences found: " + ", ".join(parts), detail)
+        return RowDiff(check, shown, total, columns)
     if tolerances:
         summary = "every differing value is within the given tolerances"
-        return RowDiff(Check("row_diff", Status.TOLERATED, summary, detail), [], 0)
+        return RowDiff(Check("row_diff", Status.TOLERATED, summary, detail), [], 0, columns)
     summary = (
         "the checksums differ but the row comparison finds no differing value to list (its equality is looser "
         "than the checksum's encoding somewhere); treat the table as different"
     )
-    return RowDiff(Check("row_diff", Status.FAIL, summary, detail), [], 0)
+    return RowDiff(Check("row_diff", Status.FAIL, summary, detail), [], 0, columns)
 
 
 def _whole_rows(source: pa.Table, target: pa.Table) -> list[Difference]:

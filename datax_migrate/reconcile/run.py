@@ -28,6 +28,7 @@ from datax_migrate.reconcile.scope import common_columns, proof_level, select_co
 from datax_migrate.reconcile.sides import DeltaSide, IcebergSide
 from datax_migrate.reconcile.tolerance import Tolerance
 from datax_migrate.reconcile.warehouse_sql import recompute_figures, statements_or_reason
+from datax_migrate.words import plural
 
 T = TypeVar("T")
 
@@ -138,13 +139,13 @@ def reconcile_table(
     checks.append(aggregates_check(source_summary, target_summary, dict(options.tolerances)))
     checksum, differing = checksum_check(source_summary, target_summary)
     checks.append(checksum)
-    differences, total = [], 0
+    differences, total, column_summaries = [], 0, []
     if len(differing):
         row_diff = _row_diff(
             engine, delta, iceberg, columns, keys, buckets, differing, source_summary, options, progress
         )
         checks.append(row_diff.check)
-        differences, total = row_diff.differences, row_diff.total
+        differences, total, column_summaries = row_diff.differences, row_diff.total, row_diff.columns
         if row_diff.check.status is Status.TOLERATED:
             checks[-2] = Check(
                 checksum.name, Status.TOLERATED, checksum.summary + "; all within tolerances", checksum.detail
@@ -185,6 +186,7 @@ def reconcile_table(
         ),
         recompute=recompute,
         checksum_sql=statements,
+        column_summaries=column_summaries,
     )
 
 
@@ -205,11 +207,15 @@ def _row_diff(
     hasher = RowHasher(columns, keys, buckets)
     counter = RowCounter("row diff", source_summary.rows, progress)
     source_rows, target_rows = engine.rows_in_buckets(delta, iceberg, hasher, chosen, counter)
-    examined = f"{len(chosen):,} of {len(differing):,} differing buckets"
+    examined = (
+        f"{len(chosen):,} of {plural(len(differing), 'differing bucket')}"
+        if len(chosen) < len(differing)
+        else ("the differing bucket" if len(differing) == 1 else f"all {plural(len(differing), 'differing bucket')}")
+    )
     result = diff_rows(source_rows, target_rows, keys, dict(options.tolerances), options.sample, options.seed, examined)
     check = result.check
     timed = Check(check.name, check.status, check.summary, check.detail, round(time.perf_counter() - started, 3))
-    return RowDiff(timed, result.differences, result.total)
+    return RowDiff(timed, result.differences, result.total, result.columns)
 
 
 def _unique_keys(

@@ -8,6 +8,7 @@ import pyarrow as pa
 
 from datax_migrate.errors import ReconcileError
 from datax_migrate.reconcile.model import Check, ProofLevel, Status
+from datax_migrate.words import plural
 
 COLLISION_BITS = 64
 """Bits of a bucket checksum: two lane sums of 32 bits each (docs/reconcile-checksum.md)."""
@@ -84,12 +85,13 @@ def proof_level(
     """
     by_name = {check.name: check for check in checks}
     rows = by_name["row_count"].detail.get("scanned", {}) if "row_count" in by_name else {}
-    columns = f"{len(compared)} column(s)" + (f" ({', '.join(compared)})" if excluded else "")
+    columns = plural(len(compared), "column") + (f" ({', '.join(compared)})" if excluded else "")
     compared_text = [
         f"Every row of both sides was read ({_rows(rows.get('source'))} source rows, "
         f"{_rows(rows.get('target'))} target rows) and the schemas were compared.",
         f"Row counts, per-column aggregates and a checksum of every row over {columns} were compared, in "
-        f"{buckets:,} bucket(s) {'by the hash of the key ' + ', '.join(keys) if keys else 'by the hash of each row'}.",
+        f"{plural(buckets, 'bucket')} "
+        f"{'by the hash of the key ' + ', '.join(keys) if keys else 'by the hash of each row'}.",
     ]
     not_proven = [
         f"Equal checksums are strong evidence, not a proof: two different sets of rows give the same checksum "
@@ -104,11 +106,12 @@ def proof_level(
         examined = row_diff.detail.get("examined", "the differing buckets")
         compared_text.append(f"Rows of {examined} were compared value by value{' by key' if keys else ''}.")
         if total > listed:
-            not_proven.append(f"Only {listed:,} of the {total:,} differences found are listed.")
+            not_proven.append(f"Only {listed:,} of the {plural(total, 'difference')} found are listed.")
     if excluded:
         not_proven.append(
-            f"Column(s) {', '.join(excluded)} were left out on purpose (--columns/--exclude): their values were "
-            "not compared."
+            f"{'Column' if len(excluded) == 1 else 'Columns'} {', '.join(excluded)} "
+            f"{'was' if len(excluded) == 1 else 'were'} left out on purpose (--columns/--exclude): "
+            f"{'its' if len(excluded) == 1 else 'their'} values were not compared."
         )
     if tolerances:
         given = ", ".join(f"{column} ({tolerance})" for column, tolerance in tolerances.items())

@@ -34,6 +34,12 @@ def _converted_from(snapshot: Snapshot, source: DeltaSnapshot) -> bool:
     return summary.get(SOURCE_VERSION) == str(source.version) and summary.get(SOURCE_LOCATION) == source.location
 
 
+def _source_version(snapshot: Snapshot) -> int | None:
+    """The Delta version ``snapshot`` was converted from, as its summary records it."""
+    version = (snapshot.summary.additional_properties if snapshot.summary else {}).get(SOURCE_VERSION)
+    return int(version) if version is not None and str(version).isdigit() else None
+
+
 def _iso(milliseconds: int) -> str:
     return dt.datetime.fromtimestamp(milliseconds / 1000, tz=dt.timezone.utc).isoformat()
 
@@ -203,6 +209,7 @@ class IcebergSide:
             commit_timestamp=_iso(self.snapshot.timestamp_ms),
             rows=rows,
             current_snapshot_id=self.moved_on_to,
+            converted_from_version=_source_version(self.snapshot),
         )
 
     def batches(self) -> Iterator[pa.RecordBatch]:

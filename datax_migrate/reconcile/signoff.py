@@ -151,8 +151,13 @@ def sign_off(
     accept_differences: str | None = None,
     ledger: Path | None = None,
     key: Path | None = None,
+    again: bool = False,
 ) -> LedgerEntry:
     """Record that ``by`` accepts the report in ``report_dir``, appending one line to ``ledger``.
+
+    A report already signed off (the same ``report.json``, by SHA-256) is signed again only with
+    ``again``: a second sign-off is usually a mistake, and a ledger read by the report's hash
+    should not have to choose between two.
 
     Args:
         report_dir: folder holding ``report.json`` and the other report files.
@@ -162,12 +167,14 @@ def sign_off(
         ledger: the ledger file (default :func:`default_ledger`); created with its folder if needed.
         key: a PEM file holding an Ed25519 private key (unencrypted, see :func:`new_key`) that
             signs the entry.
+        again: sign off a report the ledger already holds a sign-off of.
 
     Raises:
         SignoffError: ``by`` is empty; the report folder is incomplete (no ``manifest.json``, or a
             file missing or changed since); the report is unreadable or of another major schema
             version; the verdict is a mismatch and no reason is given; the key is not a readable
-            Ed25519 private key; the ledger ends in a partial line.
+            Ed25519 private key; the ledger ends in a partial line; the report is signed off
+            already and ``again`` is not given.
 
     """
     if not by.strip():
@@ -197,13 +204,20 @@ def sign_off(
         content = handle.read()
         if content and not content.endswith(b"\n"):
             raise SignoffError(f"{ledger} ends in a partial line (an interrupted write?): verify it and repair the end")
+        report_sha256 = _sha256(signed_report)
+        earlier = None if again else _earlier_sign_off(content, report_sha256)
+        if earlier is not None:
+            raise SignoffError(
+                f"{report_dir} is signed off already ({describe_sign_off(*earlier, ledger)}); "
+                "add --again to sign it off once more"
+            )
         entry = LedgerEntry(
             report_dir=str(report_dir),
             table=report.table,
             verdict=report.verdict,
             delta_version=report.source.version,
             snapshot_id=report.target.snapshot_id,
-            report_sha256=_sha256(signed_report),
+            report_sha256=report_sha256,
             files=files,
             by=by.strip(),
             at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -219,6 +233,47 @@ def sign_off(
         handle.flush()
         os.fsync(handle.fileno())
     return entry
+
+
+def signed_off_before(report_dir: Path, ledger: Path | None = None) -> tuple[int, LedgerEntry] | None:
+    """The first line (1-based) and entry of ``ledger`` signing off the ``report.json`` in ``report_dir``, if any."""
+    try:
+        content = (ledger or default_ledger()).read_bytes()
+        report_sha256 = _file_sha256(report_dir / REPORT_JSON)
+    except FileNotFoundError:
+        return None
+    return _earlier_sign_off(content, report_sha256)
+
+
+def describe_sign_off(line: int, entry: LedgerEntry, ledger: Path | None = None) -> str:
+    """``line 3 of LEDGER: by NAME at TIME``."""
+    return f"line {line} of {ledger or default_ledger()}: by {entry.by} at {entry.at}"
+
+
+def _earlier_sign_off(content: bytes, report_sha256: str) -> tuple[int, LedgerEntry] | None:
+    """The first ledger line (1-based) and entry signing off the report of ``report_sha256``, if any."""
+    for number, line in enumerate(content.splitlines(), start=1):
+        try:
+            entry = _parse_entry(line)
+        except (ValueError, TypeError, KeyError):
+            continue  # verify reports it
+        if entry.report_sha256 == report_sha256:
+            return number, entry
+    return None
+
+
+def _parse_entry(line: bytes) -> LedgerEntry:
+    """The entry a ledger line holds.
+
+    Raises:
+        ValueError, TypeError, KeyError: the line is not a ledger entry.
+
+    """
+    document = json.loads(line)
+    optional = {"signer", "signature"}
+    return LedgerEntry(
+        **{f.name: document.get(f.name) if f.name in optional else document[f.name] for f in fields(LedgerEntry)}
+    )
 
 
 def verify(ledger: Path | None = None, expect_public_key: Path | None = None) -> list[VerifyResult]:
@@ -254,11 +309,7 @@ def verify(ledger: Path | None = None, expect_public_key: Path | None = None) ->
 def _verify_line(number: int, line: bytes, previous: str | None, public_key: Ed25519PublicKey | None) -> VerifyResult:
     digest = _sha256(line)
     try:
-        document = json.loads(line)
-        optional = {"signer", "signature"}
-        entry = LedgerEntry(
-            **{f.name: document.get(f.name) if f.name in optional else document[f.name] for f in fields(LedgerEntry)}
-        )
+        entry = _parse_entry(line)
         folder = Path(entry.report_dir)
         signed = {REPORT_JSON: entry.report_sha256, **entry.files}
     except (ValueError, TypeError, KeyError) as exc:

@@ -7,12 +7,13 @@ import datetime as dt
 import json
 import math
 import xml.etree.ElementTree as ET
+from html import unescape
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from datax_migrate.reconcile.model import Check, Report, Status
+from datax_migrate.reconcile.model import Check, Difference, Report, Status
 from datax_migrate.reconcile.reports import (
     MANIFEST,
     RENDERERS,
@@ -21,10 +22,15 @@ from datax_migrate.reconcile.reports import (
     render_markdown,
     write_reports,
 )
-from datax_migrate.reconcile.reports.text import format_value, verdict_sentence
+from datax_migrate.reconcile.reports.text import console_summary, format_value, verdict_sentence
+from datax_migrate.words import plural
 from tests.sample_reports import LONG_VALUE, SCRIPT, match_report, mismatch_report
 
 ESCAPED_SCRIPT = "&lt;script&gt;alert(1)&lt;/script&gt;"
+SAMPLED = (
+    "1,234 differences found, 7 listed (--sample 7, a reproducible choice with seed 42); the other 1,227 were not "
+    "kept: rerun reconcile with --sample 1234 to list them all."
+)
 
 
 def test_write_reports_writes_every_file_and_no_temporary_one(tmp_path: Path) -> None:
@@ -42,7 +48,7 @@ def test_report_json_holds_the_schema_fields(tmp_path: Path) -> None:
     write_reports(mismatch_report(), tmp_path)
     document = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
 
-    assert document["schema_version"] == "1.1"
+    assert document["schema_version"] == "1.2"
     assert document["verdict"] == "mismatch"
     assert [c["name"] for c in document["checks"]] == ["schema", "row_count", "aggregates", "checksum", "row_diff"]
     assert document["checks"][1]["status"] == "fail"
@@ -90,7 +96,7 @@ def test_html_is_self_contained_and_reads_as_a_verdict() -> None:
     assert html.index("MISMATCH") < html.index("What was compared") < html.index("Checks") < html.index("Differences")
     assert "Delta version 7: 3 of 5 checks failed (row_count, checksum, row_diff)" in html
     assert "4811223344556677889" in html
-    assert "1,227 more not shown" in html
+    assert f"<p>{SAMPLED}</p>" in html
     assert "datax-migrate signoff REPORT_DIR --by NAME" in html
     assert "--accept-differences" in html
 
@@ -121,7 +127,7 @@ def test_markdown_escapes_cells_and_notes_the_truncation() -> None:
     assert "| *NULL* | NULL |" in rows[1]
     assert "<script>" not in markdown
     assert markdown.startswith("# ❌ MISMATCH: finance.sales\n")
-    assert "1,227 more not shown (1,234 in all; report.html lists 7)." in markdown
+    assert f"\n{SAMPLED}\n" in markdown
 
 
 def test_junit_has_a_case_per_check_and_failures_for_failed_checks() -> None:
@@ -174,3 +180,59 @@ def test_verdict_sentence_of_an_exact_match() -> None:
     report = match_report()
     report = dataclasses.replace(report, checks=[dataclasses.replace(c, status=Status.PASS) for c in report.checks])
     assert verdict_sentence(report) == "The Iceberg table holds exactly the same 5,000,000 rows as Delta version 7."
+
+
+CONVERTED_FROM = (
+    "Iceberg snapshot 4811223344556677889 was converted from Delta version 6, but Delta version 7 was compared: "
+    "differences may be Delta commits between the two versions, not conversion errors."
+)
+
+
+def test_another_converted_version_is_stated_in_the_verdict_banner() -> None:
+    report = mismatch_report()
+    banner = render_html(report).split("</header>")[0]
+    assert CONVERTED_FROM in banner
+    assert CONVERTED_FROM in render_markdown(report).split("## Checks")[0]
+    assert CONVERTED_FROM in console_summary(report, "r").splitlines()[0]
+    for same in (
+        match_report(),
+        dataclasses.replace(report, target=dataclasses.replace(report.target, converted_from_version=7)),
+    ):
+        assert "was converted from" not in render_html(same) + render_markdown(same)
+
+
+def test_rows_on_one_side_show_their_values_and_no_row_on_the_other() -> None:
+    report = mismatch_report()
+    markdown = render_markdown(report)
+    assert "| id=6, name=gone | — | id=6, name=gone | *no row* | Row only in Delta |" in markdown
+    assert '<td class="value">id=6, name=gone</td><td class="value"><span class="absent">no row</span></td>' in (
+        render_html(report)
+    )
+    keyed = dataclasses.replace(
+        report, differences=[Difference("target_only", {"id": 9}, None, None, {"note": None, "amount": "1.50"})]
+    )
+    assert "| id=9 | — | *no row* | id=9, note=NULL, amount=1.50 | Row only in Iceberg |" in render_markdown(keyed)
+    assert "    target_only id=9 no row -> id=9, note=NULL, amount=1.50" in console_summary(keyed, "r")
+
+
+def test_column_statistics_render_alike_and_read_back() -> None:
+    report = mismatch_report()
+    sentence = (
+        "Over the 4,096 rows re-read from 2 of 3 differing buckets and matched by key (the other buckets' checksums "
+        "are equal): 3 columns with some values unequal, 1 with all values equal; 1,202 values unequal in all."
+    )
+    markdown, page, console = render_markdown(report), render_html(report), console_summary(report, "r")
+    assert sentence in markdown and sentence in unescape(page) and sentence in console
+    assert "| amount | 4,096 | 1,200 | 1 | 0.5 | 0.25 |" in markdown
+    assert "| region |" not in markdown  # all equal: counted in the sentence, no row
+    assert '<td class="name">amount</td><td class="num">4,096</td><td class="num">1,200</td>' in page
+    assert "    amount: 1,200 unequal, 1 NULL on one side, max abs diff 0.5, max rel diff 0.25" in console
+    assert "    note: 1 unequal, 0 NULL on one side\n" in console
+    assert Report.from_json(report.to_json()).column_summaries == report.column_summaries
+    assert "Column statistics" not in render_markdown(match_report()) + render_html(match_report())
+
+
+def test_plural() -> None:
+    assert [plural(n, "bucket") for n in (0, 1, 2, 1234)] == ["0 buckets", "1 bucket", "2 buckets", "1,234 buckets"]
+    assert plural(1, "row only in Delta", "rows only in Delta") == "1 row only in Delta"
+    assert plural(3, "row only in Delta", "rows only in Delta") == "3 rows only in Delta"

@@ -90,7 +90,7 @@ def test_verify_detects_a_changed_and_a_missing_report(
     sign_off(mismatch_dir, "bob", None, "known", ledger)
     copy = tmp_path / "copy"
     shutil.copytree(match_dir, copy)
-    sign_off(copy, "cy", ledger=ledger)
+    sign_off(copy, "cy", ledger=ledger, again=True)  # the same report, copied
 
     report = match_dir / "report.json"
     report.write_text(report.read_text(encoding="utf-8").replace('"match"', '"mismatch"'), encoding="utf-8")
@@ -104,7 +104,7 @@ def test_verify_detects_a_changed_and_a_missing_report(
 
 def test_verify_detects_an_edited_a_deleted_and_a_malformed_line(match_dir: Path, ledger: Path) -> None:
     for name in ("ann", "bob", "cy", "dee"):
-        sign_off(match_dir, name, ledger=ledger)
+        sign_off(match_dir, name, ledger=ledger, again=True)
     lines = ledger.read_text(encoding="utf-8").splitlines()
 
     edited = [lines[0].replace('"by":"ann"', '"by":"eve"'), *lines[1:]]
@@ -125,7 +125,7 @@ def test_sign_off_refuses_a_ledger_ending_in_a_partial_line(match_dir: Path, led
 
 def test_concurrent_sign_offs_each_append_one_chained_line(match_dir: Path, ledger: Path) -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
-        entries = list(pool.map(lambda n: sign_off(match_dir, f"signer {n}", ledger=ledger), range(16)))
+        entries = list(pool.map(lambda n: sign_off(match_dir, f"signer {n}", ledger=ledger, again=True), range(16)))
 
     results = verify(ledger)
     assert [r.status for r in results] == [VerifyStatus.OK] * 16
@@ -145,13 +145,13 @@ def test_signoff_command_signs_and_verify_reports_a_changed_report(
         == 0
     )
     assert main(["signoff", "--verify", "--ledger", str(ledger)]) == 0
-    assert "2 sign-off(s), 0 with problems" in capsys.readouterr().out
+    assert "2 sign-offs, 0 with problems" in capsys.readouterr().out
 
     (match_dir / "report.md").write_text("all good, trust me\n")
     assert main(["signoff", "--verify", "--ledger", str(ledger)]) == 1
     out = capsys.readouterr().out
     assert "line 1: report_changed" in out and str(match_dir / "report.md") in out
-    assert "2 sign-off(s), 1 with problems" in out
+    assert "2 sign-offs, 1 with problems" in out
 
 
 def test_signoff_command_needs_a_report_and_a_name(
@@ -162,3 +162,24 @@ def test_signoff_command_needs_a_report_and_a_name(
     assert main(["signoff", "--verify", str(match_dir), "--ledger", str(ledger)]) == 2
     assert main(["signoff", "--verify", "--ledger", str(ledger)]) == 2
     assert "no sign-off ledger" in capsys.readouterr().err
+
+
+def test_signing_the_same_report_twice_needs_again(
+    match_dir: Path, tmp_path: Path, ledger: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["signoff", str(match_dir), "--by", "ann", "--ledger", str(ledger)]) == 0
+    capsys.readouterr()
+    copy = tmp_path / "copy"
+    shutil.copytree(match_dir, copy)
+    for folder in (match_dir, copy):  # a copy of the folder holds the same report
+        assert main(["signoff", str(folder), "--by", "bob", "--ledger", str(ledger)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "signed off already (line 1 of " in err and "by ann at " in err
+        assert "--again" in err
+    assert len(ledger.read_text(encoding="utf-8").splitlines()) == 1
+
+    assert main(["signoff", str(match_dir), "--by", "bob", "--ledger", str(ledger), "--again"]) == 0
+    captured = capsys.readouterr()
+    assert "warning: signing off again: signed off before (line 1 of " in captured.err
+    assert "signed off: finance.sales" in captured.out
+    assert [r.entry.by for r in verify(ledger) if r.entry and r.ok] == ["ann", "bob"]

@@ -43,7 +43,7 @@ def pub(key: Path) -> Path:
 def sign_three(reports: list[Path], ledger: Path, key: Path) -> list[str]:
     sign_off(reports[0], "ann", ledger=ledger, key=key)
     sign_off(reports[1], "ann", None, "known rounding", ledger, key)
-    sign_off(reports[0], "ann", note="again", ledger=ledger, key=key)
+    sign_off(reports[0], "ann", note="again", ledger=ledger, key=key, again=True)
     return ledger.read_text(encoding="utf-8").splitlines()
 
 
@@ -107,8 +107,8 @@ def test_entries_signed_by_another_key_or_unsigned_fail_with_the_pinned_key(
     sign_off(reports[0], "ann", ledger=ledger, key=key)
     forger = tmp_path / "eve.pem"
     new_key(forger)
-    sign_off(reports[0], "ann", ledger=ledger, key=forger)
-    sign_off(reports[0], "ann", ledger=ledger)
+    sign_off(reports[0], "ann", ledger=ledger, key=forger, again=True)
+    sign_off(reports[0], "ann", ledger=ledger, again=True)
     results = verify(ledger, pub(key))
     assert [r.status for r in results] == [VerifyStatus.OK, VerifyStatus.UNSIGNED, VerifyStatus.UNSIGNED]
     assert "another key" in results[1].detail and "not signed" in results[2].detail
@@ -131,7 +131,7 @@ def test_signoff_commands_make_a_key_sign_and_verify_naming_the_line(
     common = ["--ledger", str(ledger), "--key", str(key)]
     assert main(["signoff", str(reports[0]), "--by", "ann", *common]) == 0
     assert "signed with key sha256:" in capsys.readouterr().out
-    assert main(["signoff", str(reports[0]), "--by", "bob", "--ledger", str(ledger)]) == 0
+    assert main(["signoff", str(reports[0]), "--by", "bob", "--ledger", str(ledger), "--again"]) == 0
     capsys.readouterr()
 
     assert main(["signoff", "--verify", "--ledger", str(ledger)]) == 0

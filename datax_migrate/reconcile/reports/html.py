@@ -11,11 +11,17 @@ import jinja2
 from datax_migrate.reconcile.model import REPORT_SCHEMA_VERSION, Difference, Report, Status
 from datax_migrate.reconcile.reports.text import (
     ABSENT,
+    COLUMN_STATISTICS_HEADER,
     DIFFERENCE_KINDS,
+    NO_ROW,
     NULL,
     PROOF_LEVELS,
     STATUS_LABELS,
+    column_statistics,
+    column_statistics_row,
+    column_statistics_sentence,
     difference_sides,
+    differences_sentence,
     format_key,
     format_seconds,
     format_value,
@@ -73,6 +79,13 @@ def render_html(report: Report) -> str:
         schema_version=REPORT_SCHEMA_VERSION,
         proof_levels=PROOF_LEVELS,
         recompute=recompute_lines(report),
+        differences_sentence=differences_sentence(report),
+        statistics_sentence=column_statistics_sentence(report),
+        statistics=_Table(
+            "",
+            COLUMN_STATISTICS_HEADER,
+            [[_Cell(text) for text in column_statistics_row(summary)] for summary in column_statistics(report)],
+        ),
     )
 
 
@@ -89,7 +102,7 @@ def _difference_row(difference: Difference) -> list[_Cell]:
 
 def _cell(value: Any, column: str = "") -> _Cell:
     if value is ABSENT:
-        return _Cell("—", css="absent")
+        return _Cell(NO_ROW, css="absent")
     if value is None:
         return _Cell(NULL, css="null")
     if column == "status" and value in {status.value for status in Status}:

@@ -9,17 +9,24 @@ from datax_migrate.delta.commit_times import COMMIT_INFO_TIMESTAMP
 from datax_migrate.reconcile.model import Report
 from datax_migrate.reconcile.reports.text import (
     ABSENT,
+    COLUMN_STATISTICS_HEADER,
     DIFFERENCE_KINDS,
+    NO_ROW,
     NULL,
     PROOF_LEVELS,
     STATUS_LABELS,
+    column_statistics,
+    column_statistics_row,
+    column_statistics_sentence,
     difference_sides,
+    differences_sentence,
     format_key,
     format_seconds,
     format_value,
     readable,
     recompute_lines,
     shorten,
+    shown_sentence,
     verdict_sentence,
 )
 
@@ -57,6 +64,8 @@ def render_markdown(report: Report) -> str:
         *_proof(report),
         "## Differences",
         "",
+        _escape(differences_sentence(report)),
+        "",
     ]
     shown = report.differences[:DIFFERENCES_SHOWN]
     if shown:
@@ -68,12 +77,10 @@ def render_markdown(report: Report) -> str:
             key = _escape(shorten(format_key(difference.key), VALUE_LIMIT))
             lines.append(f"| {key} | {column} | {_value(source_value)} | {_value(target_value)} | {kind} |")
         lines.append("")
-    hidden = report.differences_total - len(shown)
-    if hidden > 0:
-        total, listed = report.differences_total, len(report.differences)
-        lines += [f"{hidden:,} more not shown ({total:,} in all; report.html lists {listed:,}).", ""]
-    elif not shown:
-        lines += ["No differences were found.", ""]
+    more = shown_sentence(report, len(shown), "report.html and report.json")
+    if more:
+        lines += [_escape(more), ""]
+    lines += _statistics(report)
     lines += [
         f"datax-migrate {_escape(report.tool_version)}, started {report.started_at}, took "
         f"{format_seconds(report.seconds)}. Sign off with `datax-migrate signoff REPORT_DIR --by NAME`"
@@ -99,9 +106,23 @@ def _proof(report: Report) -> list[str]:
     return [*lines, ""]
 
 
+def _statistics(report: Report) -> list[str]:
+    """The "Column statistics" section, when a row diff ran."""
+    sentence = column_statistics_sentence(report)
+    if sentence is None:
+        return []
+    lines = ["## Column statistics", "", _escape(sentence), ""]
+    rows = [column_statistics_row(summary) for summary in column_statistics(report)]
+    if rows:
+        lines += ["| " + " | ".join(COLUMN_STATISTICS_HEADER) + " |", "|---|" + "---:|" * (len(rows[0]) - 1)]
+        lines += ["| " + " | ".join(_escape(cell) for cell in row) + " |" for row in rows]
+        lines.append("")
+    return lines
+
+
 def _value(value: Any) -> str:
     if value is ABSENT:
-        return "—"
+        return f"*{NO_ROW}*"
     if value is None:
         return f"*{NULL}*"
     return _escape(shorten(format_value(value), VALUE_LIMIT))
