@@ -270,7 +270,8 @@ def translate_tree(sources: list[Path], out: Path, options: TranslateOptions | N
     notebook whose outputs meet one gets an ``output-refused`` finding.
 
     Raises:
-        TranslateError: a source does not exist, or a run summary file is a symbolic link.
+        TranslateError: a source does not exist, there is no notebook in the sources (nothing is
+            written then), or a run summary file is a symbolic link.
     """
     from datax_migrate.notebooks.emit import to_ipynb
     from datax_migrate.notebooks.formats import iter_notebooks
@@ -292,8 +293,11 @@ def translate_tree(sources: list[Path], out: Path, options: TranslateOptions | N
             raise TranslateError(f"{path} is a symbolic link: not written through; remove it or choose another --out")
     outcomes: list[NotebookOutcome] = []
     written: set[Path] = set()
+    skipped: list[str] = []
     for source in sources:
-        for item in iter_notebooks(source, (options or TranslateOptions()).limits):
+        for item in iter_notebooks(
+            source, (options or TranslateOptions()).limits, lambda path, _: skipped.append(path)
+        ):
             if isinstance(item, NotebookReadFailure):
                 outcomes.append(NotebookOutcome(item.path, None, (_unreadable(item.path, item.reason, item.code),)))
                 continue
@@ -316,6 +320,8 @@ def translate_tree(sources: list[Path], out: Path, options: TranslateOptions | N
                 outcomes.append(NotebookOutcome(item.path, None, (_unreadable(item.path, reason, "output-refused"),)))
                 continue
             outcomes.append(NotebookOutcome(item.path, relative, translated.findings))
+    if not outcomes:
+        raise TranslateError(_nothing_found(sources, skipped))
     summary = run_report(outcomes)
     try:
         folder.write(summaries[0], json.dumps(summary, indent=2) + "\n")
@@ -323,6 +329,16 @@ def translate_tree(sources: list[Path], out: Path, options: TranslateOptions | N
     except OSError as exc:
         raise TranslateError(f"cannot write the run summary in {folder.root}: {exc.strerror or exc}") from None
     return outcomes
+
+
+def _nothing_found(sources: list[Path], skipped: list[str]) -> str:
+    """The one-line reason a run found no notebook."""
+    where = ", ".join(str(s) for s in sources)
+    files = f"{len(skipped)} file(s) not notebooks (e.g. {skipped[0]})" if skipped else "no files"
+    return (
+        f"no notebooks in {where}: {files}; expected Databricks SOURCE exports (.py, .sql, .scala, .r with the "
+        "'Databricks notebook source' header), .ipynb, .dbc or .zip exports"
+    )
 
 
 def _refusal(folder: OutputFolder, target: Path | None, written: set[Path]) -> str:

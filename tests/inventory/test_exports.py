@@ -61,3 +61,23 @@ def test_an_export_folder_with_source_files_and_a_dbc(tmp_path: Path) -> None:
     assert "path-not-mapped" in {f.code for f in daily.findings}  # a review finding
     assert verdicts["etl/daily.py"] == ASSISTED
     assert [(f.code, f.severity) for f in assessment.findings] == [("crawl-failed", Severity.REVIEW)]
+
+
+def test_skipped_files_and_an_empty_export_are_reported(tmp_path: Path) -> None:
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    (exports / "lib.py").write_text("def helper():\n    return 1\n")
+    with zipfile.ZipFile(exports / "workspace.zip", "w") as archive:
+        archive.writestr("etl/daily.py", ETL)
+        archive.writestr("notes.txt", "kept aside")
+    (tmp_path / "empty").mkdir()
+
+    inventory = crawl([ExportSource(exports), ExportSource(tmp_path / "empty")])
+
+    assert [n.path for n in inventory.notebooks] == ["workspace.zip/etl/daily.py"]
+    failures = {(f.stage, f.subject) for f in inventory.failures}
+    assert failures == {
+        ("skipped", "lib.py"),
+        ("skipped", "workspace.zip/notes.txt"),
+        ("no-notebooks", str(tmp_path / "empty")),
+    }

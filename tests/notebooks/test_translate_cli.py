@@ -7,6 +7,8 @@ import re
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from datax_migrate.cli import main
 from datax_migrate.notebooks.codes import CODES
 
@@ -91,3 +93,26 @@ def test_every_code_is_documented() -> None:
     page = (Path(__file__).resolve().parents[2] / "docs" / "reference" / "findings.md").read_text()
     section = page.split("## Notebooks (translation)", 1)[1]
     assert set(re.findall(r"^\| `([a-z0-9-]+)` \|", section, flags=re.M)) == set(CODES)
+
+
+def test_a_source_zip_export_is_translated(tmp_path: Path) -> None:
+    with zipfile.ZipFile(tmp_path / "workspace.zip", "w") as archive:
+        archive.writestr("etl/daily.py", CLEAN)
+    out = tmp_path / "out"
+    assert main(["translate", str(tmp_path / "workspace.zip"), "--out", str(out)]) == 0
+    notebook = json.loads((out / "workspace.zip" / "etl" / "daily.ipynb").read_text())
+    assert 'orders = spark.table("s3tablesbucket.sales.orders")' in [c["source"] for c in notebook["cells"]]
+
+
+def test_an_input_without_notebooks_exits_2_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "lib.py").write_text("def helper():\n    return 1\n")
+    (tmp_path / "empty").mkdir()
+    errors = []
+    for source in ("src", "empty"):
+        assert main(["translate", str(tmp_path / source), "--out", str(tmp_path / "out")]) == 2
+        errors.append(capsys.readouterr().err.strip())
+        assert not (tmp_path / "out" / "translation-summary.json").exists()
+    assert all("\n" not in error and "no notebooks in" in error for error in errors)
+    assert "1 file(s) not notebooks (e.g. lib.py)" in errors[0]
+    assert "no files" in errors[1]
