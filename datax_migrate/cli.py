@@ -382,6 +382,12 @@ def _parser() -> argparse.ArgumentParser:
     translate.add_argument(
         "--path-map", metavar="FILE", help='JSON {"prefixes": {"dbfs:/mnt/x": "s3://b/x"}, "tables": {path: name}}'
     )
+    translate.add_argument(
+        "--inventory",
+        metavar="FILE",
+        help="inventory.json from `datax-migrate inventory`: Delta reads and writes by a table's location "
+        "become reads and writes by its name (mapped through --name-map or the default rule)",
+    )
     translate.add_argument("--dialect", choices=["spark", "athena"], default="spark", help="SQL dialect of SQL cells")
     translate.add_argument(
         "--catalog", metavar="NAME", default="s3tablesbucket", help="Spark catalog of the migrated tables on AWS"
@@ -914,6 +920,7 @@ def _run_translate(args: argparse.Namespace) -> int:
         name_map=Path(args.name_map) if args.name_map else None,
         path_map=Path(args.path_map) if args.path_map else None,
         default_catalog=args.default_catalog,
+        inventory=Path(args.inventory) if args.inventory else None,
     )
     options = TranslateOptions(
         locations=locations,

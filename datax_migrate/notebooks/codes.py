@@ -93,17 +93,22 @@ CODES: dict[str, tuple[Severity, str]] = {
     "databricks-setting-removed": (REVIEW, "Databricks-only setting {detail} removed; check nothing relied on it."),
     # Delta API
     "delta-read": (INFO, "Delta read rewritten to an Iceberg table read."),
+    "location-mapped": (
+        INFO,
+        "Delta location {detail} (by the inventory, --inventory, or the path map's 'tables'): read and "
+        "written by that table's name on AWS.",
+    ),
     "delta-path-read": (
         REVIEW,
         "Delta table read by path {detail}: Iceberg tables are read by name; map the path to a table "
-        "(path map 'tables') or rewrite it by hand.",
+        "(--inventory with the table's location, path map 'tables') or rewrite it by hand.",
     ),
     "delta-write": (INFO, "Delta write rewritten to DataFrameWriterV2 writeTo(...).using('iceberg')."),
     "delta-write-option": (REVIEW, "Delta write option {detail} has no Iceberg equivalent and was dropped."),
     "delta-path-write": (
         REVIEW,
         "Delta table written by path {detail}: Iceberg tables are written by name; map the path to a "
-        "table (path map 'tables') or rewrite it by hand.",
+        "table (--inventory with the table's location, path map 'tables') or rewrite it by hand.",
     ),
     "delta-table-api": (
         INFO,

@@ -308,10 +308,13 @@ class _Rewriter(cst.CSTTransformer):
         path = _string_value(argument)
         located = self.rec.options.locations.table_at(path) if path else None
         if located is None:
-            if path:
+            if path and is_databricks_path(path):
                 path_reference(self.rec, path, line)
+            elif path:
+                self.rec.paths.setdefault(path, None)
             self.rec.report(code, line, path or "(expression)", original=self.code(call))
             return None
+        self.rec.report("location-mapped", line, f"{path} is {located}", original=path)
         return table_reference(self.rec, located, line)
 
     def _table_argument(self, updated: cst.Call, position: int, line: int) -> cst.Call:

@@ -26,7 +26,7 @@ from sqlglot.errors import SqlglotError
 from sqlglot.tokens import Token, TokenType
 
 from datax_migrate.notebooks.context import Recorder, path_reference, table_reference
-from datax_migrate.notebooks.paths import is_databricks_path
+from datax_migrate.notebooks.paths import is_databricks_path, is_storage_path
 
 _PLACEHOLDER = "__datax_snapshot_{}__"
 _NOT_NAMES = {
@@ -272,12 +272,13 @@ def _widget_references(tree: exp.Expr, rec: Recorder, line: int, bind: bool) -> 
 def _table(table: exp.Table, ctes: set[str], rec: Recorder, line: int, lookups: list[SnapshotLookup]) -> None:
     """Map one table reference in place, and its time travel."""
     name = table.name
-    if table.db.lower() == "delta" and is_databricks_path(name):
+    if table.db.lower() == "delta" and is_storage_path(name):
         located = rec.options.locations.table_at(name)
         if located is None:
             rec.paths.setdefault(name, None)
             rec.report("delta-path-read", line, name, original=table.sql("databricks"))
             return
+        rec.report("location-mapped", line, f"{name} is {located}", original=table.sql("databricks"))
         name_parts = located
     elif not table.db:
         if name.lower() not in ctes and name:
@@ -438,13 +439,14 @@ def _target_table(reader: _Reader, rec: Recorder, line: int, original: str, *lea
     for word in leader:
         reader.accept(word)
     name = reader.name()
-    if name.lower().startswith("delta.") and is_databricks_path(name[len("delta.") :].strip("`")):
+    if name.lower().startswith("delta.") and is_storage_path(name[len("delta.") :].strip("`")):
         path = name[len("delta.") :].strip("`")
         located = rec.options.locations.table_at(path)
         if located is None:
             rec.paths.setdefault(path, None)
             rec.report("delta-path-read", line, path, original=original)
             return None
+        rec.report("location-mapped", line, f"{path} is {located}", original=name)
         name = located
     target = table_reference(rec, name, line)
     parts = target.split(".")
