@@ -134,6 +134,22 @@ CODES: dict[str, tuple[Severity, str]] = {
         "Timestamp time travel ({detail}): read as the snapshot of the last Delta commit at or before "
         "it (summary 'datax.source-commit-timestamp'); versions written on AWS use their own commit times.",
     ),
+    "change-data-feed": (
+        REVIEW,
+        "Delta change data feed {detail} read through Iceberg's changelog view (create_changelog_view) "
+        "between the snapshots converted from those Delta versions or commit times, looked up when the cell "
+        "runs; in SQL, Delta _change_type values compared with the column became Iceberg's. Check what reads "
+        "its columns: _change_type is INSERT, DELETE, UPDATE_BEFORE, UPDATE_AFTER (Delta: insert, delete, "
+        "update_preimage, update_postimage), and an update shows as a DELETE and an "
+        "INSERT unless identifier_columns are passed to create_changelog_view; there is no _commit_version "
+        "or _commit_timestamp but _commit_snapshot_id and _change_ordinal (the Delta version of a converted "
+        "snapshot is its summary['datax.source-delta-version']).",
+    ),
+    "change-data-feed-unsupported": (
+        BLOCK,
+        "Delta change data feed {detail} cannot be translated: rewrite it over an Iceberg changelog view "
+        "(CALL <catalog>.system.create_changelog_view) by hand.",
+    ),
     "sql-not-literal": (
         REVIEW,
         "SQL built at run time ({detail}): not translated; check its table names and Delta syntax by hand.",

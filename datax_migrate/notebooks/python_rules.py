@@ -29,7 +29,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from datax_migrate.notebooks.context import Recorder, path_reference, table_reference
 from datax_migrate.notebooks.limits import ENVIRONMENT
 from datax_migrate.notebooks.paths import is_databricks_path
-from datax_migrate.notebooks.sql_rules import translate_sql
+from datax_migrate.notebooks.sql_rules import ChangeBound, Statement, changelog_view, translate_sql
 
 DBUTILS_SUPPORTED = {
     "fs": {"ls", "cp", "mv", "rm", "mkdirs", "put", "head"},
@@ -40,6 +40,13 @@ DBUTILS_SUPPORTED = {
 """``dbutils`` members :mod:`datax_migrate.compat` implements."""
 _WIDGET_MAKERS = {"text", "dropdown", "combobox", "multiselect"}
 _TABLE_CALLS = {"table", "saveAsTable", "insertInto", "writeTo", "tableExists", "refreshTable", "cacheTable"}
+_CHANGE_FEED = {"readChangeFeed", "readChangeData"}
+_CHANGE_BOUNDS = {
+    "startingVersion": ("start", "version"),
+    "startingTimestamp": ("start", "timestamp"),
+    "endingVersion": ("end", "version"),
+    "endingTimestamp": ("end", "timestamp"),
+}
 _WRITE_MODES = {"overwrite": "createOrReplace", "append": "append", "error": "create", "errorifexists": "create"}
 
 
@@ -276,9 +283,16 @@ class _Rewriter(cst.CSTTransformer):
             self.rec.report("sql-not-literal", line, kind, original=self.code(original))
             return updated
         statements = [s for s in translate_sql(text, self.rec, line) if s.kind != "dropped"]
+        if len(statements) > 1 and all(s.kind == "sql" for s in statements):
+            # spark.sql runs one statement: one call each, in order, giving the last one's result
+            calls = [self.code(self._sql_call(argument, text, s, updated)) for s in statements]
+            return cst.parse_expression(f"({', '.join(calls)})[-1]")
         if len(statements) != 1:
             return updated
-        statement = statements[0]
+        return self._sql_call(argument, text, statements[0], updated)
+
+    def _sql_call(self, argument: cst.BaseExpression, text: str, statement: Statement, updated: cst.Call) -> cst.Call:
+        """``updated`` running ``statement`` (translated from ``text``, the literal ``argument``)."""
         if statement.needs_lookup:
             for part in statement.parts:
                 if not isinstance(part, str):
@@ -333,6 +347,8 @@ class _Rewriter(cst.CSTTransformer):
         steps, root = _chain(updated)
         fmt = _format_of(steps)
         terminal = steps[-1]
+        if fmt in (None, "delta") and _reads_change_feed(steps):
+            return self._change_feed(original_steps, updated, line)
         if terminal.name == "table":
             if fmt not in (None, "delta"):
                 return self._table_argument(updated, 0, line)
@@ -365,6 +381,49 @@ class _Rewriter(cst.CSTTransformer):
         replacement = _build(root, rewritten)
         if fmt == "delta" or terminal.name == "load":
             self.rec.report("delta-read", line, original=self.code(updated), replacement=self.code(replacement))
+        return replacement
+
+    def _change_feed(self, original_steps: list[_Step], updated: cst.Call, line: int) -> cst.BaseExpression:
+        """A Delta change data feed read as a read of an Iceberg changelog view (see ``changelog_view``)."""
+        steps, root = _chain(updated)
+        original = self.code(updated)
+        options = _options(steps)
+        if "readStream" in (s.name for s in steps):
+            detail = f"{original} (a stream: Iceberg's Spark streaming source reads appends only)"
+            self.rec.report("change-data-feed-unsupported", line, detail, original=original)
+            return updated
+        bounds: dict[str, ChangeBound] = {}
+        for key, value in options.items():
+            if key in _CHANGE_FEED or key not in _CHANGE_BOUNDS:
+                continue
+            literal = value.value if isinstance(value, cst.Integer) else _string_value(value)
+            if literal is None:
+                detail = f"{original} (option {key} is not a literal)"
+                self.rec.report("change-data-feed-unsupported", line, detail, original=original)
+                return updated
+            end, by = _CHANGE_BOUNDS[key]
+            bounds[end] = ChangeBound(by, literal)
+        terminal = steps[-1]
+        if terminal.name == "table":
+            name = _string_value(_argument(terminal.call, 0))
+            target = table_reference(self.rec, name, line) if name else None
+        else:
+            target = self._table_at(_argument(original_steps[-1].call, 0), "delta-path-read", updated, line)
+        if target is None:
+            if terminal.name == "table":
+                self.rec.report("change-data-feed-unsupported", line, f"{original} (table name not literal)", original)
+            return updated
+        view = f"{target.rsplit('.', 1)[-1]}_changes"
+        statement = changelog_view(target, view, bounds.get("start"), bounds.get("end"), self.rec, line)
+        if statement is None:
+            detail = f"{original} (a bound is neither a version nor an ISO-8601 timestamp)"
+            self.rec.report("change-data-feed-unsupported", line, detail, original=original)
+            return updated
+        spark = self.code(root)
+        replacement = cst.parse_expression(
+            f"{spark}.table({spark}.sql({statement.python()}).first()['changelog_view'])"
+        )
+        self.rec.report("change-data-feed", line, original, original=original, replacement=self.code(replacement))
         return replacement
 
     def _write(
@@ -445,6 +504,28 @@ def _build(root: cst.BaseExpression, steps: Sequence[_Step]) -> cst.BaseExpressi
         attribute = cst.Attribute(value=current, attr=cst.Name(step.name))
         current = attribute if step.call is None else step.call.with_changes(func=attribute)
     return current
+
+
+def _options(steps: list[_Step]) -> dict[str, cst.BaseExpression]:
+    """The ``option(key, value)`` calls of a chain whose key is a literal (last one wins)."""
+    found: dict[str, cst.BaseExpression] = {}
+    for step in steps:
+        key = _string_value(_argument(step.call, 0)) if step.name == "option" else None
+        value = _argument(step.call, 1)
+        if key is not None and value is not None:
+            found[key] = value
+    return found
+
+
+def _reads_change_feed(steps: list[_Step]) -> bool:
+    """Whether a read chain sets ``readChangeFeed`` (or ``readChangeData``) to anything but false."""
+    for key, value in _options(steps).items():
+        if key in _CHANGE_FEED:
+            literal = _string_value(value)
+            off = (literal or "").lower() == "false" or (isinstance(value, cst.Name) and value.value == "False")
+            if not off:
+                return True
+    return False
 
 
 def _format_of(steps: list[_Step]) -> str | None:
