@@ -79,6 +79,23 @@ CODES: dict[str, tuple[Severity, str]] = {
         "Table {detail} is not in the name map: mapped by the default naming rule; add it to the map "
         "or check the target exists.",
     ),
+    "table-name-resolved": (
+        INFO,
+        "Table name given as {detail}: resolved from the notebook's own constants (module-level assignments, "
+        "f-strings and + of known parts) and mapped; the call now names the mapped table as a literal.",
+    ),
+    "table-name-widget": (
+        REVIEW,
+        "Table name given as {detail}: resolved with the widget's default value and mapped; the call now names "
+        "the mapped table as a literal, so a run with another widget value still uses this table: build "
+        "the AWS name from the widget by hand if it must vary.",
+    ),
+    "table-name-dynamic": (
+        REVIEW,
+        "Table name given as {detail} cannot be resolved in the notebook (not only constants assigned once "
+        "at module level, widget defaults, f-strings and + of known parts): it is not mapped; check it "
+        "names the table on AWS.",
+    ),
     "path-mapped": (INFO, "Path mapped through the configured path map."),
     "path-not-mapped": (
         REVIEW,
@@ -149,6 +166,11 @@ CODES: dict[str, tuple[Severity, str]] = {
         BLOCK,
         "Delta change data feed {detail} cannot be translated: rewrite it over an Iceberg changelog view "
         "(CALL <catalog>.system.create_changelog_view) by hand.",
+    ),
+    "sql-resolved": (
+        INFO,
+        "SQL given as {detail}: resolved from the notebook's own constants (module-level assignments, "
+        "f-strings and + of known parts) and translated; the call now runs the translated SQL as a literal.",
     ),
     "sql-not-literal": (
         REVIEW,

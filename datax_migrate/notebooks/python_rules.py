@@ -248,6 +248,9 @@ class _Rewriter(cst.CSTTransformer):
         if method in ("saveAsTable", "save") and any(n in ("write", "writeStream") for n in names):
             return self._write(steps, original_node, updated_node, line)
         if method in _TABLE_CALLS:
+            literal = _string_value(_argument(original_node, 0)) is not None
+            if method == "table" and not literal and not (isinstance(root, cst.Name) and root.value == "spark"):
+                return updated_node  # pyarrow.table(data) and the like: not a Spark table name
             return self._table_argument(updated_node, 0, line)
         return updated_node
 
@@ -279,9 +282,14 @@ class _Rewriter(cst.CSTTransformer):
             return updated
         text = _string_value(argument)
         if text is None:
-            kind = "f-string" if isinstance(argument, cst.FormattedString) else "an expression"
-            self.rec.report("sql-not-literal", line, kind, original=self.code(original))
-            return updated
+            resolved = self.rec.constants.resolve(self.code(argument))
+            if resolved is None or resolved.widgets:
+                kind = "f-string" if isinstance(argument, cst.FormattedString) else "an expression"
+                self.rec.report("sql-not-literal", line, kind, original=self.code(original))
+                return updated
+            text = resolved.value
+            detail = f"{self.code(argument)} = {text!r}"
+            self.rec.report("sql-resolved", line, detail, original=self.code(argument), replacement=repr(text))
         statements = [s for s in translate_sql(text, self.rec, line) if s.kind != "dropped"]
         if len(statements) > 1 and all(s.kind == "sql" for s in statements):
             # spark.sql runs one statement: one call each, in order, giving the last one's result
@@ -335,13 +343,43 @@ class _Rewriter(cst.CSTTransformer):
         argument = _argument(updated, position)
         name = _string_value(argument)
         if name is None or not isinstance(argument, cst.SimpleString):
-            return updated
-        target = table_reference(self.rec, name, line)
-        if target == name:
-            return updated
+            target = self._dynamic_name(argument, line) if _may_be_name(argument) else None
+            if target is None or argument is None:
+                return updated
+            new_argument: cst.BaseExpression = cst.SimpleString(repr(target))
+        else:
+            target = table_reference(self.rec, name, line)
+            if target == name:
+                return updated
+            new_argument = _with_value(argument, target)
         args = list(updated.args)
-        args[position] = args[position].with_changes(value=_with_value(argument, target))
+        index = next(i for i, a in enumerate(args) if a.value is argument)
+        args[index] = args[index].with_changes(value=new_argument)
         return updated.with_changes(args=args)
+
+    def _dynamic_name(self, argument: cst.BaseExpression | None, line: int) -> str | None:
+        """The target of a table name given as an expression, when the notebook's constants resolve it.
+
+        Reports ``table-name-resolved`` (or ``table-name-widget`` when a widget default was used) and
+        returns the mapped name the call is to name as a literal; reports ``table-name-dynamic`` and
+        returns ``None`` when the expression cannot be resolved. One-part names give ``None`` unreported.
+        """
+        if argument is None:
+            return None
+        expression = self.code(argument)
+        resolved = self.rec.constants.resolve(expression)
+        if resolved is None:
+            self.rec.report("table-name-dynamic", line, expression, original=expression)
+            return None
+        target = table_reference(self.rec, resolved.value, line)
+        if target == resolved.value:
+            return None
+        detail = f"{expression} = {resolved.value!r}"
+        if resolved.widgets:
+            detail += f" (widget {', '.join(repr(w) for w in resolved.widgets)} at its default)"
+        code = "table-name-widget" if resolved.widgets else "table-name-resolved"
+        self.rec.report(code, line, detail, original=expression, replacement=repr(target))
+        return target
 
     def _read(self, original_steps: list[_Step], updated: cst.Call, line: int) -> cst.BaseExpression:
         steps, root = _chain(updated)
@@ -353,7 +391,10 @@ class _Rewriter(cst.CSTTransformer):
             if fmt not in (None, "delta"):
                 return self._table_argument(updated, 0, line)
             table = _string_value(_argument(terminal.call, 0))
-            target = table_reference(self.rec, table, line) if table else None
+            if table is None:
+                target = self._dynamic_name(_argument(terminal.call, 0), line)
+            else:
+                target = table_reference(self.rec, table, line)
         else:
             if fmt != "delta":
                 return updated
@@ -440,9 +481,13 @@ class _Rewriter(cst.CSTTransformer):
                 return updated
         else:
             name = _string_value(_argument(terminal.call, 0))
-            if name is None:
+            target = (
+                table_reference(self.rec, name, line)
+                if name is not None
+                else self._dynamic_name(_argument(terminal.call, 0), line)
+            )
+            if target is None:
                 return updated
-            target = table_reference(self.rec, name, line)
         mode, partitions = "error", []
         for step in steps:
             if step.name == "mode":
@@ -504,6 +549,11 @@ def _build(root: cst.BaseExpression, steps: Sequence[_Step]) -> cst.BaseExpressi
         attribute = cst.Attribute(value=current, attr=cst.Name(step.name))
         current = attribute if step.call is None else step.call.with_changes(func=attribute)
     return current
+
+
+def _may_be_name(node: cst.BaseExpression | None) -> bool:
+    """Whether an argument could be a table name built at run time (a name, f-string, ``+``, call)."""
+    return isinstance(node, (cst.Name, cst.FormattedString, cst.BinaryOperation, cst.ConcatenatedString, cst.Call))
 
 
 def _options(steps: list[_Step]) -> dict[str, cst.BaseExpression]:

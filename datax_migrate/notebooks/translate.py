@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING
 from datax_migrate.errors import TranslateError
 from datax_migrate.findings import Finding, Severity
 from datax_migrate.notebooks.codes import CODES
+from datax_migrate.notebooks.constants import Constants
 from datax_migrate.notebooks.context import Recorder, TranslateOptions
-from datax_migrate.notebooks.limits import ENVIRONMENT
+from datax_migrate.notebooks.limits import ENVIRONMENT, NotebookLimits
 from datax_migrate.notebooks.model import Cell, Notebook, NotebookReadFailure
 from datax_migrate.notebooks.outputs import OutputFolder
 from datax_migrate.notebooks.python_rules import translate_python
@@ -90,6 +91,7 @@ def translate_notebook(notebook: Notebook, options: TranslateOptions | None = No
     A cell that does not parse is kept as it was, with a finding; the other cells are translated.
     """
     rec = Recorder(subject=notebook.path, options=options or TranslateOptions())
+    rec.constants = Constants.scan(_python_within_limits(notebook, rec.options.limits))
     body: list[OutputCell] = []
     for cell in notebook.cells:
         rec.cell = cell.index
@@ -106,6 +108,24 @@ def translate_notebook(notebook: Notebook, options: TranslateOptions | None = No
         run_dependencies=tuple(rec.run_dependencies),
         magics=tuple(rec.magics),
     )
+
+
+def _python_within_limits(notebook: Notebook, limits: NotebookLimits) -> list[str]:
+    """The Python cells that will be parsed (the limits of :func:`_within_limits`), in order."""
+    sources: list[str] = []
+    budget = limits.parse_bytes
+    for cell in notebook.cells:
+        if cell.kind != "code" or cell.language not in ("python", "sql"):
+            continue
+        size = len(cell.source.encode("utf-8"))
+        if size > limits.cell_bytes:
+            continue
+        if size > budget:
+            continue
+        budget -= size
+        if cell.language == "python":
+            sources.append(cell.source)
+    return sources
 
 
 def _translate_cell(cell: Cell, default_language: str, rec: Recorder) -> list[OutputCell]:
