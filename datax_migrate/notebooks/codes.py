@@ -151,7 +151,7 @@ CODES: dict[str, tuple[Severity, str]] = {
         "Timestamp time travel ({detail}): read as the snapshot of the last Delta commit at or before "
         "it (summary 'datax.source-commit-timestamp'); versions written on AWS use their own commit times.",
     ),
-    "change-data-feed": (
+    "change-feed-read": (
         REVIEW,
         "Delta change data feed {detail} read through Iceberg's changelog view (create_changelog_view) "
         "between the snapshots converted from those Delta versions or commit times, looked up when the cell "
@@ -162,7 +162,7 @@ CODES: dict[str, tuple[Severity, str]] = {
         "or _commit_timestamp but _commit_snapshot_id and _change_ordinal (the Delta version of a converted "
         "snapshot is its summary['datax.source-delta-version']).",
     ),
-    "change-data-feed-unsupported": (
+    "change-feed-unsupported": (
         BLOCK,
         "Delta change data feed {detail} cannot be translated: rewrite it over an Iceberg changelog view "
         "(CALL <catalog>.system.create_changelog_view) by hand.",

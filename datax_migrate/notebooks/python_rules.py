@@ -431,7 +431,7 @@ class _Rewriter(cst.CSTTransformer):
         options = _options(steps)
         if "readStream" in (s.name for s in steps):
             detail = f"{original} (a stream: Iceberg's Spark streaming source reads appends only)"
-            self.rec.report("change-data-feed-unsupported", line, detail, original=original)
+            self.rec.report("change-feed-unsupported", line, detail, original=original)
             return updated
         bounds: dict[str, ChangeBound] = {}
         for key, value in options.items():
@@ -440,7 +440,7 @@ class _Rewriter(cst.CSTTransformer):
             literal = value.value if isinstance(value, cst.Integer) else _string_value(value)
             if literal is None:
                 detail = f"{original} (option {key} is not a literal)"
-                self.rec.report("change-data-feed-unsupported", line, detail, original=original)
+                self.rec.report("change-feed-unsupported", line, detail, original=original)
                 return updated
             end, by = _CHANGE_BOUNDS[key]
             bounds[end] = ChangeBound(by, literal)
@@ -452,19 +452,19 @@ class _Rewriter(cst.CSTTransformer):
             target = self._table_at(_argument(original_steps[-1].call, 0), "delta-path-read", updated, line)
         if target is None:
             if terminal.name == "table":
-                self.rec.report("change-data-feed-unsupported", line, f"{original} (table name not literal)", original)
+                self.rec.report("change-feed-unsupported", line, f"{original} (table name not literal)", original)
             return updated
         view = f"{target.rsplit('.', 1)[-1]}_changes"
         statement = changelog_view(target, view, bounds.get("start"), bounds.get("end"), self.rec, line)
         if statement is None:
             detail = f"{original} (a bound is neither a version nor an ISO-8601 timestamp)"
-            self.rec.report("change-data-feed-unsupported", line, detail, original=original)
+            self.rec.report("change-feed-unsupported", line, detail, original=original)
             return updated
         spark = self.code(root)
         replacement = cst.parse_expression(
             f"{spark}.table({spark}.sql({statement.python()}).first()['changelog_view'])"
         )
-        self.rec.report("change-data-feed", line, original, original=original, replacement=self.code(replacement))
+        self.rec.report("change-feed-read", line, original, original=original, replacement=self.code(replacement))
         return replacement
 
     def _write(

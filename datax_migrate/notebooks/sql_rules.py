@@ -231,7 +231,7 @@ def _table_changes(tree: exp.Expr, rec: Recorder, line: int) -> list[Statement] 
             return None
         if len(literals) != len(arguments) or not 2 <= len(arguments) <= 3 or not literals[0].is_string:
             detail = f"{original} (its arguments must be a table name and literal versions or timestamps)"
-            rec.report("change-data-feed-unsupported", line, detail, original=original)
+            rec.report("change-feed-unsupported", line, detail, original=original)
             return None
         bounds = [ChangeBound("timestamp" if a.is_string else "version", a.name) for a in literals[1:]]
         target = table_reference(rec, literals[0].name, line)
@@ -239,9 +239,9 @@ def _table_changes(tree: exp.Expr, rec: Recorder, line: int) -> list[Statement] 
         statement = changelog_view(target, view, bounds[0], bounds[1] if len(bounds) > 1 else None, rec, line)
         if statement is None:
             detail = f"{original} (a bound is neither a version nor an ISO-8601 timestamp)"
-            rec.report("change-data-feed-unsupported", line, detail, original=original)
+            rec.report("change-feed-unsupported", line, detail, original=original)
             return None
-        rec.report("change-data-feed", line, original, original=original, replacement=statement.sql)
+        rec.report("change-feed-read", line, original, original=original, replacement=statement.sql)
         table.set("this", exp.to_identifier(view))
         calls.append(statement)
     if calls:

@@ -41,4 +41,4 @@ def test_what_cannot_be_translated_is_kept_with_a_blocker() -> None:
         statements, rec = _translate(sql)
         assert statements == [sql]
         person = [(f.code, f.severity.value) for f in rec.findings if f.severity.value != "info"]
-        assert person == [("change-data-feed-unsupported", "blocker")]
+        assert person == [("change-feed-unsupported", "blocker")]

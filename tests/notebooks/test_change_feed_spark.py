@@ -59,4 +59,4 @@ def test_table_changes_and_read_change_feed_give_deltas_changes(
     assert code is not None
     exec(code, scope)  # noqa: S102 - the translated cell
     assert [tuple(r) for r in scope["changes"].select("id", "v", "_change_type").collect()] == [(5, "e", "INSERT")]
-    assert {f.code for f in rec.findings} == {"table-mapped", "change-data-feed"}
+    assert {f.code for f in rec.findings} == {"table-mapped", "change-feed-read"}

@@ -27,7 +27,7 @@ SAMPLES = sorted((Path(__file__).parent / "samples").glob("*.*"))
 _EXPECT = re.compile(r"expect\[([a-z0-9-]+):([+-]\d+)\]")
 SPARK_ONLY = {"liquid-clustering"}
 """Rewrites Athena has no statement for: reported as ``athena-unsupported`` there."""
-SPARK_SQL_ONLY = {"change-data-feed", "change-data-feed-unsupported"}
+SPARK_SQL_ONLY = {"change-feed-read", "change-feed-unsupported"}
 """The same, in SQL only (where ``athena-unsupported`` is reported instead; Python reads run on Spark)."""
 
 
