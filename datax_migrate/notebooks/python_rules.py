@@ -328,6 +328,9 @@ class _Rewriter(cst.CSTTransformer):
     def _table_at(self, argument: cst.BaseExpression | None, code: str, call: cst.Call, line: int) -> str | None:
         """The target table of a Delta location given as ``argument``, or ``None`` (reported as ``code``)."""
         path = _string_value(argument)
+        if path is None and _may_be_name(argument):  # a location built from the notebook's constants
+            resolved = self.rec.constants.resolve(self.code(argument))  # type: ignore[arg-type]
+            path = resolved.value if resolved is not None and not resolved.widgets else None
         located = self.rec.options.locations.table_at(path) if path else None
         if located is None:
             if path and is_databricks_path(path):
