@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
 
     from datax_migrate.catalogs.names import TargetName
+    from datax_migrate.inventory.model import CrawlFailure
 
 EXIT_OK, EXIT_DIFFERENCES, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 _OWN_PROCESS = False
@@ -820,6 +821,7 @@ def _run_inventory(args: argparse.Namespace) -> int:
 
         written += write_parquet(result, out.parent, out.stem)
     _print_inventory(result)
+    _print_export_skips(result.failures)
     print(f"wrote {', '.join(str(path) for path in written)}")
     return EXIT_DIFFERENCES if result.failures else EXIT_OK
 
@@ -852,6 +854,15 @@ def _databricks_timeout(given: float | None) -> float:
         return _positive_float(text)
     except (ValueError, argparse.ArgumentTypeError):
         raise ConfigError(f"DATAX_DATABRICKS_TIMEOUT={text!r}: expected a positive number of seconds") from None
+
+
+def _print_export_skips(failures: Sequence[CrawlFailure], shown: int = 10) -> None:
+    """One line per export file skipped as not a notebook (and export folder without any), the first ``shown``."""
+    skips = [f for f in failures if f.source == "export" and f.stage in ("skipped", "no-notebooks")]
+    for failure in skips[:shown]:
+        print(f"skipped {failure.subject}: {failure.reason}")
+    if len(skips) > shown:
+        print(f"... and {len(skips) - shown} more skipped (see failures in the inventory)")
 
 
 def _print_inventory(inventory: object) -> None:

@@ -6,6 +6,8 @@ import json
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from datax_migrate.findings import Severity
 from datax_migrate.inventory.assess import assess
 from datax_migrate.inventory.assess.rules import ASSISTED, AUTOMATIC
@@ -81,3 +83,24 @@ def test_skipped_files_and_an_empty_export_are_reported(tmp_path: Path) -> None:
         ("skipped", "workspace.zip/notes.txt"),
         ("no-notebooks", str(tmp_path / "empty")),
     }
+
+
+def test_the_inventory_command_prints_what_it_skipped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from datax_migrate.cli import main
+
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    (exports / "daily.py").write_text(ETL)
+    (exports / "notes.txt").write_text("kept aside")
+    out = tmp_path / "inventory.json"
+    assert main(["inventory", "--export", str(exports), "--out", str(out)]) == 1  # a failure recorded
+    printed = capsys.readouterr().out
+    assert "skipped notes.txt: not a notebook file" in printed
+    assert json.loads(out.read_text())["failures"] == [
+        {
+            "source": "export",
+            "subject": "notes.txt",
+            "stage": "skipped",
+            "reason": "not a notebook file (.py, .sql, .scala, .r, .ipynb, .dbc or .zip)",
+        }
+    ]
