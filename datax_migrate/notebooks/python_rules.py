@@ -399,7 +399,10 @@ class _Rewriter(cst.CSTTransformer):
             else:
                 target = table_reference(self.rec, table, line)
         else:
-            if fmt != "delta":
+            path = _string_value(_argument(original_steps[-1].call, 0))
+            # Databricks reads Delta by default: a load() without format() of a known table location is one
+            known = fmt is None and path is not None and self.rec.options.locations.table_at(path) is not None
+            if fmt != "delta" and not known:
                 return updated
             target = self._table_at(_argument(original_steps[-1].call, 0), "delta-path-read", updated, line)
             if target is None:

@@ -126,6 +126,7 @@ DeltaTable.forPath(spark, "s3a://lake-bucket/sales/customers").toDF().show()
 orders.write.format("delta").mode("append").save("dbfs:/mnt/lake/sales/orders")
 other = spark.read.format("delta").load("/mnt/lake/unknown")
 lake = "s3://lake-bucket"
+default_format = spark.read.load("/dbfs/mnt/lake/sales/orders")
 again = spark.read.format("delta").load(f"{lake}/sales/customers")
 
 # COMMAND ----------
@@ -155,9 +156,11 @@ def test_inventory_locations_turn_path_reads_and_writes_into_table_names(tmp_pat
     assert "%%sql\nSELECT * FROM s3tablesbucket.sales.customers" in sources
     assert 'other = spark.read.format("delta").load("/mnt/lake/unknown")' in sources  # not in the inventory
     assert "again = spark.read.table('s3tablesbucket.sales.customers')" in sources  # built from a constant
+    assert "default_format = spark.read.table('s3tablesbucket.sales.orders')" in sources  # Delta by default
     findings = json.loads((out / "by_path.report.json").read_text())["findings"]
     mapped = sorted(f["message"].split(" (", 1)[0] for f in findings if f["code"] == "location-mapped")
     assert mapped == [
+        "Delta location /dbfs/mnt/lake/sales/orders is main.sales.orders",
         "Delta location /mnt/lake/sales/orders/ is main.sales.orders",
         "Delta location dbfs:/mnt/lake/sales/orders is main.sales.orders",
         "Delta location s3://lake-bucket/sales/customers is main.sales.customers",
