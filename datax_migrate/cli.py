@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
 
     from datax_migrate.catalogs.names import TargetName
+    from datax_migrate.inventory.model import CrawlFailure
 
 EXIT_OK, EXIT_DIFFERENCES, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 EXIT_BROKEN_PIPE = 141
@@ -456,6 +457,12 @@ def _parser() -> argparse.ArgumentParser:
     translate.add_argument("--name-map", metavar="FILE", help="the migration name map (NameMapping JSON)")
     translate.add_argument(
         "--path-map", metavar="FILE", help='JSON {"prefixes": {"dbfs:/mnt/x": "s3://b/x"}, "tables": {path: name}}'
+    )
+    translate.add_argument(
+        "--inventory",
+        metavar="FILE",
+        help="inventory.json from `datax-migrate inventory`: Delta reads and writes by a table's location "
+        "become reads and writes by its name (mapped through --name-map or the default rule)",
     )
     translate.add_argument("--dialect", choices=["spark", "athena"], default="spark", help="SQL dialect of SQL cells")
     translate.add_argument(
@@ -930,6 +937,7 @@ def _run_inventory(args: argparse.Namespace) -> int:
         _print_json(args, {**result.to_dict(), "written": [str(path) for path in written]})
     else:
         _print_inventory(result)
+        _print_export_skips(result.failures)
         print(f"wrote {', '.join(str(path) for path in written)}")
     return EXIT_DIFFERENCES if result.failures else EXIT_OK
 
@@ -962,6 +970,15 @@ def _databricks_timeout(given: float | None) -> float:
         return _positive_float(text)
     except (ValueError, argparse.ArgumentTypeError):
         raise ConfigError(f"DATAX_DATABRICKS_TIMEOUT={text!r}: expected a positive number of seconds") from None
+
+
+def _print_export_skips(failures: Sequence[CrawlFailure], shown: int = 10) -> None:
+    """One line per export file skipped as not a notebook (and export folder without any), the first ``shown``."""
+    skips = [f for f in failures if f.source == "export" and f.stage in ("skipped", "no-notebooks")]
+    for failure in skips[:shown]:
+        print(f"skipped {failure.subject}: {failure.reason}")
+    if len(skips) > shown:
+        print(f"... and {len(skips) - shown} more skipped (see failures in the inventory)")
 
 
 def _print_inventory(inventory: object) -> None:
@@ -1033,6 +1050,7 @@ def _run_translate(args: argparse.Namespace) -> int:
         name_map=Path(args.name_map) if args.name_map else None,
         path_map=Path(args.path_map) if args.path_map else None,
         default_catalog=args.default_catalog,
+        inventory=Path(args.inventory) if args.inventory else None,
     )
     options = TranslateOptions(
         locations=locations,

@@ -23,8 +23,9 @@ class NotebookSummary:
         language: Its default language.
         cell_count: Number of cells.
         magics: Magics used (``sql``, ``md``, ``run``, ``pip``, ...), in first-seen order.
-        tables_referenced: Table names (two- and three-level as written; ``delta.`/path``` tables
-            count under :attr:`paths_referenced`) in first-seen order.
+        tables_referenced: Table names (two- and three-level as written, or as resolved from the
+            notebook's constants and widget defaults when built at run time; ``delta.`/path```
+            tables count under :attr:`paths_referenced`) in first-seen order.
         paths_referenced: Databricks paths (``dbfs:/``, ``/dbfs/``, ``/mnt/``, ``/Volumes/``).
         dbutils_calls: ``dbutils`` members called (``fs.ls``, ``secrets.get``, ...).
         widgets: Widget names.

@@ -79,6 +79,23 @@ CODES: dict[str, tuple[Severity, str]] = {
         "Table {detail} is not in the name map: mapped by the default naming rule; add it to the map "
         "or check the target exists.",
     ),
+    "table-name-resolved": (
+        INFO,
+        "Table name given as {detail}: resolved from the notebook's own constants (module-level assignments, "
+        "f-strings and + of known parts) and mapped; the call now names the mapped table as a literal.",
+    ),
+    "table-name-widget": (
+        REVIEW,
+        "Table name given as {detail}: resolved with the widget's default value and mapped; the call now names "
+        "the mapped table as a literal, so a run with another widget value still uses this table: build "
+        "the AWS name from the widget by hand if it must vary.",
+    ),
+    "table-name-dynamic": (
+        REVIEW,
+        "Table name given as {detail} cannot be resolved in the notebook (not only constants assigned once "
+        "at module level, widget defaults, f-strings and + of known parts): it is not mapped; check it "
+        "names the table on AWS.",
+    ),
     "path-mapped": (INFO, "Path mapped through the configured path map."),
     "path-not-mapped": (
         REVIEW,
@@ -93,17 +110,22 @@ CODES: dict[str, tuple[Severity, str]] = {
     "databricks-setting-removed": (REVIEW, "Databricks-only setting {detail} removed; check nothing relied on it."),
     # Delta API
     "delta-read": (INFO, "Delta read rewritten to an Iceberg table read."),
+    "location-mapped": (
+        INFO,
+        "Delta location {detail} (by the inventory, --inventory, or the path map's 'tables'): read and "
+        "written by that table's name on AWS.",
+    ),
     "delta-path-read": (
         REVIEW,
         "Delta table read by path {detail}: Iceberg tables are read by name; map the path to a table "
-        "(path map 'tables') or rewrite it by hand.",
+        "(--inventory with the table's location, path map 'tables') or rewrite it by hand.",
     ),
     "delta-write": (INFO, "Delta write rewritten to DataFrameWriterV2 writeTo(...).using('iceberg')."),
     "delta-write-option": (REVIEW, "Delta write option {detail} has no Iceberg equivalent and was dropped."),
     "delta-path-write": (
         REVIEW,
         "Delta table written by path {detail}: Iceberg tables are written by name; map the path to a "
-        "table (path map 'tables') or rewrite it by hand.",
+        "table (--inventory with the table's location, path map 'tables') or rewrite it by hand.",
     ),
     "delta-table-api": (
         INFO,
@@ -128,6 +150,27 @@ CODES: dict[str, tuple[Severity, str]] = {
         REVIEW,
         "Timestamp time travel ({detail}): read as the snapshot of the last Delta commit at or before "
         "it (summary 'datax.source-commit-timestamp'); versions written on AWS use their own commit times.",
+    ),
+    "change-feed-read": (
+        REVIEW,
+        "Delta change data feed {detail} read through Iceberg's changelog view (create_changelog_view) "
+        "between the snapshots converted from those Delta versions or commit times, looked up when the cell "
+        "runs; in SQL, Delta _change_type values compared with the column became Iceberg's. Check what reads "
+        "its columns: _change_type is INSERT, DELETE, UPDATE_BEFORE, UPDATE_AFTER (Delta: insert, delete, "
+        "update_preimage, update_postimage), and an update shows as a DELETE and an "
+        "INSERT unless identifier_columns are passed to create_changelog_view; there is no _commit_version "
+        "or _commit_timestamp but _commit_snapshot_id and _change_ordinal (the Delta version of a converted "
+        "snapshot is its summary['datax.source-delta-version']).",
+    ),
+    "change-feed-unsupported": (
+        BLOCK,
+        "Delta change data feed {detail} cannot be translated: rewrite it over an Iceberg changelog view "
+        "(CALL <catalog>.system.create_changelog_view) by hand.",
+    ),
+    "sql-resolved": (
+        INFO,
+        "SQL given as {detail}: resolved from the notebook's own constants (module-level assignments, "
+        "f-strings and + of known parts) and translated; the call now runs the translated SQL as a literal.",
     ),
     "sql-not-literal": (
         REVIEW,

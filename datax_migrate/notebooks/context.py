@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from datax_migrate.findings import Finding
 from datax_migrate.notebooks.codes import CODES
+from datax_migrate.notebooks.constants import Constants
 from datax_migrate.notebooks.limits import NotebookLimits
 from datax_migrate.notebooks.paths import Locations
 
@@ -58,6 +59,8 @@ class Recorder:
         magics: Magics used (``sql``, ``md``, ``run``, ...).
         imports: Names translated code needs from ``datax_migrate.compat`` (the setup cell imports them).
         parsed_bytes: Bytes of code parsed so far (bounded by ``options.limits.parse_bytes``).
+        constants: The notebook's module-level string constants and widget defaults, to resolve
+            table names built at run time.
     """
 
     subject: str
@@ -72,6 +75,7 @@ class Recorder:
     magics: dict[str, None] = field(default_factory=dict)
     imports: dict[str, None] = field(default_factory=dict)
     parsed_bytes: int = 0
+    constants: Constants = field(default_factory=Constants)
 
     def report(
         self,

@@ -9,7 +9,9 @@ Databricks paths (``dbfs:/...``, ``/dbfs/...`` through the FUSE mount, ``/mnt/..
 ``/Volumes/...``) are one namespace: ``/dbfs/mnt/x``, ``dbfs:/mnt/x`` and ``/mnt/x`` are the same
 file. A path map gives S3 prefixes for Databricks prefixes (longest prefix wins) and may name the
 table a Delta table location was migrated to, so that reads and writes by path become reads and
-writes by name.
+writes by name. An inventory (``datax-migrate inventory``) names them too: each table's
+``location``. Locations are compared in one form (:func:`location_key`): Databricks paths as
+``dbfs:/``, ``s3a://``/``s3n://`` as ``s3://``, without a trailing ``/``.
 """
 
 from __future__ import annotations
@@ -28,6 +30,28 @@ DATABRICKS_PREFIXES = ("dbfs:/", "/dbfs/", "/mnt/", "/Volumes/", "/FileStore/", 
 def is_databricks_path(text: str) -> bool:
     """Whether ``text`` is a Databricks file path (DBFS, a mount, a Unity Catalog volume)."""
     return text.startswith(DATABRICKS_PREFIXES)
+
+
+STORAGE_SCHEMES = ("s3://", "s3a://", "s3n://", "abfss://", "abfs://", "wasbs://", "gs://")
+"""Object store URIs a Delta table can be read from by path."""
+
+
+def is_storage_path(text: str) -> bool:
+    """Whether ``text`` is a Databricks path or an object store URI (``s3://...``)."""
+    return is_databricks_path(text) or text.lower().startswith(STORAGE_SCHEMES)
+
+
+def location_key(text: str) -> str:
+    """The form storage locations are compared in.
+
+    Databricks paths in their ``dbfs:/`` form, ``s3a://`` and ``s3n://`` as ``s3://``, no trailing ``/``.
+    """
+    lowered = text.lower()
+    if is_databricks_path(text):
+        text = canonical_path(text)
+    elif lowered.startswith(("s3a://", "s3n://")):
+        text = "s3://" + text.split("://", 1)[1]
+    return text.rstrip("/")
 
 
 def canonical_path(text: str) -> str:
@@ -69,7 +93,7 @@ class Locations:
         default_catalog: The Databricks catalog two-level names are in (``hive_metastore`` or a
             Unity Catalog catalog such as ``main``).
         prefixes: Databricks path prefix (``dbfs:/`` form) to S3 prefix, longest first.
-        tables: Delta table location (``dbfs:/`` form) to the Databricks name of the table.
+        tables: Delta table location (:func:`location_key` form) to the Databricks name of the table.
     """
 
     catalog: str = "s3tablesbucket"
@@ -85,18 +109,20 @@ class Locations:
         name_map: Path | None = None,
         path_map: Path | None = None,
         default_catalog: str = "hive_metastore",
+        inventory: Path | None = None,
     ) -> Locations:
-        """Load the name map (``NameMapping`` JSON) and the path map.
+        """Load the name map (``NameMapping`` JSON), the path map and the inventory's table locations.
 
         The path map is JSON: ``{"prefixes": {"dbfs:/mnt/raw": "s3://bucket/raw"}, "tables":
-        {"dbfs:/mnt/lake/orders": "main.sales.orders"}}``; both keys are optional.
+        {"dbfs:/mnt/lake/orders": "main.sales.orders"}}``; both keys are optional. Its ``tables``
+        win over the inventory's locations.
 
         Raises:
             ConfigError: a file cannot be read or is not in the expected form.
         """
         names = NameMapping.from_json(_read(name_map)) if name_map else None
         prefixes: dict[str, str] = {}
-        tables: dict[str, str] = {}
+        tables: dict[str, str] = _inventory_locations(inventory) if inventory else {}
         if path_map:
             try:
                 document = json.loads(_read(path_map))
@@ -107,7 +133,7 @@ class Locations:
             ):
                 raise ConfigError(f"path map {path_map}: expected {{'prefixes': {{...}}, 'tables': {{...}}}}")
             prefixes = {canonical_path(str(k)): str(v) for k, v in document.get("prefixes", {}).items()}
-            tables = {canonical_path(str(k)).rstrip("/"): str(v) for k, v in document.get("tables", {}).items()}
+            tables.update({location_key(str(k)): str(v) for k, v in document.get("tables", {}).items()})
         ordered = tuple(sorted(prefixes.items(), key=lambda item: -len(item[0])))
         return cls(catalog=catalog, names=names, default_catalog=default_catalog, prefixes=ordered, tables=tables)
 
@@ -142,7 +168,23 @@ class Locations:
 
     def table_at(self, text: str) -> str | None:
         """The Databricks name of the table stored at a Delta location, when the path map says."""
-        return self.tables.get(canonical_path(text).rstrip("/"))
+        return self.tables.get(location_key(text))
+
+
+def _inventory_locations(path: Path) -> dict[str, str]:
+    """Location (:func:`location_key` form) to table name, for every table of an inventory with one.
+
+    Raises:
+        ConfigError: the file cannot be read or is not an inventory.
+    """
+    from datax_migrate.errors import InventoryError
+    from datax_migrate.inventory.model import Inventory
+
+    try:
+        inventory = Inventory.from_json(_read(path))
+    except InventoryError as exc:
+        raise ConfigError(f"inventory {path}: {exc}") from None
+    return {location_key(t.location): t.name for t in inventory.tables if t.location}
 
 
 def _quote(part: str) -> str:

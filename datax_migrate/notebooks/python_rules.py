@@ -29,7 +29,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from datax_migrate.notebooks.context import Recorder, path_reference, table_reference
 from datax_migrate.notebooks.limits import ENVIRONMENT
 from datax_migrate.notebooks.paths import is_databricks_path
-from datax_migrate.notebooks.sql_rules import translate_sql
+from datax_migrate.notebooks.sql_rules import ChangeBound, Statement, changelog_view, translate_sql
 
 DBUTILS_SUPPORTED = {
     "fs": {"ls", "cp", "mv", "rm", "mkdirs", "put", "head"},
@@ -40,6 +40,13 @@ DBUTILS_SUPPORTED = {
 """``dbutils`` members :mod:`datax_migrate.compat` implements."""
 _WIDGET_MAKERS = {"text", "dropdown", "combobox", "multiselect"}
 _TABLE_CALLS = {"table", "saveAsTable", "insertInto", "writeTo", "tableExists", "refreshTable", "cacheTable"}
+_CHANGE_FEED = {"readChangeFeed", "readChangeData"}
+_CHANGE_BOUNDS = {
+    "startingVersion": ("start", "version"),
+    "startingTimestamp": ("start", "timestamp"),
+    "endingVersion": ("end", "version"),
+    "endingTimestamp": ("end", "timestamp"),
+}
 _WRITE_MODES = {"overwrite": "createOrReplace", "append": "append", "error": "create", "errorifexists": "create"}
 
 
@@ -241,6 +248,9 @@ class _Rewriter(cst.CSTTransformer):
         if method in ("saveAsTable", "save") and any(n in ("write", "writeStream") for n in names):
             return self._write(steps, original_node, updated_node, line)
         if method in _TABLE_CALLS:
+            literal = _string_value(_argument(original_node, 0)) is not None
+            if method == "table" and not literal and not (isinstance(root, cst.Name) and root.value == "spark"):
+                return updated_node  # pyarrow.table(data) and the like: not a Spark table name
             return self._table_argument(updated_node, 0, line)
         return updated_node
 
@@ -272,13 +282,25 @@ class _Rewriter(cst.CSTTransformer):
             return updated
         text = _string_value(argument)
         if text is None:
-            kind = "f-string" if isinstance(argument, cst.FormattedString) else "an expression"
-            self.rec.report("sql-not-literal", line, kind, original=self.code(original))
-            return updated
+            resolved = self.rec.constants.resolve(self.code(argument))
+            if resolved is None or resolved.widgets:
+                kind = "f-string" if isinstance(argument, cst.FormattedString) else "an expression"
+                self.rec.report("sql-not-literal", line, kind, original=self.code(original))
+                return updated
+            text = resolved.value
+            detail = f"{self.code(argument)} = {text!r}"
+            self.rec.report("sql-resolved", line, detail, original=self.code(argument), replacement=repr(text))
         statements = [s for s in translate_sql(text, self.rec, line) if s.kind != "dropped"]
+        if len(statements) > 1 and all(s.kind == "sql" for s in statements):
+            # spark.sql runs one statement: one call each, in order, giving the last one's result
+            calls = [self.code(self._sql_call(argument, text, s, updated)) for s in statements]
+            return cst.parse_expression(f"({', '.join(calls)})[-1]")
         if len(statements) != 1:
             return updated
-        statement = statements[0]
+        return self._sql_call(argument, text, statements[0], updated)
+
+    def _sql_call(self, argument: cst.BaseExpression, text: str, statement: Statement, updated: cst.Call) -> cst.Call:
+        """``updated`` running ``statement`` (translated from ``text``, the literal ``argument``)."""
         if statement.needs_lookup:
             for part in statement.parts:
                 if not isinstance(part, str):
@@ -306,37 +328,81 @@ class _Rewriter(cst.CSTTransformer):
     def _table_at(self, argument: cst.BaseExpression | None, code: str, call: cst.Call, line: int) -> str | None:
         """The target table of a Delta location given as ``argument``, or ``None`` (reported as ``code``)."""
         path = _string_value(argument)
+        if path is None and _may_be_name(argument):  # a location built from the notebook's constants
+            resolved = self.rec.constants.resolve(self.code(argument))  # type: ignore[arg-type]
+            path = resolved.value if resolved is not None and not resolved.widgets else None
         located = self.rec.options.locations.table_at(path) if path else None
         if located is None:
-            if path:
+            if path and is_databricks_path(path):
                 path_reference(self.rec, path, line)
+            elif path:
+                self.rec.paths.setdefault(path, None)
             self.rec.report(code, line, path or "(expression)", original=self.code(call))
             return None
+        self.rec.report("location-mapped", line, f"{path} is {located}", original=path)
         return table_reference(self.rec, located, line)
 
     def _table_argument(self, updated: cst.Call, position: int, line: int) -> cst.Call:
         argument = _argument(updated, position)
         name = _string_value(argument)
         if name is None or not isinstance(argument, cst.SimpleString):
-            return updated
-        target = table_reference(self.rec, name, line)
-        if target == name:
-            return updated
+            target = self._dynamic_name(argument, line) if _may_be_name(argument) else None
+            if target is None or argument is None:
+                return updated
+            new_argument: cst.BaseExpression = cst.SimpleString(repr(target))
+        else:
+            target = table_reference(self.rec, name, line)
+            if target == name:
+                return updated
+            new_argument = _with_value(argument, target)
         args = list(updated.args)
-        args[position] = args[position].with_changes(value=_with_value(argument, target))
+        index = next(i for i, a in enumerate(args) if a.value is argument)
+        args[index] = args[index].with_changes(value=new_argument)
         return updated.with_changes(args=args)
+
+    def _dynamic_name(self, argument: cst.BaseExpression | None, line: int) -> str | None:
+        """The target of a table name given as an expression, when the notebook's constants resolve it.
+
+        Reports ``table-name-resolved`` (or ``table-name-widget`` when a widget default was used) and
+        returns the mapped name the call is to name as a literal; reports ``table-name-dynamic`` and
+        returns ``None`` when the expression cannot be resolved. One-part names give ``None`` unreported.
+        """
+        if argument is None:
+            return None
+        expression = self.code(argument)
+        resolved = self.rec.constants.resolve(expression)
+        if resolved is None:
+            self.rec.report("table-name-dynamic", line, expression, original=expression)
+            return None
+        target = table_reference(self.rec, resolved.value, line)
+        if target == resolved.value:
+            return None
+        detail = f"{expression} = {resolved.value!r}"
+        if resolved.widgets:
+            detail += f" (widget {', '.join(repr(w) for w in resolved.widgets)} at its default)"
+        code = "table-name-widget" if resolved.widgets else "table-name-resolved"
+        self.rec.report(code, line, detail, original=expression, replacement=repr(target))
+        return target
 
     def _read(self, original_steps: list[_Step], updated: cst.Call, line: int) -> cst.BaseExpression:
         steps, root = _chain(updated)
         fmt = _format_of(steps)
         terminal = steps[-1]
+        if fmt in (None, "delta") and _reads_change_feed(steps):
+            return self._change_feed(original_steps, updated, line)
         if terminal.name == "table":
             if fmt not in (None, "delta"):
                 return self._table_argument(updated, 0, line)
             table = _string_value(_argument(terminal.call, 0))
-            target = table_reference(self.rec, table, line) if table else None
+            if table is None:
+                target = self._dynamic_name(_argument(terminal.call, 0), line)
+            else:
+                target = table_reference(self.rec, table, line)
         else:
-            if fmt != "delta":
+            path = _string_value(_argument(original_steps[-1].call, 0))
+            # Databricks reads Delta by default: a load() without format() of a known table location is one
+            known = fmt is None and path is not None and self.rec.options.locations.table_at(path) is not None
+            if fmt != "delta" and not known:
                 return updated
             target = self._table_at(_argument(original_steps[-1].call, 0), "delta-path-read", updated, line)
             if target is None:
@@ -364,6 +430,49 @@ class _Rewriter(cst.CSTTransformer):
             self.rec.report("delta-read", line, original=self.code(updated), replacement=self.code(replacement))
         return replacement
 
+    def _change_feed(self, original_steps: list[_Step], updated: cst.Call, line: int) -> cst.BaseExpression:
+        """A Delta change data feed read as a read of an Iceberg changelog view (see ``changelog_view``)."""
+        steps, root = _chain(updated)
+        original = self.code(updated)
+        options = _options(steps)
+        if "readStream" in (s.name for s in steps):
+            detail = f"{original} (a stream: Iceberg's Spark streaming source reads appends only)"
+            self.rec.report("change-feed-unsupported", line, detail, original=original)
+            return updated
+        bounds: dict[str, ChangeBound] = {}
+        for key, value in options.items():
+            if key in _CHANGE_FEED or key not in _CHANGE_BOUNDS:
+                continue
+            literal = value.value if isinstance(value, cst.Integer) else _string_value(value)
+            if literal is None:
+                detail = f"{original} (option {key} is not a literal)"
+                self.rec.report("change-feed-unsupported", line, detail, original=original)
+                return updated
+            end, by = _CHANGE_BOUNDS[key]
+            bounds[end] = ChangeBound(by, literal)
+        terminal = steps[-1]
+        if terminal.name == "table":
+            name = _string_value(_argument(terminal.call, 0))
+            target = table_reference(self.rec, name, line) if name else None
+        else:
+            target = self._table_at(_argument(original_steps[-1].call, 0), "delta-path-read", updated, line)
+        if target is None:
+            if terminal.name == "table":
+                self.rec.report("change-feed-unsupported", line, f"{original} (table name not literal)", original)
+            return updated
+        view = f"{target.rsplit('.', 1)[-1]}_changes"
+        statement = changelog_view(target, view, bounds.get("start"), bounds.get("end"), self.rec, line)
+        if statement is None:
+            detail = f"{original} (a bound is neither a version nor an ISO-8601 timestamp)"
+            self.rec.report("change-feed-unsupported", line, detail, original=original)
+            return updated
+        spark = self.code(root)
+        replacement = cst.parse_expression(
+            f"{spark}.table({spark}.sql({statement.python()}).first()['changelog_view'])"
+        )
+        self.rec.report("change-feed-read", line, original, original=original, replacement=self.code(replacement))
+        return replacement
+
     def _write(
         self, original_steps: list[_Step], original: cst.Call, updated: cst.Call, line: int
     ) -> cst.BaseExpression:
@@ -378,9 +487,13 @@ class _Rewriter(cst.CSTTransformer):
                 return updated
         else:
             name = _string_value(_argument(terminal.call, 0))
-            if name is None:
+            target = (
+                table_reference(self.rec, name, line)
+                if name is not None
+                else self._dynamic_name(_argument(terminal.call, 0), line)
+            )
+            if target is None:
                 return updated
-            target = table_reference(self.rec, name, line)
         mode, partitions = "error", []
         for step in steps:
             if step.name == "mode":
@@ -442,6 +555,33 @@ def _build(root: cst.BaseExpression, steps: Sequence[_Step]) -> cst.BaseExpressi
         attribute = cst.Attribute(value=current, attr=cst.Name(step.name))
         current = attribute if step.call is None else step.call.with_changes(func=attribute)
     return current
+
+
+def _may_be_name(node: cst.BaseExpression | None) -> bool:
+    """Whether an argument could be a table name built at run time (a name, f-string, ``+``, call)."""
+    return isinstance(node, (cst.Name, cst.FormattedString, cst.BinaryOperation, cst.ConcatenatedString, cst.Call))
+
+
+def _options(steps: list[_Step]) -> dict[str, cst.BaseExpression]:
+    """The ``option(key, value)`` calls of a chain whose key is a literal (last one wins)."""
+    found: dict[str, cst.BaseExpression] = {}
+    for step in steps:
+        key = _string_value(_argument(step.call, 0)) if step.name == "option" else None
+        value = _argument(step.call, 1)
+        if key is not None and value is not None:
+            found[key] = value
+    return found
+
+
+def _reads_change_feed(steps: list[_Step]) -> bool:
+    """Whether a read chain sets ``readChangeFeed`` (or ``readChangeData``) to anything but false."""
+    for key, value in _options(steps).items():
+        if key in _CHANGE_FEED:
+            literal = _string_value(value)
+            off = (literal or "").lower() == "false" or (isinstance(value, cst.Name) and value.value == "False")
+            if not off:
+                return True
+    return False
 
 
 def _format_of(steps: list[_Step]) -> str | None:

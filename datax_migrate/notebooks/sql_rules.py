@@ -14,6 +14,7 @@ needs one becomes a Python expression that looks it up when it runs through
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from sqlglot.errors import SqlglotError
 from sqlglot.tokens import Token, TokenType
 
 from datax_migrate.notebooks.context import Recorder, path_reference, table_reference
-from datax_migrate.notebooks.paths import is_databricks_path
+from datax_migrate.notebooks.paths import is_databricks_path, is_storage_path
 
 _PLACEHOLDER = "__datax_snapshot_{}__"
 _NOT_NAMES = {
@@ -80,12 +81,14 @@ class Statement:
         parts: The SQL text, with snapshot lookups between its pieces.
         line: 1-based line of the statement in its cell.
         parameters: Widgets bound to its named parameter markers (``:name``) when it runs.
+        view: The temporary view it makes (a changelog view), if any.
     """
 
     kind: str
     parts: tuple[str | SnapshotLookup, ...]
     line: int
     parameters: tuple[str, ...] = ()
+    view: str = ""
 
     @property
     def needs_lookup(self) -> bool:
@@ -178,8 +181,12 @@ def _through_sqlglot(text: str, rec: Recorder, line: int, bind_widgets: bool = F
     if isinstance(tree, exp.Set) and "spark.databricks." in text:
         rec.report("databricks-setting-removed", line, tree.sql("databricks"), original=text)
         return [Statement("dropped", (), line)]
+    preceding = _table_changes(tree, rec, line)
+    if preceding is None:
+        return [Statement("raw", (text,), line)]
     lookups: list[SnapshotLookup] = []
     ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    ctes |= {statement.view for statement in preceding}
     for table in list(tree.find_all(exp.Table)):
         _table(table, ctes, rec, line, lookups)
     following: list[Statement] = []
@@ -198,7 +205,137 @@ def _through_sqlglot(text: str, rec: Recorder, line: int, bind_widgets: bool = F
         before, _, written = written.partition(_PLACEHOLDER.format(number))
         parts += [before, lookup]
     parts.append(written)
-    return [Statement("sql", tuple(parts), line, parameters), *following]
+    return [*preceding, Statement("sql", tuple(parts), line, parameters), *following]
+
+
+def _table_changes(tree: exp.Expr, rec: Recorder, line: int) -> list[Statement] | None:
+    """Delta's ``table_changes(name, start[, end])`` as Iceberg changelog views, in place.
+
+    Each call becomes the name of a changelog view that a ``create_changelog_view`` call, run
+    first, makes over the snapshots converted from the Delta range.
+
+    Returns:
+        The ``CALL`` statements to run before the statement, or ``None`` (a blocker is reported)
+        when a call cannot be translated: the statement is kept unexecuted.
+    """
+    calls: list[Statement] = []
+    for table in list(tree.find_all(exp.Table)):
+        function = table.this
+        if not (isinstance(function, exp.Anonymous) and function.name.lower() == "table_changes"):
+            continue
+        original = function.sql("databricks")
+        arguments = function.expressions
+        literals = [a for a in arguments if isinstance(a, exp.Literal)]
+        if rec.options.dialect == "athena":
+            rec.report("athena-unsupported", line, f"{original} (a changelog view)", original=original)
+            return None
+        if len(literals) != len(arguments) or not 2 <= len(arguments) <= 3 or not literals[0].is_string:
+            detail = f"{original} (its arguments must be a table name and literal versions or timestamps)"
+            rec.report("change-feed-unsupported", line, detail, original=original)
+            return None
+        bounds = [ChangeBound("timestamp" if a.is_string else "version", a.name) for a in literals[1:]]
+        target = table_reference(rec, literals[0].name, line)
+        view = f"{target.rsplit('.', 1)[-1]}_changes" + (f"_{len(calls) + 1}" if calls else "")
+        statement = changelog_view(target, view, bounds[0], bounds[1] if len(bounds) > 1 else None, rec, line)
+        if statement is None:
+            detail = f"{original} (a bound is neither a version nor an ISO-8601 timestamp)"
+            rec.report("change-feed-unsupported", line, detail, original=original)
+            return None
+        rec.report("change-feed-read", line, original, original=original, replacement=statement.sql)
+        table.set("this", exp.to_identifier(view))
+        calls.append(statement)
+    if calls:
+        _iceberg_change_types(tree)
+    return calls
+
+
+_CHANGE_TYPES = {
+    "insert": "INSERT",
+    "delete": "DELETE",
+    "update_preimage": "UPDATE_BEFORE",
+    "update_postimage": "UPDATE_AFTER",
+}
+"""Delta's ``_change_type`` values and Iceberg's changelog equivalents."""
+
+
+def _iceberg_change_types(tree: exp.Expr) -> None:
+    """Delta ``_change_type`` values compared with the column (``=``, ``<>``, ``IN``) as Iceberg's."""
+    for column in list(tree.find_all(exp.Column)):
+        comparison = column.parent
+        if column.name.lower() != "_change_type" or not isinstance(comparison, (exp.EQ, exp.NEQ, exp.In)):
+            continue
+        for literal in list(comparison.find_all(exp.Literal)):
+            if literal.is_string and literal.name.lower() in _CHANGE_TYPES:
+                literal.replace(exp.Literal.string(_CHANGE_TYPES[literal.name.lower()]))
+
+
+@dataclass(frozen=True)
+class ChangeBound:
+    """One end of a Delta change data feed range.
+
+    Attributes:
+        by: ``version`` or ``timestamp``.
+        value: The Delta version (digits) or commit time (ISO-8601) as written.
+    """
+
+    by: str
+    value: str
+
+
+def changelog_view(
+    target: str, view: str, start: ChangeBound | None, end: ChangeBound | None, rec: Recorder, line: int
+) -> Statement | None:
+    """The ``create_changelog_view`` call over the snapshots converted from a Delta change range.
+
+    Delta's range includes both ends; Iceberg's ``start-snapshot-id`` is exclusive, so the start is
+    the snapshot of the version before (Delta version 0, or no start: the table's first snapshot),
+    and a start time the last commit strictly before it (1 ms earlier: Delta commit times are in ms).
+
+    Args:
+        target: The Iceberg table (``catalog.namespace.table``).
+        view: The name of the changelog view to make.
+        start: Where the range starts (inclusive).
+        end: Where it ends (inclusive); ``None`` for the current snapshot.
+        rec: Where the snapshot helpers the statement needs are recorded.
+        line: The statement's line.
+
+    Returns:
+        The statement (snapshot ids looked up when it runs), or ``None`` when a bound is not a
+        whole number or an ISO-8601 time.
+    """
+    catalog, identifier = target.split(".", 1) if target.count(".") == 2 else (rec.options.locations.catalog, target)
+    options: list[tuple[str, SnapshotLookup]] = []
+    for key, bound, first in (("start-snapshot-id", start, True), ("end-snapshot-id", end, False)):
+        if bound is None:
+            continue
+        if bound.by == "version":
+            if not bound.value.isdigit():
+                return None
+            version = int(bound.value) - 1 if first else int(bound.value)
+            if version >= 0:
+                options.append((key, SnapshotLookup(f"{catalog}.{identifier}", str(version), "version")))
+            continue
+        try:
+            moment = dt.datetime.fromisoformat(bound.value)
+        except ValueError:
+            return None
+        moment -= dt.timedelta(milliseconds=1) if first else dt.timedelta(0)
+        at = moment.isoformat(sep=" ", timespec="milliseconds")
+        options.append((key, SnapshotLookup(f"{catalog}.{identifier}", repr(at), "timestamp")))
+    parts: list[str | SnapshotLookup] = [
+        f"CALL {catalog}.system.create_changelog_view(table => '{identifier}', changelog_view => '{view}'"
+    ]
+    for number, (key, lookup) in enumerate(options):
+        parts += [f"{', options => map(' if number == 0 else ', '}'{key}', '", lookup, "'"]
+        rec.imports.setdefault(lookup.python().split("(", 1)[0], None)
+    parts.append("))" if options else ")")
+    joined: list[str | SnapshotLookup] = []
+    for part in parts:  # adjacent text as one piece, for readable Python
+        if isinstance(part, str) and joined and isinstance(joined[-1], str):
+            joined[-1] += part
+        else:
+            joined.append(part)
+    return Statement("sql", tuple(joined), line, view=view.lower())
 
 
 def _at_time_travel(text: str, tokens: list[Token], rec: Recorder, line: int) -> str | None:
@@ -272,12 +409,13 @@ def _widget_references(tree: exp.Expr, rec: Recorder, line: int, bind: bool) -> 
 def _table(table: exp.Table, ctes: set[str], rec: Recorder, line: int, lookups: list[SnapshotLookup]) -> None:
     """Map one table reference in place, and its time travel."""
     name = table.name
-    if table.db.lower() == "delta" and is_databricks_path(name):
+    if table.db.lower() == "delta" and is_storage_path(name):
         located = rec.options.locations.table_at(name)
         if located is None:
             rec.paths.setdefault(name, None)
             rec.report("delta-path-read", line, name, original=table.sql("databricks"))
             return
+        rec.report("location-mapped", line, f"{name} is {located}", original=table.sql("databricks"))
         name_parts = located
     elif not table.db:
         if name.lower() not in ctes and name:
@@ -438,13 +576,14 @@ def _target_table(reader: _Reader, rec: Recorder, line: int, original: str, *lea
     for word in leader:
         reader.accept(word)
     name = reader.name()
-    if name.lower().startswith("delta.") and is_databricks_path(name[len("delta.") :].strip("`")):
+    if name.lower().startswith("delta.") and is_storage_path(name[len("delta.") :].strip("`")):
         path = name[len("delta.") :].strip("`")
         located = rec.options.locations.table_at(path)
         if located is None:
             rec.paths.setdefault(path, None)
             rec.report("delta-path-read", line, path, original=original)
             return None
+        rec.report("location-mapped", line, f"{path} is {located}", original=name)
         name = located
     target = table_reference(rec, name, line)
     parts = target.split(".")

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING
 from datax_migrate.errors import TranslateError
 from datax_migrate.findings import Finding, Severity
 from datax_migrate.notebooks.codes import CODES
+from datax_migrate.notebooks.constants import Constants
 from datax_migrate.notebooks.context import Recorder, TranslateOptions
-from datax_migrate.notebooks.limits import ENVIRONMENT
+from datax_migrate.notebooks.limits import ENVIRONMENT, NotebookLimits
 from datax_migrate.notebooks.model import Cell, Notebook, NotebookReadFailure
 from datax_migrate.notebooks.outputs import OutputFolder
 from datax_migrate.notebooks.python_rules import translate_python
@@ -90,6 +91,7 @@ def translate_notebook(notebook: Notebook, options: TranslateOptions | None = No
     A cell that does not parse is kept as it was, with a finding; the other cells are translated.
     """
     rec = Recorder(subject=notebook.path, options=options or TranslateOptions())
+    rec.constants = Constants.scan(_python_within_limits(notebook, rec.options.limits))
     body: list[OutputCell] = []
     for cell in notebook.cells:
         rec.cell = cell.index
@@ -106,6 +108,24 @@ def translate_notebook(notebook: Notebook, options: TranslateOptions | None = No
         run_dependencies=tuple(rec.run_dependencies),
         magics=tuple(rec.magics),
     )
+
+
+def _python_within_limits(notebook: Notebook, limits: NotebookLimits) -> list[str]:
+    """The Python cells that will be parsed (the limits of :func:`_within_limits`), in order."""
+    sources: list[str] = []
+    budget = limits.parse_bytes
+    for cell in notebook.cells:
+        if cell.kind != "code" or cell.language not in ("python", "sql"):
+            continue
+        size = len(cell.source.encode("utf-8"))
+        if size > limits.cell_bytes:
+            continue
+        if size > budget:
+            continue
+        budget -= size
+        if cell.language == "python":
+            sources.append(cell.source)
+    return sources
 
 
 def _translate_cell(cell: Cell, default_language: str, rec: Recorder) -> list[OutputCell]:
@@ -270,7 +290,8 @@ def translate_tree(sources: list[Path], out: Path, options: TranslateOptions | N
     notebook whose outputs meet one gets an ``output-refused`` finding.
 
     Raises:
-        TranslateError: a source does not exist, or a run summary file is a symbolic link.
+        TranslateError: a source does not exist, there is no notebook in the sources (nothing is
+            written then), or a run summary file is a symbolic link.
     """
     from datax_migrate.notebooks.emit import to_ipynb
     from datax_migrate.notebooks.formats import iter_notebooks
@@ -292,8 +313,11 @@ def translate_tree(sources: list[Path], out: Path, options: TranslateOptions | N
             raise TranslateError(f"{path} is a symbolic link: not written through; remove it or choose another --out")
     outcomes: list[NotebookOutcome] = []
     written: set[Path] = set()
+    skipped: list[str] = []
     for source in sources:
-        for item in iter_notebooks(source, (options or TranslateOptions()).limits):
+        for item in iter_notebooks(
+            source, (options or TranslateOptions()).limits, lambda path, _: skipped.append(path)
+        ):
             if isinstance(item, NotebookReadFailure):
                 outcomes.append(NotebookOutcome(item.path, None, (_unreadable(item.path, item.reason, item.code),)))
                 continue
@@ -316,6 +340,8 @@ def translate_tree(sources: list[Path], out: Path, options: TranslateOptions | N
                 outcomes.append(NotebookOutcome(item.path, None, (_unreadable(item.path, reason, "output-refused"),)))
                 continue
             outcomes.append(NotebookOutcome(item.path, relative, translated.findings))
+    if not outcomes:
+        raise TranslateError(_nothing_found(sources, skipped))
     summary = run_report(outcomes)
     try:
         folder.write(summaries[0], json.dumps(summary, indent=2) + "\n")
@@ -323,6 +349,16 @@ def translate_tree(sources: list[Path], out: Path, options: TranslateOptions | N
     except OSError as exc:
         raise TranslateError(f"cannot write the run summary in {folder.root}: {exc.strerror or exc}") from None
     return outcomes
+
+
+def _nothing_found(sources: list[Path], skipped: list[str]) -> str:
+    """The one-line reason a run found no notebook."""
+    where = ", ".join(str(s) for s in sources)
+    files = f"{len(skipped)} file(s) not notebooks (e.g. {skipped[0]})" if skipped else "no files"
+    return (
+        f"no notebooks in {where}: {files}; expected Databricks SOURCE exports (.py, .sql, .scala, .r with the "
+        "'Databricks notebook source' header), .ipynb, .dbc or .zip exports"
+    )
 
 
 def _refusal(folder: OutputFolder, target: Path | None, written: set[Path]) -> str:

@@ -6,6 +6,8 @@ import json
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from datax_migrate.findings import Severity
 from datax_migrate.inventory.assess import assess
 from datax_migrate.inventory.assess.rules import ASSISTED, AUTOMATIC
@@ -61,3 +63,44 @@ def test_an_export_folder_with_source_files_and_a_dbc(tmp_path: Path) -> None:
     assert "path-not-mapped" in {f.code for f in daily.findings}  # a review finding
     assert verdicts["etl/daily.py"] == ASSISTED
     assert [(f.code, f.severity) for f in assessment.findings] == [("crawl-failed", Severity.REVIEW)]
+
+
+def test_skipped_files_and_an_empty_export_are_reported(tmp_path: Path) -> None:
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    (exports / "lib.py").write_text("def helper():\n    return 1\n")
+    with zipfile.ZipFile(exports / "workspace.zip", "w") as archive:
+        archive.writestr("etl/daily.py", ETL)
+        archive.writestr("notes.txt", "kept aside")
+    (tmp_path / "empty").mkdir()
+
+    inventory = crawl([ExportSource(exports), ExportSource(tmp_path / "empty")])
+
+    assert [n.path for n in inventory.notebooks] == ["workspace.zip/etl/daily.py"]
+    failures = {(f.stage, f.subject) for f in inventory.failures}
+    assert failures == {
+        ("skipped", "lib.py"),
+        ("skipped", "workspace.zip/notes.txt"),
+        ("no-notebooks", str(tmp_path / "empty")),
+    }
+
+
+def test_the_inventory_command_prints_what_it_skipped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from datax_migrate.cli import main
+
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    (exports / "daily.py").write_text(ETL)
+    (exports / "notes.txt").write_text("kept aside")
+    out = tmp_path / "inventory.json"
+    assert main(["inventory", "--export", str(exports), "--out", str(out)]) == 1  # a failure recorded
+    printed = capsys.readouterr().out
+    assert "skipped notes.txt: not a notebook file" in printed
+    assert json.loads(out.read_text())["failures"] == [
+        {
+            "source": "export",
+            "subject": "notes.txt",
+            "stage": "skipped",
+            "reason": "not a notebook file (.py, .sql, .scala, .r, .ipynb, .dbc or .zip)",
+        }
+    ]

@@ -44,3 +44,26 @@ def test_summary_lists_what_the_notebook_uses() -> None:
         ("dbutils-unsupported", 0, 5),
         ("convert-to-delta", 1, 2),
     ]
+
+
+DYNAMIC = """# Databricks notebook source
+dbutils.widgets.text("schema", "finance")
+table = "main.sales.orders"
+schema = dbutils.widgets.get("schema")
+
+# COMMAND ----------
+
+spark.table(table).join(spark.table(f"main.{schema}.ledger"), "id")
+spark.sql(f"SELECT * FROM {table}_archive")
+spark.table(spark.conf.get("my.table"))
+"""
+
+
+def test_tables_built_at_run_time_are_resolved_or_reported_in_the_summary() -> None:
+    summary = summarize(parse_source(DYNAMIC, "dynamic.py"))
+    assert summary.tables_referenced == ("main.sales.orders", "main.finance.ledger", "main.sales.orders_archive")
+    person = [(f.code, f.original) for f in summary.findings]
+    assert person == [
+        ("table-name-widget", 'f"main.{schema}.ledger"'),
+        ("table-name-dynamic", 'spark.conf.get("my.table")'),
+    ]

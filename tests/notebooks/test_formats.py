@@ -12,6 +12,7 @@ import pytest
 
 from datax_migrate.errors import NotebookFormatError
 from datax_migrate.notebooks.formats import iter_notebooks, parse_source, read_notebook
+from datax_migrate.notebooks.limits import NotebookLimits
 from datax_migrate.notebooks.model import Cell, Notebook, NotebookReadFailure
 
 SOURCE = """# Databricks notebook source
@@ -145,3 +146,29 @@ def test_huge_notebook_is_read(tmp_path: Path) -> None:
     cells = "\n\n# COMMAND ----------\n\n".join(f"x{i} = {i}" for i in range(5000))
     notebook = parse_source("# Databricks notebook source\n" + cells, "big.py")
     assert len(notebook.cells) == 5000 and notebook.cells[-1].source == "x4999 = 4999"
+
+
+def test_source_zip_export_is_read_like_a_dbc_with_the_same_protections(tmp_path: Path) -> None:
+    with zipfile.ZipFile(tmp_path / "workspace.zip", "w") as archive:
+        archive.writestr("etl/daily.py", SOURCE)
+        archive.writestr("etl/report.sql", "-- Databricks notebook source\nSELECT 1")
+        archive.writestr("etl/lib.py", "def helper():\n    return 1\n")
+        archive.writestr("../escape.py", SOURCE)
+        archive.writestr("etl/latin.sql", "-- Databricks notebook source\nSELECT 'caf\xe9'".encode("latin-1"))
+        archive.writestr("etl/big.py", "# Databricks notebook source\n" + "x = 1\n" * 400)
+        archive.writestr("README.md", "# exported")
+    skipped: list[str] = []
+    limits = NotebookLimits(file_bytes=1000)
+    results = {r.path: r for r in iter_notebooks(tmp_path, limits, lambda path, _: skipped.append(path))}
+    daily = results["workspace.zip/etl/daily.py"]
+    assert isinstance(daily, Notebook)
+    (tmp_path / "daily.py").write_text(SOURCE)
+    assert daily.cells == read_notebook(tmp_path / "daily.py", tmp_path, limits).cells
+    report = results["workspace.zip/etl/report.sql"]
+    assert isinstance(report, Notebook) and report.language == "sql"
+    failures = {path: r for path, r in results.items() if isinstance(r, NotebookReadFailure)}
+    assert "escapes the archive" in failures["workspace.zip/../escape.py"].reason
+    assert "not UTF-8" in failures["workspace.zip/etl/latin.sql"].reason
+    assert failures["workspace.zip/etl/big.py"].code == "notebook-over-limit"  # counted as decompressed
+    assert sorted(skipped) == ["workspace.zip/README.md", "workspace.zip/etl/lib.py"]
+    assert len(results) == 5

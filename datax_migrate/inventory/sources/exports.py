@@ -1,4 +1,4 @@
-"""Notebook export folders: SOURCE files, ``.ipynb`` and ``.dbc`` archives, read by the notebooks package.
+"""Notebook export folders: SOURCE files, ``.ipynb``, ``.dbc`` and ``.zip`` archives, read by the notebooks package.
 
 Reading the formats (and refusing hostile archive entries) belongs to
 :mod:`datax_migrate.notebooks.formats`; what a notebook holds comes from
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 
 class ExportSource(Source):
-    """The notebooks in a folder of exports (Databricks SOURCE files, ``.ipynb``, ``.dbc``).
+    """The notebooks in a folder of exports (Databricks SOURCE files, ``.ipynb``, ``.dbc``, ``.zip``).
 
     Example:
         >>> records = list(ExportSource(Path("exports/")).crawl(lambda key: False))
@@ -40,18 +40,36 @@ class ExportSource(Source):
         return f"export {self.root.resolve()}"
 
     def crawl(self, done: AlreadyDone) -> Iterator[Record]:
-        """A :class:`NotebookRecord` per notebook, a failure per file or archive entry that cannot be read."""
+        """A :class:`NotebookRecord` per notebook, a failure per file or archive entry that cannot be read.
+
+        A file or archive entry skipped as not a notebook is a failure at stage ``skipped``, and a
+        folder without any notebook one at stage ``no-notebooks``, so that nothing is left out
+        without a word.
+        """
         from datax_migrate.notebooks.formats import iter_notebooks
         from datax_migrate.notebooks.model import Notebook
 
         if not self.root.is_dir():
             raise InventoryError(f"{self.root} is not a folder")
-        for item in iter_notebooks(self.root, self.limits):
+        skipped: list[tuple[str, str]] = []
+        found = 0
+        for item in iter_notebooks(self.root, self.limits, lambda path, reason: skipped.append((path, reason))):
+            yield from (CrawlFailure(self.name, path, "skipped", reason) for path, reason in skipped)
+            skipped.clear()
+            found += 1
             if isinstance(item, Notebook):
                 if not done(f"notebook:export:{item.path}"):
                     yield summarized(item, item.path, "export", self.limits)
             else:
                 yield CrawlFailure(self.name, str(item.path), "read-notebook", item.reason)
+        yield from (CrawlFailure(self.name, path, "skipped", reason) for path, reason in skipped)
+        if not found:
+            yield CrawlFailure(
+                self.name,
+                str(self.root),
+                "no-notebooks",
+                "no notebooks in the folder (expected Databricks SOURCE .py/.sql/.scala/.r, .ipynb, .dbc or .zip)",
+            )
 
 
 def summarized(notebook: Notebook, path: str, origin: str, limits: NotebookLimits | None = None) -> NotebookRecord:

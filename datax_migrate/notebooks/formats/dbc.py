@@ -16,7 +16,7 @@ import stat
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 
 from datax_migrate.errors import NotebookFormatError
@@ -35,7 +35,10 @@ CHUNK_BYTES = 64 * 1024
 
 
 def iter_dbc(
-    archive: Path, path: str, limits: NotebookLimits | None = None
+    archive: Path,
+    path: str,
+    limits: NotebookLimits | None = None,
+    skipped: Callable[[str, str], None] | None = None,
 ) -> Iterator[Notebook | NotebookReadFailure]:
     """Read every notebook of a ``.dbc`` archive.
 
@@ -43,6 +46,7 @@ def iter_dbc(
         archive: The archive file.
         path: Its relative path; notebooks get ``<path>/<entry path>.<py|sql|scala|r>``.
         limits: The size and cell-count limits of an entry (default: :class:`NotebookLimits` defaults).
+        skipped: Called with the path and reason of each entry that is not a notebook.
 
     Yields:
         A notebook per notebook entry, a failure per entry that cannot be read safely; other
@@ -51,29 +55,73 @@ def iter_dbc(
     Raises:
         NotebookFormatError: the file is not a zip archive.
     """
+
+    def notebook_of(name: str) -> tuple[str, EntryParser] | None:
+        suffix = PurePosixPath(name).suffix.lower()
+        if suffix not in EXTENSIONS:
+            return None
+        language, extension = EXTENSIONS[suffix]
+        return f"{path}/{name[: -len(suffix)]}{extension}", lambda data, at: parse_dbc_entry(data, at, language)
+
+    yield from iter_archive(archive, path, ".dbc", notebook_of, limits, skipped)
+
+
+EntryParser = Callable[[bytes, str], "Notebook | None"]
+"""Reads an entry's decompressed bytes as the notebook at the given path (``None``: not a notebook)."""
+
+
+def iter_archive(
+    archive: Path,
+    path: str,
+    kind: str,
+    notebook_of: Callable[[str], tuple[str, EntryParser] | None],
+    limits: NotebookLimits | None = None,
+    skipped: Callable[[str, str], None] | None = None,
+) -> Iterator[Notebook | NotebookReadFailure]:
+    """Read the notebooks of a zip archive safely: entry names checked, sizes counted as decompressed.
+
+    Args:
+        archive: The archive file.
+        path: Its relative path.
+        kind: What the archive should be, for messages (``.dbc``, ``SOURCE .zip``).
+        notebook_of: For an entry name, the notebook's path and how to read its bytes, or ``None``
+            when the entry is not a notebook (skipped); the reader too may find it is not one.
+        limits: The size and cell-count limits (default: :class:`NotebookLimits` defaults).
+        skipped: Called with the path and reason of each entry that is not a notebook.
+
+    Yields:
+        A notebook per notebook entry, a failure per entry that cannot be read safely.
+
+    Raises:
+        NotebookFormatError: the file is not a zip archive, or its list of entries is over the limit.
+    """
     limits = limits or NotebookLimits()
     try:
         limits.check_directory(path, directory_size(archive))
         zipped = zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise NotebookFormatError(f"{path}: not a .dbc archive ({exc})") from None
+        raise NotebookFormatError(f"{path}: not a {kind} archive ({exc})") from None
     with zipped:
         for info in zipped.infolist():
             if info.is_dir():
                 continue
             name = info.filename
-            entry_path = f"{path}/{name}"
             problem = unsafe_entry(info)
             if problem:
-                yield NotebookReadFailure(entry_path, problem)
+                yield NotebookReadFailure(f"{path}/{name}", problem)
                 continue
-            suffix = PurePosixPath(name).suffix.lower()
-            if suffix not in EXTENSIONS:
+            found = notebook_of(name)
+            if found is None:
+                if skipped is not None:
+                    skipped(f"{path}/{name}", f"not a notebook in a {kind} archive")
                 continue
-            language, extension = EXTENSIONS[suffix]
-            notebook_path = f"{path}/{name[: -len(suffix)]}{extension}"
+            notebook_path, parse = found
             try:
-                notebook = parse_dbc_entry(read_entry(zipped, info, notebook_path, limits), notebook_path, language)
+                notebook = parse(read_entry(zipped, info, notebook_path, limits), notebook_path)
+                if notebook is None:
+                    if skipped is not None:
+                        skipped(f"{path}/{name}", "no 'Databricks notebook source' header: not a notebook")
+                    continue
                 limits.check_cells(notebook_path, len(notebook.cells))
                 yield notebook
             except NotebookLimitError as exc:
