@@ -308,3 +308,84 @@ def test_workspace_profiles_from_databrickscfg(
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-2].startswith(f"datax-migrate: error: cannot sign in to {url}")
     assert err[-1].startswith("datax-migrate: error: cannot sign in to Databricks") and "missing" in err[-1]
+
+
+def test_records_unity_catalog_times_and_describe_table_extended_facts(url: str, workspace: Workspace) -> None:
+    orders = workspace.catalogs["main"]["sales"][0]
+    orders.update(created_at=1704067200000, created_by="ann@example.com", updated_at=1717243500123, updated_by="bob")
+    workspace.hive["legacy"]["raw"] = {
+        "format": "parquet",
+        "location": "s3://landing/legacy/raw",
+        "properties": {"skip.header.line.count": "1", "comment.note": "kept, as is"},
+    }
+    workspace.hive_extended = {
+        "legacy.events": {"Owner": "etl-admin", "Created Time": "Tue Jan 09 10:00:00 UTC 2024"},
+        "legacy.events_v": {
+            "Owner": "analyst",
+            "Created Time": "Wed Feb 14 08:30:05 UTC 2024",
+            "View Text": "SELECT id, day\nFROM legacy.events WHERE day > '2024-01-01'",
+            "View Original Text": "SELECT id, day FROM events WHERE day > '2024-01-01'",
+            "View Query Output Columns": "[id, day]",
+        },
+        "legacy.raw": {
+            "Owner": "loader",
+            "Created Time": "Tue Jan 09 02:00:00 PST 2024",
+            "Last Access": "Thu Mar 07 12:00:00 UTC 2024",
+        },
+    }
+
+    inventory = crawl([WorkspaceSource(_client(url), warehouse_id="wh-1")])
+
+    tables = {t.name: t for t in inventory.tables}
+    recorded = tables["main.sales.orders"]
+    assert (recorded.created_at, recorded.created_by) == ("2024-01-01T00:00:00.000+00:00", "ann@example.com")
+    assert (recorded.updated_at, recorded.updated_by) == ("2024-06-01T12:05:00.123+00:00", "bob")
+    customers = tables["main.sales.customers"]
+    assert (customers.created_at, customers.updated_at, customers.created_by) == (None, None, None)
+
+    events = tables["hive_metastore.legacy.events"]
+    assert (events.kind, events.format, events.owner) == ("managed", "delta", "etl-admin")
+    assert (events.created_at, events.last_access) == ("2024-01-09T10:00:00.000+00:00", None)
+    assert events.location == "dbfs:/user/hive/warehouse/legacy.db/events"
+    assert events.properties == {"delta.enableDeletionVectors": "true"}
+    assert events.delta is not None and events.delta.facts_from == "describe-detail"
+    assert events.delta.num_files == 1200
+
+    view = tables["hive_metastore.legacy.events_v"]
+    assert (view.kind, view.format, view.owner, view.location) == ("view", None, "analyst", None)
+    assert view.view_definition == "SELECT id, day\nFROM legacy.events WHERE day > '2024-01-01'"
+    assert view.created_at == "2024-02-14T08:30:05.000+00:00" and view.delta is None
+
+    raw = tables["hive_metastore.legacy.raw"]
+    assert (raw.kind, raw.format, raw.location, raw.owner) == (
+        "external",
+        "parquet",
+        "s3://landing/legacy/raw",
+        "loader",
+    )
+    assert raw.properties == {"comment.note": "kept, as is", "skip.header.line.count": "1"}
+    assert raw.created_at == "Tue Jan 09 02:00:00 PST 2024"  # no offset in the zone's abbreviation: kept as printed
+    assert raw.last_access == "2024-03-07T12:00:00.000+00:00"
+
+    described = [s for s in workspace.statements if s.startswith("DESCRIBE") and "hive_metastore" in s]
+    assert sorted(described) == sorted(
+        [
+            "DESCRIBE DETAIL `hive_metastore`.`legacy`.`events`",
+            "DESCRIBE TABLE EXTENDED hive_metastore.`legacy`.`events`",
+            "DESCRIBE TABLE EXTENDED hive_metastore.`legacy`.`events_v`",
+            "DESCRIBE TABLE EXTENDED hive_metastore.`legacy`.`raw`",
+        ]
+    )  # DESCRIBE DETAIL for the Delta table only
+    assert Inventory.from_json(inventory.to_json()) == inventory
+
+
+def test_a_table_whose_describe_table_extended_fails_is_a_failure(url: str, workspace: Workspace) -> None:
+    workspace.hive["legacy"]["locked"] = {"format": "delta", "location": "s3://x/locked"}
+    workspace.refused_statements.add("DESCRIBE TABLE EXTENDED hive_metastore.`legacy`.`locked`")
+
+    inventory = crawl([WorkspaceSource(_client(url), warehouse_id="wh-1")])
+
+    failure = next(f for f in inventory.failures if f.subject == "hive_metastore.legacy.locked")
+    assert failure.stage == "describe-table" and "ended FAILED" in failure.reason
+    assert "Insufficient privileges" in failure.reason
+    assert {"hive_metastore.legacy.events", "hive_metastore.legacy.events_v"} <= {t.name for t in inventory.tables}
