@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.core import Config
@@ -18,8 +20,9 @@ from databricks.sdk.core import Config
 from datax_migrate.cli import main
 from datax_migrate.inventory.assess import assess
 from datax_migrate.inventory.crawl import crawl
-from datax_migrate.inventory.model import Inventory
+from datax_migrate.inventory.model import Inventory, JobTrigger
 from datax_migrate.inventory.sources.workspace import WorkspaceSource
+from datax_migrate.inventory.tables import write_parquet
 from tests.delta_builder import DeltaBuilder, field
 from tests.inventory.databricks_server import Workspace, serve
 
@@ -389,3 +392,155 @@ def test_a_table_whose_describe_table_extended_fails_is_a_failure(url: str, work
     assert failure.stage == "describe-table" and "ended FAILED" in failure.reason
     assert "Insufficient privileges" in failure.reason
     assert {"hive_metastore.legacy.events", "hive_metastore.legacy.events_v"} <= {t.name for t in inventory.tables}
+
+
+def test_records_what_triggers_each_job(url: str, workspace: Workspace, tmp_path: Path) -> None:
+    task = [{"task_key": "t", "notebook_task": {"notebook_path": "/Repos/etl/load"}}]
+    workspace.jobs += [
+        {
+            "job_id": 21,
+            "settings": {
+                "name": "on-files",
+                "tasks": task,
+                "trigger": {
+                    "pause_status": "UNPAUSED",
+                    "file_arrival": {"url": "s3://landing/incoming/", "min_time_between_triggers_seconds": 60},
+                },
+            },
+        },
+        {
+            "job_id": 22,
+            "settings": {
+                "name": "every-4-hours",
+                "tasks": task,
+                "trigger": {"pause_status": "PAUSED", "periodic": {"interval": 4, "unit": "HOURS"}},
+            },
+        },
+        {
+            "job_id": 23,
+            "settings": {
+                "name": "on-table-update",
+                "tasks": task,
+                "trigger": {
+                    "table_update": {
+                        "table_names": ["main.sales.orders", "main.sales.customers"],
+                        "condition": "ALL_UPDATED",
+                    }
+                },
+            },
+        },
+        {"job_id": 24, "settings": {"name": "streaming", "tasks": task, "continuous": {"pause_status": "UNPAUSED"}}},
+        {
+            "job_id": 25,
+            "settings": {
+                "name": "paused-cron",
+                "tasks": task,
+                "schedule": {
+                    "quartz_cron_expression": "0 30 6 * * ?",
+                    "timezone_id": "Europe/Paris",
+                    "pause_status": "PAUSED",
+                },
+            },
+        },
+        {"job_id": 26, "settings": {"name": "after-job", "tasks": task, "trigger": {"job_completion": {"job_id": 11}}}},
+    ]
+
+    inventory = crawl([WorkspaceSource(_client(url))])
+
+    triggers = {j.job_id: j.trigger for j in inventory.jobs}
+    assert triggers["11"] == JobTrigger("cron", cron="0 0 2 * * ?", timezone="UTC")
+    assert triggers["12"] is None and triggers["13"] is None  # run only when started
+    assert triggers["21"] == JobTrigger("file-arrival", url="s3://landing/incoming/")
+    assert triggers["22"] == JobTrigger("periodic", paused=True, interval=4, unit="HOURS")
+    assert triggers["23"] == JobTrigger(
+        "table-update", tables=("main.sales.orders", "main.sales.customers"), condition="ALL_UPDATED"
+    )
+    assert triggers["24"] == JobTrigger("continuous")
+    assert triggers["25"] == JobTrigger("cron", paused=True, cron="0 30 6 * * ?", timezone="Europe/Paris")
+    assert triggers["26"] == JobTrigger("job-completion")
+    assert {j.job_id: j.schedule for j in inventory.jobs if j.schedule} == {"11": "0 0 2 * * ?", "25": "0 30 6 * * ?"}
+
+    assert Inventory.from_json(inventory.to_json()) == inventory
+    document = json.loads(inventory.to_json())
+    periodic = next(j for j in document["jobs"] if j["job_id"] == "22")
+    assert periodic["trigger"] == {
+        "kind": "periodic",
+        "paused": True,
+        "cron": None,
+        "timezone": None,
+        "url": None,
+        "interval": 4,
+        "unit": "HOURS",
+        "tables": [],
+        "condition": None,
+    }
+    write_parquet(inventory, tmp_path, "inventory")
+    rows = pq.read_table(tmp_path / "inventory.jobs.parquet").to_pylist()
+    assert json.loads(next(r["trigger"] for r in rows if r["job_id"] == "21"))["url"] == "s3://landing/incoming/"
+
+
+def _connect(url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, timeout: float) -> WorkspaceSource:
+    """A source signed in as ``inventory --host URL --timeout T`` signs in (the token from the environment)."""
+    monkeypatch.setenv("DATABRICKS_TOKEN", TOKEN)
+    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path / "no-databrickscfg"))
+    return WorkspaceSource.connect(host=url, warehouse_id="wh-1", timeout=timeout)
+
+
+def test_5xx_answers_are_retried_and_the_crawl_succeeds(
+    url: str, workspace: Workspace, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    orders = "/api/2.1/unity-catalog/tables/main.sales.orders"
+    workspace.server_errors = {
+        orders: [503],
+        "/api/2.2/jobs/list": [502, 504],
+        "/api/2.0/sql/statements": [500],
+        "/api/2.0/workspace/export": [503, 503, 503],
+    }
+
+    inventory = crawl([_connect(url, monkeypatch, tmp_path, timeout=60)])
+
+    assert [(f.subject, f.stage) for f in inventory.failures] == [
+        ("main.sales.secret", "get-table"),
+        ("/Shared/gone", "export-notebook"),
+    ]
+    assert not any(workspace.server_errors.values())  # every 5xx was answered, then the request again
+    assert sum(path == orders for _, path in workspace.received) == 2
+    assert sum(path == "/api/2.2/jobs/list" for _, path in workspace.received) == 4  # two pages, the first tried thrice
+    assert {"main.sales.orders", "hive_metastore.legacy.events"} <= {t.name for t in inventory.tables}
+    assert [j.job_id for j in inventory.jobs] == ["11", "12", "13"]
+    assert len(inventory.notebooks) == 2
+
+
+@pytest.mark.parametrize(
+    ("timeout", "attempts", "least", "most"),
+    [
+        (60.0, 4, 0.5 + 1 + 2, (0.5 + 1 + 2) * 1.25),  # waits of 0.5, 1 and 2 s, each up to a quarter longer
+        (4.0, 2, 0.5, 0.5 * 1.25),  # 5xx retries get a quarter of the timeout: the 1 s wait would pass it
+    ],
+)
+def test_a_persistent_500_is_a_recorded_failure_after_bounded_retries(
+    url: str,
+    workspace: Workspace,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    timeout: float,
+    attempts: int,
+    least: float,
+    most: float,
+) -> None:
+    orders = "/api/2.1/unity-catalog/tables/main.sales.orders"
+    workspace.failing_tables["main.sales.orders"] = (500, "INTERNAL_ERROR")
+    workspace.throttle_once.clear()  # a 429 outlasts the SDK's own retry time left by a 4 s timeout
+    source = _connect(url, monkeypatch, tmp_path, timeout)
+
+    started = time.monotonic()
+    inventory = crawl([source])
+    elapsed = time.monotonic() - started
+
+    failure = next(f for f in inventory.failures if f.subject == "main.sales.orders")
+    assert failure.stage == "get-table" and "does not have SELECT" in failure.reason
+    tries = [at for at, path in workspace.received if path == orders]
+    assert len(tries) == attempts
+    assert least <= tries[-1] - tries[0] <= most + 0.5  # backoff between tries (and some time to answer)
+    assert elapsed < timeout
+    assert {"main.sales.customers", "hive_metastore.legacy.events"} <= {t.name for t in inventory.tables}
