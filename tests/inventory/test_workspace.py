@@ -380,6 +380,11 @@ def test_records_unity_catalog_times_and_describe_table_extended_facts(url: str,
         ]
     )  # DESCRIBE DETAIL for the Delta table only
     assert Inventory.from_json(inventory.to_json()) == inventory
+    added = ("created_at", "created_by", "updated_at", "updated_by", "last_access")
+    document = json.loads(inventory.to_json())
+    document["tables"] = [{k: v for k, v in t.items() if k not in added} for t in document["tables"]]
+    older = {t.name: t for t in Inventory.from_json(json.dumps(document)).tables}  # written before these fields
+    assert older["main.sales.orders"].created_at is None and older["main.sales.orders"].owner == "data-team"
 
 
 def test_a_table_whose_describe_table_extended_fails_is_a_failure(url: str, workspace: Workspace) -> None:
@@ -462,6 +467,8 @@ def test_records_what_triggers_each_job(url: str, workspace: Workspace, tmp_path
 
     assert Inventory.from_json(inventory.to_json()) == inventory
     document = json.loads(inventory.to_json())
+    older = {**document, "jobs": [{k: v for k, v in job.items() if k != "trigger"} for job in document["jobs"]]}
+    assert all(job.trigger is None for job in Inventory.from_json(json.dumps(older)).jobs)  # written before triggers
     periodic = next(j for j in document["jobs"] if j["job_id"] == "22")
     assert periodic["trigger"] == {
         "kind": "periodic",
