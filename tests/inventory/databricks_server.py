@@ -33,6 +33,8 @@ class Workspace:
     """Paths whose first request answers 429 with Retry-After."""
     server_errors: dict[str, list[int]] = field(default_factory=dict)
     """path -> 5xx statuses its next requests answer, one each, before it answers normally."""
+    retry_after: dict[str, str] = field(default_factory=dict)
+    """path -> Retry-After header of its 5xx answers."""
     hive: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     """hive_metastore schema -> table -> DESCRIBE DETAIL row (None for a view)."""
     hive_extended: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -83,7 +85,9 @@ def _handler(workspace: Workspace) -> type[BaseHTTPRequestHandler]:
                 return self._send(401, {"error_code": "UNAUTHENTICATED", "message": "invalid access token"})
             if workspace.server_errors.get(url.path):
                 status = workspace.server_errors[url.path].pop(0)
-                return self._send(status, {"error_code": _SERVER_ERRORS[status], "message": f"answered {status}"})
+                headers = {"Retry-After": workspace.retry_after[url.path]} if url.path in workspace.retry_after else {}
+                payload = {"error_code": _SERVER_ERRORS[status], "message": f"answered {status}"}
+                return self._send(status, payload, headers)
             time.sleep(workspace.slow.get(url.path, 0.0))
             try:
                 status, payload = self._route(method, url.path, query, body)

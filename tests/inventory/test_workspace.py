@@ -551,3 +551,23 @@ def test_a_persistent_500_is_a_recorded_failure_after_bounded_retries(
     assert least <= tries[-1] - tries[0] <= most + 0.5  # backoff between tries (and some time to answer)
     assert elapsed < timeout
     assert {"main.sales.customers", "hive_metastore.legacy.events"} <= {t.name for t in inventory.tables}
+
+
+def test_a_persistent_503_stops_the_crawl_within_the_timeout_whatever_its_retry_after(
+    url: str, workspace: Workspace, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from datax_migrate.errors import InventoryError
+
+    catalogs = "/api/2.1/unity-catalog/catalogs"
+    workspace.server_errors[catalogs] = [503] * 100
+    workspace.retry_after[catalogs] = "3600"
+    source = _connect(url, monkeypatch, tmp_path, timeout=4)
+
+    started = time.monotonic()
+    with pytest.raises(InventoryError, match=r"cannot reach the Databricks workspace .* within 4 s .*answered 503"):
+        crawl([source])
+    elapsed = time.monotonic() - started
+
+    # databricks-sdk retries a 503 itself, sleeping its Retry-After: cut to 4 s, not an hour
+    assert 1 <= sum(path == catalogs for _, path in workspace.received) <= 2
+    assert elapsed < 4 + 4 + 1.5  # the SDK may begin one last sleep of at most 4 s (+1 s jitter) before its deadline
