@@ -176,7 +176,7 @@ _SERVER_ERRORS = {
     504: "DEADLINE_EXCEEDED",
 }
 _SHOW_TABLES = re.compile(r"SHOW (TABLES|VIEWS) IN hive_metastore\.`(.+)`$")
-_DESCRIBE = re.compile(r"DESCRIBE DETAIL `?hive_metastore`?\.`(.+)`\.`(.+)`$")
+_DESCRIBE = re.compile(r"DESCRIBE DETAIL hive_metastore\.`(.+)`\.`(.+)`$")
 _EXTENDED = re.compile(r"DESCRIBE TABLE EXTENDED hive_metastore\.`(.+)`\.`(.+)`$")
 _DETAIL_COLUMNS = (
     "format",

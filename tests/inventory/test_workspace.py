@@ -373,7 +373,7 @@ def test_records_unity_catalog_times_and_describe_table_extended_facts(url: str,
     described = [s for s in workspace.statements if s.startswith("DESCRIBE") and "hive_metastore" in s]
     assert sorted(described) == sorted(
         [
-            "DESCRIBE DETAIL `hive_metastore`.`legacy`.`events`",
+            "DESCRIBE DETAIL hive_metastore.`legacy`.`events`",
             "DESCRIBE TABLE EXTENDED hive_metastore.`legacy`.`events`",
             "DESCRIBE TABLE EXTENDED hive_metastore.`legacy`.`events_v`",
             "DESCRIBE TABLE EXTENDED hive_metastore.`legacy`.`raw`",

@@ -299,8 +299,9 @@ class WorkspaceSource(Source):
         """One hive_metastore table or view through ``DESCRIBE TABLE EXTENDED``, and a table's Delta facts."""
         schema, table, is_view = item
         name = f"{HIVE_METASTORE}.{schema}.{table}"
+        quoted = f"{HIVE_METASTORE}.{_quote(schema)}.{_quote(table)}"
         try:
-            facts = self._describe_extended(f"{HIVE_METASTORE}.{_quote(schema)}.{_quote(table)}")
+            facts = self._describe_extended(quoted)
         except Exception as exc:  # noqa: BLE001
             return self._failure(name, "describe-table", exc)
         table_type = facts.get("Type", "").upper()
@@ -323,14 +324,15 @@ class WorkspaceSource(Source):
             created_at=_spark_time(facts.get("Created Time", "")),
             last_access=_spark_time(facts.get("Last Access", "")),
         )
-        return self._with_delta_facts(record)
+        return self._with_delta_facts(record, quoted)
 
     # Delta facts of catalog tables
 
-    def _with_delta_facts(self, record: TableRecord) -> TableRecord:
+    def _with_delta_facts(self, record: TableRecord, quoted: str | None = None) -> TableRecord:
         """``record`` with Delta facts: from its log (``read_logs``), else from ``DESCRIBE DETAIL`` (a warehouse).
 
-        When neither answers, the record says why in ``delta_error``.
+        ``quoted`` is the table's name for SQL (by default its name's parts, each quoted). When
+        neither answers, the record says why in ``delta_error``.
         """
         if record.format != "delta" or record.kind not in ("managed", "external"):
             return record
@@ -346,7 +348,7 @@ class WorkspaceSource(Source):
             return record
         if self.warehouse_id:
             try:
-                detail = self._describe_detail(_quoted_name(record.name))
+                detail = self._describe_detail(quoted or _quoted_name(record.name))
             except Exception as exc:  # noqa: BLE001
                 problems.append(f"DESCRIBE DETAIL: {self._scrub(exc)}")
             else:
