@@ -548,7 +548,7 @@ def test_a_persistent_500_is_a_recorded_failure_after_bounded_retries(
     assert failure.stage == "get-table" and "does not have SELECT" in failure.reason
     tries = [at for at, path in workspace.received if path == orders]
     assert len(tries) == attempts
-    assert least <= tries[-1] - tries[0] <= most + 0.5  # backoff between tries (and some time to answer)
+    assert least <= tries[-1] - tries[0] <= most + 1.5  # backoff between tries (and time to answer, on a busy machine)
     assert elapsed < timeout
     assert {"main.sales.customers", "hive_metastore.legacy.events"} <= {t.name for t in inventory.tables}
 
