@@ -106,6 +106,14 @@ class TableRecord:
         properties: Table properties as the catalog reports them.
         owner: Owner, when the catalog reports one.
         view_definition: The SQL of a view.
+        created_at: When the catalog created it (ISO-8601, UTC), when it says: Unity Catalog's
+            ``created_at``, hive_metastore's ``Created Time`` (``DESCRIBE TABLE EXTENDED``; kept as
+            Spark wrote it when its time zone is not UTC).
+        created_by: Who created it (Unity Catalog).
+        updated_at: When its definition last changed (Unity Catalog's ``updated_at``, ISO-8601, UTC).
+        updated_by: Who changed it last (Unity Catalog).
+        last_access: When it was last read, when the metastore tracks it (hive_metastore's
+            ``Last Access``; ``None`` for ``UNKNOWN``).
         delta: Facts read from the Delta log, when it was read.
         delta_error: Why the Delta log could not be read, when it could not.
         strategy: The assessment's strategy for it (``rewrite``, ``blocked`` ...), set when the
@@ -122,6 +130,11 @@ class TableRecord:
     properties: dict[str, str] = field(default_factory=dict)
     owner: str | None = None
     view_definition: str | None = None
+    created_at: str | None = None
+    created_by: str | None = None
+    updated_at: str | None = None
+    updated_by: str | None = None
+    last_access: str | None = None
     delta: DeltaFacts | None = None
     delta_error: str | None = None
     strategy: str | None = None
@@ -222,6 +235,39 @@ class JobTask:
 
 
 @dataclass(frozen=True)
+class JobTrigger:
+    """What starts a job besides a person or an API call.
+
+    Attributes:
+        kind: ``cron``, ``file-arrival``, ``periodic``, ``table-update``, ``continuous``, or another
+            trigger of the jobs API by its name (``job-completion``, ``model``, ``sql-condition``).
+        paused: The trigger is paused (``pause_status`` ``PAUSED``).
+        cron: Quartz cron expression (``cron``).
+        timezone: Time zone of the cron expression (``cron``).
+        url: Storage location watched for new files (``file-arrival``).
+        interval: Time between runs (``periodic``), in ``unit``.
+        unit: ``MINUTES``, ``HOURS``, ``DAYS`` or ``WEEKS`` (``periodic``).
+        tables: Tables whose updates start the job (``table-update``).
+        condition: ``ANY_UPDATED`` or ``ALL_UPDATED`` (``table-update``).
+    """
+
+    kind: str
+    paused: bool = False
+    cron: str | None = None
+    timezone: str | None = None
+    url: str | None = None
+    interval: int | None = None
+    unit: str | None = None
+    tables: tuple[str, ...] = ()
+    condition: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> JobTrigger:
+        """Rebuild a trigger from its JSON form."""
+        return cls(**{**data, "tables": tuple(data.get("tables", ()))})
+
+
+@dataclass(frozen=True)
 class JobRecord:
     """One Databricks job.
 
@@ -231,6 +277,8 @@ class JobRecord:
         creator: Who created it.
         schedule: Quartz cron expression, when scheduled.
         tasks: Its tasks.
+        trigger: What starts it (a cron schedule, file arrival, a period, table updates, or
+            continuous runs); ``None`` when it only runs when started.
     """
 
     job_id: str
@@ -238,6 +286,7 @@ class JobRecord:
     creator: str | None = None
     schedule: str | None = None
     tasks: tuple[JobTask, ...] = ()
+    trigger: JobTrigger | None = None
 
     @property
     def key(self) -> str:
@@ -247,7 +296,14 @@ class JobRecord:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> JobRecord:
         """Rebuild a record from its JSON form."""
-        return cls(**{**data, "tasks": tuple(JobTask(**task) for task in data.get("tasks", ()))})
+        trigger = data.get("trigger")
+        return cls(
+            **{
+                **data,
+                "tasks": tuple(JobTask(**task) for task in data.get("tasks", ())),
+                "trigger": JobTrigger.from_dict(trigger) if trigger is not None else None,
+            }
+        )
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,15 @@ class Workspace:
     """full name -> (HTTP status, error_code) of its GET."""
     throttle_once: set[str] = field(default_factory=set)
     """Paths whose first request answers 429 with Retry-After."""
+    server_errors: dict[str, list[int]] = field(default_factory=dict)
+    """path -> 5xx statuses its next requests answer, one each, before it answers normally."""
+    retry_after: dict[str, str] = field(default_factory=dict)
+    """path -> Retry-After header of its 5xx answers."""
     hive: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     """hive_metastore schema -> table -> DESCRIBE DETAIL row (None for a view)."""
+    hive_extended: dict[str, dict[str, str]] = field(default_factory=dict)
+    """``schema.table`` -> ``# Detailed Table Information`` rows of DESCRIBE TABLE EXTENDED beyond
+    those derived from the DESCRIBE DETAIL row (Type, Provider, Location, Table Properties)."""
     notebooks: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     """workspace path -> (language, SOURCE text, or None for one whose export fails)."""
     jobs: list[dict[str, Any]] = field(default_factory=list)
@@ -43,6 +50,12 @@ class Workspace:
     """(method, path with query, Authorization header) of every request."""
     answered: list[str] = field(default_factory=list)
     """Path with query of every request, in the order they were answered."""
+    received: list[tuple[float, str]] = field(default_factory=list)
+    """(``time.monotonic()``, path) of every request, as it arrived."""
+    statements: list[str] = field(default_factory=list)
+    """The text of every SQL statement executed."""
+    refused_statements: set[str] = field(default_factory=set)
+    """SQL statements that end FAILED for lack of privileges."""
 
 
 def _handler(workspace: Workspace) -> type[BaseHTTPRequestHandler]:
@@ -60,6 +73,7 @@ def _handler(workspace: Workspace) -> type[BaseHTTPRequestHandler]:
             url = urlparse(self.path)
             query = {k: v[0] for k, v in parse_qs(url.query).items()}
             workspace.requests.append((method, self.path, self.headers.get("Authorization")))
+            workspace.received.append((time.monotonic(), url.path))
             length = int(self.headers.get("Content-Length") or 0)
             body = json.loads(self.rfile.read(length) or b"{}") if length else {}
             if url.path in workspace.throttle_once:
@@ -69,6 +83,11 @@ def _handler(workspace: Workspace) -> type[BaseHTTPRequestHandler]:
                 )
             if url.path.startswith("/api/") and self.headers.get("Authorization") != f"Bearer {workspace.token}":
                 return self._send(401, {"error_code": "UNAUTHENTICATED", "message": "invalid access token"})
+            if workspace.server_errors.get(url.path):
+                status = workspace.server_errors[url.path].pop(0)
+                headers = {"Retry-After": workspace.retry_after[url.path]} if url.path in workspace.retry_after else {}
+                payload = {"error_code": _SERVER_ERRORS[status], "message": f"answered {status}"}
+                return self._send(status, payload, headers)
             time.sleep(workspace.slow.get(url.path, 0.0))
             try:
                 status, payload = self._route(method, url.path, query, body)
@@ -96,6 +115,7 @@ def _handler(workspace: Workspace) -> type[BaseHTTPRequestHandler]:
                 catalog, schema, _ = full_name.split(".")
                 return 200, next(t for t in workspace.catalogs[catalog][schema] if t["full_name"] == full_name)
             if path == "/api/2.0/sql/statements" and method == "POST":
+                workspace.statements.append(body["statement"])
                 return 200, _statement(workspace, body["statement"])
             if path == "/api/2.0/workspace/list":
                 return 200, {"objects": _listing(workspace, query["path"])}
@@ -149,8 +169,15 @@ def _listing(workspace: Workspace, folder: str) -> list[dict[str, Any]]:
     return list(children.values())
 
 
+_SERVER_ERRORS = {
+    500: "INTERNAL_ERROR",
+    502: "BAD_GATEWAY",
+    503: "TEMPORARILY_UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
 _SHOW_TABLES = re.compile(r"SHOW (TABLES|VIEWS) IN hive_metastore\.`(.+)`$")
 _DESCRIBE = re.compile(r"DESCRIBE DETAIL hive_metastore\.`(.+)`\.`(.+)`$")
+_EXTENDED = re.compile(r"DESCRIBE TABLE EXTENDED hive_metastore\.`(.+)`\.`(.+)`$")
 _DETAIL_COLUMNS = (
     "format",
     "id",
@@ -168,6 +195,8 @@ _DETAIL_COLUMNS = (
 
 
 def _statement(workspace: Workspace, text: str) -> dict[str, Any]:
+    if text in workspace.refused_statements:
+        return _failed(f"Insufficient privileges: User does not have USAGE on {text.rsplit(' ', 1)[-1]}")
     if text == "SHOW SCHEMAS IN hive_metastore":
         return _result(["databaseName"], [[s] for s in workspace.hive])
     if match := _SHOW_TABLES.match(text):
@@ -178,15 +207,42 @@ def _statement(workspace: Workspace, text: str) -> dict[str, Any]:
                 ["namespace", "viewName", "isTemporary"], [[schema, t, "false"] for t, d in tables.items() if d is None]
             )
         return _result(["database", "tableName", "isTemporary"], [[schema, t, "false"] for t in tables])
+    if match := _EXTENDED.match(text):
+        schema, table = match.groups()
+        return _result(["col_name", "data_type", "comment"], _extended(workspace, schema, table))
     if match := _DESCRIBE.match(text):
         schema, table = match.groups()
         detail = workspace.hive[schema][table]
         row = [None if detail.get(c) is None else _text(detail[c]) for c in _DETAIL_COLUMNS]
         return _result(list(_DETAIL_COLUMNS), [row])
+    return _failed(f"cannot run {text}")
+
+
+def _failed(message: str) -> dict[str, Any]:
     return {
         "statement_id": "s-err",
-        "status": {"state": "FAILED", "error": {"error_code": "BAD_REQUEST", "message": f"cannot run {text}"}},
+        "status": {"state": "FAILED", "error": {"error_code": "BAD_REQUEST", "message": message}},
     }
+
+
+def _extended(workspace: Workspace, schema: str, table: str) -> list[list[str]]:
+    """The rows of DESCRIBE TABLE EXTENDED as Spark prints them: columns, then the detailed section."""
+    detail = workspace.hive[schema][table]
+    facts = {"Catalog": "spark_catalog", "Database": schema, "Table": table, "Last Access": "UNKNOWN"}
+    if detail is None:
+        facts["Type"] = "VIEW"
+    else:
+        location = detail.get("location", "")
+        facts["Type"] = "MANAGED" if location.startswith("dbfs:/user/hive/warehouse") else "EXTERNAL"
+        facts["Provider"] = detail.get("format", "")
+        facts["Location"] = location
+        properties = detail.get("properties") or {}
+        facts["Table Properties"] = "[" + ",".join(f"{k}={v}" for k, v in sorted(properties.items())) + "]"
+    facts.update(workspace.hive_extended.get(f"{schema}.{table}", {}))
+    columns = [["id", "bigint", ""], ["day", "date", ""]]
+    partitions = [["# Partition Information", "", ""], ["# col_name", "data_type", "comment"], ["day", "date", ""]]
+    detailed = [["", "", ""], ["# Detailed Table Information", "", ""]]
+    return columns + partitions + detailed + [[key, value, ""] for key, value in facts.items()]
 
 
 def _text(value: Any) -> str:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.core import Config
@@ -18,8 +20,9 @@ from databricks.sdk.core import Config
 from datax_migrate.cli import main
 from datax_migrate.inventory.assess import assess
 from datax_migrate.inventory.crawl import crawl
-from datax_migrate.inventory.model import Inventory
+from datax_migrate.inventory.model import Inventory, JobTrigger
 from datax_migrate.inventory.sources.workspace import WorkspaceSource
+from datax_migrate.inventory.tables import write_parquet
 from tests.delta_builder import DeltaBuilder, field
 from tests.inventory.databricks_server import Workspace, serve
 
@@ -308,3 +311,263 @@ def test_workspace_profiles_from_databrickscfg(
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-2].startswith(f"datax-migrate: error: cannot sign in to {url}")
     assert err[-1].startswith("datax-migrate: error: cannot sign in to Databricks") and "missing" in err[-1]
+
+
+def test_records_unity_catalog_times_and_describe_table_extended_facts(url: str, workspace: Workspace) -> None:
+    orders = workspace.catalogs["main"]["sales"][0]
+    orders.update(created_at=1704067200000, created_by="ann@example.com", updated_at=1717243500123, updated_by="bob")
+    workspace.hive["legacy"]["raw"] = {
+        "format": "parquet",
+        "location": "s3://landing/legacy/raw",
+        "properties": {"skip.header.line.count": "1", "comment.note": "kept, as is"},
+    }
+    workspace.hive_extended = {
+        "legacy.events": {"Owner": "etl-admin", "Created Time": "Tue Jan 09 10:00:00 UTC 2024"},
+        "legacy.events_v": {
+            "Owner": "analyst",
+            "Created Time": "Wed Feb 14 08:30:05 UTC 2024",
+            "View Text": "SELECT id, day\nFROM legacy.events WHERE day > '2024-01-01'",
+            "View Original Text": "SELECT id, day FROM events WHERE day > '2024-01-01'",
+            "View Query Output Columns": "[id, day]",
+        },
+        "legacy.raw": {
+            "Owner": "loader",
+            "Created Time": "Tue Jan 09 02:00:00 PST 2024",
+            "Last Access": "Thu Mar 07 12:00:00 UTC 2024",
+        },
+    }
+
+    inventory = crawl([WorkspaceSource(_client(url), warehouse_id="wh-1")])
+
+    tables = {t.name: t for t in inventory.tables}
+    recorded = tables["main.sales.orders"]
+    assert (recorded.created_at, recorded.created_by) == ("2024-01-01T00:00:00.000+00:00", "ann@example.com")
+    assert (recorded.updated_at, recorded.updated_by) == ("2024-06-01T12:05:00.123+00:00", "bob")
+    customers = tables["main.sales.customers"]
+    assert (customers.created_at, customers.updated_at, customers.created_by) == (None, None, None)
+
+    events = tables["hive_metastore.legacy.events"]
+    assert (events.kind, events.format, events.owner) == ("managed", "delta", "etl-admin")
+    assert (events.created_at, events.last_access) == ("2024-01-09T10:00:00.000+00:00", None)
+    assert events.location == "dbfs:/user/hive/warehouse/legacy.db/events"
+    assert events.properties == {"delta.enableDeletionVectors": "true"}
+    assert events.delta is not None and events.delta.facts_from == "describe-detail"
+    assert events.delta.num_files == 1200
+
+    view = tables["hive_metastore.legacy.events_v"]
+    assert (view.kind, view.format, view.owner, view.location) == ("view", None, "analyst", None)
+    assert view.view_definition == "SELECT id, day\nFROM legacy.events WHERE day > '2024-01-01'"
+    assert view.created_at == "2024-02-14T08:30:05.000+00:00" and view.delta is None
+
+    raw = tables["hive_metastore.legacy.raw"]
+    assert (raw.kind, raw.format, raw.location, raw.owner) == (
+        "external",
+        "parquet",
+        "s3://landing/legacy/raw",
+        "loader",
+    )
+    assert raw.properties == {"comment.note": "kept, as is", "skip.header.line.count": "1"}
+    assert raw.created_at == "Tue Jan 09 02:00:00 PST 2024"  # no offset in the zone's abbreviation: kept as printed
+    assert raw.last_access == "2024-03-07T12:00:00.000+00:00"
+
+    described = [s for s in workspace.statements if s.startswith("DESCRIBE") and "hive_metastore" in s]
+    assert sorted(described) == sorted(
+        [
+            "DESCRIBE DETAIL hive_metastore.`legacy`.`events`",
+            "DESCRIBE TABLE EXTENDED hive_metastore.`legacy`.`events`",
+            "DESCRIBE TABLE EXTENDED hive_metastore.`legacy`.`events_v`",
+            "DESCRIBE TABLE EXTENDED hive_metastore.`legacy`.`raw`",
+        ]
+    )  # DESCRIBE DETAIL for the Delta table only
+    assert Inventory.from_json(inventory.to_json()) == inventory
+    added = ("created_at", "created_by", "updated_at", "updated_by", "last_access")
+    document = json.loads(inventory.to_json())
+    document["tables"] = [{k: v for k, v in t.items() if k not in added} for t in document["tables"]]
+    older = {t.name: t for t in Inventory.from_json(json.dumps(document)).tables}  # written before these fields
+    assert older["main.sales.orders"].created_at is None and older["main.sales.orders"].owner == "data-team"
+
+
+def test_a_table_whose_describe_table_extended_fails_is_a_failure(url: str, workspace: Workspace) -> None:
+    workspace.hive["legacy"]["locked"] = {"format": "delta", "location": "s3://x/locked"}
+    workspace.refused_statements.add("DESCRIBE TABLE EXTENDED hive_metastore.`legacy`.`locked`")
+
+    inventory = crawl([WorkspaceSource(_client(url), warehouse_id="wh-1")])
+
+    failure = next(f for f in inventory.failures if f.subject == "hive_metastore.legacy.locked")
+    assert failure.stage == "describe-table" and "ended FAILED" in failure.reason
+    assert "Insufficient privileges" in failure.reason
+    assert {"hive_metastore.legacy.events", "hive_metastore.legacy.events_v"} <= {t.name for t in inventory.tables}
+
+
+def test_records_what_triggers_each_job(url: str, workspace: Workspace, tmp_path: Path) -> None:
+    task = [{"task_key": "t", "notebook_task": {"notebook_path": "/Repos/etl/load"}}]
+    workspace.jobs += [
+        {
+            "job_id": 21,
+            "settings": {
+                "name": "on-files",
+                "tasks": task,
+                "trigger": {
+                    "pause_status": "UNPAUSED",
+                    "file_arrival": {"url": "s3://landing/incoming/", "min_time_between_triggers_seconds": 60},
+                },
+            },
+        },
+        {
+            "job_id": 22,
+            "settings": {
+                "name": "every-4-hours",
+                "tasks": task,
+                "trigger": {"pause_status": "PAUSED", "periodic": {"interval": 4, "unit": "HOURS"}},
+            },
+        },
+        {
+            "job_id": 23,
+            "settings": {
+                "name": "on-table-update",
+                "tasks": task,
+                "trigger": {
+                    "table_update": {
+                        "table_names": ["main.sales.orders", "main.sales.customers"],
+                        "condition": "ALL_UPDATED",
+                    }
+                },
+            },
+        },
+        {"job_id": 24, "settings": {"name": "streaming", "tasks": task, "continuous": {"pause_status": "UNPAUSED"}}},
+        {
+            "job_id": 25,
+            "settings": {
+                "name": "paused-cron",
+                "tasks": task,
+                "schedule": {
+                    "quartz_cron_expression": "0 30 6 * * ?",
+                    "timezone_id": "Europe/Paris",
+                    "pause_status": "PAUSED",
+                },
+            },
+        },
+        {"job_id": 26, "settings": {"name": "after-job", "tasks": task, "trigger": {"job_completion": {"job_id": 11}}}},
+    ]
+
+    inventory = crawl([WorkspaceSource(_client(url))])
+
+    triggers = {j.job_id: j.trigger for j in inventory.jobs}
+    assert triggers["11"] == JobTrigger("cron", cron="0 0 2 * * ?", timezone="UTC")
+    assert triggers["12"] is None and triggers["13"] is None  # run only when started
+    assert triggers["21"] == JobTrigger("file-arrival", url="s3://landing/incoming/")
+    assert triggers["22"] == JobTrigger("periodic", paused=True, interval=4, unit="HOURS")
+    assert triggers["23"] == JobTrigger(
+        "table-update", tables=("main.sales.orders", "main.sales.customers"), condition="ALL_UPDATED"
+    )
+    assert triggers["24"] == JobTrigger("continuous")
+    assert triggers["25"] == JobTrigger("cron", paused=True, cron="0 30 6 * * ?", timezone="Europe/Paris")
+    assert triggers["26"] == JobTrigger("job-completion")
+    assert {j.job_id: j.schedule for j in inventory.jobs if j.schedule} == {"11": "0 0 2 * * ?", "25": "0 30 6 * * ?"}
+
+    assert Inventory.from_json(inventory.to_json()) == inventory
+    document = json.loads(inventory.to_json())
+    older = {**document, "jobs": [{k: v for k, v in job.items() if k != "trigger"} for job in document["jobs"]]}
+    assert all(job.trigger is None for job in Inventory.from_json(json.dumps(older)).jobs)  # written before triggers
+    periodic = next(j for j in document["jobs"] if j["job_id"] == "22")
+    assert periodic["trigger"] == {
+        "kind": "periodic",
+        "paused": True,
+        "cron": None,
+        "timezone": None,
+        "url": None,
+        "interval": 4,
+        "unit": "HOURS",
+        "tables": [],
+        "condition": None,
+    }
+    write_parquet(inventory, tmp_path, "inventory")
+    rows = pq.read_table(tmp_path / "inventory.jobs.parquet").to_pylist()
+    assert json.loads(next(r["trigger"] for r in rows if r["job_id"] == "21"))["url"] == "s3://landing/incoming/"
+
+
+def _connect(url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, timeout: float) -> WorkspaceSource:
+    """A source signed in as ``inventory --host URL --timeout T`` signs in (the token from the environment)."""
+    monkeypatch.setenv("DATABRICKS_TOKEN", TOKEN)
+    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path / "no-databrickscfg"))
+    return WorkspaceSource.connect(host=url, warehouse_id="wh-1", timeout=timeout)
+
+
+def test_5xx_answers_are_retried_and_the_crawl_succeeds(
+    url: str, workspace: Workspace, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    orders = "/api/2.1/unity-catalog/tables/main.sales.orders"
+    workspace.server_errors = {
+        orders: [503],
+        "/api/2.2/jobs/list": [502, 504],
+        "/api/2.0/sql/statements": [500],
+        "/api/2.0/workspace/export": [503, 503, 503],
+    }
+
+    inventory = crawl([_connect(url, monkeypatch, tmp_path, timeout=60)])
+
+    assert [(f.subject, f.stage) for f in inventory.failures] == [
+        ("main.sales.secret", "get-table"),
+        ("/Shared/gone", "export-notebook"),
+    ]
+    assert not any(workspace.server_errors.values())  # every 5xx was answered, then the request again
+    assert sum(path == orders for _, path in workspace.received) == 2
+    assert sum(path == "/api/2.2/jobs/list" for _, path in workspace.received) == 4  # two pages, the first tried thrice
+    assert {"main.sales.orders", "hive_metastore.legacy.events"} <= {t.name for t in inventory.tables}
+    assert [j.job_id for j in inventory.jobs] == ["11", "12", "13"]
+    assert len(inventory.notebooks) == 2
+
+
+@pytest.mark.parametrize(
+    ("timeout", "attempts", "least", "most"),
+    [
+        (60.0, 4, 0.5 + 1 + 2, (0.5 + 1 + 2) * 1.25),  # waits of 0.5, 1 and 2 s, each up to a quarter longer
+        (4.0, 2, 0.5, 0.5 * 1.25),  # 5xx retries get a quarter of the timeout: the 1 s wait would pass it
+    ],
+)
+def test_a_persistent_500_is_a_recorded_failure_after_bounded_retries(
+    url: str,
+    workspace: Workspace,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    timeout: float,
+    attempts: int,
+    least: float,
+    most: float,
+) -> None:
+    orders = "/api/2.1/unity-catalog/tables/main.sales.orders"
+    workspace.failing_tables["main.sales.orders"] = (500, "INTERNAL_ERROR")
+    workspace.throttle_once.clear()  # a 429 outlasts the SDK's own retry time left by a 4 s timeout
+    source = _connect(url, monkeypatch, tmp_path, timeout)
+
+    started = time.monotonic()
+    inventory = crawl([source])
+    elapsed = time.monotonic() - started
+
+    failure = next(f for f in inventory.failures if f.subject == "main.sales.orders")
+    assert failure.stage == "get-table" and "does not have SELECT" in failure.reason
+    tries = [at for at, path in workspace.received if path == orders]
+    assert len(tries) == attempts
+    assert least <= tries[-1] - tries[0] <= most + 1.5  # backoff between tries (and time to answer, on a busy machine)
+    assert elapsed < timeout
+    assert {"main.sales.customers", "hive_metastore.legacy.events"} <= {t.name for t in inventory.tables}
+
+
+def test_a_persistent_503_stops_the_crawl_within_the_timeout_whatever_its_retry_after(
+    url: str, workspace: Workspace, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from datax_migrate.errors import InventoryError
+
+    catalogs = "/api/2.1/unity-catalog/catalogs"
+    workspace.server_errors[catalogs] = [503] * 100
+    workspace.retry_after[catalogs] = "3600"
+    source = _connect(url, monkeypatch, tmp_path, timeout=4)
+
+    started = time.monotonic()
+    with pytest.raises(InventoryError, match=r"cannot reach the Databricks workspace .* within 4 s .*answered 503"):
+        crawl([source])
+    elapsed = time.monotonic() - started
+
+    # databricks-sdk retries a 503 itself, sleeping its Retry-After: cut to 4 s, not an hour
+    assert 1 <= sum(path == catalogs for _, path in workspace.received) <= 2
+    assert elapsed < 4 + 4 + 1.5  # the SDK may begin one last sleep of at most 4 s (+1 s jitter) before its deadline

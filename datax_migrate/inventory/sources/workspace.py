@@ -6,9 +6,15 @@ API: its schemas and tables are listed with SQL on a SQL warehouse (``--warehous
 answers ``DESCRIBE DETAIL`` for the Delta facts (size, files, protocol) of every table. With
 ``read_logs`` the Delta log at each table's location is read by our own reader instead (this needs
 read access to the storage). Notebooks are listed folder by folder and exported as SOURCE for the
-notebook analysis; jobs come from the jobs API with their tasks. Listings page through in order
-while up to ``workers`` threads read the tables and export the notebooks they name; databricks-sdk
-retries 429 and 5xx answers with backoff.
+notebook analysis; jobs come from the jobs API with their tasks and what triggers them. Listings
+page through in order while up to ``workers`` threads read the tables and export the notebooks they
+name. databricks-sdk retries 429 and 503 answers and connection errors; 500, 502, 503 and 504 answers
+are retried a few times with backoff beneath it (:mod:`~datax_migrate.inventory.sources.retries`), all
+within the ``timeout``. An object still answered with an error then is recorded as a failure.
+
+Each table records when it was created (Unity Catalog: also updated, and by whom); hive_metastore
+tables and views are read with ``DESCRIBE TABLE EXTENDED`` (owner, created time, last access, type,
+provider, location, properties, a view's text).
 
 The token is never recorded: records hold the workspace URL at most, and failure messages are
 scrubbed of it.
@@ -17,8 +23,10 @@ scrubbed of it.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import logging
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -27,10 +35,19 @@ from typing import TYPE_CHECKING, Any
 from datax_migrate.catalogs.names import parse_name
 from datax_migrate.delta.protocol import WRITER_ONLY_FEATURES
 from datax_migrate.errors import DataxError, InventoryError
-from datax_migrate.inventory.delta_facts import declared_features, read_delta_facts
-from datax_migrate.inventory.model import CrawlFailure, DeltaFacts, JobRecord, JobTask, Record, TableRecord
+from datax_migrate.inventory.delta_facts import declared_features, iso_timestamp, read_delta_facts
+from datax_migrate.inventory.model import (
+    CrawlFailure,
+    DeltaFacts,
+    JobRecord,
+    JobTask,
+    JobTrigger,
+    Record,
+    TableRecord,
+)
 from datax_migrate.inventory.sources.base import DEFAULT_WORKERS, AlreadyDone, Source, crawl_each
 from datax_migrate.inventory.sources.exports import notebook_record
+from datax_migrate.inventory.sources.retries import ServerErrorRetries
 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
@@ -46,6 +63,8 @@ RETRY_SLEEP_SECONDS = 10.0
 """Longest sleep of databricks-sdk between two attempts of a request (429 and 503 aside)."""
 PROBE_SECONDS = 5.0
 """Most seconds the SDK's host discovery probe (``/.well-known/databricks-config``) may take when signing in."""
+SERVER_ERROR_SECONDS = 8.0
+"""Most seconds one request may spend retrying 5xx answers (a quarter of the timeout when that is less)."""
 STATEMENT_POLL_SECONDS = 2.0
 """Wait between polls of a SQL statement still running after the 30 s the first call waits."""
 
@@ -60,6 +79,9 @@ _KINDS = {
     "STREAMING_TABLE": "streaming-table",
     "FOREIGN": "foreign",
 }
+DETAILED_SECTION = "# Detailed Table Information"
+_SPARK_TIME = re.compile(r"^\w{3} (?P<day>\w{3} \d{1,2} \d{2}:\d{2}:\d{2}) (?P<zone>\S+) (?P<year>\d{4})$")
+_PROPERTY_SPLIT = re.compile(r",(?=[\w.\-]+=)")
 _TASK_KINDS = {
     "notebook_task": "notebook",
     "spark_python_task": "spark_python",
@@ -139,7 +161,8 @@ class WorkspaceSource(Source):
             workers: See :class:`WorkspaceSource`.
             timeout: Seconds one request may take, retries included; a workspace that cannot be
                 reached within it stops the crawl. The SDK's best-effort discovery probe of the host
-                when signing in gets an eighth of it, at most :data:`PROBE_SECONDS`.
+                when signing in gets an eighth of it, at most :data:`PROBE_SECONDS`; retries of 5xx
+                answers a quarter, at most :data:`SERVER_ERROR_SECONDS`.
 
         Raises:
             InventoryError: databricks-sdk is not installed, or no credentials were found.
@@ -150,18 +173,25 @@ class WorkspaceSource(Source):
         except ImportError as exc:
             raise InventoryError(f"the workspace crawl needs databricks-sdk: {INSTALL}") from exc
         probe = min(PROBE_SECONDS, max(1.0, timeout / 8))
+        server_errors = min(SERVER_ERROR_SECONDS, timeout / 4)
         sdk_logger = logging.getLogger("databricks.sdk")
         level = sdk_logger.level
         sdk_logger.setLevel(logging.ERROR)  # the probe's failure is a warning the crawl repeats as one line
         try:
-            config = Config(profile=profile, host=host, retry_timeout_seconds=int(probe), http_timeout_seconds=probe)
+            config = Config(
+                profile=profile,
+                host=host,
+                retry_timeout_seconds=int(probe),
+                http_timeout_seconds=probe,
+                http_adapter=ServerErrorRetries(budget=server_errors),
+            )
         except ValueError as exc:  # the SDK's configuration errors
             raise InventoryError(f"cannot sign in to Databricks: {exc}") from exc
         finally:
             sdk_logger.setLevel(level)
-        # Retries stop early enough that the probe, the last backoff sleep (up to 10 s) and the
-        # retries together stay within the timeout.
-        config.retry_timeout_seconds = max(1, int(timeout - probe - RETRY_SLEEP_SECONDS))
+        # Retries stop early enough that the probe, the last backoff sleep (up to 10 s), the 5xx
+        # retries of the last attempt and the retries together stay within the timeout.
+        config.retry_timeout_seconds = max(1, int(timeout - probe - RETRY_SLEEP_SECONDS - server_errors))
         config.http_timeout_seconds = timeout
         client = WorkspaceClient(config=config)
         return cls(client, warehouse_id=warehouse_id, read_logs=read_logs, workers=workers, timeout=timeout)
@@ -237,6 +267,10 @@ class WorkspaceSource(Source):
             properties=dict(info.properties or {}),
             owner=info.owner,
             view_definition=info.view_definition,
+            created_at=iso_timestamp(info.created_at) if info.created_at else None,
+            created_by=info.created_by,
+            updated_at=iso_timestamp(info.updated_at) if info.updated_at else None,
+            updated_by=info.updated_by,
         )
         return self._with_delta_facts(record)
 
@@ -262,35 +296,43 @@ class WorkspaceSource(Source):
                     yield schema, table, table in views
 
     def _hive_table(self, item: tuple[str, str, bool]) -> Record:
-        """One hive_metastore table through ``DESCRIBE DETAIL``, and its Delta facts."""
+        """One hive_metastore table or view through ``DESCRIBE TABLE EXTENDED``, and a table's Delta facts."""
         schema, table, is_view = item
         name = f"{HIVE_METASTORE}.{schema}.{table}"
-        if is_view:
-            return TableRecord(name, "hive-metastore", "view", None)
+        quoted = f"{HIVE_METASTORE}.{_quote(schema)}.{_quote(table)}"
         try:
-            detail = self._describe_detail(f"{HIVE_METASTORE}.{_quote(schema)}.{_quote(table)}")
+            facts = self._describe_extended(quoted)
         except Exception as exc:  # noqa: BLE001
             return self._failure(name, "describe-table", exc)
-        location = detail.get("location") or None
-        kind = "managed" if location and location.startswith(HIVE_WAREHOUSE_PREFIX) else "external"
-        data_format = (detail.get("format") or "").lower() or None
+        table_type = facts.get("Type", "").upper()
+        location = facts.get("Location") or None
+        if is_view or table_type == "VIEW":
+            kind = "view"
+        elif table_type in ("MANAGED", "EXTERNAL"):
+            kind = table_type.lower()
+        else:
+            kind = "managed" if location and location.startswith(HIVE_WAREHOUSE_PREFIX) else "external"
         record = TableRecord(
             name,
             "hive-metastore",
             kind,
-            data_format,
+            None if kind == "view" else (facts.get("Provider") or "").lower() or None,
             location,
-            properties=_json_object(detail.get("properties")),
-            delta=_facts_from_detail(detail) if data_format == "delta" else None,
+            properties=_table_properties(facts.get("Table Properties", "")),
+            owner=facts.get("Owner") or None,
+            view_definition=facts.get("View Text") if kind == "view" else None,
+            created_at=_spark_time(facts.get("Created Time", "")),
+            last_access=_spark_time(facts.get("Last Access", "")),
         )
-        return self._with_delta_facts(record)
+        return self._with_delta_facts(record, quoted)
 
     # Delta facts of catalog tables
 
-    def _with_delta_facts(self, record: TableRecord) -> TableRecord:
+    def _with_delta_facts(self, record: TableRecord, quoted: str | None = None) -> TableRecord:
         """``record`` with Delta facts: from its log (``read_logs``), else from ``DESCRIBE DETAIL`` (a warehouse).
 
-        When neither answers, the record says why in ``delta_error``.
+        ``quoted`` is the table's name for SQL (by default its name's parts, each quoted). When
+        neither answers, the record says why in ``delta_error``.
         """
         if record.format != "delta" or record.kind not in ("managed", "external"):
             return record
@@ -306,12 +348,27 @@ class WorkspaceSource(Source):
             return record
         if self.warehouse_id:
             try:
-                detail = self._describe_detail(_quoted_name(record.name))
+                detail = self._describe_detail(quoted or _quoted_name(record.name))
             except Exception as exc:  # noqa: BLE001
                 problems.append(f"DESCRIBE DETAIL: {self._scrub(exc)}")
             else:
                 return replace(record, delta=_facts_from_detail(detail, record.schema_json))
         return replace(record, delta_error="; ".join(problems)) if problems else record
+
+    def _describe_extended(self, name: str) -> dict[str, str]:
+        """The ``# Detailed Table Information`` rows of ``DESCRIBE TABLE EXTENDED``: name to value."""
+        rows = self._sql(f"DESCRIBE TABLE EXTENDED {name}")
+        keys = [str(row[0] or "").strip() for row in rows]
+        if DETAILED_SECTION not in keys:
+            raise InventoryError(f"DESCRIBE TABLE EXTENDED {name} gave no {DETAILED_SECTION!r} section")
+        start = keys.index(DETAILED_SECTION) + 1
+        facts: dict[str, str] = {}
+        for key, row in zip(keys[start:], rows[start:], strict=True):
+            if key.startswith("#"):
+                break
+            if key:
+                facts[key] = str(row[1] or "") if len(row) > 1 else ""
+        return facts
 
     def _describe_detail(self, name: str) -> dict[str, Any]:
         from databricks.sdk.service.sql import Format
@@ -444,7 +501,39 @@ def _job_record(job: Any) -> JobRecord:
         creator=job.creator_user_name,
         schedule=schedule,
         tasks=tuple(tasks),
+        trigger=_job_trigger(settings) if settings else None,
     )
+
+
+def _job_trigger(settings: Any) -> JobTrigger | None:
+    """What starts the job: continuous runs, a trigger (file arrival, period, table update ...), or a cron schedule."""
+    if settings.continuous is not None:
+        return JobTrigger("continuous", paused=_paused(settings.continuous.pause_status))
+    trigger = settings.trigger
+    if trigger is not None:
+        paused = _paused(trigger.pause_status)
+        if trigger.file_arrival is not None:
+            return JobTrigger("file-arrival", paused, url=trigger.file_arrival.url)
+        if trigger.periodic is not None:
+            unit = trigger.periodic.unit.value if trigger.periodic.unit else None
+            return JobTrigger("periodic", paused, interval=trigger.periodic.interval, unit=unit)
+        if trigger.table_update is not None:
+            update = trigger.table_update
+            condition = update.condition.value if update.condition else None
+            return JobTrigger("table-update", paused, tables=tuple(update.table_names or ()), condition=condition)
+        other = next((f for f in vars(trigger) if f != "pause_status" and getattr(trigger, f) is not None), None)
+        if other is not None:
+            return JobTrigger(other.replace("_", "-"), paused)
+    if settings.schedule is not None:
+        cron = settings.schedule
+        return JobTrigger(
+            "cron", _paused(cron.pause_status), cron=cron.quartz_cron_expression, timezone=cron.timezone_id
+        )
+    return None
+
+
+def _paused(status: Any) -> bool:
+    return status is not None and status.value == "PAUSED"
 
 
 def _facts_from_detail(detail: dict[str, Any], schema_json: str | None = None) -> DeltaFacts:
@@ -470,6 +559,31 @@ def _facts_from_detail(detail: dict[str, Any], schema_json: str | None = None) -
         facts_from="describe-detail",
         **declared_features(properties, schema_json),
     )
+
+
+def _spark_time(text: str) -> str | None:
+    """A time as ``DESCRIBE TABLE EXTENDED`` prints it (``Tue Jan 09 10:00:00 UTC 2024``) as ISO-8601 in UTC.
+
+    ``UNKNOWN`` (or nothing) is ``None``; a time in another zone than UTC is kept as printed (its
+    abbreviation names no offset).
+    """
+    text = " ".join(text.split())
+    if not text or text.upper() == "UNKNOWN":
+        return None
+    match = _SPARK_TIME.match(text)
+    if match is None or match["zone"] not in ("UTC", "GMT", "Z", "Etc/UTC"):
+        return text
+    parsed = dt.datetime.strptime(f"{match['day']} {match['year']}", "%b %d %H:%M:%S %Y")
+    return parsed.replace(tzinfo=dt.timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _table_properties(text: str) -> dict[str, str]:
+    """``[key=value,key=value]`` of ``DESCRIBE TABLE EXTENDED`` (a value may hold commas, a key none)."""
+    text = text.strip()
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    pairs = (item.partition("=") for item in _PROPERTY_SPLIT.split(text) if item)
+    return {key: value for key, _, value in pairs}
 
 
 def _json_list(value: Any) -> list[str]:
