@@ -30,10 +30,10 @@ def test_timestamp_time_travel_on_a_copied_table(tmp_path: Path, catalog: Catalo
     hadoop.mkdir(parents=True)
     shutil.copy(urlparse(table.metadata_location).path, hadoop / "v1.metadata.json")
     (hadoop / "version-hint.text").write_text("1")
-    spark.conf.set("spark.sql.catalog.conv", "org.apache.iceberg.spark.SparkCatalog")
-    spark.conf.set("spark.sql.catalog.conv.type", "hadoop")
-    spark.conf.set("spark.sql.catalog.conv.warehouse", str(tmp_path / "hadoop"))
-    name = "conv.tt.t"
+    spark.conf.set("spark.sql.catalog.conv_tt", "org.apache.iceberg.spark.SparkCatalog")
+    spark.conf.set("spark.sql.catalog.conv_tt.type", "hadoop")
+    spark.conf.set("spark.sql.catalog.conv_tt.warehouse", str(tmp_path / "hadoop"))
+    name = "conv_tt.tt.t"
 
     assert delta_timestamp_snapshot(spark, name, "2023-07-01 00:00:00") == snapshots[1]
     assert delta_timestamp_snapshot(spark, name, "2023-11-15 12:00:00") == snapshots[2]
