@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from datax_migrate.reconcile.checksum import RowHasher
-from datax_migrate.reconcile.keyed_diff import keyed_comparison
+from datax_migrate.reconcile.checksum.table import RowHasher
+from datax_migrate.reconcile.diff.keyed import keyed_comparison
 from datax_migrate.reconcile.model import Check, ColumnSummary, Difference, Status
 from datax_migrate.reconcile.tolerance import Tolerance
 from datax_migrate.reconcile.values import plain
