@@ -7,7 +7,7 @@ Python one; the dialects share most expressions.
 Trino (and Athena engine v3), that computes the checksum of docs/reconcile-checksum.md inside the
 warehouse: one row per non-empty bucket with ``bucket``, ``row_count``, ``lane_1`` and ``lane_2``
 (the bucket's lane sums modulo 2**32), number for number what the local engine
-(:mod:`.encoding`, :mod:`.rowhash`, :mod:`.checksum`) computes. :func:`table_digest` folds those
+(:mod:`.encoding`, :mod:`.rowhash`, :mod:`.table`) computes. :func:`table_digest` folds those
 rows into the table's :class:`~datax_migrate.reconcile.checksum.table.Checksum`.
 
 How the statement works:
