@@ -29,8 +29,9 @@ setup: $(STAMP) $(SPARK_JARS) $(CHROMIUM)
 demo: $(STAMP)
 	$(VENV)/bin/datax-migrate demo --workdir demo-output
 
-## Every test, including the Delta corpus and slow ones (what CI runs).
+## The import contracts (pyproject.toml), then every test, including the Delta corpus and slow ones (what CI runs).
 test: $(STAMP) $(SPARK_JARS) $(CHROMIUM)
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -m "" -n $(PYTEST_WORKERS) --dist loadgroup -q
 
 ## The offline unit suite only (seconds).
@@ -40,6 +41,7 @@ unit: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check datax_migrate tests benchmarks
 	$(VENV)/bin/mypy datax_migrate
+	$(VENV)/bin/lint-imports
 
 ## Convert benchmark at 5M rows, both tables (writes docs/benchmarks.md).
 bench: $(STAMP)

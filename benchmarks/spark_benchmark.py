@@ -6,7 +6,8 @@ On the partitioned convert benchmark table (benchmarks/tables.py), in one proces
 SparkSession in local[2] with Apache's Iceberg runtime (.venv/spark-jars, ``make setup``):
 
 - local engine: ``datax_migrate.convert.convert_table`` (2 threads), into a fresh SQL catalog;
-- spark engine: ``datax_migrate.spark.convert_table`` (one Spark task per file group), same catalog kind;
+- spark engine: ``datax_migrate.spark.convert_table`` (file groups dealt into four Spark tasks per core),
+  same catalog kind;
 - Spark CTAS: ``CREATE TABLE ... USING iceberg PARTITIONED BY (country, tx_date) AS SELECT * FROM
   parquet.`<table>``` into a Hadoop catalog: Spark's own Iceberg writer over the table's Parquet files
   (Delta's reader is not available to Spark here; the table is append-only, so every file is live).
@@ -162,8 +163,9 @@ def render(results: list[dict[str, Any]], command: str, measured_at: str, machin
         "",
         "`python benchmarks/spark_benchmark.py`: on the partitioned benchmark table, in one process with one",
         "SparkSession (local[2], Apache Iceberg 1.10.2 runtime): the local engine (2 threads), the Spark engine",
-        "(one Spark task per file group) and Spark's own CTAS into Iceberg (`CREATE TABLE ... USING iceberg",
-        "PARTITIONED BY (country, tx_date) AS SELECT * FROM parquet.`...``), interleaved; medians. Each result",
+        "(file groups dealt into four Spark tasks per core) and Spark's own CTAS into Iceberg",
+        "(`CREATE TABLE ... USING iceberg PARTITIONED BY (country, tx_date) AS SELECT * FROM parquet.`...``),",
+        "interleaved; medians. Each result",
         "is checked against the Delta source; the two engines must write the same data files (partition and",
         "row count of each). The Spark engine's first run in a session (Python workers starting, imports) is",
         "a warm-up, reported apart.",

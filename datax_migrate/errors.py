@@ -15,6 +15,17 @@ class ConfigError(DataxError):
     """The configuration file, a catalog definition or a command-line value is invalid."""
 
 
+def missing_extra(package: str, extra: str, needed_by: str) -> ConfigError:
+    """The error for an optional dependency that is not installed: what needs it and the install line.
+
+    Args:
+        package: The distribution that is missing (``boto3``).
+        extra: The datax-migrate extra that installs it (``aws``).
+        needed_by: What needs it (``S3 Tables``).
+    """
+    return ConfigError(f"{needed_by} needs {package}: pip install 'datax-migrate[{extra}]'")
+
+
 class DeltaError(DataxError):
     """The Delta source cannot be read faithfully."""
 

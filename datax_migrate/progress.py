@@ -30,7 +30,7 @@ from rich.text import Text
 if TYPE_CHECKING:  # imported for annotations only: the reconcile engine is slow to import
     from datax_migrate.convert.table import Progress as ConversionProgress
     from datax_migrate.inventory.crawl import CrawlCounts
-    from datax_migrate.reconcile.run import ReconcileProgress
+    from datax_migrate.reconcile.engine import ReconcileProgress
 
 Clock = Callable[[], float]
 

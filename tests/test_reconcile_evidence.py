@@ -19,8 +19,8 @@ from pyiceberg.catalog import load_catalog
 
 from datax_migrate.cli import main
 from datax_migrate.config import local_catalog_properties
-from datax_migrate.reconcile.checksum import BucketChecksums, RowHasher
-from datax_migrate.reconcile.warehouse_sql import reconcile_sql, source_table, target_table
+from datax_migrate.reconcile.checksum.table import BucketChecksums, RowHasher
+from datax_migrate.reconcile.checksum.warehouse_sql import reconcile_sql, source_table, target_table
 from tests.test_reconcile import accounts, converted, reconcile
 from tests.trino_on_duckdb import connection, run_trino
 

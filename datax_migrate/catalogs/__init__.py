@@ -1,4 +1,4 @@
-"""Iceberg catalogs: S3 Tables, Glue, REST, SQL, and how Databricks names map onto them.
+"""Iceberg catalogs: S3 Tables, Glue, REST, SQL (the name plan is in :mod:`datax_migrate.plan.names`).
 
 A catalog is a name and pyiceberg properties (the config's ``catalogs:`` section). Beyond
 pyiceberg's own types, ``type: s3tables`` opens an S3 Tables table bucket:

@@ -31,7 +31,7 @@ from pyarrow.fs import AwsStandardS3RetryStrategy, FileSystem
 from pyiceberg.io import S3_RETRY_STRATEGY_IMPL, InputFile, OutputFile, OutputStream
 from pyiceberg.io.pyarrow import PyArrowFile, PyArrowFileIO, _import_retry_strategy
 
-from datax_migrate.errors import ConfigError
+from datax_migrate.errors import ConfigError, missing_extra
 
 S3_ATTEMPTS = 10
 PART_BYTES = 16 * 2**20
@@ -287,8 +287,11 @@ class NoListFileIO(PyArrowFileIO):
 
 def _boto3_s3_client(filesystem: FileSystem) -> Any:
     """A boto3 S3 client configured like ``filesystem`` (a pyarrow ``S3FileSystem``), without ``Expect``."""
-    import boto3
-    from botocore.config import Config
+    try:
+        import boto3
+        from botocore.config import Config
+    except ImportError:
+        raise missing_extra("boto3", "aws", "the S3 Tables file IO") from None
 
     _, (options,) = filesystem.__reduce__()
     if options.get("role_arn"):

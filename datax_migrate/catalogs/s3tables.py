@@ -1,5 +1,7 @@
 """Amazon S3 Tables through its control plane API (``mode: api``), as AWS's Java S3TablesCatalog does.
 
+Over 400 lines because it implements pyiceberg's whole Catalog interface over one control-plane API.
+
 pyiceberg has no S3 Tables catalog (apache/iceberg-python#1404). This one keeps the table list
 in S3 Tables and the Iceberg metadata and data in each table's own warehouse location:
 
@@ -29,9 +31,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import boto3
-from botocore.config import Config as BotoConfig
-from botocore.exceptions import ClientError
 from pyiceberg.catalog import MetastoreCatalog, PropertiesUpdateSummary
 from pyiceberg.exceptions import (
     CommitFailedException,
@@ -55,7 +54,14 @@ from pyiceberg.view import View
 from datax_migrate.catalogs import S3TABLES, TABLE_BUCKET_FILE_IO, with_aws_defaults
 from datax_migrate.catalogs.maintenance import maintenance_requests
 from datax_migrate.catalogs.pending import MARKER, PendingEntry, Reservation
-from datax_migrate.errors import ConfigError
+from datax_migrate.errors import ConfigError, missing_extra
+
+try:
+    import boto3
+    from botocore.config import Config as BotoConfig
+    from botocore.exceptions import ClientError
+except ImportError:
+    raise missing_extra("boto3", "aws", "the s3tables catalog") from None
 
 if TYPE_CHECKING:
     import pyarrow as pa

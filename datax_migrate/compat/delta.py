@@ -152,8 +152,11 @@ class MergeBuilder:
 
     def execute(self) -> None:
         """Run the ``MERGE INTO``."""
-        import sqlglot
-        from sqlglot import exp
+        try:
+            import sqlglot
+            from sqlglot import exp
+        except ImportError:
+            raise ImportError("MERGE INTO needs sqlglot: pip install 'datax-migrate[translate]'") from None
 
         table = self._table
         target_alias = table._alias or table._name.rsplit(".", 1)[-1]

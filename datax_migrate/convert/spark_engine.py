@@ -8,12 +8,18 @@ the conversion still learns which files finished tasks wrote, and deletes them.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from datax_migrate.convert.plan import FileGroup
 from datax_migrate.spark.jobs import run_tasks
+
+if TYPE_CHECKING:
+    from pyiceberg.catalog import Catalog
+
+    from datax_migrate.convert.table import ConversionResult, ConvertOptions, ProgressCallback
 
 Result = TypeVar("Result")
 
@@ -56,3 +62,32 @@ class SparkEngine:
         slices = self.parallelism * self.tasks_per_core
         run_tasks(self.spark, groups, lambda group: task(group, threading.Event()), collect, slices)
         return [results[position] for position in range(len(groups))]
+
+
+def convert_table(
+    spark: Any,
+    source: str,
+    catalog: Catalog,
+    identifier: str,
+    *,
+    version: int | None = None,
+    timestamp: dt.datetime | None = None,
+    options: ConvertOptions | None = None,
+    progress: ProgressCallback | None = None,
+    commit_times: str = "auto",
+) -> ConversionResult:
+    """Convert a Delta table into an Iceberg table with ``spark`` running the file groups.
+
+    Takes the arguments of :func:`datax_migrate.convert.convert_table`, plus the ``SparkSession``;
+    file groups are planned for the session's default parallelism.
+    """
+    from datax_migrate.convert.source import ConversionSource
+    from datax_migrate.convert.table import ConvertOptions
+    from datax_migrate.convert.table import convert_table as convert
+
+    options = options or ConvertOptions()
+    engine = SparkEngine(spark)
+    opened = ConversionSource.open(
+        source, version, timestamp, options.target_file_bytes, engine.parallelism, commit_times=commit_times
+    )
+    return convert(opened, catalog, identifier, options=options, engine=engine, progress=progress)

@@ -32,7 +32,6 @@ PRIMITIVE_TYPE_NAMES = frozenset(
 )
 _DECIMAL = re.compile(r"^decimal\(\s*(\d+)\s*,\s*(\d+)\s*\)$")
 
-COLUMN_MAPPING_ID = "delta.columnMapping.id"
 COLUMN_MAPPING_PHYSICAL_NAME = "delta.columnMapping.physicalName"
 GENERATION_EXPRESSION = "delta.generationExpression"
 IDENTITY_START = "delta.identity.start"
@@ -93,12 +92,6 @@ class StructField:
     def physical_name(self) -> str:
         """The name the field has inside Parquet files (differs under column mapping)."""
         return str(self.metadata.get(COLUMN_MAPPING_PHYSICAL_NAME, self.name))
-
-    @property
-    def column_mapping_id(self) -> int | None:
-        """The column-mapping field id, when the table uses column mapping."""
-        value = self.metadata.get(COLUMN_MAPPING_ID)
-        return int(value) if value is not None else None
 
     @property
     def comment(self) -> str | None:

@@ -13,7 +13,7 @@ def main(argv: list[str]) -> int:
     """Run the job whose spec is at ``argv[0]`` (``s3://`` or a local path)."""
     from datax_migrate.emr.job import JobSpec, results_json, run_job, succeeded
     from datax_migrate.emr.staging import read_text, sibling, write_text
-    from datax_migrate.spark import spark_session
+    from datax_migrate.spark.session import spark_session
 
     spec_uri = argv[0]
     spec = JobSpec.from_json(read_text(spec_uri))

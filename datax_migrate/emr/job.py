@@ -119,6 +119,33 @@ def load_tables(path: str | os.PathLike[str]) -> tuple[TableJob, ...]:
     return tuple(tables)
 
 
+def plan_job(
+    tables_file: str | os.PathLike[str],
+    config_file: str | None = None,
+    catalog: str | None = None,
+    name_map: str | None = None,
+    reconcile: bool = True,
+) -> JobSpec:
+    """The job of a tables file: each target resolved under the catalog's naming rules (and ``name_map``).
+
+    Raises:
+        ConfigError: the tables file, the config or a target name is not valid.
+    """
+    from datax_migrate.config import Config
+    from datax_migrate.plan.names import NameMapping, resolve_target, rules_for_catalog
+
+    config = Config.load(config_file)
+    name = catalog or config.default_catalog
+    properties = config.properties(name)
+    mapping = NameMapping.load(name_map) if name_map else None
+    rules = rules_for_catalog(properties)
+    tables = tuple(
+        TableJob(t.source, resolve_target(t.target, rules, mapping).identifier, t.version, t.key)
+        for t in load_tables(tables_file)
+    )
+    return JobSpec(name, properties, tables, reconcile=reconcile)
+
+
 @dataclass
 class TableResult:
     """What happened to one table: ``converted``, ``replaced``, ``unchanged`` or ``failed``."""
@@ -137,8 +164,9 @@ class TableResult:
 def run_job(spark: Any, spec: JobSpec, log: Callable[[str], None] = lambda line: None) -> list[TableResult]:
     """Convert (and reconcile) every table of ``spec`` with ``spark``; one result per table, in order."""
     from datax_migrate.catalogs import open_catalog
+    from datax_migrate.convert.spark_engine import convert_table
     from datax_migrate.reconcile import ReconcileOptions
-    from datax_migrate.spark import convert_table, reconcile_table
+    from datax_migrate.reconcile.spark_engine import reconcile_table
 
     catalog = open_catalog(spec.catalog, spec.catalog_properties)
     results = []

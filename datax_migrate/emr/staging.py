@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import datax_migrate
+from datax_migrate.errors import missing_extra
 
 _SKIPPED = {"__pycache__"}
 
@@ -64,6 +65,9 @@ def _bucket_key(uri: str) -> tuple[str, str]:
 
 
 def _s3() -> Any:
-    import boto3
+    try:
+        import boto3
+    except ImportError:
+        raise missing_extra("boto3", "aws", "emr submit") from None
 
     return boto3.client("s3")

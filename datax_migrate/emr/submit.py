@@ -16,6 +16,7 @@ from typing import Any
 
 from datax_migrate.emr.job import JobSpec
 from datax_migrate.emr.staging import entry_script, package_zip, write_bytes, write_text
+from datax_migrate.errors import missing_extra
 
 ENVIRONMENT = "./environment/bin/python"
 
@@ -65,9 +66,7 @@ def submit_serverless(
     staged: StagedJob, spec: JobSpec, application_id: str, role_arn: str, archive: str | None = None
 ) -> list[Submitted]:
     """Start one EMR Serverless job run per table; logs go under the job's prefix."""
-    import boto3
-
-    client = boto3.client("emr-serverless")
+    client = _boto3().client("emr-serverless")
     parameters = " ".join(_spark_submit_options(staged, archive, "spark.emr-serverless.driverEnv"))
     submitted = []
     for table, uri in zip(spec.tables, staged.specs, strict=True):
@@ -93,8 +92,6 @@ def submit_serverless(
 
 def submit_steps(staged: StagedJob, spec: JobSpec, cluster_id: str, archive: str | None = None) -> list[Submitted]:
     """Add one ``spark-submit`` step per table to a running EMR-on-EC2 cluster (YARN cluster mode)."""
-    import boto3
-
     options = _spark_submit_options(staged, archive, "spark.yarn.appMasterEnv")
     steps: list[dict[str, Any]] = [
         {
@@ -107,7 +104,7 @@ def submit_steps(staged: StagedJob, spec: JobSpec, cluster_id: str, archive: str
         }
         for table, uri in zip(spec.tables, staged.specs, strict=True)
     ]
-    answer = boto3.client("emr").add_job_flow_steps(JobFlowId=cluster_id, Steps=steps)
+    answer = _boto3().client("emr").add_job_flow_steps(JobFlowId=cluster_id, Steps=steps)
     return [
         Submitted(table.target, uri, str(step_id))
         for table, uri, step_id in zip(spec.tables, staged.specs, answer["StepIds"], strict=True)
@@ -126,3 +123,11 @@ def _spark_submit_options(staged: StagedJob, archive: str | None, driver_env: st
 
 def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:100]
+
+
+def _boto3() -> Any:
+    try:
+        import boto3
+    except ImportError:
+        raise missing_extra("boto3", "aws", "emr submit") from None
+    return boto3

@@ -1,5 +1,8 @@
 """The Iceberg side of a conversion: a staged table, its data-file locations and the one commit.
 
+Over 400 lines because the staged table's commit protocol (create, replace, append, the idempotence
+marker, clean-up) is one sequence whose order matters.
+
 A new table is created by a create-table transaction whose only commit also adds the data files:
 until that commit, no table is visible in the catalog. Catalogs that cannot stage a table (the S3
 Tables and Glue Iceberg REST endpoints) see it created empty and marked pending instead, and filled
@@ -44,9 +47,9 @@ from pyiceberg.table.update import SetPropertiesUpdate
 from pyiceberg.typedef import Record
 
 from datax_migrate.catalogs import ReservingCatalog, stages_creates
-from datax_migrate.catalogs.names import check_identifier, rules_for_catalog
 from datax_migrate.errors import TargetError, TargetExistsError
 from datax_migrate.iceberg.replace import replace_table_updates
+from datax_migrate.plan.names import check_identifier, rules_for_catalog
 from datax_migrate.signals import deferred_signals
 
 SOURCE_LOCATION = "datax.source-location"

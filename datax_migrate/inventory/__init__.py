@@ -1,5 +1,5 @@
-"""Inventory and assessment: find what is in a Databricks lakehouse and judge how it moves.
+"""Inventory: find what is in a Databricks lakehouse, as facts without judgement.
 
 ``datax-migrate inventory`` crawls sources (:mod:`.sources`) into an :class:`~.model.Inventory`;
-``datax-migrate assess`` turns it into findings, strategies and estimates (:mod:`.assess`).
+``datax-migrate assess`` turns it into findings, strategies and estimates (:mod:`datax_migrate.assess`).
 """

@@ -3,8 +3,9 @@
 While it runs, every record is appended to a checkpoint file (JSON lines) as soon as it is found. A
 crawl that is interrupted (Ctrl-C, a lost connection, a killed process) and started again with the
 same sources reads the checkpoint and skips what it already holds; objects that failed are tried
-again. When the crawl completes every table gets the assessment's strategy and findings, and the
-caller writes the inventory and removes the checkpoint.
+again. When the crawl completes the caller writes the inventory and removes the checkpoint. The crawl
+records facts only; ``datax-migrate inventory`` has the assessment attach its verdicts
+(:func:`datax_migrate.assess.assessment.with_verdicts`) before writing inventory.json.
 """
 
 from __future__ import annotations
@@ -12,13 +13,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 from datax_migrate import __version__
 from datax_migrate.errors import InventoryError
-from datax_migrate.inventory.assess.assessment import table_verdict
 from datax_migrate.inventory.model import (
     CrawlFailure,
     Inventory,
@@ -100,14 +100,7 @@ def crawl(
         if writer is not None:
             writer.close()
     created_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    inventory = Inventory.from_records(records, created_at, descriptions, __version__)
-    return replace(inventory, tables=tuple(_judged(table) for table in inventory.tables))
-
-
-def _judged(table: TableRecord) -> TableRecord:
-    """``table`` with the assessment's strategy and findings, so the inventory stands on its own."""
-    strategy, _, findings = table_verdict(table)
-    return replace(table, strategy=strategy, findings=findings)
+    return Inventory.from_records(records, created_at, descriptions, __version__)
 
 
 def _resume(checkpoint: Path, descriptions: tuple[str, ...]) -> list[Record]:

@@ -1,8 +1,12 @@
 """What an inventory records: tables, notebooks, jobs and the objects that could not be crawled.
 
-Sources record facts; the assessment (:mod:`datax_migrate.inventory.assess`) judges them. When a
-crawl completes, each table also carries the assessment's strategy and findings, so
-``inventory.json`` (versioned by :data:`INVENTORY_SCHEMA_VERSION`) stands on its own;
+Over 400 lines because it is the inventory.json schema: every record type with its JSON round trip,
+under one schema version.
+
+Sources record facts; the assessment (:mod:`datax_migrate.assess`) judges them. Before
+``datax-migrate inventory`` writes the file, each table also gets the assessment's strategy and
+findings (:func:`datax_migrate.assess.assessment.with_verdicts`), so ``inventory.json`` (versioned
+by :data:`INVENTORY_SCHEMA_VERSION`) stands on its own;
 ``datax-migrate assess`` reads it back and judges again. Each entry of ``tables`` is one flat
 object: the catalog's facts and the Delta facts side by side (``name``, ``location``, ``format``,
 ``version``, ``reader_features``, ``writer_features``, ``partition_columns``, ``num_files``,
@@ -116,9 +120,9 @@ class TableRecord:
             ``Last Access``; ``None`` for ``UNKNOWN``).
         delta: Facts read from the Delta log, when it was read.
         delta_error: Why the Delta log could not be read, when it could not.
-        strategy: The assessment's strategy for it (``rewrite``, ``blocked`` ...), set when the
-            crawl completes.
-        findings: The assessment's findings about it, set when the crawl completes.
+        strategy: The assessment's strategy for it (``rewrite``, ``blocked`` ...), set when
+            ``datax-migrate inventory`` has the assessment judge the crawl.
+        findings: The assessment's findings about it, set with ``strategy``.
     """
 
     name: str

@@ -266,8 +266,3 @@ CODES: dict[str, tuple[Severity, str]] = {
         "Delta-only statement {detail} has no Iceberg equivalent: kept unexecuted (raw).",
     ),
 }
-
-
-def severity_of(code: str) -> Severity:
-    """The severity of a finding code."""
-    return CODES[code][0]

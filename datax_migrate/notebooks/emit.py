@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from datax_migrate.notebooks.translate import TranslatedNotebook
+from datax_migrate.notebooks.model import TranslatedNotebook
 
 KERNELSPEC = {"name": "pysparkkernel", "display_name": "PySpark", "language": "python"}
 # "python", not sparkmagic's "pyspark": papermill finds its parameter translator by this name, and the

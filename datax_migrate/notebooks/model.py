@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from datax_migrate.findings import Finding
+
 LANGUAGES = ("python", "sql", "scala", "r")
 """The languages a Databricks notebook (and each of its cells) can be written in."""
 
@@ -57,3 +59,47 @@ class NotebookReadFailure:
     path: str
     reason: str
     code: str = "notebook-unreadable"
+
+
+@dataclass(frozen=True)
+class OutputCell:
+    """A cell of the translated notebook.
+
+    Attributes:
+        kind: ``code``, ``markdown`` or ``raw`` (kept, not run: a finding says what to do).
+        source: Its text, magic line included (``%%sql``).
+        origin: Index of the source cell it came from; ``None`` for added setup cells.
+        tags: Jupyter cell tags (``parameters`` for papermill).
+    """
+
+    kind: str
+    source: str
+    origin: int | None
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TranslatedNotebook:
+    """A translated notebook and everything noticed on the way.
+
+    Attributes:
+        source: The notebook translated.
+        cells: The translated cells, setup cells first.
+        findings: Every finding, in cell order.
+        tables: Table names referenced, as written.
+        paths: Databricks paths referenced.
+        dbutils_calls: ``dbutils`` members called.
+        widgets: Widget names and their literal defaults (``None`` when not literal).
+        run_dependencies: Notebooks run or included.
+        magics: Magics used.
+    """
+
+    source: Notebook
+    cells: tuple[OutputCell, ...]
+    findings: tuple[Finding, ...]
+    tables: tuple[str, ...]
+    paths: tuple[str, ...]
+    dbutils_calls: tuple[str, ...]
+    widgets: tuple[tuple[str, str | None], ...]
+    run_dependencies: tuple[str, ...]
+    magics: tuple[str, ...]

@@ -1,8 +1,8 @@
 """Where Databricks tables and paths go on AWS: the migration name map and the configured path maps.
 
 Three-level (``catalog.schema.table``) and two-level (``schema.table``) names are looked up in the
-migration's :class:`~datax_migrate.catalogs.names.NameMapping`; a name not in it is mapped by the
-default rule (:func:`~datax_migrate.catalogs.names.map_name` for S3 Tables, the same rule
+migration's :class:`~datax_migrate.plan.names.NameMapping`; a name not in it is mapped by the
+default rule (:func:`~datax_migrate.plan.names.map_name` for S3 Tables, the same rule
 ``plan_names`` uses) and reported. The result is ``<spark catalog>.<namespace>.<table>``.
 
 Databricks paths (``dbfs:/...``, ``/dbfs/...`` through the FUSE mount, ``/mnt/...``,
@@ -17,11 +17,12 @@ writes by name. An inventory (``datax-migrate inventory``) names them too: each 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from datax_migrate.catalogs.names import S3_TABLES, NameMapping, map_name, parse_name
 from datax_migrate.errors import ConfigError
+from datax_migrate.plan.names import S3_TABLES, NameMapping, map_name, parse_name
 
 DATABRICKS_PREFIXES = ("dbfs:/", "/dbfs/", "/mnt/", "/Volumes/", "/FileStore/", "/databricks-datasets/")
 """Strings starting with one of these are Databricks paths."""
@@ -109,9 +110,11 @@ class Locations:
         name_map: Path | None = None,
         path_map: Path | None = None,
         default_catalog: str = "hive_metastore",
-        inventory: Path | None = None,
+        inventory: Mapping[str, str] | None = None,
     ) -> Locations:
-        """Load the name map (``NameMapping`` JSON), the path map and the inventory's table locations.
+        """Load the name map (``NameMapping`` JSON) and the path map; take an inventory's table locations.
+
+        ``inventory`` maps the location of each table an inventory holds to the table's name.
 
         The path map is JSON: ``{"prefixes": {"dbfs:/mnt/raw": "s3://bucket/raw"}, "tables":
         {"dbfs:/mnt/lake/orders": "main.sales.orders"}}``; both keys are optional. Its ``tables``
@@ -122,7 +125,7 @@ class Locations:
         """
         names = NameMapping.from_json(_read(name_map)) if name_map else None
         prefixes: dict[str, str] = {}
-        tables: dict[str, str] = _inventory_locations(inventory) if inventory else {}
+        tables = {location_key(location): name for location, name in (inventory or {}).items()}
         if path_map:
             try:
                 document = json.loads(_read(path_map))
@@ -169,22 +172,6 @@ class Locations:
     def table_at(self, text: str) -> str | None:
         """The Databricks name of the table stored at a Delta location, when the path map says."""
         return self.tables.get(location_key(text))
-
-
-def _inventory_locations(path: Path) -> dict[str, str]:
-    """Location (:func:`location_key` form) to table name, for every table of an inventory with one.
-
-    Raises:
-        ConfigError: the file cannot be read or is not an inventory.
-    """
-    from datax_migrate.errors import InventoryError
-    from datax_migrate.inventory.model import Inventory
-
-    try:
-        inventory = Inventory.from_json(_read(path))
-    except InventoryError as exc:
-        raise ConfigError(f"inventory {path}: {exc}") from None
-    return {location_key(t.location): t.name for t in inventory.tables if t.location}
 
 
 def _quote(part: str) -> str:

@@ -1,5 +1,8 @@
 """Python cells: Databricks PySpark to PySpark on EMR / SageMaker Unified Studio over Iceberg.
 
+Over 400 lines because the Python rule table; each rule is small, and all share one libcst
+transformer.
+
 Rewritten on libcst's concrete syntax tree, so comments and formatting outside the rewritten
 expressions survive. One transformer walks a cell once and both records (tables, paths, dbutils
 calls, widgets, notebooks run) and rewrites:
@@ -23,13 +26,17 @@ import tokenize
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
-
+from datax_migrate.errors import missing_extra
 from datax_migrate.notebooks.context import Recorder, path_reference, table_reference
 from datax_migrate.notebooks.limits import ENVIRONMENT
 from datax_migrate.notebooks.paths import is_databricks_path
 from datax_migrate.notebooks.sql_rules import ChangeBound, Statement, changelog_view, translate_sql
+
+try:
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper, PositionProvider
+except ImportError:
+    raise missing_extra("libcst", "translate", "notebook translation") from None
 
 DBUTILS_SUPPORTED = {
     "fs": {"ls", "cp", "mv", "rm", "mkdirs", "put", "head"},

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from datax_migrate.findings import Finding, Severity
-from datax_migrate.notebooks.translate import TranslatedNotebook
+from datax_migrate.notebooks.model import TranslatedNotebook
 
 REPORT_VERSION = "datax-notebook-translation/1"
 

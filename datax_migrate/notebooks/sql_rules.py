@@ -1,5 +1,7 @@
 """SQL cells and ``spark.sql`` strings: Databricks SQL to Spark SQL (or Athena) over Iceberg.
 
+Over 400 lines because the SQL rule table; each rule is small, and all share one sqlglot tree walk.
+
 Statements go through sqlglot (``read="databricks"``) as trees: table names through the name map,
 ``USING DELTA`` to ``USING iceberg``, Delta-only column definitions and properties dropped with a
 finding, ``VERSION AS OF``/``TIMESTAMP AS OF`` to the snapshot the converter recorded. What sqlglot
@@ -20,14 +22,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
-import sqlglot
-from sqlglot import exp
-from sqlglot.dialects.spark import Spark
-from sqlglot.errors import SqlglotError
-from sqlglot.tokens import Token, TokenType
-
+from datax_migrate.errors import missing_extra
 from datax_migrate.notebooks.context import Recorder, path_reference, table_reference
 from datax_migrate.notebooks.paths import is_databricks_path, is_storage_path
+
+try:
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.dialects.spark import Spark
+    from sqlglot.errors import SqlglotError
+    from sqlglot.tokens import Token, TokenType
+except ImportError:
+    raise missing_extra("sqlglot", "translate", "notebook translation") from None
 
 _PLACEHOLDER = "__datax_snapshot_{}__"
 _NOT_NAMES = {

@@ -10,17 +10,16 @@ from __future__ import annotations
 import json
 import keyword
 import shlex
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from datax_migrate.errors import TranslateError
-from datax_migrate.findings import Finding, Severity
+from datax_migrate.findings import Finding
 from datax_migrate.notebooks.codes import CODES
 from datax_migrate.notebooks.constants import Constants
 from datax_migrate.notebooks.context import Recorder, TranslateOptions
 from datax_migrate.notebooks.limits import ENVIRONMENT, NotebookLimits
-from datax_migrate.notebooks.model import Cell, Notebook, NotebookReadFailure
+from datax_migrate.notebooks.model import Cell, Notebook, NotebookReadFailure, OutputCell, TranslatedNotebook
 from datax_migrate.notebooks.outputs import OutputFolder
 from datax_migrate.notebooks.python_rules import translate_python
 from datax_migrate.notebooks.sql_rules import Statement, translate_sql
@@ -34,55 +33,6 @@ SETUP_TAG = "datax-setup"
 """Tag of the cells the translation adds at the top (imports, parameters, widget binding)."""
 _LANGUAGE_MAGICS = {"scala": ("%%scalaspark", "magic-scala"), "r": ("%%rspark", "magic-r")}
 _FS_COMMANDS = {"ls", "cp", "mv", "rm", "mkdirs", "head", "put"}
-
-
-@dataclass(frozen=True)
-class OutputCell:
-    """A cell of the translated notebook.
-
-    Attributes:
-        kind: ``code``, ``markdown`` or ``raw`` (kept, not run: a finding says what to do).
-        source: Its text, magic line included (``%%sql``).
-        origin: Index of the source cell it came from; ``None`` for added setup cells.
-        tags: Jupyter cell tags (``parameters`` for papermill).
-    """
-
-    kind: str
-    source: str
-    origin: int | None
-    tags: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class TranslatedNotebook:
-    """A translated notebook and everything noticed on the way.
-
-    Attributes:
-        source: The notebook translated.
-        cells: The translated cells, setup cells first.
-        findings: Every finding, in cell order.
-        tables: Table names referenced, as written.
-        paths: Databricks paths referenced.
-        dbutils_calls: ``dbutils`` members called.
-        widgets: Widget names and their literal defaults (``None`` when not literal).
-        run_dependencies: Notebooks run or included.
-        magics: Magics used.
-    """
-
-    source: Notebook
-    cells: tuple[OutputCell, ...]
-    findings: tuple[Finding, ...]
-    tables: tuple[str, ...]
-    paths: tuple[str, ...]
-    dbutils_calls: tuple[str, ...]
-    widgets: tuple[tuple[str, str | None], ...]
-    run_dependencies: tuple[str, ...]
-    magics: tuple[str, ...]
-
-    @property
-    def needs_person(self) -> bool:
-        """Whether some finding is a blocker or needs review."""
-        return any(f.severity is not Severity.INFO for f in self.findings)
 
 
 def translate_notebook(notebook: Notebook, options: TranslateOptions | None = None) -> TranslatedNotebook:

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 from datax_migrate.lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from datax_migrate.reconcile.checksum.warehouse_sql import reconcile_sql
+    from datax_migrate.reconcile.engine import ReconcileProgress
     from datax_migrate.reconcile.model import Check, Difference, ProofLevel, Report, Side, Status
-    from datax_migrate.reconcile.run import ReconcileOptions, ReconcileProgress, reconcile_table
-    from datax_migrate.reconcile.warehouse_sql import reconcile_sql
+    from datax_migrate.reconcile.run import ReconcileOptions, reconcile_table
 
 _EXPORTS = {
     "Check": "datax_migrate.reconcile.model",
@@ -25,9 +26,9 @@ _EXPORTS = {
     "Side": "datax_migrate.reconcile.model",
     "Status": "datax_migrate.reconcile.model",
     "ReconcileOptions": "datax_migrate.reconcile.run",
-    "ReconcileProgress": "datax_migrate.reconcile.run",
+    "ReconcileProgress": "datax_migrate.reconcile.engine",
     "reconcile_table": "datax_migrate.reconcile.run",
-    "reconcile_sql": "datax_migrate.reconcile.warehouse_sql",
+    "reconcile_sql": "datax_migrate.reconcile.checksum.warehouse_sql",
 }
 
 __all__ = [

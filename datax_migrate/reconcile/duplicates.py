@@ -18,8 +18,8 @@ import numpy as np
 import pyarrow as pa
 from numba import njit
 
-from datax_migrate.reconcile.checksum import RowHasher, wide
-from datax_migrate.reconcile.encoding import canonical_text_encoder
+from datax_migrate.reconcile.checksum.encoding import canonical_text_encoder
+from datax_migrate.reconcile.checksum.table import RowHasher, wide
 from datax_migrate.reconcile.model import Check, Status
 from datax_migrate.reconcile.values import plain
 

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -16,21 +13,28 @@ from pyiceberg.catalog import Catalog
 
 from datax_migrate import __version__
 from datax_migrate.delta.commit_times import AUTO
-from datax_migrate.errors import DataxError, ReconcileError
+from datax_migrate.errors import ReconcileError
 from datax_migrate.reconcile.checks import aggregates_check, checksum_check, row_count_check, schema_check
-from datax_migrate.reconcile.checksum import RowHasher
-from datax_migrate.reconcile.duplicates import KeyCounts, candidates, count_keys, unique_keys_check
-from datax_migrate.reconcile.encoding import column_kind
+from datax_migrate.reconcile.checksum.encoding import column_kind
+from datax_migrate.reconcile.checksum.table import RowHasher
+from datax_migrate.reconcile.checksum.warehouse_sql import recompute_figures, statements_or_reason
+from datax_migrate.reconcile.diff.rows import RowDiff, choose_buckets, diff_rows
+from datax_migrate.reconcile.duplicates import KeyCounts, candidates, unique_keys_check
+from datax_migrate.reconcile.engine import (
+    LocalScanEngine,
+    ProgressCallback,
+    ReconcileProgress,
+    RowCounter,
+    ScanEngine,
+)
 from datax_migrate.reconcile.model import Check, Report, Status
-from datax_migrate.reconcile.rowdiff import RowDiff, choose_buckets, diff_rows, rows_in_buckets
 from datax_migrate.reconcile.scan import ScanSummary, SideScanner
 from datax_migrate.reconcile.scope import common_columns, proof_level, select_columns
 from datax_migrate.reconcile.sides import DeltaSide, IcebergSide
 from datax_migrate.reconcile.tolerance import Tolerance
-from datax_migrate.reconcile.warehouse_sql import recompute_figures, statements_or_reason
 from datax_migrate.words import plural
 
-T = TypeVar("T")
+__all__ = ["ReconcileOptions", "ReconcileProgress", "bucket_count", "reconcile_table"]
 
 ROWS_PER_BUCKET = 1024
 MAX_BUCKETS = 65536
@@ -67,18 +71,6 @@ class ReconcileOptions:
     commit_times: str = AUTO
 
 
-@dataclass(frozen=True)
-class ReconcileProgress:
-    """Rows read so far, per side, in the current pass (``"scan"`` or ``"row diff"``)."""
-
-    phase: str
-    source_rows: int
-    target_rows: int
-    expected_rows: int | None
-
-
-ProgressCallback = Callable[[ReconcileProgress], None]
-
 
 def bucket_count(rows: int | None) -> int:
     """Buckets for a table of ``rows`` rows: a power of two, about :data:`ROWS_PER_BUCKET` rows each."""
@@ -102,7 +94,8 @@ def reconcile_table(
 
     Both sides are read once, at the same time, for every check; rows of buckets whose checksums
     differ are read a second time for the row diff. ``engine`` decides where the reading runs
-    (default: :class:`LocalScanEngine`; Spark's is in :mod:`datax_migrate.spark`).
+    (default: :class:`~datax_migrate.reconcile.engine.LocalScanEngine`; Spark's is
+    :class:`~datax_migrate.reconcile.spark_engine.SparkScanEngine`).
 
     Raises:
         DeltaError: the Delta side cannot be read.
@@ -250,116 +243,6 @@ def _timed(run: Callable[[], Check]) -> Check:
     check = run()
     return Check(check.name, check.status, check.summary, check.detail, round(time.perf_counter() - started, 3))
 
-
-class ScanEngine(Protocol):
-    """Where the two passes over both sides run: :class:`LocalScanEngine`, or Spark's."""
-
-    def scan(
-        self, delta: DeltaSide, iceberg: IcebergSide, new_scanner: Callable[[], SideScanner], counter: RowCounter
-    ) -> tuple[ScanSummary, ScanSummary]:
-        """Scan both sides with scanners from ``new_scanner``; the summaries of source and target."""
-        ...
-
-    def rows_in_buckets(
-        self, delta: DeltaSide, iceberg: IcebergSide, hasher: RowHasher, buckets: np.ndarray, counter: RowCounter
-    ) -> tuple[pa.Table, pa.Table]:
-        """The rows of both sides that fall into ``buckets``."""
-        ...
-
-    def key_counts(
-        self, delta: DeltaSide, iceberg: IcebergSide, keys: list[str], hashes: np.ndarray, counter: RowCounter
-    ) -> tuple[KeyCounts, KeyCounts]:
-        """Exact row counts, on both sides, of the key values whose 64-bit key hash is in ``hashes``."""
-        ...
-
-
-class LocalScanEngine:
-    """Reads both sides at once in this process, each on its own thread (readers and kernels release the GIL)."""
-
-    def scan(
-        self, delta: DeltaSide, iceberg: IcebergSide, new_scanner: Callable[[], SideScanner], counter: RowCounter
-    ) -> tuple[ScanSummary, ScanSummary]:
-        """Scan both sides with scanners from ``new_scanner``; the summaries of source and target."""
-        return _both(
-            lambda: _repeats_found(new_scanner().scan(delta.batches(), counter.source)),
-            lambda: _repeats_found(new_scanner().scan(_iceberg_batches(iceberg), counter.target)),
-        )
-
-    def rows_in_buckets(
-        self, delta: DeltaSide, iceberg: IcebergSide, hasher: RowHasher, buckets: np.ndarray, counter: RowCounter
-    ) -> tuple[pa.Table, pa.Table]:
-        """The rows of both sides that fall into ``buckets``."""
-        return _both(
-            lambda: rows_in_buckets(counted(delta.batches(), counter.source), hasher, buckets),
-            lambda: rows_in_buckets(counted(_iceberg_batches(iceberg), counter.target), hasher, buckets),
-        )
-
-    def key_counts(
-        self, delta: DeltaSide, iceberg: IcebergSide, keys: list[str], hashes: np.ndarray, counter: RowCounter
-    ) -> tuple[KeyCounts, KeyCounts]:
-        """Exact row counts, on both sides, of the key values whose 64-bit key hash is in ``hashes``."""
-        return _both(
-            lambda: count_keys(counted(delta.batches(), counter.source), keys, hashes),
-            lambda: count_keys(counted(_iceberg_batches(iceberg), counter.target), keys, hashes),
-        )
-
-
-def _repeats_found(summary: ScanSummary) -> ScanSummary:
-    """``summary`` with its repeated key hashes found (on the side's own thread)."""
-    if summary.key_hashes is not None:
-        summary.key_hashes.repeated()
-    return summary
-
-
-def _both(source: Callable[[], T], target: Callable[[], T]) -> tuple[T, T]:
-    """Run both sides at once (the readers and kernels release the GIL)."""
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="reconcile") as pool:
-        mine, theirs = pool.submit(source), pool.submit(target)
-        return mine.result(), theirs.result()
-
-
-def _iceberg_batches(iceberg: IcebergSide) -> Iterator[pa.RecordBatch]:
-    try:
-        yield from iceberg.batches()
-    except DataxError:
-        raise
-    except (OSError, ValueError) as exc:
-        raise ReconcileError(f"cannot read Iceberg table {iceberg.name}: {exc}") from exc
-
-
-def counted(batches: Iterator[pa.RecordBatch], on_batch: Callable[[int], None]) -> Iterator[pa.RecordBatch]:
-    """``batches`` passed through, ``on_batch`` told each one's row count."""
-    for batch in batches:
-        on_batch(batch.num_rows)
-        yield batch
-
-
-class RowCounter:
-    """Counts the rows read per side in one pass and reports them to the progress callback."""
-
-    def __init__(self, phase: str, expected: int | None, progress: ProgressCallback | None) -> None:
-        """Count for ``phase``, out of ``expected`` rows per side (if known)."""
-        self.phase, self.expected, self.progress = phase, expected, progress
-        self.rows = [0, 0]
-        self._lock = threading.Lock()
-
-    def source(self, rows: int) -> None:
-        """``rows`` more rows of the source were read."""
-        self.add(0, rows)
-
-    def target(self, rows: int) -> None:
-        """``rows`` more rows of the target were read."""
-        self.add(1, rows)
-
-    def add(self, side: int, rows: int) -> None:
-        """``rows`` more rows of side 0 (source) or 1 (target) were read."""
-        with self._lock:
-            self._add(side, rows)
-
-    def _add(self, side: int, rows: int) -> None:
-        self.rows[side] += rows
-        if self.progress is not None:
-            self.progress(ReconcileProgress(self.phase, self.rows[0], self.rows[1], self.expected))
 
 
 def _check_tolerances(tolerances: Mapping[str, Tolerance], columns: list[str]) -> None:

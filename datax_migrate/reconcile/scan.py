@@ -13,9 +13,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numba import njit
 
-from datax_migrate.reconcile.checksum import BucketChecksums, RowHasher
+from datax_migrate.reconcile.checksum.encoding import ColumnWords, column_kind, column_words
+from datax_migrate.reconcile.checksum.table import BucketChecksums, RowHasher
 from datax_migrate.reconcile.duplicates import KeyHashes
-from datax_migrate.reconcile.encoding import ColumnWords, column_kind, column_words
 
 _NUMERIC = {"integer", "float", "decimal64", "decimal128"}
 _ORDERED = _NUMERIC | {"boolean", "date", "timestamp", "timestamp_ntz"}

@@ -11,18 +11,25 @@ collects the rows of the chosen buckets the same way, and repeated keys are coun
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 
-from datax_migrate.reconcile.checksum import RowHasher
+from datax_migrate.reconcile.checksum.table import RowHasher
+from datax_migrate.reconcile.diff.rows import combine_rows, rows_in_buckets
 from datax_migrate.reconcile.duplicates import KeyCounts, count_keys
-from datax_migrate.reconcile.rowdiff import combine_rows, rows_in_buckets
-from datax_migrate.reconcile.run import RowCounter, counted
+from datax_migrate.reconcile.engine import RowCounter, counted
 from datax_migrate.reconcile.scan import ScanSummary, SideScanner
 from datax_migrate.reconcile.sides import DeltaPart, DeltaSide, IcebergPart, IcebergSide
 from datax_migrate.spark.jobs import run_tasks
+
+if TYPE_CHECKING:
+    from pyiceberg.catalog import Catalog
+
+    from datax_migrate.reconcile.engine import ProgressCallback
+    from datax_migrate.reconcile.model import Report
+    from datax_migrate.reconcile.run import ReconcileOptions
 
 Part = DeltaPart | IcebergPart
 Chunk = list[tuple[int, Part]]
@@ -114,3 +121,21 @@ class SparkScanEngine:
 
 def _size(part: Part) -> int:
     return part.add.size if isinstance(part, DeltaPart) else part.task.file.file_size_in_bytes
+
+
+def reconcile_table(
+    spark: Any,
+    source: str,
+    catalog: Catalog,
+    identifier: str,
+    options: ReconcileOptions | None = None,
+    progress: ProgressCallback | None = None,
+) -> Report:
+    """Reconcile a Delta table version with its Iceberg twin, both sides scanned by Spark tasks.
+
+    Takes the arguments of :func:`datax_migrate.reconcile.reconcile_table`, plus the
+    ``SparkSession``; the checks, checksums and report are the local engine's.
+    """
+    from datax_migrate.reconcile.run import reconcile_table as reconcile
+
+    return reconcile(source, catalog, identifier, options, progress, engine=SparkScanEngine(spark))

@@ -9,13 +9,13 @@ import pyarrow as pa
 import pytest
 from pyiceberg.catalog import Catalog
 
+from datax_migrate.assess import assess
+from datax_migrate.assess.estimates import MEASURED_THROUGHPUT, S3TablesPrices, estimate_table
+from datax_migrate.assess.report import render_html, render_markdown, write_reports
+from datax_migrate.assess.rules import BLOCKED, RECREATE_VIEW, REWRITE, UNKNOWN, assess_table
 from datax_migrate.convert import convert_table
 from datax_migrate.errors import DataxError
 from datax_migrate.findings import Severity
-from datax_migrate.inventory.assess import assess
-from datax_migrate.inventory.assess.estimates import MEASURED_THROUGHPUT, S3TablesPrices, estimate_table
-from datax_migrate.inventory.assess.report import render_html, render_markdown, write_reports
-from datax_migrate.inventory.assess.rules import BLOCKED, RECREATE_VIEW, REWRITE, UNKNOWN, assess_table
 from datax_migrate.inventory.crawl import crawl
 from datax_migrate.inventory.model import CrawlFailure, DeltaFacts, Inventory, TableRecord
 from datax_migrate.inventory.sources.storage import StorageSource

@@ -14,10 +14,10 @@ import pytest
 from pyiceberg.catalog.sql import SqlCatalog
 from rich.console import Console
 
+from datax_migrate.assess import assess
+from datax_migrate.assess.assessment import LOCATION, Assessment
+from datax_migrate.assess.report import EMPTY, estimate_rows, print_console, render_html, render_markdown
 from datax_migrate.cli import main
-from datax_migrate.inventory.assess import assess
-from datax_migrate.inventory.assess.assessment import LOCATION, Assessment
-from datax_migrate.inventory.assess.report import EMPTY, estimate_rows, print_console, render_html, render_markdown
 from datax_migrate.inventory.crawl import crawl
 from datax_migrate.inventory.model import Inventory, TableRecord
 from datax_migrate.inventory.naming import storage_table_name

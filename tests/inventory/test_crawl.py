@@ -11,10 +11,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from datax_migrate.assess import assess
+from datax_migrate.assess.assessment import with_verdicts
 from datax_migrate.cli import main
 from datax_migrate.errors import InventoryError
 from datax_migrate.findings import Severity
-from datax_migrate.inventory.assess import assess
 from datax_migrate.inventory.crawl import CrawlCounts, crawl
 from datax_migrate.inventory.model import Inventory
 from datax_migrate.inventory.sources.storage import StorageSource
@@ -118,7 +119,7 @@ def test_parquet_inside_a_delta_table_is_part_of_it_and_beside_it_is_a_table_of_
     (case / "expected").mkdir()
     pq.write_table(pa.table({"id": [1, 2, 3]}), case / "expected" / "part-0.parquet")
 
-    inventory = crawl([StorageSource(str(tmp_path / "corpus"))])
+    inventory = with_verdicts(crawl([StorageSource(str(tmp_path / "corpus"))]))
     assert sorted((Path(t.location or "").name, t.format) for t in inventory.tables) == [
         ("delta", "delta"),
         ("expected", "parquet"),

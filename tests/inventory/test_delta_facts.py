@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from datax_migrate.assess.assessment import with_verdicts
 from datax_migrate.findings import Severity
 from datax_migrate.inventory.crawl import crawl
 from datax_migrate.inventory.delta_facts import SMALL_FILE_BYTES
@@ -78,7 +79,7 @@ def test_declared_features_history_and_small_files_against_the_log(tmp_path: Pat
 
 def test_findings_say_what_the_converter_does_with_them(tmp_path: Path) -> None:
     featured_table(tmp_path / "lake" / "events")
-    [table] = crawl([StorageSource(str(tmp_path / "lake"))]).tables
+    [table] = with_verdicts(crawl([StorageSource(str(tmp_path / "lake"))])).tables
     assert table.strategy == "rewrite"
     found = {(f.code, f.original or ""): f for f in table.findings}
     assert found[("change-data-feed", "")].severity is Severity.REVIEW

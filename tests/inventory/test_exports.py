@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from datax_migrate.assess import assess
+from datax_migrate.assess.rules import ASSISTED, AUTOMATIC
 from datax_migrate.findings import Severity
-from datax_migrate.inventory.assess import assess
-from datax_migrate.inventory.assess.rules import ASSISTED, AUTOMATIC
 from datax_migrate.inventory.crawl import crawl
 from datax_migrate.inventory.sources.exports import ExportSource
 

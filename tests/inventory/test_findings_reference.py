@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import datax_migrate.inventory.assess.assessment as assessment
-import datax_migrate.inventory.assess.rules as rules
+import datax_migrate.assess.assessment as assessment
+import datax_migrate.assess.rules as rules
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "reference" / "findings.md"
 

@@ -17,8 +17,8 @@ import pytest
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.core import Config
 
+from datax_migrate.assess import assess
 from datax_migrate.cli import main
-from datax_migrate.inventory.assess import assess
 from datax_migrate.inventory.crawl import crawl
 from datax_migrate.inventory.model import Inventory, JobTrigger
 from datax_migrate.inventory.sources.workspace import WorkspaceSource

@@ -10,8 +10,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from datax_migrate.reconcile.sql import checksum_sql, table_digest
-from datax_migrate.reconcile.warehouse_sql import target_table
+from datax_migrate.reconcile.checksum.sql import checksum_sql, table_digest
+from datax_migrate.reconcile.checksum.warehouse_sql import target_table
 from tests.unit.test_sql import Figures, local_figures, supported_table
 
 pytestmark = pytest.mark.spark

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from datax_migrate.errors import EncodingError
-from datax_migrate.reconcile.checksum import table_checksum
+from datax_migrate.reconcile.checksum.table import table_checksum
 
 
 def checksum(table: pa.Table, columns: list[str] | None = None) -> tuple[int, str]:

@@ -14,8 +14,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from datax_migrate.reconcile.checksum import RowHasher, table_checksum
-from datax_migrate.reconcile.rowhash import SEED_1, SEED_2
+from datax_migrate.reconcile.checksum.rowhash import SEED_1, SEED_2
+from datax_migrate.reconcile.checksum.table import RowHasher, table_checksum
 
 EPOCH_UTC = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 MICRO = dt.timedelta(microseconds=1)

@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from datax_migrate.reconcile.checksum import wide
+from datax_migrate.reconcile.checksum.table import wide
 from datax_migrate.reconcile.duplicates import (
     Candidates,
     KeyCounts,

@@ -7,7 +7,7 @@ import math
 
 import pyarrow as pa
 
-from datax_migrate.reconcile.keyed_diff import keyed_comparison
+from datax_migrate.reconcile.diff.keyed import keyed_comparison
 from datax_migrate.reconcile.model import ColumnSummary, Difference
 from datax_migrate.reconcile.tolerance import Tolerance
 

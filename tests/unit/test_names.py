@@ -8,7 +8,8 @@ import random
 
 import pytest
 
-from datax_migrate.catalogs.names import (
+from datax_migrate.errors import ConfigError
+from datax_migrate.plan.names import (
     GLUE,
     MAPPING_VERSION,
     REST,
@@ -25,7 +26,6 @@ from datax_migrate.catalogs.names import (
     resolve_target,
     rules_for_catalog,
 )
-from datax_migrate.errors import ConfigError
 
 RULES = [S3_TABLES, GLUE]
 

@@ -13,7 +13,7 @@ import pytest
 from datax_migrate.cli import main
 from datax_migrate.errors import SignoffError
 from datax_migrate.reconcile.reports import write_reports
-from datax_migrate.reconcile.signoff import VerifyStatus, sign_off, verify
+from datax_migrate.reconcile.signoff.ledger import VerifyStatus, sign_off, verify
 from tests.sample_reports import match_report, mismatch_report
 
 

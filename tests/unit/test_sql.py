@@ -24,8 +24,8 @@ import pyarrow as pa
 import pytest
 
 from datax_migrate.errors import ReconcileError
-from datax_migrate.reconcile.checksum import BucketChecksums, Checksum, RowHasher
-from datax_migrate.reconcile.sql import checksum_sql, table_digest
+from datax_migrate.reconcile.checksum.sql import checksum_sql, table_digest
+from datax_migrate.reconcile.checksum.table import BucketChecksums, Checksum, RowHasher
 
 EPOCH_UTC = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1

@@ -11,7 +11,7 @@ import datetime as dt
 import pyarrow as pa
 import pytest
 
-from datax_migrate.reconcile.sql import checksum_sql, table_digest
+from datax_migrate.reconcile.checksum.sql import checksum_sql, table_digest
 from tests.trino_on_duckdb import connection, run_trino
 from tests.unit.test_sql import local_figures, supported_table
 

@@ -1,5 +1,8 @@
 """A Databricks workspace through databricks-sdk: Unity Catalog tables, hive_metastore, notebooks, jobs.
 
+Over 400 lines because one source over one API (Unity Catalog, hive_metastore, notebooks, jobs) with
+its retries and time limits.
+
 Unity Catalog tables come from the catalogs, schemas and tables APIs (one ``GET`` per table, so a
 table the caller cannot read is one failure, not a failed crawl). ``hive_metastore`` has no REST
 API: its schemas and tables are listed with SQL on a SQL warehouse (``--warehouse``), which also
@@ -32,7 +35,6 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from datax_migrate.catalogs.names import parse_name
 from datax_migrate.delta.protocol import WRITER_ONLY_FEATURES
 from datax_migrate.errors import DataxError, InventoryError
 from datax_migrate.inventory.delta_facts import declared_features, iso_timestamp, read_delta_facts
@@ -48,6 +50,7 @@ from datax_migrate.inventory.model import (
 from datax_migrate.inventory.sources.base import DEFAULT_WORKERS, AlreadyDone, Source, crawl_each
 from datax_migrate.inventory.sources.exports import notebook_record
 from datax_migrate.inventory.sources.retries import ServerErrorRetries
+from datax_migrate.plan.names import parse_name
 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient

@@ -1,5 +1,8 @@
 """The sign-off ledger: who accepted which reconciliation report, when, and why.
 
+Over 400 lines because the ledger's format, hash chain, signatures and verification are one
+specification, read in one place.
+
 The ledger is a JSON-lines file that is only ever appended to. Each entry pins the report by the
 SHA-256 of its files and holds in ``previous`` the SHA-256 of the ledger line before it (the UTF-8
 bytes without the newline), so :func:`verify` detects an edited report, an edited or deleted

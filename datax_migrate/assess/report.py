@@ -11,9 +11,9 @@ from markupsafe import Markup, escape
 from rich.console import Console
 from rich.table import Table
 
+from datax_migrate.assess.assessment import Assessment, BlockerGroup
+from datax_migrate.assess.rules import BLOCKED, RECREATE_VIEW, REWRITE, UNKNOWN
 from datax_migrate.files import write_documents
-from datax_migrate.inventory.assess.assessment import Assessment, BlockerGroup
-from datax_migrate.inventory.assess.rules import BLOCKED, RECREATE_VIEW, REWRITE, UNKNOWN
 
 MARKDOWN_ROWS = 50
 """Rows per table in ``assessment.md``; the HTML page and the JSON hold every one."""
@@ -72,7 +72,7 @@ def _dollars(amount: float) -> str:
 
 def _environment(autoescape: bool) -> jinja2.Environment:
     environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("datax_migrate.inventory.assess", "templates"),
+        loader=jinja2.PackageLoader("datax_migrate.assess", "templates"),
         autoescape=autoescape,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

@@ -1,11 +1,14 @@
 """The reconciliation checksum as SQL, so each warehouse can checksum its own side.
 
+Over 400 lines because the checksum specification in two SQL dialects, step by step beside the
+Python one; the dialects share most expressions.
+
 :func:`checksum_sql` emits one ``SELECT`` statement, for Spark SQL (Spark 3.5, Databricks) or for
 Trino (and Athena engine v3), that computes the checksum of docs/reconcile-checksum.md inside the
 warehouse: one row per non-empty bucket with ``bucket``, ``row_count``, ``lane_1`` and ``lane_2``
 (the bucket's lane sums modulo 2**32), number for number what the local engine
-(:mod:`.encoding`, :mod:`.rowhash`, :mod:`.checksum`) computes. :func:`table_digest` folds those
-rows into the table's :class:`~datax_migrate.reconcile.checksum.Checksum`.
+(:mod:`.encoding`, :mod:`.rowhash`, :mod:`.table`) computes. :func:`table_digest` folds those
+rows into the table's :class:`~datax_migrate.reconcile.checksum.table.Checksum`.
 
 How the statement works:
 
@@ -62,9 +65,9 @@ from typing import Literal
 import pyarrow as pa
 
 from datax_migrate.errors import EncodingError, ReconcileError
-from datax_migrate.reconcile.checksum import Checksum
-from datax_migrate.reconcile.encoding import CANONICAL_NAN_BITS, column_kind
-from datax_migrate.reconcile.rowhash import SEED_1, SEED_2
+from datax_migrate.reconcile.checksum.encoding import CANONICAL_NAN_BITS, column_kind
+from datax_migrate.reconcile.checksum.rowhash import SEED_1, SEED_2
+from datax_migrate.reconcile.checksum.table import Checksum
 
 Dialect = Literal["spark", "trino"]
 
@@ -395,9 +398,9 @@ def checksum_sql(
     ``row_count`` (BIGINT), and ``lane_1``, ``lane_2``: the bucket's sums of the two row-hash lanes
     modulo 2**32 (BIGINT in ``[0, 2**32)``). With ``buckets=1`` the single row is the table
     checksum (:func:`table_digest` turns the rows into a
-    :class:`~datax_migrate.reconcile.checksum.Checksum`). The figures equal those of
-    :class:`~datax_migrate.reconcile.checksum.RowHasher` and
-    :class:`~datax_migrate.reconcile.checksum.BucketChecksums` for the same columns, keys and
+    :class:`~datax_migrate.reconcile.checksum.table.Checksum`). The figures equal those of
+    :class:`~datax_migrate.reconcile.checksum.table.RowHasher` and
+    :class:`~datax_migrate.reconcile.checksum.table.BucketChecksums` for the same columns, keys and
     bucket count.
 
     The Spark SQL needs Spark 3.5 (or Databricks); it does not depend on the session time zone
@@ -500,7 +503,7 @@ def table_digest(rows: Iterable[Sequence[int]]) -> Checksum:
             bucket count).
 
     Returns:
-        The :class:`~datax_migrate.reconcile.checksum.Checksum`: the row count and the lane sums
+        The :class:`~datax_migrate.reconcile.checksum.table.Checksum`: the row count and the lane sums
         modulo 2**32 as 8 + 8 hex digits, as the local engine reports it.
 
     """

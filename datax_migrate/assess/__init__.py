@@ -1,5 +1,5 @@
 """Assessment: findings, a strategy and estimates for every object of an inventory, and the reports."""
 
-from datax_migrate.inventory.assess.assessment import Assessment, assess
+from datax_migrate.assess.assessment import Assessment, assess
 
 __all__ = ["Assessment", "assess"]

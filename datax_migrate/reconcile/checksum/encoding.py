@@ -38,7 +38,7 @@ import numpy as np
 import pyarrow as pa
 
 from datax_migrate.errors import EncodingError
-from datax_migrate.reconcile.rowhash import crc32_values
+from datax_migrate.reconcile.checksum.rowhash import crc32_values
 
 CANONICAL_NAN_BITS = 0x7FF8000000000000
 

@@ -16,8 +16,8 @@ import numpy as np
 import pyarrow as pa
 
 from datax_migrate.errors import EncodingError
-from datax_migrate.reconcile.encoding import ColumnWords, column_words
-from datax_migrate.reconcile.rowhash import (
+from datax_migrate.reconcile.checksum.encoding import ColumnWords, column_words
+from datax_migrate.reconcile.checksum.rowhash import (
     SEED_1,
     SEED_2,
     absorb_pairs,

@@ -1,5 +1,8 @@
 """How Databricks table names map onto Iceberg catalog names, decided before anything is written.
 
+Over 400 lines because each target catalog's naming rules, with their sources, and the collision-
+checked plan are one rule set.
+
 A Databricks name is ``catalog.schema.table`` (Unity Catalog) or ``schema.table`` (e.g.
 ``hive_metastore``); a part may be backtick-quoted (``'`my.schema`.t'``; a doubled backtick inside
 quotes is a literal one) and hold any character. Target catalogs accept far less:

@@ -1,6 +1,6 @@
 """Row-level differences, looked for only in the buckets whose checksums differ.
 
-With key columns, the rows of those buckets are matched by key (:mod:`.keyed_diff`, with the
+With key columns, the rows of those buckets are matched by key (:mod:`.keyed`, with the
 user's tolerances), yielding rows only in the source, only in the target, and cells that differ. Without keys, rows are
 compared whole: a row whose hash occurs more often on one side than on the other is listed there.
 """
@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from datax_migrate.reconcile.checksum import RowHasher
-from datax_migrate.reconcile.keyed_diff import keyed_comparison
+from datax_migrate.reconcile.checksum.table import RowHasher
+from datax_migrate.reconcile.diff.keyed import keyed_comparison
 from datax_migrate.reconcile.model import Check, ColumnSummary, Difference, Status
 from datax_migrate.reconcile.tolerance import Tolerance
 from datax_migrate.reconcile.values import plain

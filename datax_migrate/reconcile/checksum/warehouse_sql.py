@@ -1,7 +1,7 @@
 """The checksum SQL of both sides of a reconciliation, to recompute its figures in your own warehouse.
 
 :func:`reconcile_sql` opens both sides (metadata only, no data is read) and returns, per dialect, the
-``SELECT`` of :func:`~datax_migrate.reconcile.sql.checksum_sql` over the Delta source and over the
+``SELECT`` of :func:`~datax_migrate.reconcile.checksum.sql.checksum_sql` over the Delta source and over the
 Iceberg target, at the version and snapshot that ``reconcile`` compares. ``reconcile`` writes the
 same statements into its report folder (:func:`side_statements`), and ``report.json``'s
 ``recompute`` holds the figures they must return. The procedure is in docs/reconcile-checksum.md.
@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from pyiceberg.catalog import Catalog
 
 from datax_migrate.errors import ReconcileError
-from datax_migrate.reconcile.checksum import Checksum
+from datax_migrate.reconcile.checksum.sql import Dialect, checksum_sql
+from datax_migrate.reconcile.checksum.table import Checksum
 from datax_migrate.reconcile.scope import common_columns, select_columns
 from datax_migrate.reconcile.sides import DeltaSide, IcebergSide
-from datax_migrate.reconcile.sql import Dialect, checksum_sql
 
 DIALECTS: tuple[Dialect, ...] = ("spark", "trino")
 

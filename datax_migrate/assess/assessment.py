@@ -5,14 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from datax_migrate import __version__
-from datax_migrate.catalogs.names import S3_TABLES, map_name, parse_name, plan_names
-from datax_migrate.errors import ConfigError
-from datax_migrate.findings import Finding, Severity
-from datax_migrate.inventory.assess.estimates import (
+from datax_migrate.assess.estimates import (
     MEASURED_THROUGHPUT,
     S3_TABLES_PRICES,
     ConversionThroughput,
@@ -22,7 +19,7 @@ from datax_migrate.inventory.assess.estimates import (
     estimate_table,
     total,
 )
-from datax_migrate.inventory.assess.rules import (
+from datax_migrate.assess.rules import (
     BLOCKED,
     RECREATE_VIEW,
     REWRITE,
@@ -33,7 +30,10 @@ from datax_migrate.inventory.assess.rules import (
     failure_finding,
     notebook_translatability,
 )
+from datax_migrate.errors import ConfigError
+from datax_migrate.findings import Finding, Severity
 from datax_migrate.inventory.model import Inventory, TableRecord
+from datax_migrate.plan.names import S3_TABLES, map_name, parse_name, plan_names
 
 ASSESSMENT_SCHEMA_VERSION = "datax-assessment/1"
 LOCATION = "LOCATION"
@@ -285,6 +285,20 @@ def table_verdict(record: TableRecord) -> tuple[str, str | None, tuple[Finding, 
     strategy, findings = assess_table(record)
     target, name_findings = _target_name(record.name)
     return strategy, target, findings + name_findings
+
+
+def with_verdicts(inventory: Inventory) -> Inventory:
+    """``inventory`` with each table's strategy and findings, as inventory.json records them.
+
+    The crawl records facts only; ``datax-migrate inventory`` attaches these so the inventory stands
+    on its own (schema ``datax-inventory/2``). ``assess`` computes them again.
+    """
+    return replace(inventory, tables=tuple(_judged(table) for table in inventory.tables))
+
+
+def _judged(table: TableRecord) -> TableRecord:
+    strategy, _, findings = table_verdict(table)
+    return replace(table, strategy=strategy, findings=findings)
 
 
 def _target_name(name: str) -> tuple[str | None, tuple[Finding, ...]]:

@@ -1,0 +1,146 @@
+"""The ``datax-migrate`` command line: a thin layer over the library, one module per command (family).
+
+Exit codes: 0 success, 1 a check found differences (or translated notebooks need a person), 2 refusal
+or error (one line on stderr), 130 interrupted, 141 standard output closed early (``| head``: the
+output was cut; the work was done up to that write), 143 terminated (nothing committed; an interrupt that
+arrives during a commit that lands is reported, and the exit code is 0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import os
+import select
+import signal
+import sys
+import threading
+import traceback
+from collections.abc import Sequence
+from types import FrameType
+
+from datax_migrate import __version__
+from datax_migrate.cli import common
+from datax_migrate.cli.common import (
+    EXIT_BROKEN_PIPE,
+    EXIT_DIFFERENCES,
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_TERMINATED,
+    Terminated,
+    exit_codes,
+)
+from datax_migrate.errors import DataxError
+
+__all__ = [
+    "EXIT_BROKEN_PIPE",
+    "EXIT_DIFFERENCES",
+    "EXIT_ERROR",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_TERMINATED",
+    "Terminated",
+    "main",
+    "run",
+]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        code = int(args.run(args))
+        sys.stdout.flush()
+        return code
+    except SystemExit as exc:
+        if isinstance(exc.__context__, BrokenPipeError):  # rich's Console met the closed pipe and discarded stdout
+            return EXIT_BROKEN_PIPE
+        raise
+    except DataxError as exc:
+        _fail(str(exc), args.debug)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("datax-migrate: interrupted; nothing was committed", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Terminated:
+        print("datax-migrate: terminated; nothing was committed", file=sys.stderr)
+        return EXIT_TERMINATED
+    except Exception as exc:  # noqa: BLE001 - the one place that turns surprises into exit 2
+        if isinstance(exc, BrokenPipeError) and _stdout_closed():  # `| head` has read what it wanted
+            _discard_stdout()
+            return EXIT_BROKEN_PIPE
+        _fail(f"unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback)", args.debug)
+        return EXIT_ERROR
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def run() -> None:
+    """The ``datax-migrate`` program: :func:`main`, then exit without tearing the modules down.
+
+    Python's clean-up of the modules a conversion loads (pyiceberg, pyarrow, sqlalchemy, pydantic)
+    takes a few tenths of a second of CPU at exit, and the process needs none of it: once exit
+    handlers have run and stdout/stderr are flushed, every file is closed and every commit made.
+    Daemon threads (Spark's py4j) end with the process, as they do at any Python exit.
+    """
+    common.OWN_PROCESS = True
+    code = main()
+    # What Python's exit does before the module clean-up, in its order: wait for non-daemon
+    # threads (idle executor workers are told to stop), exit handlers, flush stdout/stderr.
+    getattr(threading, "_shutdown")()  # noqa: B009 - private, as the interpreter itself calls it
+    atexit._run_exitfuncs()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError as exc:
+        if not (isinstance(exc, BrokenPipeError) and _stdout_closed()):
+            sys.exit(code)  # let Python report it as it always does
+        _discard_stdout()
+        code = EXIT_BROKEN_PIPE
+    os._exit(code)
+
+
+def _stdout_closed() -> bool:
+    """Whether standard output is a pipe whose reader has gone (``| head`` has read enough)."""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (AttributeError, OSError, ValueError):  # no poll() on this system, or stdout is not a file
+        return False
+
+
+def _discard_stdout() -> None:
+    """Point standard output at the null device, so what is still buffered cannot fail again at exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise Terminated()
+
+
+def _fail(message: str, debug: bool) -> None:
+    if debug:
+        traceback.print_exc()
+    print(f"datax-migrate: error: {' '.join(message.split())}", file=sys.stderr)
+
+
+def _parser() -> argparse.ArgumentParser:
+    from datax_migrate.cli import convert, demo, emr, inventory, names, reconcile, signoff, translate
+
+    parser = argparse.ArgumentParser(
+        prog="datax-migrate",
+        description="Move a Databricks lakehouse to AWS: Delta tables to Apache Iceberg.",
+        epilog=exit_codes("0 done", "1 a check found differences (each command's --help says which)"),
+    )
+    parser.add_argument("--version", action="version", version=f"datax-migrate {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in (convert, reconcile, signoff, names, emr, inventory, translate, demo):
+        module.add_parser(commands)
+    return parser

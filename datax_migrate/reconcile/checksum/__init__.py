@@ -1,0 +1,1 @@
+"""The checksum specification: canonical encoding, row hash, table and bucket checksums, and the SQL generator."""

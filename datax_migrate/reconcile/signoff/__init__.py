@@ -1,0 +1,1 @@
+"""The sign-off ledger: who accepted which reconcile report, signed so that an edit shows."""
