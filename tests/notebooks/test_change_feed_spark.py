@@ -17,7 +17,6 @@ from datax_migrate.notebooks.context import Recorder, TranslateOptions
 from datax_migrate.notebooks.paths import Locations
 from datax_migrate.notebooks.python_rules import translate_python
 from datax_migrate.notebooks.sql_rules import translate_sql
-from tests.spark.conftest import spark  # noqa: F401 - the session fixture
 
 pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
 
@@ -25,7 +24,7 @@ pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
 def test_table_changes_and_read_change_feed_give_deltas_changes(
     tmp_path: Path,
     catalog: Catalog,
-    spark: Any,  # noqa: F811
+    spark: Any,
 ) -> None:
     deltalake = pytest.importorskip("deltalake")
     source = tmp_path / "orders"
