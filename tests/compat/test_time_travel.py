@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import pytest
 from pyiceberg.catalog import Catalog
@@ -13,6 +11,7 @@ from pyiceberg.catalog import Catalog
 from datax_migrate.compat import delta_timestamp_snapshot
 from datax_migrate.convert import ConvertOptions, convert_table
 from tests.support.delta_tables import table_of_2023
+from tests.support.spark import hadoop_catalog
 
 pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
 
@@ -25,15 +24,7 @@ def test_timestamp_time_travel_on_a_copied_table(tmp_path: Path, catalog: Catalo
         snapshots[version] = result.snapshot_id
 
     # Spark's Hadoop catalog reads the table pyiceberg wrote: its metadata under Hadoop's naming.
-    table = catalog.load_table("tt.t")
-    hadoop = tmp_path / "hadoop" / "tt" / "t" / "metadata"
-    hadoop.mkdir(parents=True)
-    shutil.copy(urlparse(table.metadata_location).path, hadoop / "v1.metadata.json")
-    (hadoop / "version-hint.text").write_text("1")
-    spark.conf.set("spark.sql.catalog.conv", "org.apache.iceberg.spark.SparkCatalog")
-    spark.conf.set("spark.sql.catalog.conv.type", "hadoop")
-    spark.conf.set("spark.sql.catalog.conv.warehouse", str(tmp_path / "hadoop"))
-    name = "conv.tt.t"
+    name = f"{hadoop_catalog(spark, catalog, 'tt.t', tmp_path / 'hadoop')}.tt.t"
 
     assert delta_timestamp_snapshot(spark, name, "2023-07-01 00:00:00") == snapshots[1]
     assert delta_timestamp_snapshot(spark, name, "2023-11-15 12:00:00") == snapshots[2]

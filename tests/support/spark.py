@@ -11,11 +11,14 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import pytest
+from pyiceberg.catalog import Catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 """The project folder."""
@@ -50,3 +53,21 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+
+
+def hadoop_catalog(spark: Any, catalog: Catalog, identifier: str, root: Path) -> str:
+    """A Spark catalog (Iceberg, Hadoop) of its own under ``root`` that holds ``identifier`` of ``catalog``
+    as its current metadata, under Hadoop's naming; returns the catalog's name.
+
+    Spark keeps a catalog once it has loaded it, whatever its settings say later, so every call takes
+    a new name: tests that share the session never see each other's tables.
+    """
+    metadata = root.joinpath(*identifier.split("."), "metadata")
+    metadata.mkdir(parents=True)
+    shutil.copy(urlparse(catalog.load_table(identifier).metadata_location).path, metadata / "v1.metadata.json")
+    (metadata / "version-hint.text").write_text("1")
+    name = f"conv_{uuid.uuid4().hex[:8]}"
+    spark.conf.set(f"spark.sql.catalog.{name}", "org.apache.iceberg.spark.SparkCatalog")
+    spark.conf.set(f"spark.sql.catalog.{name}.type", "hadoop")
+    spark.conf.set(f"spark.sql.catalog.{name}.warehouse", str(root))
+    return name
