@@ -1,24 +1,21 @@
-"""Shared fixtures: the Delta corpus, a throwaway Iceberg catalog, the CLI in-process."""
+"""Shared fixtures: the Delta corpus, a throwaway Iceberg catalog, the CLI in-process.
+
+The service fixtures come as plugins from ``tests/support``: the moto server (marker ``aws``) and the
+local Spark session (marker ``spark``). Both are session-scoped and start only when a test asks for
+them, so the offline suite starts neither.
+"""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from pyiceberg.catalog import Catalog
 from pyiceberg.catalog.sql import SqlCatalog
 
-CORPUS_ENV = "DATAX_DELTA_CORPUS"
+from tests.support.corpus import CORPUS_ENV, corpus_root
 
-
-def corpus_root() -> Path | None:
-    """The Delta corpus: $DATAX_DELTA_CORPUS, else ../shared/delta-corpus beside the project."""
-    candidates = [os.environ.get(CORPUS_ENV), Path(__file__).resolve().parents[2] / "shared" / "delta-corpus"]
-    for candidate in candidates:
-        if candidate and (Path(candidate) / "golden").is_dir():
-            return Path(candidate)
-    return None
+pytest_plugins = ["tests.support.moto", "tests.support.spark"]
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from pyiceberg.catalog.sql import SqlCatalog
 
 from datax_migrate.cli import main
-from tests.delta_builder import DeltaBuilder, field
+from tests.support.delta_builder import DeltaBuilder, field
 
 
 @pytest.fixture

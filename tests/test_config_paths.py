@@ -13,7 +13,7 @@ from datax_migrate.cli import main
 from datax_migrate.config import Config, relative_to_file
 from datax_migrate.errors import ConfigError
 from datax_migrate.iceberg.read import read_snapshot
-from tests.delta_builder import DeltaBuilder, field
+from tests.support.delta_builder import DeltaBuilder, field
 
 PROJECT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "local.yaml"
 

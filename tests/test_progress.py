@@ -17,7 +17,7 @@ from rich.console import Console
 from datax_migrate.convert.table import Progress
 from datax_migrate.progress import _conversion_step, _LiveLine, _Meter, conversion_progress, reconcile_progress
 from datax_migrate.reconcile.run import ReconcileProgress
-from tests.delta_builder import DeltaBuilder, field
+from tests.support.delta_builder import DeltaBuilder, field
 
 LONG_NAME = "main_catalog.sales_analytics_emea.orders_restated"
 LINE = re.compile(

@@ -19,7 +19,7 @@ from datax_migrate.findings import Severity
 from datax_migrate.inventory.crawl import CrawlCounts, crawl
 from datax_migrate.inventory.model import Inventory
 from datax_migrate.inventory.sources.storage import StorageSource
-from tests.delta_builder import DeltaBuilder, field
+from tests.support.delta_builder import DeltaBuilder, field
 
 TABLE_FIELDS = (
     "name",

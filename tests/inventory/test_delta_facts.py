@@ -14,8 +14,8 @@ from datax_migrate.findings import Severity
 from datax_migrate.inventory.crawl import crawl
 from datax_migrate.inventory.delta_facts import SMALL_FILE_BYTES
 from datax_migrate.inventory.sources.storage import StorageSource
-from tests.delta_builder import DeltaBuilder, field
-from tests.inventory.delta_logs import replay_json_commits
+from tests.support.delta_builder import DeltaBuilder, field
+from tests.support.delta_logs import replay_json_commits
 
 IN_COMMIT_MS = 1_717_243_200_000  # 2024-06-01T12:00:00Z
 

@@ -15,7 +15,7 @@ from datax_migrate.inventory.crawl import crawl
 from datax_migrate.inventory.delta_facts import SMALL_FILE_BYTES
 from datax_migrate.inventory.model import TableRecord
 from datax_migrate.inventory.sources.storage import StorageSource
-from tests.inventory.delta_logs import replay_json_commits
+from tests.support.delta_logs import replay_json_commits
 
 pytestmark = pytest.mark.corpus
 

@@ -23,8 +23,8 @@ from datax_migrate.inventory.crawl import crawl
 from datax_migrate.inventory.model import Inventory, JobTrigger
 from datax_migrate.inventory.sources.workspace import WorkspaceSource
 from datax_migrate.inventory.tables import write_parquet
-from tests.delta_builder import DeltaBuilder, field
-from tests.inventory.databricks_server import Workspace, serve
+from tests.support.databricks_server import Workspace, serve
+from tests.support.delta_builder import DeltaBuilder, field
 
 pytestmark = pytest.mark.databricks
 

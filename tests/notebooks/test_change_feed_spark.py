@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import pyarrow as pa
 import pytest
@@ -17,7 +15,7 @@ from datax_migrate.notebooks.context import Recorder, TranslateOptions
 from datax_migrate.notebooks.paths import Locations
 from datax_migrate.notebooks.python_rules import translate_python
 from datax_migrate.notebooks.sql_rules import translate_sql
-from tests.spark.conftest import spark  # noqa: F401 - the session fixture
+from tests.support.spark import hadoop_catalog
 
 pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
 
@@ -25,7 +23,7 @@ pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
 def test_table_changes_and_read_change_feed_give_deltas_changes(
     tmp_path: Path,
     catalog: Catalog,
-    spark: Any,  # noqa: F811
+    spark: Any,
 ) -> None:
     deltalake = pytest.importorskip("deltalake")
     source = tmp_path / "orders"
@@ -35,14 +33,8 @@ def test_table_changes_and_read_change_feed_give_deltas_changes(
     deltalake.write_deltalake(source, pa.table({"id": [5], "v": ["e"]}), mode="append")  # version 3
     for version in range(4):
         convert_table(str(source), catalog, "cdf.orders", version=version, options=ConvertOptions(replace=True))
-    hadoop = tmp_path / "hadoop" / "cdf" / "orders" / "metadata"
-    hadoop.mkdir(parents=True)
-    shutil.copy(urlparse(catalog.load_table("cdf.orders").metadata_location).path, hadoop / "v1.metadata.json")
-    (hadoop / "version-hint.text").write_text("1")
-    spark.conf.set("spark.sql.catalog.conv", "org.apache.iceberg.spark.SparkCatalog")
-    spark.conf.set("spark.sql.catalog.conv.type", "hadoop")
-    spark.conf.set("spark.sql.catalog.conv.warehouse", str(tmp_path / "hadoop"))
-    rec = Recorder("n.py", TranslateOptions(Locations(catalog="conv")))
+    conv = hadoop_catalog(spark, catalog, "cdf.orders", tmp_path / "hadoop")
+    rec = Recorder("n.py", TranslateOptions(Locations(catalog=conv)))
     scope = {"spark": spark, "delta_version_snapshot": delta_version_snapshot}
     scope["delta_timestamp_snapshot"] = delta_timestamp_snapshot
 

@@ -19,7 +19,6 @@ import datetime as dt
 import decimal
 import html
 import json
-import os
 import re
 import shutil
 import zipfile
@@ -38,11 +37,11 @@ from datax_migrate.convert import convert_table
 from datax_migrate.convert.table import ConvertOptions
 from datax_migrate.delta.scan import FileReader
 from datax_migrate.delta.table import DeltaTable
+from tests.support.spark import JARS
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.xdist_group("spark")]
 
 RUNNABLE = Path(__file__).parent / "runnable"
-JARS = Path(os.environ.get("DATAX_SPARK_JARS", Path(__file__).resolve().parents[2] / ".venv" / "spark-jars"))
 HISTORY_VERSIONS = 4
 """Delta versions 0..3 are converted one after the other (version 4 adds a column: a new table)."""
 
