@@ -44,12 +44,12 @@ Limits: ``decimal(p, s)`` with ``p > 18`` or a negative scale, and nested column
 map), are refused with a :class:`~datax_migrate.errors.ReconcileError` naming them; compare such
 columns with the local engine. The lane sums are exact up to 2**47 rows per bucket.
 
-The Spark SQL is executed in the test suite (``tests/spark/test_checksum_sql.py``) and agrees
+The Spark SQL is executed in the test suite (``tests/reconcile/checksum/test_sql_on_spark.py``) and agrees
 with the local engine. The Trino SQL is executed by DuckDB, transpiled from Trino by sqlglot
-(``tests/unit/test_sql_on_duckdb.py``, and over real Delta and Iceberg tables through DuckDB's
-``delta_scan`` and ``iceberg_scan`` in ``tests/test_reconcile_evidence.py``), and agrees with the
+(``tests/reconcile/checksum/test_sql_on_duckdb.py``, and over real Delta and Iceberg tables through DuckDB's
+``delta_scan`` and ``iceberg_scan`` in ``tests/reconcile/test_reconcile_evidence.py``), and agrees with the
 local engine; its arithmetic is also checked for overflow by a small interpreter in
-``tests/unit/test_sql.py``. No Trino server runs in our tests.
+``tests/reconcile/checksum/test_sql.py``. No Trino server runs in our tests.
 
 Users reach this module through ``datax-migrate reconcile --emit-sql spark|trino`` and the
 checksum SQL files of every report folder (:mod:`.warehouse_sql`).
