@@ -118,7 +118,7 @@ def _any_high_byte(data: np.ndarray, start: np.uint64, end: np.uint64) -> bool:
     seen = np.uint8(0)
     for i in range(start, end):
         seen |= data[i]
-    return seen >= 0x80
+    return bool(seen >= 0x80)
 
 
 @njit(nogil=True, cache=True)
