@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -103,7 +105,35 @@ def reconcile_table(
             on one side, or a tolerance names no column of both tables.
 
     """
-    options = options or ReconcileOptions()
+    with _objects_frozen():
+        return _reconcile(source, catalog, identifier, options or ReconcileOptions(), progress, engine)
+
+
+@contextmanager
+def _objects_frozen() -> Iterator[None]:
+    """Leave the objects that exist now out of the garbage collector's walks while a run lasts.
+
+    The compiled kernels' first call sets numba up, which makes a great many objects; the collector
+    would then walk every object of the process (a good part of a second holding the GIL, mid-scan).
+    The objects are moved back afterwards unless the caller had frozen objects of its own.
+    """
+    caller_froze = gc.get_freeze_count() > 0
+    gc.freeze()
+    try:
+        yield
+    finally:
+        if not caller_froze:
+            gc.unfreeze()
+
+
+def _reconcile(
+    source: str,
+    catalog: Catalog,
+    identifier: str,
+    options: ReconcileOptions,
+    progress: ProgressCallback | None,
+    engine: ScanEngine | None,
+) -> Report:
     started, clock = dt.datetime.now(dt.timezone.utc), time.perf_counter()
     delta = DeltaSide.open(source, options.version, options.commit_times)
     iceberg, warnings = IcebergSide.resolve(catalog, identifier, delta.snapshot, pinned=options.version is not None)

@@ -28,7 +28,7 @@ _M32 = np.uint64(0xFFFFFFFF)
 
 
 def _crc_tables() -> np.ndarray:
-    """The CRC-32 table and its seven slicing-by-8 successors (row ``k`` advances ``k`` more bytes)."""
+    """The CRC-32 table and its seven slicing-by-8 successors, flat: entry ``256 * k + n`` advances ``k`` more bytes."""
     tables = np.zeros((8, 256), dtype=np.uint32)
     for n in range(256):
         c = n
@@ -39,104 +39,160 @@ def _crc_tables() -> np.ndarray:
         for n in range(256):
             previous = int(tables[k - 1, n])
             tables[k, n] = (previous >> 8) ^ int(tables[0, previous & 0xFF])
-    return tables
+    return tables.ravel()
 
 
 _CRC_TABLES = _crc_tables()
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8).copy()
+_U64 = np.uint64
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _crc_byte(crc: np.uint32, byte: np.uint8, t: np.ndarray) -> np.uint32:
-    return t[0, (crc ^ byte) & 0xFF] ^ (crc >> _U32(8))
+def _byte_at(data: np.ndarray, i: np.uint64, k: int, backward: bool) -> np.uint32:
+    """Byte ``k`` of a run read forward from ``i``, or backward from just before ``i``."""
+    return _U32(data[(i - _U64(k + 1)) if backward else (i + _U64(k))])
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _crc_eight(crc: np.uint32, low: np.uint32, high: np.uint32, t: np.ndarray) -> np.uint32:
-    """Eight bytes at once (slicing-by-8): ``low`` holds the first four in stream order, ``high`` the next four."""
-    low = low ^ crc
+def _entry(t: np.ndarray, k: int, byte: np.uint32) -> np.uint32:
+    """Table ``k`` at ``byte`` (unsigned indexes: the compiled loads carry no negative-index fix-up)."""
+    return t[_U64(256 * k) + _U64(byte)]
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _mixed(crc: np.uint32, data: np.ndarray, i: np.uint64, k: int, backward: bool) -> np.uint32:
+    """Byte ``k`` of the run (see :func:`_byte_at`) XOR byte ``k`` of ``crc`` (``k`` < 4)."""
+    return (_byte_at(data, i, k, backward) ^ (crc >> _U32(8 * k))) & _U32(0xFF)
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _crc_eight(crc: np.uint32, data: np.ndarray, i: np.uint64, backward: bool, t: np.ndarray) -> np.uint32:
+    """``crc`` advanced by eight bytes at once (slicing-by-8), read as :func:`_byte_at` does."""
     return (
-        t[7, low & 0xFF]
-        ^ t[6, (low >> _U32(8)) & 0xFF]
-        ^ t[5, (low >> _U32(16)) & 0xFF]
-        ^ t[4, low >> _U32(24)]
-        ^ t[3, high & 0xFF]
-        ^ t[2, (high >> _U32(8)) & 0xFF]
-        ^ t[1, (high >> _U32(16)) & 0xFF]
-        ^ t[0, high >> _U32(24)]
+        _entry(t, 7, _mixed(crc, data, i, 0, backward))
+        ^ _entry(t, 6, _mixed(crc, data, i, 1, backward))
+        ^ _entry(t, 5, _mixed(crc, data, i, 2, backward))
+        ^ _entry(t, 4, _mixed(crc, data, i, 3, backward))
+        ^ _entry(t, 3, _byte_at(data, i, 4, backward))
+        ^ _entry(t, 2, _byte_at(data, i, 5, backward))
+        ^ _entry(t, 1, _byte_at(data, i, 6, backward))
+        ^ _entry(t, 0, _byte_at(data, i, 7, backward))
     )
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _forward_word(data: np.ndarray, i: int) -> np.uint32:
-    """Bytes ``i .. i + 3`` as a little-endian word (byte ``i`` lowest)."""
+def _crc_four(crc: np.uint32, data: np.ndarray, i: np.uint64, backward: bool, t: np.ndarray) -> np.uint32:
+    """``crc`` advanced by four bytes at once (slicing-by-4)."""
     return (
-        _U32(data[i])
-        | (_U32(data[i + 1]) << _U32(8))
-        | (_U32(data[i + 2]) << _U32(16))
-        | (_U32(data[i + 3]) << _U32(24))
+        _entry(t, 3, _mixed(crc, data, i, 0, backward))
+        ^ _entry(t, 2, _mixed(crc, data, i, 1, backward))
+        ^ _entry(t, 1, _mixed(crc, data, i, 2, backward))
+        ^ _entry(t, 0, _mixed(crc, data, i, 3, backward))
     )
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _backward_word(data: np.ndarray, i: int) -> np.uint32:
-    """Bytes ``i, i - 1, i - 2, i - 3`` (the reverse order) as a little-endian word (byte ``i`` lowest)."""
+def _crc_two(crc: np.uint32, data: np.ndarray, i: np.uint64, backward: bool, t: np.ndarray) -> np.uint32:
+    """``crc`` advanced by two bytes at once."""
     return (
-        _U32(data[i])
-        | (_U32(data[i - 1]) << _U32(8))
-        | (_U32(data[i - 2]) << _U32(16))
-        | (_U32(data[i - 3]) << _U32(24))
+        (crc >> _U32(16))
+        ^ _entry(t, 1, _mixed(crc, data, i, 0, backward))
+        ^ _entry(t, 0, _mixed(crc, data, i, 1, backward))
     )
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _crc_byte(crc: np.uint32, byte: np.uint32, t: np.ndarray) -> np.uint32:
+    return t[_U64((crc ^ byte) & _U32(0xFF))] ^ (crc >> _U32(8))
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _crc_one(crc: np.uint32, data: np.ndarray, i: np.uint64, backward: bool, t: np.ndarray) -> np.uint32:
+    """``crc`` advanced by one byte."""
+    return _crc_byte(crc, _byte_at(data, i, 0, backward), t)
 
 
 @njit(nogil=True, cache=True)
-def _crc32_kernel(offsets: np.ndarray, data: np.ndarray, binary: bool, t: np.ndarray, hexdigits: np.ndarray) -> tuple:  # type: ignore[type-arg]
+def _any_high_byte(data: np.ndarray, start: np.uint64, end: np.uint64) -> bool:
+    """Whether a byte of ``data[start:end]`` is not ASCII."""
+    seen = np.uint8(0)
+    for i in range(start, end):
+        seen |= data[i]
+    return bool(seen >= 0x80)
+
+
+@njit(nogil=True, cache=True)
+def _crc32_text(offsets: np.ndarray, data: np.ndarray, t: np.ndarray) -> tuple:  # type: ignore[type-arg]
     n = offsets.shape[0] - 1
     lengths = np.empty(n, dtype=np.uint32)
     plain = np.empty(n, dtype=np.uint32)
     second = np.empty(n, dtype=np.uint32)
     full = _U32(0xFFFFFFFF)
     for row in range(n):
-        start, end = offsets[row], offsets[row + 1]
+        start, end = _U64(offsets[row]), _U64(offsets[row + 1])
         lengths[row] = _U32(end - start)
-        forward = full
-        backward = full
-        if binary:
-            for i in range(start, end):
-                forward = _crc_byte(forward, data[i], t)
-                backward = _crc_byte(backward, hexdigits[data[i] >> 4], t)
-                backward = _crc_byte(backward, hexdigits[data[i] & 15], t)
-        else:
-            # Two independent CRC chains side by side; the reverse one assumes ASCII, where the
-            # code points in reverse order are the bytes in reverse order.
-            high = _U32(0)
-            i = start
-            j = end - 1
-            while i + 8 <= end:
-                a, b = _forward_word(data, i), _forward_word(data, i + 4)
-                c, d = _backward_word(data, j), _backward_word(data, j - 4)
-                high |= a | b
-                forward = _crc_eight(forward, a, b, t)
-                backward = _crc_eight(backward, c, d, t)
-                i += 8
-                j -= 8
-            while i < end:
-                byte = data[i]
-                high |= _U32(byte)
-                forward = _crc_byte(forward, byte, t)
-                backward = _crc_byte(backward, data[j], t)
-                i += 1
-                j -= 1
-            if high & 0x80808080:
-                backward = full
-                stop = end
-                while stop > start:
-                    first = stop - 1
-                    while first > start and (data[first] & 0xC0) == 0x80:
-                        first -= 1
-                    for k in range(first, stop):
-                        backward = _crc_byte(backward, data[k], t)
-                    stop = first
+        # Two independent CRC chains side by side, eight bytes at a time, then the last 0 to 7
+        # bytes as four, two and one; the reverse chain reads the bytes backward, which for ASCII
+        # is the code points in reverse order.
+        forward, backward = full, full
+        i, j = start, end
+        while i + _U64(8) <= end:
+            forward, backward = _crc_eight(forward, data, i, False, t), _crc_eight(backward, data, j, True, t)
+            i += _U64(8)
+            j -= _U64(8)
+        if end - i >= _U64(4):
+            forward, backward = _crc_four(forward, data, i, False, t), _crc_four(backward, data, j, True, t)
+            i += _U64(4)
+            j -= _U64(4)
+        if end - i >= _U64(2):
+            forward, backward = _crc_two(forward, data, i, False, t), _crc_two(backward, data, j, True, t)
+            i += _U64(2)
+            j -= _U64(2)
+        if i < end:
+            forward, backward = _crc_one(forward, data, i, False, t), _crc_one(backward, data, j, True, t)
+        plain[row] = forward ^ full
+        second[row] = backward ^ full
+    # Values that are not all ASCII get their reverse form again, code point by code point (the
+    # whole buffer is checked at once first, as text is mostly ASCII).
+    if n > 0 and _any_high_byte(data, _U64(offsets[0]), _U64(offsets[n])):
+        for row in range(n):
+            start, end = _U64(offsets[row]), _U64(offsets[row + 1])
+            if _any_high_byte(data, start, end):
+                second[row] = _crc_code_points_reversed(data, start, end, t) ^ full
+    return lengths, plain, second
+
+
+@njit(nogil=True, cache=True)
+def _crc_code_points_reversed(data: np.ndarray, start: np.uint64, end: np.uint64, t: np.ndarray) -> np.uint32:
+    """The running CRC of the UTF-8 bytes ``data[start:end]`` with their code points in reverse order."""
+    crc = _U32(0xFFFFFFFF)
+    stop = end
+    while stop > start:
+        first = stop - _U64(1)
+        while first > start and (data[first] & 0xC0) == 0x80:
+            first -= _U64(1)
+        for k in range(first, stop):
+            crc = _crc_byte(crc, _U32(data[k]), t)
+        stop = first
+    return crc
+
+
+@njit(nogil=True, cache=True)
+def _crc32_binary(offsets: np.ndarray, data: np.ndarray, t: np.ndarray, hexdigits: np.ndarray) -> tuple:  # type: ignore[type-arg]
+    n = offsets.shape[0] - 1
+    lengths = np.empty(n, dtype=np.uint32)
+    plain = np.empty(n, dtype=np.uint32)
+    second = np.empty(n, dtype=np.uint32)
+    full = _U32(0xFFFFFFFF)
+    for row in range(n):
+        start, end = _U64(offsets[row]), _U64(offsets[row + 1])
+        lengths[row] = _U32(end - start)
+        forward, backward = full, full
+        for i in range(start, end):
+            byte = _U32(data[i])
+            forward = _crc_byte(forward, byte, t)
+            backward = _crc_byte(backward, _U32(hexdigits[byte >> _U32(4)]), t)
+            backward = _crc_byte(backward, _U32(hexdigits[byte & _U32(15)]), t)
         plain[row] = forward ^ full
         second[row] = backward ^ full
     return lengths, plain, second
@@ -155,7 +211,9 @@ def crc32_values(offsets: np.ndarray, data: np.ndarray, binary: bool) -> tuple[n
         Three ``uint32`` arrays of ``n`` values.
 
     """
-    return _crc32_kernel(offsets, data, binary, _CRC_TABLES, _HEX)  # type: ignore[no-any-return]
+    if binary:
+        return _crc32_binary(offsets, data, _CRC_TABLES, _HEX)  # type: ignore[no-any-return]
+    return _crc32_text(offsets, data, _CRC_TABLES)  # type: ignore[no-any-return]
 
 
 @njit(nogil=True, cache=True, inline="always")
