@@ -116,7 +116,7 @@ def _check(job: str, expected: TableFingerprint, got: TableFingerprint) -> None:
 
 def measure(rows: int, repeat: int) -> dict[str, Any]:
     from datax_migrate.convert import convert_table
-    from datax_migrate.spark import convert_table as convert_on_spark
+    from datax_migrate.convert.spark_engine import convert_table as convert_on_spark
 
     table = bench_table("partitioned", rows)
     print(f"partitioned, {rows:,} rows: {len(table.files):,} Delta files, {table.bytes / 1e6:,.1f} MB", flush=True)

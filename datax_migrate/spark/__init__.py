@@ -1,11 +1,10 @@
-"""The Spark runtime: the session, and running tasks with results streaming back (:mod:`.jobs`).
+"""The Spark runtime: the session (:mod:`.session`), and running tasks with results streaming back (:mod:`.jobs`).
 
 This package knows nothing of the steps: convert and reconcile put their Spark engines beside their
-local ones (:mod:`datax_migrate.convert.spark_engine`, :mod:`datax_migrate.reconcile.spark_engine`).
-For EMR jobs and notebooks it also names the steps' Spark entry points, resolved by name on first
-use, so ``import datax_migrate.spark`` loads neither step:
+local ones, and those are the entry points for EMR jobs and notebooks:
 
-    >>> from datax_migrate.spark import convert_table, reconcile_table
+    >>> from datax_migrate.convert.spark_engine import convert_table
+    >>> from datax_migrate.reconcile.spark_engine import reconcile_table
     >>> result = convert_table(spark, "s3://lake/sales", catalog, "finance.sales")
     >>> report = reconcile_table(spark, "s3://lake/sales", catalog, "finance.sales")
 
@@ -18,21 +17,6 @@ docs/emr.md).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from datax_migrate.spark.session import spark_session
 
-from datax_migrate.lazy import lazy_exports
-
-if TYPE_CHECKING:
-    from datax_migrate.convert.spark_engine import convert_table
-    from datax_migrate.reconcile.spark_engine import reconcile_table
-    from datax_migrate.spark.session import spark_session
-
-_EXPORTS = {
-    "convert_table": "datax_migrate.convert.spark_engine",
-    "reconcile_table": "datax_migrate.reconcile.spark_engine",
-    "spark_session": "datax_migrate.spark.session",
-}
-
-__all__ = ["convert_table", "reconcile_table", "spark_session"]
-
-__getattr__ = lazy_exports(__name__, _EXPORTS)
+__all__ = ["spark_session"]

@@ -17,9 +17,9 @@ from pyiceberg.table import Table
 
 from datax_migrate.config import Config
 from datax_migrate.convert import convert_table
+from datax_migrate.convert.spark_engine import convert_table as convert_on_spark
 from datax_migrate.errors import DataxError
 from datax_migrate.iceberg.read import read_snapshot
-from datax_migrate.spark import convert_table as convert_on_spark
 from tests.support.corpus import CASES, expected_table
 from tests.support.delta_tables import build_table
 from tests.support.tables import assert_same_rows

@@ -13,7 +13,7 @@ from datax_migrate.convert import convert_table
 from datax_migrate.iceberg.read import read_snapshot
 from datax_migrate.reconcile import ReconcileOptions
 from datax_migrate.reconcile import reconcile_table as reconcile_locally
-from datax_migrate.spark import reconcile_table as reconcile_on_spark
+from datax_migrate.reconcile.spark_engine import reconcile_table as reconcile_on_spark
 from tests.support.delta_tables import build_table
 
 pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
