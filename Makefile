@@ -36,7 +36,7 @@ test: $(STAMP) $(SPARK_JARS) $(CHROMIUM)
 
 ## The offline unit suite only (seconds).
 unit: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(PYTEST_WORKERS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check datax_migrate tests benchmarks

@@ -207,6 +207,7 @@ PIPED = [
 ]
 
 
+@pytest.mark.slow  # one process per command and output: several seconds in all
 @pytest.mark.parametrize("arguments", PIPED)
 @pytest.mark.parametrize("output", ["json", "text"])
 def test_a_closed_pipe_ends_the_command_quietly(

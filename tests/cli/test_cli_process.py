@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pyarrow as pa
+import pytest
 
 from tests.support.delta_builder import DeltaBuilder, field
 
@@ -22,6 +23,7 @@ def imported(stderr: str) -> set[str]:
     return {line.rsplit("|", 1)[1].strip() for line in stderr.splitlines() if line.startswith("import time:")}
 
 
+@pytest.mark.slow
 def test_convert_process_output_exit_code_and_no_pandas(tmp_path: Path) -> None:
     builder = DeltaBuilder(tmp_path / "t")
     data = pa.table({"id": pa.array([1, 2, 3], pa.int64())})

@@ -29,6 +29,8 @@ SECONDS = 60.0
 HEADER = "# Databricks notebook source\n"
 SEPARATOR = "\n# COMMAND ----------\n"
 
+pytestmark = pytest.mark.slow  # each test runs the command in a child process and measures it
+
 
 @dataclass(frozen=True)
 class Run:
@@ -128,7 +130,6 @@ def test_a_big_python_cell_is_kept_as_is_with_a_finding_naming_the_limit(tmp_pat
     assert [f["code"] for f in record["findings"]] == ["cell-over-limit"]  # the summary keeps review and blocker
 
 
-@pytest.mark.slow
 def test_a_61_mb_cell_under_the_old_entry_limit_is_refused_by_size(tmp_path: Path) -> None:
     source = source_notebook(tmp_path / "src" / "huge.py", python_cell(61 * 1024 * 1024))
     run, summary = translate(tmp_path, source)
@@ -272,7 +273,6 @@ def test_a_bad_limit_variable_is_one_error_line(tmp_path: Path) -> None:
     assert run.stderr.strip().splitlines() == [expected]
 
 
-@pytest.mark.slow
 def test_a_json_bomb_at_the_size_limit_stays_bounded(tmp_path: Path) -> None:
     path = tmp_path / "src" / "bomb.ipynb"
     path.parent.mkdir()
@@ -283,7 +283,6 @@ def test_a_json_bomb_at_the_size_limit_stays_bounded(tmp_path: Path) -> None:
     assert summary["status"] == {"translated": 1}  # a million empty objects are no cells
 
 
-@pytest.mark.slow
 def test_a_notebook_at_every_default_limit_translates_within_bounds(tmp_path: Path) -> None:
     cell = python_cell(NotebookLimits().cell_bytes - 1024)
     count = NotebookLimits().parse_bytes // len(cell) + 1
@@ -308,7 +307,6 @@ def test_an_archive_with_too_long_a_list_of_entries_is_not_opened(tmp_path: Path
     assert summary["status"] == {"translated": 100}
 
 
-@pytest.mark.slow
 def test_a_million_empty_entries_stay_bounded(tmp_path: Path) -> None:
     archive = tmp_path / "src" / "million.dbc"
     archive.parent.mkdir()

@@ -21,6 +21,7 @@ papermill = pytest.importorskip("papermill")
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "migrate_table.ipynb"
 
 
+@pytest.mark.slow
 def test_migrate_table_notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     source = tmp_path / "orders"
     write_deltalake(

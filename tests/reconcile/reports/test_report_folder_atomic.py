@@ -90,6 +90,7 @@ def _reconcile_killed(source: Path, report_dir: Path, when: Callable[[], bool], 
     child.wait()
 
 
+@pytest.mark.slow
 def test_a_reconcile_killed_while_writing_leaves_nothing_signoff_accepts(
     tmp_path: Path, datax_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
