@@ -60,8 +60,8 @@ def exit_codes(*own: str) -> str:
     return f"Exit codes: {', '.join((*own, *shared))}."
 
 
-def add_output_option(command: argparse.ArgumentParser) -> None:
-    """Add ``--output text|json``."""
+def add_common_options(command: argparse.ArgumentParser) -> None:
+    """Add what every command takes: ``--output text|json``, and ``--debug`` (also accepted after the command)."""
     command.add_argument(
         "--output",
         choices=["text", "json"],
@@ -69,6 +69,7 @@ def add_output_option(command: argparse.ArgumentParser) -> None:
         help="text for people (default), or one JSON document on stdout whose 'command' and 'version' keys name "
         "the command and the datax-migrate version",
     )
+    command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 
 def print_json(args: argparse.Namespace, document: dict[str, Any]) -> None:

@@ -13,7 +13,7 @@ from datax_migrate.cli.common import (
     EXIT_OK,
     Terminated,
     add_commit_times_option,
-    add_output_option,
+    add_common_options,
     add_target_options,
     exit_codes,
     open_target,
@@ -71,8 +71,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="keep generated partition columns as identity partitions instead of Iceberg time transforms",
     )
-    add_output_option(convert)
-    convert.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    add_common_options(convert)
     convert.set_defaults(run=run_convert)
 
 

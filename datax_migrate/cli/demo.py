@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from datax_migrate.cli.common import EXIT_DIFFERENCES, EXIT_OK, add_output_option, exit_codes, print_json
+from datax_migrate.cli.common import EXIT_DIFFERENCES, EXIT_OK, add_common_options, exit_codes, print_json
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -16,8 +16,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         epilog=exit_codes("0 every demo table matches its Delta source", "1 some table differs (see the report)"),
     )
     demo.add_argument("--workdir", metavar="DIR", default="demo", help="where the demo lake, catalog and report go")
-    add_output_option(demo)
-    demo.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    add_common_options(demo)
     demo.set_defaults(run=run_demo)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import asdict
 
-from datax_migrate.cli.common import EXIT_OK, add_output_option, add_target_options, exit_codes, print_json
+from datax_migrate.cli.common import EXIT_OK, add_common_options, add_target_options, exit_codes, print_json
 from datax_migrate.errors import ConfigError
 
 
@@ -27,8 +27,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     submit.add_argument("--archive", metavar="S3_URI", help="virtualenv archive with the dependencies (docs/emr.md)")
     submit.add_argument("--no-reconcile", action="store_true", help="convert only; do not reconcile each table")
     add_target_options(submit)
-    add_output_option(submit)
-    submit.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    add_common_options(submit)
     submit.set_defaults(run=run_emr_submit)
 
 

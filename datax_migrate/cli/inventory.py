@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from datax_migrate.cli.common import (
     EXIT_DIFFERENCES,
     EXIT_OK,
-    add_output_option,
+    add_common_options,
     exit_codes,
     positive_float,
     positive_int,
@@ -87,8 +87,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     inventory.add_argument("--out", metavar="FILE", default="inventory.json", help="where the inventory goes")
     inventory.add_argument("--parquet", action="store_true", help="also write the records as Parquet beside --out")
-    add_output_option(inventory)
-    inventory.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    add_common_options(inventory)
     inventory.set_defaults(run=run_inventory)
 
     assess = commands.add_parser(
@@ -100,8 +99,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     assess.add_argument("inventory", metavar="INVENTORY", help="inventory.json from `datax-migrate inventory`")
     assess.add_argument("--report-dir", metavar="DIR", default="assessment", help="where the reports go")
     assess.add_argument("--prices", metavar="FILE", help="YAML/JSON overriding the S3 Tables prices used")
-    add_output_option(assess)
-    assess.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    add_common_options(assess)
     assess.set_defaults(run=run_assess)
 
 

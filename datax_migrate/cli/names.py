@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from datax_migrate.cli.common import CONFIG_HELP, EXIT_OK, add_output_option, exit_codes, print_json
+from datax_migrate.cli.common import CONFIG_HELP, EXIT_OK, add_common_options, exit_codes, print_json
 from datax_migrate.errors import ConfigError
 
 
@@ -29,8 +29,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="namespace = the schema (default), or catalog_schema to keep Unity Catalog catalogs apart",
     )
     names.add_argument("--out", metavar="FILE", help="write the mapping as JSON (for convert --name-map)")
-    add_output_option(names)
-    names.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    add_common_options(names)
     names.set_defaults(run=run_names)
 
     pending = commands.add_parser(
@@ -52,8 +51,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="with --older-than, also entries without a datax marker (another tool's, or cut off before marking)",
     )
     pending.add_argument("--purge", action="store_true", help="delete the stale entries (default: only list)")
-    add_output_option(pending)
-    pending.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    add_common_options(pending)
     pending.set_defaults(run=run_pending)
 
 

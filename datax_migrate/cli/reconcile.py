@@ -10,7 +10,7 @@ from datax_migrate.cli.common import (
     EXIT_DIFFERENCES,
     EXIT_OK,
     add_commit_times_option,
-    add_output_option,
+    add_common_options,
     add_target_options,
     exit_codes,
     open_target,
@@ -83,8 +83,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     reconcile.add_argument(
         "--engine", choices=["local", "spark"], default="local", help="where the scans run: here, or Spark tasks"
     )
-    add_output_option(reconcile)
-    reconcile.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    add_common_options(reconcile)
     reconcile.set_defaults(run=run_reconcile)
 
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from dataclasses import asdict
 
-from datax_migrate.cli.common import EXIT_DIFFERENCES, EXIT_OK, add_output_option, exit_codes, print_json
+from datax_migrate.cli.common import EXIT_DIFFERENCES, EXIT_OK, add_common_options, exit_codes, print_json
 from datax_migrate.errors import ConfigError
 
 
@@ -42,8 +42,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="FILE",
         help="with --verify: every entry must be signed by this public key (FILE.pub of --new-key)",
     )
-    add_output_option(signoff)
-    signoff.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    add_common_options(signoff)
     signoff.set_defaults(run=run_signoff)
 
 

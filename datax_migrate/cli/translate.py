@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from datax_migrate.cli.common import EXIT_DIFFERENCES, EXIT_OK, add_output_option, exit_codes, print_json
+from datax_migrate.cli.common import EXIT_DIFFERENCES, EXIT_OK, add_common_options, exit_codes, print_json
 from datax_migrate.errors import ConfigError
 
 
@@ -40,8 +40,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     translate.add_argument(
         "--managed-maintenance", action="store_true", help="the target (S3 Tables) maintains tables: drop VACUUM"
     )
-    add_output_option(translate)
-    translate.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    add_common_options(translate)
     translate.set_defaults(run=run_translate)
 
 
