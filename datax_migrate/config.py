@@ -111,8 +111,8 @@ class Config:
             ConfigError: no catalog of that name is defined, or pyiceberg cannot open it.
 
         """
-        name = name or self.default_catalog
-        properties = self.properties(name)
+        name = self._defined_name(name)
+        properties = self.catalogs[name]
         if name == LOCAL_CATALOG and properties == local_catalog_properties(self.home):
             (self.home / "warehouse").mkdir(parents=True, exist_ok=True)
         database = _SQLITE_FILE.match(properties.get("uri", ""))
@@ -127,11 +127,16 @@ class Config:
             ConfigError: no catalog of that name is defined.
 
         """
+        return self.catalogs[self._defined_name(name)]
+
+    def _defined_name(self, name: str | None) -> str:
         name = name or self.default_catalog
+        if name not in self.catalogs and name.lower() in self.catalogs:
+            name = name.lower()  # pyiceberg's configuration names catalogs case-insensitively
         if name not in self.catalogs:
             known = ", ".join(sorted(self.catalogs))
             raise ConfigError(f"catalog {name!r} is not defined (known: {known})")
-        return self.catalogs[name]
+        return name
 
 
 _SQLITE_FILE = re.compile(r"^(?P<scheme>sqlite(?:\+\w+)?):///(?P<path>[^?]+)(?P<query>\?.*)?$")
@@ -220,9 +225,10 @@ def _catalogs(document: Mapping[str, Any], where: str) -> tuple[dict[str, dict[s
             if str(name) in catalogs:
                 raise ConfigError(f"catalog {name!r} is defined in both 'catalog' and 'catalogs' of {where}")
             catalogs[str(name)] = {str(k): str(v) for k, v in properties.items()}
-    named = document.get("default_catalog", document.get("default-catalog"))
-    if named is not None:
+    if (named := document.get("default_catalog")) is not None:
         return catalogs, str(named)
+    if (named := document.get("default-catalog")) is not None:
+        return catalogs, str(named).lower()  # pyiceberg's format: its catalog names were lower-cased too
     if PYICEBERG in document and PYICEBERG_DEFAULT in catalogs:
         return catalogs, PYICEBERG_DEFAULT
     return catalogs, None

@@ -59,6 +59,18 @@ def test_pyiceberg_format_config_file(tmp_path: Path, pyiceberg_free: Path, caps
     assert rows_in("lake", lake, "shop.orders") == 3
 
 
+def test_pyiceberg_catalog_names_are_case_insensitive(
+    tmp_path: Path, pyiceberg_free: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = delta_table(tmp_path / "orders")
+    lake = sql_catalog(tmp_path, "lake")
+    config = tmp_path / ".pyiceberg.yaml"
+    config.write_text(yaml_section("catalog", "Prod", lake) + "default-catalog: Prod\n")
+    assert main(["convert", str(source), "shop.orders", "--config", str(config)]) == 0
+    assert main(["convert", str(source), "shop.other", "--config", str(config), "--catalog", "PROD"]) == 0
+    assert rows_in("prod", lake, "shop.orders") == rows_in("prod", lake, "shop.other") == 3
+
+
 def test_pyiceberg_catalog_called_default_is_the_default(
     tmp_path: Path, pyiceberg_free: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -145,7 +145,9 @@ def run_inventory(args: argparse.Namespace) -> int:
         _print_inventory(result)
         _print_export_skips(result.failures)
         print(f"wrote {', '.join(str(path) for path in written)}")
-    return EXIT_DIFFERENCES if result.failures else EXIT_OK
+    # A file an export folder holds besides notebooks (a README, .DS_Store) is listed, not a failure.
+    failed = [f for f in result.failures if f.stage != "skipped"]
+    return EXIT_DIFFERENCES if failed else EXIT_OK
 
 
 def _workspace_source(args: argparse.Namespace, profile: str | None = None, host: str | None = None) -> WorkspaceSource:
@@ -214,15 +216,10 @@ def run_assess(args: argparse.Namespace) -> int:
     from datax_migrate.assess import assess
     from datax_migrate.assess.estimates import S3_TABLES_PRICES, S3TablesPrices
     from datax_migrate.assess.report import write_reports
-    from datax_migrate.errors import InventoryError
     from datax_migrate.inventory.model import Inventory
 
-    try:
-        text = Path(args.inventory).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InventoryError(f"cannot read the inventory {args.inventory}: {exc.strerror or exc}") from exc
     prices = S3TablesPrices.load(Path(args.prices)) if args.prices else S3_TABLES_PRICES
-    assessment = assess(Inventory.from_json(text), prices)
+    assessment = assess(Inventory.read(args.inventory), prices)
     paths = write_reports(assessment, Path(args.report_dir))
     if args.output == "json":
         print_json(args, {**assessment.to_dict(), "reports": [str(path) for path in paths]})

@@ -18,7 +18,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "0 every notebook translated", "1 some notebook has a finding a person must look at (see the reports)"
         ),
     )
-    translate.add_argument("sources", metavar="SRC", nargs="+", help="notebook files, folders or .dbc archives")
+    translate.add_argument(
+        "sources", metavar="SRC", nargs="+", help="notebook files, folders, .dbc archives or SOURCE .zip exports"
+    )
     translate.add_argument("--out", metavar="DIR", required=True, help="where translated notebooks and reports go")
     translate.add_argument("--name-map", metavar="FILE", help="the migration name map (NameMapping JSON)")
     translate.add_argument(
@@ -46,8 +48,6 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run_translate(args: argparse.Namespace) -> int:
     """Run ``translate``: translate notebooks and write the reports."""
-    from pathlib import Path
-
     from datax_migrate.notebooks.context import TranslateOptions
     from datax_migrate.notebooks.limits import NotebookLimits
     from datax_migrate.notebooks.paths import Locations
@@ -93,11 +93,7 @@ def _inventory_tables(path: Path) -> dict[str, str]:
     from datax_migrate.inventory.model import Inventory
 
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}") from None
-    try:
-        inventory = Inventory.from_json(text)
+        inventory = Inventory.read(path)
     except InventoryError as exc:
-        raise ConfigError(f"inventory {path}: {exc}") from None
+        raise ConfigError(str(exc)) from None
     return {t.location: t.name for t in inventory.tables if t.location}

@@ -17,7 +17,9 @@ a credential.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 from typing import Any, TypeAlias
 
 from datax_migrate.errors import InventoryError
@@ -386,6 +388,24 @@ class Inventory:
     def to_json(self) -> str:
         """``inventory.json``: stable key order, indented."""
         return json.dumps(self.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def read(cls, path: str | os.PathLike[str]) -> Inventory:
+        """Read the ``inventory.json`` file at ``path``.
+
+        Raises:
+            InventoryError: the file cannot be read (missing, not UTF-8), or as :meth:`from_json`;
+                the message names the file.
+        """
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise InventoryError(f"cannot read the inventory {path}: {reason}") from None
+        try:
+            return cls.from_json(text)
+        except InventoryError as exc:
+            raise InventoryError(f"inventory {path}: {exc}") from None
 
     @classmethod
     def from_json(cls, text: str) -> Inventory:

@@ -11,7 +11,7 @@ defaults are far above real notebooks (Databricks itself exports SOURCE and ``.d
 - a code cell over :attr:`NotebookLimits.cell_bytes`, or Python nested deeper than
   :attr:`NotebookLimits.depth`, is kept as is, not translated (``cell-over-limit``);
 - once :attr:`NotebookLimits.parse_bytes` of code has been parsed in a notebook, its remaining
-  code cells are kept as they are (``notebook-over-limit``).
+  code cells are kept as they are (``cell-over-limit``).
 
 Each limit can be changed through an environment variable (:data:`ENVIRONMENT`).
 """

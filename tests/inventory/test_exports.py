@@ -93,7 +93,7 @@ def test_the_inventory_command_prints_what_it_skipped(tmp_path: Path, capsys: py
     (exports / "daily.py").write_text(ETL)
     (exports / "notes.txt").write_text("kept aside")
     out = tmp_path / "inventory.json"
-    assert main(["inventory", "--export", str(exports), "--out", str(out)]) == 1  # a failure recorded
+    assert main(["inventory", "--export", str(exports), "--out", str(out)]) == 0  # listed, not a failure
     printed = capsys.readouterr().out
     assert "skipped notes.txt: not a notebook file" in printed
     assert json.loads(out.read_text())["failures"] == [
@@ -104,3 +104,22 @@ def test_the_inventory_command_prints_what_it_skipped(tmp_path: Path, capsys: py
             "reason": "not a notebook file (.py, .sql, .scala, .r, .ipynb, .dbc or .zip)",
         }
     ]
+
+
+def test_an_export_folder_without_notebooks_fails_the_inventory(tmp_path: Path) -> None:
+    from datax_migrate.cli import main
+
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "README.md").write_text("nothing to translate")
+    assert main(["inventory", "--export", str(tmp_path / "empty"), "--out", str(tmp_path / "inv.json")]) == 1
+
+
+def test_assess_names_an_inventory_that_is_not_utf8(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from datax_migrate.cli import main
+
+    inventory = tmp_path / "inventory.json"
+    inventory.write_bytes(b"\xff\xfe{}")
+    assert main(["assess", str(inventory), "--report-dir", str(tmp_path / "out")]) == 2
+    error = capsys.readouterr().err
+    assert f"cannot read the inventory {inventory}" in error
+    assert "unexpected" not in error
