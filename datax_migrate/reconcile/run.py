@@ -144,7 +144,7 @@ def _reconcile(
     columns, excluded = select_columns(
         common_columns(delta.schema, iceberg.schema), options.columns, options.exclude, keys
     )
-    _check_tolerances(options.tolerances, columns)
+    _check_tolerances(options.tolerances, columns, excluded)
     expected_rows = delta.metadata_rows()
     buckets = bucket_count(expected_rows)
     partition_columns = [c for c in delta.partition_columns if c.lower() in {n.lower() for n in columns}]
@@ -235,7 +235,16 @@ def _row_diff(
         if len(chosen) < len(differing)
         else ("the differing bucket" if len(differing) == 1 else f"all {plural(len(differing), 'differing bucket')}")
     )
-    result = diff_rows(source_rows, target_rows, keys, dict(options.tolerances), options.sample, options.seed, examined)
+    result = diff_rows(
+        source_rows,
+        target_rows,
+        keys,
+        dict(options.tolerances),
+        options.sample,
+        options.seed,
+        examined,
+        every_bucket=len(chosen) == len(differing),
+    )
     check = result.check
     timed = Check(check.name, check.status, check.summary, check.detail, round(time.perf_counter() - started, 3))
     return RowDiff(timed, result.differences, result.total, result.columns)
@@ -275,9 +284,14 @@ def _timed(run: Callable[[], Check]) -> Check:
 
 
 
-def _check_tolerances(tolerances: Mapping[str, Tolerance], columns: list[str]) -> None:
+def _check_tolerances(tolerances: Mapping[str, Tolerance], columns: list[str], excluded: list[str]) -> None:
     known = {c.lower() for c in columns}
     for name, tolerance in tolerances.items():
+        if name in {c.lower() for c in excluded}:
+            raise ReconcileError(
+                f"--tolerance {tolerance.column}={tolerance.describe()}: column {tolerance.column!r} is left out of "
+                "the comparison (--columns/--exclude); drop the tolerance or compare the column"
+            )
         if name not in known:
             raise ReconcileError(
                 f"--tolerance {tolerance.column}={tolerance.describe()}: column {tolerance.column!r} is not in both "

@@ -46,6 +46,8 @@ def test_repeated_hashes_of_skewed_hashes(shape: str) -> None:
     if shape == "one value on most rows":
         values = rng.integers(0, 2**64 - 1, 200_000, dtype=np.uint64, endpoint=True)
         values[rng.random(len(values)) < 0.9] = 12345
+    else:
+        values[:20_000] = values[20_000:40_000]  # repeats inside the one partition
     unique, counts = np.unique(values, return_counts=True)
     kept = KeyHashes()
     kept.add(values)

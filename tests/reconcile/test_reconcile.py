@@ -72,6 +72,25 @@ def test_tolerance_accepts_small_numeric_differences(tmp_path: Path, datax_home:
     assert code == 1 and report["differences"][0]["column"] == "rate"
 
 
+def test_tolerated_values_in_the_buckets_examined_do_not_excuse_the_buckets_left_out(
+    tmp_path: Path, datax_home: Path
+) -> None:
+    from datax_migrate.config import Config
+    from datax_migrate.reconcile import ReconcileOptions, reconcile_table
+    from datax_migrate.reconcile.tolerance import parse_tolerances
+
+    source = converted(tmp_path / "accounts", accounts(5_000))
+    DeltaTable(source).update(updates={"rate": "rate + 0.0005"}, predicate="id = 3")  # within the tolerance
+    DeltaTable(source).update(updates={"note": "'changed'"}, predicate="id IN (30, 31)")  # beyond any
+    catalog = Config.load().catalog()
+    for seed in range(6):  # whichever bucket the one-row budget examines, the verdict stays a mismatch
+        options = ReconcileOptions(
+            keys=("id",), tolerances=parse_tolerances(["rate=abs:0.001"]), max_diff_rows=1, seed=seed
+        )
+        report = reconcile_table(str(source), catalog, "bank.accounts", options)
+        assert report.verdict == "mismatch", seed
+
+
 def test_samples_are_capped_and_reproducible(tmp_path: Path, datax_home: Path) -> None:
     source = converted(tmp_path / "accounts", accounts(2_000))
     DeltaTable(source).update(updates={"branch": "'west'"}, predicate="id < 300")
@@ -120,6 +139,10 @@ def test_repeated_keys_on_a_matching_pair_fail_the_unique_keys_check(tmp_path: P
     [
         (["--key", "nope"], "key column 'nope' is not in the Delta table"),
         (["--tolerance", "rate=approx"], "--tolerance 'rate=approx': expected COL=abs:X or COL=rel:Y"),
+        (
+            ["--exclude", "rate", "--tolerance", "rate=abs:0.1"],
+            "column 'rate' is left out of the comparison (--columns/--exclude)",
+        ),
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(

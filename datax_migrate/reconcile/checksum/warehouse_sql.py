@@ -125,7 +125,7 @@ def reconcile_sql(
 
     """
     delta = DeltaSide.open(source, version)
-    iceberg, _ = IcebergSide.resolve(catalog, identifier, delta.snapshot)
+    iceberg, _ = IcebergSide.resolve(catalog, identifier, delta.snapshot, pinned=version is not None)
     compared, _ = select_columns(common_columns(delta.schema, iceberg.schema), columns, exclude, keys)
     return side_statements(delta, iceberg, compared, (dialect,), keys, buckets, (source_name, target_name))
 

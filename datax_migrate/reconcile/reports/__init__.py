@@ -56,4 +56,7 @@ def write_reports(report: Report, report_dir: Path) -> list[Path]:
     """
     documents = {name: render(report) for name, render in RENDERERS.items()}
     documents.update(report.checksum_sql)
+    for earlier in report_dir.glob("checksum-*.sql") if report_dir.is_dir() else ():
+        if earlier.name not in documents:  # an earlier run's SQL that this report has none of
+            earlier.unlink()
     return write_folder(report_dir, {**documents, MANIFEST: manifest(documents)}, MANIFEST)

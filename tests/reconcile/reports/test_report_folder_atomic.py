@@ -15,10 +15,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from datax_migrate import files
 from datax_migrate.cli import main
 from datax_migrate.reconcile.reports import MANIFEST, write_reports
 from tests.support.reconcile import accounts, converted
@@ -69,12 +71,30 @@ def test_signoff_refuses_an_incomplete_folder_with_one_line(
     assert not ledger.exists()
 
 
-def test_rewriting_a_folder_removes_the_manifest_first(complete: Path, tmp_path: Path) -> None:
+def test_rewriting_a_folder_removes_the_manifest_first(complete: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # What a kill between the first and the last file of a rewrite leaves: old and new files, no manifest.
-    before = (complete / MANIFEST).stat().st_ino
+    real, seen = files.write_atomically, []
+
+    def spy(path: Path, text: str) -> None:
+        seen.append((path.name, (complete / MANIFEST).exists()))
+        real(path, text)
+
+    monkeypatch.setattr(files, "write_atomically", spy)
     write_reports(match_report(), complete)
-    assert (complete / MANIFEST).stat().st_ino != before
+    assert seen[-1][0] == MANIFEST
+    assert not any(present for _, present in seen)
     assert sorted(p.name for p in complete.parent.iterdir()) == ["complete"]
+
+
+def test_a_rewrite_drops_the_checksum_sql_the_new_report_has_none_of(tmp_path: Path) -> None:
+    folder = tmp_path / "r"
+    write_reports(replace(match_report(), checksum_sql={"checksum-source.spark.sql": "SELECT 1"}), folder)
+    assert (folder / "checksum-source.spark.sql").exists()
+    (folder / "notes.txt").write_text("the user's own file")
+    write_reports(match_report(), folder)
+    assert not (folder / "checksum-source.spark.sql").exists()
+    assert (folder / "notes.txt").exists()
+    assert "checksum-source.spark.sql" not in json.loads((folder / MANIFEST).read_text())["files"]
 
 
 def _reconcile_killed(source: Path, report_dir: Path, when: Callable[[], bool], env: dict[str, str]) -> None:
