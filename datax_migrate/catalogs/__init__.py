@@ -59,7 +59,7 @@ def open_catalog(name: str, properties: Mapping[str, str]) -> Catalog:
 
                 return S3TablesCatalog(name, **_without(properties, "type", "mode"))
             return load_catalog(name, **with_aws_defaults(s3tables_rest_properties(name, properties)))
-        if federates_s3_tables(properties):
+        if writes_into_table_bucket(properties):
             properties = {STAGE_CREATE: "false", PY_IO_IMPL: TABLE_BUCKET_FILE_IO, **properties}
         return load_catalog(name, **with_aws_defaults(properties))
     except (ValueError, ImportError, OSError) as exc:
@@ -69,6 +69,17 @@ def open_catalog(name: str, properties: Mapping[str, str]) -> Catalog:
 def federates_s3_tables(properties: Mapping[str, str]) -> bool:
     """Whether a Glue catalog is Glue's S3 Tables federation (``glue.id: ACCOUNT:s3tablescatalog/BUCKET``)."""
     return properties.get("type") == "glue" and ":s3tablescatalog/" in properties.get("glue.id", "")
+
+
+def writes_into_table_bucket(properties: Mapping[str, str]) -> bool:
+    """Whether a Glue or REST catalog's tables live in an S3 table bucket.
+
+    Glue's S3 Tables federation, or a REST catalog signing for ``s3tables`` (the S3 Tables Iceberg
+    endpoint configured by hand): neither can stage a table, and their files go through the table
+    bucket FileIO.
+    """
+    rest_on_s3_tables = properties.get("type") == "rest" and properties.get("rest.signing-name") == "s3tables"
+    return federates_s3_tables(properties) or rest_on_s3_tables
 
 
 def stages_creates(catalog: Catalog) -> bool:

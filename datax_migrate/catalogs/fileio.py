@@ -38,8 +38,8 @@ PART_BYTES = 16 * 2**20
 """Size of each part of a multipart upload (and the largest file sent in one PutObject); doubled
 every :data:`_PARTS_PER_SIZE` parts, so that S3's 10,000-part limit allows files of several TB."""
 PARTS_IN_FLIGHT = 2
-"""Parts of one file being sent at once; with the part being filled, a file holds at most
-``(PARTS_IN_FLIGHT + 1) * PART_BYTES`` in memory."""
+"""Parts of one file being sent at once; with the part waiting for a slot and the one being
+filled, a file holds at most about ``(PARTS_IN_FLIGHT + 3) * PART_BYTES`` in memory."""
 _PARTS_PER_SIZE = 2500
 _S3_SCHEMES = ("s3", "s3a", "s3n")
 

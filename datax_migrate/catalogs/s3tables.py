@@ -214,10 +214,14 @@ class S3TablesCatalog(MetastoreCatalog):
         current = self._metadata_location(namespace, name)
         if current.metadata is not None:
             raise TableAlreadyExistsError(f"table {namespace}.{name} already exists")
-        self._mark_reserved(current.warehouse)
-        staged = self._create_staged_table(
-            (namespace, name), schema, current.warehouse, partition_spec, sort_order, properties
-        )
+        try:
+            self._mark_reserved(current.warehouse)
+            staged = self._create_staged_table(
+                (namespace, name), schema, current.warehouse, partition_spec, sort_order, properties
+            )
+        except BaseException:
+            self.release((namespace, name))  # nothing may stay reserved by a run that did not start
+            raise
         return CreateTableTransaction(staged)
 
     def release(self, identifier: str | Identifier) -> bool:

@@ -7,6 +7,7 @@ size, so memory stays bounded whatever the file size.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -228,13 +229,22 @@ class DataFileWriter:
         )
 
     def abort(self) -> None:
-        """Close and delete a partly written file."""
+        """Abandon a partly written file: abort its upload where the stream can, else close and delete it.
+
+        A refused delete (table buckets refuse deletes) is not raised: it would hide the error the
+        file is abandoned for; the storage's unreferenced-file removal reclaims it.
+        """
         if self._stream is not None and self.path is not None:
+            stream, self._stream = self._stream, None
+            upload_abort = getattr(stream, "abort", None)
+            if upload_abort is not None:
+                upload_abort()  # nothing was stored: no object to delete
+                return
             try:
-                self._stream.close()
+                stream.close()
             finally:
-                self.io.delete(self.path)
-            self._stream = None
+                with contextlib.suppress(OSError):
+                    self.io.delete(self.path)
 
     def _flush(self) -> None:
         if not self._buffer:

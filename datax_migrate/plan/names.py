@@ -54,7 +54,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from datax_migrate.catalogs import federates_s3_tables
+from datax_migrate.catalogs import writes_into_table_bucket
 from datax_migrate.errors import ConfigError
 
 MAPPING_VERSION = "datax-name-mapping/1"
@@ -121,7 +121,7 @@ def rules_for_catalog(properties: Mapping[str, str]) -> NameRules:
     :data:`REST`, and every other catalog (``sql``, the embedded ``local``, Hive, ...) :data:`SQL`.
     """
     kind = properties.get("type", "")
-    if federates_s3_tables(properties) or (kind == "rest" and properties.get("rest.signing-name") == "s3tables"):
+    if writes_into_table_bucket(properties):
         return S3_TABLES
     if kind in RULES:
         return RULES[kind]
