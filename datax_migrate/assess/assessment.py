@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from collections import Counter
 from dataclasses import asdict, dataclass, replace
+from functools import cached_property
 from typing import Any
 
 from datax_migrate import __version__
@@ -154,21 +155,28 @@ class Assessment:
         counts = Counter(table.strategy for table in self.tables)
         return {strategy: counts.get(strategy, 0) for strategy in STRATEGIES}
 
+    @cached_property
+    def table_names(self) -> frozenset[str]:
+        """The names of the tables assessed."""
+        return frozenset(t.name for t in self.tables)
+
     @property
     def is_empty(self) -> bool:
         """Whether the inventory held nothing to assess: no table, notebook, job or finding."""
         return not (self.tables or self.notebooks or self.jobs or self.findings)
 
+    @cached_property
     def strategy_groups(self) -> list[tuple[str, tuple[TableAssessment, ...]]]:
         """The tables by strategy, blocked first (:data:`REPORT_ORDER`), empty strategies left out."""
         groups = [(s, tuple(t for t in self.tables if t.strategy == s)) for s in REPORT_ORDER]
         return [(strategy, tables) for strategy, tables in groups if tables]
 
+    @cached_property
     def blocker_groups(self) -> list[BlockerGroup]:
         """Every blocker finding, each different blocker once with what it blocks; the most widespread first."""
         subjects: dict[tuple[str, str], list[str]] = {}
         located: list[tuple[tuple[Finding, ...], str | None]] = [
-            (t.findings, t.location) for _, tables in self.strategy_groups() for t in tables
+            (t.findings, t.location) for _, tables in self.strategy_groups for t in tables
         ]
         located += [(n.findings, None) for n in self.notebooks] + [(j.findings, None) for j in self.jobs]
         located.append((self.findings, None))
@@ -203,7 +211,7 @@ class Assessment:
                 "strategies": self.strategy_counts(),
                 "blockers": self.blockers,
                 "codes": [{"code": c, "severity": s, "count": n} for c, s, n in self.code_counts()],
-                "blocker_groups": [asdict(group) for group in self.blocker_groups()],
+                "blocker_groups": [asdict(group) for group in self.blocker_groups],
             },
             "totals": {**asdict(self.totals), "per_month": self.totals.per_month},
             "prices": self.prices.to_dict(),

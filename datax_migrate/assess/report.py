@@ -14,6 +14,7 @@ from rich.table import Table
 from datax_migrate.assess.assessment import Assessment, BlockerGroup
 from datax_migrate.assess.rules import BLOCKED, RECREATE_VIEW, REWRITE, UNKNOWN
 from datax_migrate.files import write_documents
+from datax_migrate.words import plural
 
 MARKDOWN_ROWS = 50
 """Rows per table in ``assessment.md``; the HTML page and the JSON hold every one."""
@@ -104,17 +105,15 @@ def estimate_rows(assessment: Assessment) -> list[tuple[str, str]]:
 
 def _objects(assessment: Assessment, group: BlockerGroup) -> str:
     """``19 tables`` or ``3 objects``: what a blocker group blocks, counted."""
-    tables = {t.name for t in assessment.tables}
-    noun = "table" if all(subject in tables for subject in group.subjects) else "object"
-    count = len(group.subjects)
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+    noun = "table" if all(subject in assessment.table_names for subject in group.subjects) else "object"
+    return plural(len(group.subjects), noun)
 
 
 def _shared_blockers(assessment: Assessment) -> dict[tuple[str, str], int]:
     """``(code, subject)`` -> the index of its blocker group, for blockers stated once for many objects."""
     return {
         (group.code, subject): index
-        for index, group in enumerate(assessment.blocker_groups())
+        for index, group in enumerate(assessment.blocker_groups)
         if len(group.subjects) > 1
         for subject in group.subjects
     }
@@ -129,7 +128,7 @@ def render_markdown(assessment: Assessment) -> str:
     return _TEXT.get_template("assessment.md.j2").render(
         a=assessment,
         codes=assessment.code_counts(),
-        groups=assessment.blocker_groups(),
+        groups=assessment.blocker_groups,
         strategy_meanings=STRATEGY_MEANINGS,
         limit=MARKDOWN_ROWS,
     )
@@ -140,7 +139,7 @@ def render_html(assessment: Assessment) -> str:
     return _HTML.get_template("assessment.html.j2").render(
         a=assessment,
         codes=assessment.code_counts(),
-        groups=assessment.blocker_groups(),
+        groups=assessment.blocker_groups,
         shared=_shared_blockers(assessment),
         strategy_meanings=STRATEGY_MEANINGS,
     )
@@ -164,7 +163,7 @@ def print_console(assessment: Assessment, console: Console | None = None) -> Non
     for code, severity, count in assessment.code_counts():
         codes.add_row(code, severity, f"{count:,}")
     console.print(codes)
-    for group in assessment.blocker_groups():
+    for group in assessment.blocker_groups:
         names = ", ".join(group.subjects[:CONSOLE_NAMES])
         more = f" and {len(group.subjects) - CONSOLE_NAMES:,} more" if len(group.subjects) > CONSOLE_NAMES else ""
         console.print(

@@ -95,7 +95,7 @@ def test_html_identifiers_wrap_only_at_separators(lake: Path) -> None:
 
 def test_blockers_are_stated_once_with_the_count_and_the_list(lake: Path) -> None:
     assessment = assessment_of(lake)
-    groups = {(g.code, len(g.subjects)): g for g in assessment.blocker_groups()}
+    groups = {(g.code, len(g.subjects)): g for g in assessment.blocker_groups}
     csv = groups[("not-delta-format", 14)]
     assert list(csv.subjects) == CSV_TABLES
     parquet = groups[("not-delta-format", 3)]
@@ -110,7 +110,7 @@ def test_blockers_are_stated_once_with_the_count_and_the_list(lake: Path) -> Non
     assert "and 4 more)" in console  # the console names ten; the reports name every one
     assert html.count('href="#blocker-0"') == 14 and 'id="blocker-0"' in html
     # blocked tables come first, as one group
-    strategies = [strategy for strategy, _ in assessment.strategy_groups()]
+    strategies = [strategy for strategy, _ in assessment.strategy_groups]
     assert strategies == ["blocked", "rewrite"]
     assert html.index("18 tables: the converter would refuse it") < html.index("3 tables: datax-migrate convert")
     assert markdown.index("### blocked: 18 tables") < markdown.index("### rewrite: 3 tables")
