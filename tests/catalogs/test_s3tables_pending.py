@@ -16,7 +16,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import boto3
@@ -31,6 +30,7 @@ from datax_migrate.catalogs import open_catalog
 from datax_migrate.catalogs.pending import MARKER, Reservation
 from datax_migrate.catalogs.s3tables import S3TablesCatalog
 from datax_migrate.cli import main
+from tests.support.catalogs import new_bucket
 from tests.support.endpoint_proxy import EndpointProxy, RequestRecord
 
 pytestmark = pytest.mark.aws
@@ -45,8 +45,7 @@ def delta_table(folder: Path, rows: int = 1000) -> str:
 
 @pytest.fixture
 def bucket(s3tables_proxy_env: EndpointProxy, tmp_path: Path) -> tuple[dict[str, str], Path]:
-    arn = boto3.client("s3tables").create_table_bucket(name=f"lake-{uuid.uuid4().hex[:8]}")["arn"]
-    properties = {"type": "s3tables", "mode": "api", "warehouse": arn}
+    properties = new_bucket()
     config = tmp_path / "aws.yaml"
     config.write_text(yaml.safe_dump({"catalogs": {"aws": properties}, "default_catalog": "aws"}))
     return properties, config

@@ -15,7 +15,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import uuid
 from collections import Counter
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from deltalake import write_deltalake
 from datax_migrate.catalogs import open_catalog
 from datax_migrate.catalogs.fileio import PART_BYTES, PARTS_IN_FLIGHT
 from datax_migrate.convert import convert_table
+from tests.support.catalogs import new_bucket
 from tests.support.endpoint_proxy import EndpointProxy
 
 pytestmark = [pytest.mark.aws, pytest.mark.slow]
@@ -40,7 +40,7 @@ CHUNK = MB
 def _table_location(namespace: str = "big", name: str = "blobs") -> tuple[dict[str, str], str]:
     """A fresh table bucket with one table entry; its properties and the table's warehouse location."""
     client = boto3.client("s3tables")
-    arn = client.create_table_bucket(name=f"lake-{uuid.uuid4().hex[:8]}")["arn"]
+    arn = new_bucket()["warehouse"]
     client.create_namespace(tableBucketARN=arn, namespace=[namespace])
     client.create_table(tableBucketARN=arn, namespace=namespace, name=name, format="ICEBERG")
     located = client.get_table_metadata_location(tableBucketARN=arn, namespace=namespace, name=name)
@@ -135,8 +135,7 @@ def test_a_delta_table_with_a_100_mb_data_file_converts_into_s3_tables(
     blobs = [os.urandom(MB) for _ in range(rows)]
     source = tmp_path / "delta"
     write_deltalake(str(source), pa.table({"id": pa.array(range(rows), pa.int64()), "blob": pa.array(blobs)}))
-    arn = boto3.client("s3tables").create_table_bucket(name=f"lake-{uuid.uuid4().hex[:8]}")["arn"]
-    properties = {"type": "s3tables", "mode": "api", "warehouse": arn}
+    properties = new_bucket()
     s3tables_proxy_env.reset()
 
     result = convert_table(str(source), open_catalog("aws", properties), "big.blobs")

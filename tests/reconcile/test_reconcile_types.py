@@ -18,6 +18,7 @@ import pytest
 
 from datax_migrate.cli import main
 from tests.support.delta_builder import DeltaBuilder, field
+from tests.support.reconcile import reconcile
 from tests.support.variant_encoder import encode
 
 ROWS = 30
@@ -110,18 +111,12 @@ def _delta(root: Path) -> DeltaBuilder:
     return builder
 
 
-def _reconcile(*args: str) -> tuple[int, dict[str, Any]]:
-    report_dir = Path(args[args.index("--report-dir") + 1])
-    code = main(["reconcile", *args])
-    return code, json.loads((report_dir / "report.json").read_text())
-
-
 def test_one_changed_cell_per_type_is_exactly_one_difference(tmp_path: Path, datax_home: Path) -> None:
     root = tmp_path / "types"
     _delta(root)
-    code, same = _reconcile(str(root), "types.t", "--key", "Id", "--version", "0", "--report-dir", str(tmp_path / "a"))
+    code, same = reconcile(str(root), "types.t", "--key", "Id", "--version", "0", "--report-dir", str(tmp_path / "a"))
     assert code == 0 and same["verdict"] == "match" and same["differences"] == []
-    code, report = _reconcile(
+    code, report = reconcile(
         str(root), "types.t", "--key", "Id", "--sample", "100", "--report-dir", str(tmp_path / "b")
     )
     assert code == 1
