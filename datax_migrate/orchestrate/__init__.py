@@ -1,0 +1,1 @@
+"""Run an estate plan's wave from an orchestrator: Airflow DAGs and Step Functions state machines."""
