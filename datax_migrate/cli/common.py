@@ -74,7 +74,8 @@ def add_common_options(command: argparse.ArgumentParser) -> None:
 
 def print_json(args: argparse.Namespace, document: dict[str, Any]) -> None:
     """Print a command's JSON output: ``document`` after the command's name and the package version."""
-    command = " ".join(filter(None, (args.command, getattr(args, "emr_command", None))))
+    subcommands = (getattr(args, "emr_command", None), getattr(args, "emit_command", None))
+    command = " ".join(filter(None, (args.command, *subcommands)))
     print(
         json.dumps({"command": command, "version": __version__, **document}, indent=2, default=str, ensure_ascii=False)
     )

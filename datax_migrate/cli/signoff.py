@@ -1,10 +1,11 @@
-"""The ``signoff`` command: sign off a reconcile report in the ledger, or verify the ledger."""
+"""The ``signoff`` command: sign off a reconcile report (or a plan's wave) in the ledger, or verify the ledger."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from dataclasses import asdict
+from pathlib import Path
 
 from datax_migrate.cli.common import EXIT_DIFFERENCES, EXIT_OK, add_common_options, exit_codes, print_json
 from datax_migrate.errors import ConfigError
@@ -14,13 +15,20 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add the signoff command to ``commands``."""
     signoff = commands.add_parser(
         "signoff",
-        help="sign off a reconciliation report in the append-only ledger, or --verify the ledger",
+        help="sign off a reconciliation report (or every matched table of a plan's wave) in the append-only ledger, "
+        "or --verify the ledger",
         epilog=exit_codes(
-            "0 signed off, key pair written, or every sign-off verified",
-            "1 --verify found a changed report, an edited ledger or a wrong signature",
+            "0 signed off (with --plan: every table of the wave that was reconciled), key pair written, or every "
+            "sign-off verified",
+            "1 --verify found a changed report, an edited ledger or a wrong signature; with --plan, tables of the "
+            "wave are left unsigned (mismatches without --accept-differences, or not reconciled yet)",
         ),
     )
     signoff.add_argument("report_dir", metavar="REPORT_DIR", nargs="?", help="the folder `reconcile` wrote")
+    signoff.add_argument(
+        "--plan", metavar="PLAN_DIR", help="sign off every MATCHED table of a wave of this plan (with --wave)"
+    )
+    signoff.add_argument("--wave", metavar="N", type=int, help="the wave of --plan to sign off")
     signoff.add_argument("--by", metavar="NAME", help="who signs off")
     signoff.add_argument("--note", metavar="TEXT", help="a free-text note kept with the sign-off")
     signoff.add_argument(
@@ -48,12 +56,12 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run_signoff(args: argparse.Namespace) -> int:
     """Run ``signoff``: sign off a report, write a key pair, or verify the ledger."""
-    from pathlib import Path
-
     from datax_migrate.reconcile.signoff.ledger import describe_sign_off, new_key, sign_off, signed_off_before, verify
     from datax_migrate.words import plural
 
     ledger = Path(args.ledger) if args.ledger else None
+    if args.plan is not None or args.wave is not None:
+        return _run_wave_signoff(args, ledger)
     if args.new_key:
         if args.report_dir or args.by or args.verify:
             raise ConfigError("--new-key only writes a key pair: give no REPORT_DIR, --by or --verify with it")
@@ -100,3 +108,32 @@ def run_signoff(args: argparse.Namespace) -> int:
         f"snapshot {entry.snapshot_id}) by {entry.by} at {entry.at}; report sha256 {entry.report_sha256}{signed}"
     )
     return EXIT_OK
+
+
+def _run_wave_signoff(args: argparse.Namespace, ledger: Path | None) -> int:
+    """``signoff --plan PLAN_DIR --wave N``: sign off the wave's reconciled tables, list what is left."""
+    from datax_migrate.estate.signoff import sign_off_wave
+    from datax_migrate.words import plural
+
+    if args.plan is None or args.wave is None:
+        raise ConfigError("a wave sign-off needs both --plan PLAN_DIR and --wave N")
+    if args.report_dir or args.verify or args.new_key or args.again:
+        raise ConfigError("--plan signs off a wave: give no REPORT_DIR, --verify, --new-key or --again with it")
+    if not args.by:
+        raise ConfigError("signoff --plan needs --by NAME")
+    key = Path(args.key) if args.key else None
+    result = sign_off_wave(Path(args.plan), args.wave, args.by, args.note, args.accept_differences, ledger, key)
+    code = EXIT_DIFFERENCES if result.left else EXIT_OK
+    if args.output == "json":
+        print_json(args, result.to_dict())
+        return code
+    for signed in result.signed:
+        again = " (already in the sign-off ledger)" if signed.resumed else ""
+        print(f"signed off: {signed.table} ({signed.verdict}){again}; report {signed.report_dir}")
+    for left in result.left:
+        print(f"not signed off: {left.table}: {left.why}")
+    print(
+        f"wave {result.wave}: {plural(len(result.signed), 'table')} signed off by {args.by}, "
+        f"{len(result.left)} left, {result.already} signed off before"
+    )
+    return code

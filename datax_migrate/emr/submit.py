@@ -67,7 +67,7 @@ def submit_serverless(
 ) -> list[Submitted]:
     """Start one EMR Serverless job run per table; logs go under the job's prefix."""
     client = _boto3().client("emr-serverless")
-    parameters = " ".join(_spark_submit_options(staged, archive, "spark.emr-serverless.driverEnv"))
+    parameters = " ".join(spark_submit_options(staged.code, archive))
     submitted = []
     for table, uri in zip(spec.tables, staged.specs, strict=True):
         answer = client.start_job_run(
@@ -92,7 +92,7 @@ def submit_serverless(
 
 def submit_steps(staged: StagedJob, spec: JobSpec, cluster_id: str, archive: str | None = None) -> list[Submitted]:
     """Add one ``spark-submit`` step per table to a running EMR-on-EC2 cluster (YARN cluster mode)."""
-    options = _spark_submit_options(staged, archive, "spark.yarn.appMasterEnv")
+    options = spark_submit_options(staged.code, archive, "spark.yarn.appMasterEnv")
     steps: list[dict[str, Any]] = [
         {
             "Name": f"datax-migrate {table.target}",
@@ -111,8 +111,19 @@ def submit_steps(staged: StagedJob, spec: JobSpec, cluster_id: str, archive: str
     ]
 
 
-def _spark_submit_options(staged: StagedJob, archive: str | None, driver_env: str) -> list[str]:
-    options = ["--py-files", staged.code]
+def spark_submit_options(
+    code: str, archive: str | None, driver_env: str = "spark.emr-serverless.driverEnv"
+) -> list[str]:
+    """The ``spark-submit`` options of a staged job: its code zip and, with ``archive``, the archive's Python.
+
+    Args:
+        code: the ``datax_migrate`` zip's URI.
+        archive: the virtualenv archive's URI (docs/emr.md), or ``None`` to use the cluster's Python.
+        driver_env: the Spark property prefix of the driver's environment (EMR Serverless by default;
+            ``spark.yarn.appMasterEnv`` on EMR on EC2).
+
+    """
+    options = ["--py-files", code]
     if archive:
         options += ["--conf", f"spark.archives={archive}#environment"]
         options += ["--conf", f"{driver_env}.PYSPARK_DRIVER_PYTHON={ENVIRONMENT}"]
