@@ -132,6 +132,7 @@ def _fail(message: str, debug: bool) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     from datax_migrate.cli import convert, demo, emr, inventory, names, reconcile, signoff, translate
+    from datax_migrate.cli import plan
 
     parser = argparse.ArgumentParser(
         prog="datax-migrate",
@@ -142,5 +143,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (convert, reconcile, signoff, names, emr, inventory, translate, demo):
+        module.add_parser(commands)
+    for module in (plan,):
         module.add_parser(commands)
     return parser
