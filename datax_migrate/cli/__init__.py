@@ -131,8 +131,7 @@ def _fail(message: str, debug: bool) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from datax_migrate.cli import convert, demo, emr, inventory, names, reconcile, signoff, translate
-    from datax_migrate.cli import plan
+    from datax_migrate.cli import convert, demo, emr, inventory, migrate, names, plan, reconcile, signoff, translate
 
     parser = argparse.ArgumentParser(
         prog="datax-migrate",
@@ -144,6 +143,6 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (convert, reconcile, signoff, names, emr, inventory, translate, demo):
         module.add_parser(commands)
-    for module in (plan,):
+    for module in (plan, migrate):
         module.add_parser(commands)
     return parser
