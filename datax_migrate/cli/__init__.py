@@ -131,7 +131,20 @@ def _fail(message: str, debug: bool) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from datax_migrate.cli import convert, demo, emit, emr, inventory, names, reconcile, signoff, status, translate
+    from datax_migrate.cli import (
+        convert,
+        demo,
+        emit,
+        emr,
+        inventory,
+        migrate,
+        names,
+        plan,
+        reconcile,
+        signoff,
+        status,
+        translate,
+    )
 
     parser = argparse.ArgumentParser(
         prog="datax-migrate",
@@ -141,6 +154,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"datax-migrate {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (convert, reconcile, signoff, names, emr, inventory, translate, demo, status, emit):
+    for module in (convert, reconcile, signoff, names, emr, inventory, translate, demo):
+        module.add_parser(commands)
+    for module in (plan, migrate):
+        module.add_parser(commands)
+    for module in (status, emit):
         module.add_parser(commands)
     return parser

@@ -56,6 +56,7 @@ def test_the_commands_are_the_documented_ones() -> None:
         "inventory",
         "names",
         "pending",
+        "plan",
         "reconcile",
         "signoff",
         "translate",
@@ -115,6 +116,7 @@ RUNS: dict[str, tuple[Arguments, int, str]] = {
         "tables",
     ),
     "names": (lambda lake, tmp: ["names", "main.sales.orders"], 0, "entries"),
+    "plan": (lambda lake, tmp: ["plan", str(lake["inventory"]), "--out", str(tmp / "plan")], 0, "content_sha256"),
     "reconcile": (
         lambda lake, tmp: ["reconcile", str(lake["table"]), "sales.orders", "--report-dir", str(tmp / "r")],
         0,
