@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from datax_migrate.estate.ledger import STATES, Ledger, TableRecord
+from datax_migrate.estate.plan import SKIP, Plan, PlannedTable
 
 STATUS_PAGE = "status.html"
-IN_FLIGHT = ("PENDING", "CONVERTING", "CONVERTED", "RECONCILING")
+LEFT_TO_RUN = ("PENDING", "CONVERTING", "CONVERTED", "RECONCILING")
 """States of tables the runner still has to finish (FAILED ones wait for ``migrate --retry-failed``)."""
 LANDED = ("CONVERTED", "RECONCILING", "MATCHED", "MISMATCHED", "SIGNED_OFF")
 """States of tables whose conversion is committed: their rows and bytes count as moved."""
@@ -61,7 +62,7 @@ class EstateStatus:
         rows: rows moved.
         bytes: bytes moved.
         finished: tables with a finish time (the sample throughput is measured on).
-        remaining: tables still to run (states in :data:`IN_FLIGHT`).
+        remaining: tables still to run (states in :data:`LEFT_TO_RUN`).
         busy_seconds: the union of the finished tables' run intervals, in seconds.
         tables_per_hour: finished tables per busy hour (``None`` before any finished).
         rows_per_second: rows moved per busy second (``None`` before any finished).
@@ -140,7 +141,7 @@ def estate_status(
     intervals = [interval for r in chosen if (interval := _interval(r)) is not None]
     busy = _union_seconds(intervals)
     counts = _counts(chosen)
-    remaining = sum(counts[state] for state in IN_FLIGHT)
+    remaining = sum(counts[state] for state in LEFT_TO_RUN)
     finished = len(intervals)
     per_table = busy / finished if finished and busy > 0 else None
     return EstateStatus(
@@ -163,13 +164,61 @@ def estate_status(
 
 
 def read_status(plan_dir: Path, wave: int | None = None) -> EstateStatus:
-    """The status of the plan in ``plan_dir`` from its ledger (of ``wave`` when given)."""
-    ledger = Ledger.open(plan_dir)
-    try:
+    """The status of the plan in ``plan_dir`` (of ``wave`` when given): its ledger, and its tables not run yet.
+
+    ``plan.csv`` is validated as on every use. Tables of the plan that no ``migrate`` has enrolled in
+    the ledger yet count as PENDING (SKIPPED or BLOCKED when the plan skips them), as ``migrate`` will
+    enrol them.
+
+    Raises:
+        PlanError: no ``plan.csv`` in ``plan_dir``, or bad rows.
+        LedgerError: the ledger cannot be read.
+
+    """
+    plan = Plan.load(plan_dir)
+    with Ledger.open(plan_dir) as ledger:
         records = ledger.records()
-    finally:
-        ledger.close()
-    return estate_status(records, plan_dir, wave)
+    return estate_status(_with_unenrolled(records, plan), plan_dir, wave)
+
+
+def _with_unenrolled(records: list[TableRecord], plan: Plan) -> list[TableRecord]:
+    """``records`` and a record for each table of ``plan`` the ledger does not hold, by wave, catalog, target."""
+    known = {(r.catalog, r.target) for r in records}
+    missing = [t for t in plan.tables if (t.catalog, t.target) not in known]
+    if not missing:
+        return records
+    stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
+    added = [_unenrolled(table, stamp) for table in missing]
+    return sorted([*records, *added], key=lambda r: (r.wave, r.catalog, r.target))
+
+
+def _unenrolled(table: PlannedTable, stamp: str) -> TableRecord:
+    state, reason = "PENDING", None
+    if table.strategy == SKIP:
+        from datax_migrate.estate.planning import blocker_code  # only before the first run: it imports assess
+
+        state = "BLOCKED" if blocker_code(table.notes) else "SKIPPED"
+        reason = table.notes or f"skipped in plan.csv (line {table.line})"
+    return TableRecord(
+        catalog=table.catalog,
+        target=table.target,
+        databricks_name=table.databricks_name,
+        wave=table.wave,
+        strategy=table.strategy,
+        state=state,
+        reason=reason,
+        attempts=0,
+        rows=None,
+        bytes=None,
+        snapshot_id=None,
+        report_path=None,
+        verdict=None,
+        signed_off_by=None,
+        started_at=None,
+        updated_at=stamp,
+        finished_at=None,
+        seconds=None,
+    )
 
 
 def write_status_page(plan_dir: Path, status: EstateStatus | None = None) -> Path:
