@@ -52,6 +52,8 @@ def test_the_commands_are_the_documented_ones() -> None:
         "assess",
         "convert",
         "demo",
+        "emit airflow",
+        "emit stepfunctions",
         "emr submit",
         "inventory",
         "names",
@@ -59,6 +61,7 @@ def test_the_commands_are_the_documented_ones() -> None:
         "plan",
         "reconcile",
         "signoff",
+        "status",
         "translate",
     ]
 
@@ -105,6 +108,19 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
 
 
 Arguments = Callable[[dict[str, Path], Path], list[str]]
+
+
+def one_table_plan(lake: dict[str, Path], tmp: Path) -> str:
+    """A plan folder holding the lake's table in wave 1 (the embedded ``local`` catalog)."""
+    from datax_migrate.estate.plan import PlannedTable, write_plan
+
+    table = PlannedTable(
+        2, "main.sales.orders", str(lake["table"]), "local", "sales", "orders", "convert", 1, (), {}, "", ""
+    )
+    write_plan(tmp / "plan", [table], {"local": "sql"})
+    return str(tmp / "plan")
+
+
 RUNS: dict[str, tuple[Arguments, int, str]] = {
     # command: (its arguments, given the lake and a fresh folder; its exit code; a key of its own JSON)
     "assess": (lambda lake, tmp: ["assess", str(lake["inventory"]), "--report-dir", str(tmp / "a")], 0, "tables"),
@@ -114,6 +130,16 @@ RUNS: dict[str, tuple[Arguments, int, str]] = {
         lambda lake, tmp: ["inventory", "--storage", str(lake["table"].parent), "--out", str(tmp / "i.json")],
         0,
         "tables",
+    ),
+    "emit airflow": (
+        lambda lake, tmp: ["emit", "airflow", one_table_plan(lake, tmp), "--wave", "1", "--out", str(tmp / "dags")],
+        0,
+        "dag_id",
+    ),
+    "emit stepfunctions": (
+        lambda lake, tmp: ["emit", "stepfunctions", one_table_plan(lake, tmp), "--wave", "1", "--out", str(tmp / "s")],
+        0,
+        "state_machine",
     ),
     "names": (lambda lake, tmp: ["names", "main.sales.orders"], 0, "entries"),
     "plan": (lambda lake, tmp: ["plan", str(lake["inventory"]), "--out", str(tmp / "plan")], 0, "content_sha256"),
@@ -127,6 +153,7 @@ RUNS: dict[str, tuple[Arguments, int, str]] = {
         0,
         "report_sha256",
     ),
+    "status": (lambda lake, tmp: ["status", one_table_plan(lake, tmp)], 0, "counts"),
     "translate": (lambda lake, tmp: ["translate", str(lake["notebook"]), "--out", str(tmp / "t")], 0, "outcomes"),
 }
 
