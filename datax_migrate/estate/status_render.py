@@ -9,12 +9,14 @@ at a time, so 10,000 tables stay a page of 100 rows in the DOM.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 
-from datax_migrate.estate.status import EstateStatus
 from datax_migrate.words import plural
+
+if TYPE_CHECKING:
+    from datax_migrate.estate.status import EstateStatus
 
 PAGE_COLUMNS = (
     "target",

@@ -54,7 +54,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from datax_migrate.catalogs import writes_into_table_bucket
 from datax_migrate.errors import ConfigError
 
 MAPPING_VERSION = "datax-name-mapping/1"
@@ -120,6 +119,8 @@ def rules_for_catalog(properties: Mapping[str, str]) -> NameRules:
     catalog signing for ``s3tables``; other Glue catalogs follow :data:`GLUE`, other REST catalogs
     :data:`REST`, and every other catalog (``sql``, the embedded ``local``, Hive, ...) :data:`SQL`.
     """
+    from datax_migrate.catalogs import writes_into_table_bucket  # here: importing it loads pyiceberg (1 s)
+
     kind = properties.get("type", "")
     if writes_into_table_bucket(properties):
         return S3_TABLES
