@@ -49,7 +49,7 @@ from datax_migrate.estate.ledger import (
 from datax_migrate.estate.plan import SKIP, Plan, PlannedTable, refresh_json
 from datax_migrate.estate.planning import blocker_code
 from datax_migrate.estate.retry import Backoff, is_transient
-from datax_migrate.estate.steps import Deadline, Engines, StopRequested, convert_step, reconcile_step
+from datax_migrate.estate.steps import Deadline, Engines, StopRequested, convert_step, load_steps, reconcile_step
 
 LOCK_FILE = "migrate.lock"
 DEFAULT_TIMEOUT = 6 * 3600.0
@@ -344,6 +344,8 @@ class _Runner:
         todo = [t for t in scope if _runnable(records.get((t.catalog, t.target)), retry_failed)]
         self.states = Counter(r.state for r in in_scope)
         self.selected, self.started, self.progress = len(todo), started, progress
+        if todo:
+            load_steps()
         setup = time.monotonic() - started
         outcomes: list[TableOutcome] = []
         self._report()

@@ -111,6 +111,14 @@ class Engines:
             return self._spark
 
 
+def load_steps() -> None:
+    """Import the convert and reconcile modules now, so that their import time is the run's, not a table's."""
+    import datax_migrate.convert.table
+    import datax_migrate.iceberg.target
+    import datax_migrate.reconcile.reports
+    import datax_migrate.reconcile.run  # noqa: F401
+
+
 def convert_step(table: PlannedTable, engines: Engines, deadline: Deadline) -> Converted:
     """Convert ``table`` by its strategy into its target; an earlier run's landed snapshot comes back unchanged."""
     started = time.monotonic()

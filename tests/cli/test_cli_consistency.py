@@ -54,6 +54,7 @@ def test_the_commands_are_the_documented_ones() -> None:
         "demo",
         "emr submit",
         "inventory",
+        "migrate",
         "names",
         "pending",
         "plan",
@@ -101,6 +102,8 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
         assert main(["convert", str(builder.root), "sales.orders"]) == 0
         assert main(["reconcile", str(builder.root), "sales.orders", "--report-dir", str(paths["report"])]) == 0
         assert main(["inventory", "--storage", str(root / "storage"), "--out", str(paths["inventory"])]) == 0
+        paths["plan"] = root / "plan"
+        assert main(["plan", str(paths["inventory"]), "--out", str(paths["plan"])]) == 0
         yield paths
 
 
@@ -115,6 +118,7 @@ RUNS: dict[str, tuple[Arguments, int, str]] = {
         0,
         "tables",
     ),
+    "migrate": (lambda lake, tmp: ["migrate", str(lake["plan"])], 0, "states"),
     "names": (lambda lake, tmp: ["names", "main.sales.orders"], 0, "entries"),
     "plan": (lambda lake, tmp: ["plan", str(lake["inventory"]), "--out", str(tmp / "plan")], 0, "content_sha256"),
     "reconcile": (
