@@ -123,7 +123,7 @@ def test_sync_after_a_plain_convert_rewrites_only_the_broken_lineage_group(tmp_p
 def test_deletion_vector_changes_sync_exactly(tmp_path: Path, catalog: Catalog) -> None:
     builder, adds = id_table(tmp_path / "t", [0, 1, 2, 3, 4], [10, 11])
     sync_table(str(builder.root), catalog, "dv.t")
-    untouched = {p for p in current_data_files(catalog.load_table("dv.t"))}
+    untouched = set(current_data_files(catalog.load_table("dv.t")))
     first = builder.with_deletion_vector(adds[0], builder.inline_dv([1]))
     builder.commit(builder.protocol(3, 7, ["deletionVectors"]), builder.remove(adds[0]), first)
     second = builder.with_deletion_vector(adds[0], builder.file_dv([1, 3]))
