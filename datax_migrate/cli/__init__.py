@@ -143,6 +143,7 @@ def _parser() -> argparse.ArgumentParser:
         reconcile,
         signoff,
         status,
+        sync,
         translate,
     )
 
@@ -154,7 +155,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"datax-migrate {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (convert, reconcile, signoff, names, emr, inventory, translate, demo):
+    for module in (convert, sync, reconcile, signoff, names, emr, inventory, translate, demo):
         module.add_parser(commands)
     for module in (plan, migrate):
         module.add_parser(commands)

@@ -179,6 +179,7 @@ def _document(summary: RunSummary) -> dict[str, object]:
                 "reason": o.reason,
                 "attempts": o.attempts,
                 "seconds": o.seconds,
+                "retried": list(o.retried),
             }
             for o in summary.outcomes
         ],

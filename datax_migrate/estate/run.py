@@ -49,7 +49,7 @@ from datax_migrate.estate.ledger import (
 from datax_migrate.estate.plan import SKIP, Plan, PlannedTable, refresh_json
 from datax_migrate.estate.planning import blocker_code
 from datax_migrate.estate.retry import Backoff, is_transient
-from datax_migrate.estate.steps import Deadline, Engines, StopRequested, convert_step, reconcile_step
+from datax_migrate.estate.steps import Deadline, Engines, StopRequested, convert_step, load_steps, reconcile_step
 
 LOCK_FILE = "migrate.lock"
 DEFAULT_TIMEOUT = 6 * 3600.0
@@ -101,7 +101,17 @@ ProgressCallback = Callable[[RunProgress], None]
 
 @dataclass(frozen=True)
 class TableOutcome:
-    """What a run did with one table."""
+    """What a run did with one table.
+
+    Attributes:
+        catalog: Target catalog's name.
+        target: ``namespace.table``.
+        state: Its state after the run.
+        reason: Why it failed, if it did.
+        attempts: Runs that started converting it, this one included.
+        seconds: Convert plus reconcile seconds.
+        retried: The transient failures retried, oldest first.
+    """
 
     catalog: str
     target: str
@@ -109,6 +119,7 @@ class TableOutcome:
     reason: str | None
     attempts: int
     seconds: float | None
+    retried: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -344,6 +355,8 @@ class _Runner:
         todo = [t for t in scope if _runnable(records.get((t.catalog, t.target)), retry_failed)]
         self.states = Counter(r.state for r in in_scope)
         self.selected, self.started, self.progress = len(todo), started, progress
+        if todo:
+            load_steps()
         setup = time.monotonic() - started
         outcomes: list[TableOutcome] = []
         self._report()
@@ -387,12 +400,13 @@ class _Runner:
         deadline = Deadline(table.target, self.timeout, self.stop)
         seconds = 0.0
         state = record.state
+        retried: list[str] = []
         try:
             if state in (CONVERTED, RECONCILING) and record.snapshot_id is not None:
                 delta_version = record.delta_version
             else:
                 record = self._move(record, CONVERTING, attempts=record.attempts + 1, started_at=now(), reason=None)
-                converted = self._retrying(lambda: convert_step(table, self.engines, deadline), deadline)
+                converted = self._retrying(lambda: convert_step(table, self.engines, deadline), deadline, retried)
                 seconds += converted.seconds
                 delta_version = converted.delta_version
                 record = self._move(
@@ -406,7 +420,9 @@ class _Runner:
             record = self._move(record, RECONCILING)
             folder = Path("reports", table.catalog, table.namespace, table.table)
             report, reconciled = self._retrying(
-                lambda: reconcile_step(table, self.engines, deadline, delta_version, self.directory / folder), deadline
+                lambda: reconcile_step(table, self.engines, deadline, delta_version, self.directory / folder),
+                deadline,
+                retried,
             )
             seconds += reconciled
             record = self._move(
@@ -419,14 +435,21 @@ class _Runner:
             )
         except Exception as exc:  # noqa: BLE001 - a table's failure is recorded; the run goes on
             reason = " ".join(f"{type(exc).__name__}: {exc}".split()) if not isinstance(exc, DataxError) else str(exc)
+            if retried:
+                reason += f" (after {len(retried)} retries of transient failures)"
             record = self._move(record, FAILED, reason=reason, finished_at=now(), seconds=seconds)
         finally:
             with self.lock:
                 self.table_seconds += seconds
-        return TableOutcome(record.catalog, record.target, record.state, record.reason, record.attempts, seconds)
+        return TableOutcome(
+            record.catalog, record.target, record.state, record.reason, record.attempts, seconds, tuple(retried)
+        )
 
-    def _retrying(self, step: Callable[[], T], deadline: Deadline) -> T:
-        """Run ``step``; after a transient failure wait (with backoff, within the deadline) and run it again."""
+    def _retrying(self, step: Callable[[], T], deadline: Deadline, retried: list[str]) -> T:
+        """Run ``step``; after a transient failure wait (with backoff, within the deadline) and run it again.
+
+        Each transient failure retried is appended to ``retried`` (its type and message).
+        """
         for retry in range(self.backoff.retries + 1):
             deadline.check()
             try:
@@ -438,6 +461,7 @@ class _Runner:
                 left = deadline.left()
                 if left is not None and delay >= left:
                     raise
+                retried.append(" ".join(f"{type(exc).__name__}: {exc}".split())[:300])
                 if self.stop.wait(delay):
                     raise StopRequested() from exc
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises

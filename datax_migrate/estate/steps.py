@@ -111,11 +111,25 @@ class Engines:
             return self._spark
 
 
+def load_steps() -> None:
+    """Import the convert and reconcile modules now, so that their import time is the run's, not a table's."""
+    import datax_migrate.convert.table
+    import datax_migrate.iceberg.target
+    import datax_migrate.reconcile.reports
+    import datax_migrate.reconcile.run
+    import datax_migrate.sync.table  # noqa: F401
+
+
 def convert_step(table: PlannedTable, engines: Engines, deadline: Deadline) -> Converted:
-    """Convert ``table`` by its strategy into its target; an earlier run's landed snapshot comes back unchanged."""
+    """Convert ``table`` by its strategy; a rerun after a landed conversion writes nothing.
+
+    ``convert``: its latest version; ``history``: every version still in its log, one snapshot each;
+    ``sync``: the versions its target has not seen yet. An earlier run's landed conversion comes back
+    ``unchanged`` (a sync ``in-step``).
+    """
     started = time.monotonic()
     catalog = engines.catalog(table.catalog)
-    if table.strategy == CONVERT:
+    if table.strategy in (CONVERT, HISTORY):
         from datax_migrate.convert.table import ConvertOptions, convert_table
         from datax_migrate.iceberg.target import SOURCE_NAME
 
@@ -126,16 +140,20 @@ def convert_step(table: PlannedTable, engines: Engines, deadline: Deadline) -> C
             options=ConvertOptions(table_properties={SOURCE_NAME: table.databricks_name}),
             engine=engines.convert_engine(),
             progress=deadline.check,
+            history=table.strategy == HISTORY,
         )
         rows, size = result.rows, result.bytes_written
-        if result.status == "unchanged":
+        if result.status == "unchanged" or table.strategy == HISTORY:
             rows, size = _snapshot_size(catalog, table.target)
         return Converted(result.snapshot_id, result.source.delta_version, rows, size, time.monotonic() - started)
-    if table.strategy in (HISTORY, SYNC):
-        raise ConfigError(
-            f"strategy {table.strategy} (plan.csv line {table.line}) needs the sync package of this datax-migrate,"
-            " which is not installed here: plan the table as convert"
+    if table.strategy == SYNC:
+        from datax_migrate.sync.table import sync_table
+
+        synced = sync_table(
+            table.location, catalog, table.target, engine=engines.convert_engine(), progress=deadline.check
         )
+        rows, size = _snapshot_size(catalog, table.target)
+        return Converted(synced.snapshot_id, synced.to_version, rows, size, time.monotonic() - started)
     raise ConfigError(f"strategy {table.strategy!r} is not run")
 
 

@@ -56,6 +56,7 @@ def test_the_commands_are_the_documented_ones() -> None:
         "emit stepfunctions",
         "emr submit",
         "inventory",
+        "migrate",
         "names",
         "pending",
         "plan",
@@ -104,21 +105,12 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
         assert main(["convert", str(builder.root), "sales.orders"]) == 0
         assert main(["reconcile", str(builder.root), "sales.orders", "--report-dir", str(paths["report"])]) == 0
         assert main(["inventory", "--storage", str(root / "storage"), "--out", str(paths["inventory"])]) == 0
+        paths["plan"] = root / "plan"
+        assert main(["plan", str(paths["inventory"]), "--out", str(paths["plan"])]) == 0
         yield paths
 
 
 Arguments = Callable[[dict[str, Path], Path], list[str]]
-
-
-def one_table_plan(lake: dict[str, Path], tmp: Path) -> str:
-    """A plan folder holding the lake's table in wave 1 (the embedded ``local`` catalog)."""
-    from datax_migrate.estate.plan import PlannedTable, write_plan
-
-    table = PlannedTable(
-        2, "main.sales.orders", str(lake["table"]), "local", "sales", "orders", "convert", 1, (), {}, "", ""
-    )
-    write_plan(tmp / "plan", [table], {"local": "sql"})
-    return str(tmp / "plan")
 
 
 RUNS: dict[str, tuple[Arguments, int, str]] = {
@@ -132,15 +124,16 @@ RUNS: dict[str, tuple[Arguments, int, str]] = {
         "tables",
     ),
     "emit airflow": (
-        lambda lake, tmp: ["emit", "airflow", one_table_plan(lake, tmp), "--wave", "1", "--out", str(tmp / "dags")],
+        lambda lake, tmp: ["emit", "airflow", str(lake["plan"]), "--wave", "1", "--out", str(tmp / "dags")],
         0,
         "dag_id",
     ),
     "emit stepfunctions": (
-        lambda lake, tmp: ["emit", "stepfunctions", one_table_plan(lake, tmp), "--wave", "1", "--out", str(tmp / "s")],
+        lambda lake, tmp: ["emit", "stepfunctions", str(lake["plan"]), "--wave", "1", "--out", str(tmp / "s")],
         0,
         "state_machine",
     ),
+    "migrate": (lambda lake, tmp: ["migrate", str(lake["plan"])], 0, "states"),
     "names": (lambda lake, tmp: ["names", "main.sales.orders"], 0, "entries"),
     "plan": (lambda lake, tmp: ["plan", str(lake["inventory"]), "--out", str(tmp / "plan")], 0, "content_sha256"),
     "reconcile": (
@@ -153,7 +146,7 @@ RUNS: dict[str, tuple[Arguments, int, str]] = {
         0,
         "report_sha256",
     ),
-    "status": (lambda lake, tmp: ["status", one_table_plan(lake, tmp)], 0, "counts"),
+    "status": (lambda lake, tmp: ["status", str(lake["plan"])], 0, "counts"),
     "translate": (lambda lake, tmp: ["translate", str(lake["notebook"]), "--out", str(tmp / "t")], 0, "outcomes"),
 }
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 import fcntl
 import json
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from datax_migrate.cli import main
@@ -15,31 +15,9 @@ from datax_migrate.estate.ledger import CONVERTED, CONVERTING, RECONCILING
 from datax_migrate.estate.retry import Backoff
 from datax_migrate.estate.run import RunError, RunProgress
 from datax_migrate.reconcile.reports import MANIFEST, REPORT_JSON
-from tests.estate.support import id_table, lake_catalog, plan_storage, write_config
-
-
-@pytest.fixture
-def estate(tmp_path: Path) -> dict[str, Path]:
-    """Three Delta tables (one with a duplicated key), a config, and a plan of them in one wave."""
-    storage = tmp_path / "storage"
-    id_table(storage / "sales" / "orders", [1, 2, 3])
-    id_table(storage / "sales" / "refunds", [4, 5])
-    id_table(storage / "finance" / "ledger", [7, 7, 8])
-    config = write_config(tmp_path)
-    plan_storage(storage, tmp_path / "plan", config)
-    return {"storage": storage, "config": config, "plan": tmp_path / "plan"}
-
-
-def edit_plan(plan_dir: Path, table: str, **cells: str) -> None:
-    path = plan_dir / "plan.csv"
-    rows = list(csv.DictReader(path.open(newline="", encoding="utf-8")))
-    for row in rows:
-        if row["table"] == table:
-            row.update(cells)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+from tests.estate.conftest import edit_plan
+from tests.estate.support import lake_catalog
+from tests.support.delta_builder import DeltaBuilder
 
 
 def snapshots(config: Path, identifier: str) -> list[int]:
@@ -179,3 +157,28 @@ def test_migrate_command(estate: dict[str, Path], capsys: pytest.CaptureFixture[
     (estate["plan"] / "plan.csv").write_text("not,a,plan\n")
     assert main(["migrate", plan, "--config", config]) == 2
     assert "line 1: the header must be" in capsys.readouterr().err
+
+
+def test_history_and_sync_strategies(estate: dict[str, Path]) -> None:
+    for table in ("orders", "refunds"):
+        builder = DeltaBuilder(estate["storage"] / "sales" / table)
+        builder.version = 0  # the table's second version
+        builder.commit(builder.data_file(pa.table({"id": pa.array([10, 11], pa.int64())})))
+    edit_plan(estate["plan"], "orders", strategy="history")
+    edit_plan(estate["plan"], "refunds", strategy="sync")
+
+    summary = run_plan(estate["plan"], config=estate["config"])
+    assert summary.states == {"MATCHED": 3}
+    with Ledger.open(estate["plan"]) as ledger:
+        records = {r.target: r for r in ledger.records()}
+    assert len(snapshots(estate["config"], "sales.orders")) == 2  # one per Delta version
+    assert (records["sales.orders"].delta_version, records["sales.orders"].rows) == (1, 5)
+    assert (records["sales.refunds"].delta_version, records["sales.refunds"].rows) == (1, 4)
+
+    # cut off after either landed: the rerun writes nothing more
+    with Ledger.open(estate["plan"]) as ledger:
+        for target in ("sales.orders", "sales.refunds"):
+            ledger._connection.execute("UPDATE tables SET state = 'CONVERTING' WHERE target = ?", (target,))
+    before = {t: snapshots(estate["config"], t) for t in ("sales.orders", "sales.refunds")}
+    assert run_plan(estate["plan"], config=estate["config"]).states == {"MATCHED": 3}
+    assert {t: snapshots(estate["config"], t) for t in before} == before

@@ -1,0 +1,75 @@
+"""kill -9 at random moments during `migrate` of 50 tables; reruns finish the plan with one conversion each."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from datax_migrate.estate import Ledger
+from datax_migrate.iceberg.target import SOURCE_VERSION
+from datax_migrate.reconcile.reports import MANIFEST
+from tests.estate.support import corpus_copies, lake_catalog, plan_storage, write_config
+
+TABLES = 50
+KILLS = 5
+
+
+def migrate(plan: Path, config: Path) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "datax_migrate.cli", "migrate", str(plan), "--config", str(config)]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+@pytest.mark.slow
+@pytest.mark.corpus
+def test_kill_9_at_random_moments_then_rerun(corpus: Path, tmp_path: Path) -> None:
+    seed = int(os.environ.get("DATAX_CRASH_SEED", time.time_ns() % 100_000))
+    rng = random.Random(seed)
+    storage = tmp_path / "storage"
+    corpus_copies(corpus, storage, TABLES)
+    config = write_config(tmp_path)
+    plan = plan_storage(storage, tmp_path / "plan", config)
+    assert len(plan.tables) == TABLES and {t.strategy for t in plan.tables} == {"convert"}
+
+    kills = 0
+    moments = []
+    while kills < KILLS:
+        process = migrate(plan.directory, config)
+        moment = rng.uniform(1.0, 4.0)
+        time.sleep(moment)
+        if process.poll() is not None:  # the plan finished before this kill: the test lost its point
+            break
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=60)
+        kills += 1
+        moments.append(round(moment, 2))
+    assert kills == KILLS, f"the plan finished after {kills} kill(s) (seed {seed}); kill sooner"
+
+    final = migrate(plan.directory, config)
+    _, stderr = final.communicate(timeout=600)
+    assert final.returncode == 0, f"seed {seed}, kills at {moments}: {stderr.decode()[-2000:]}"
+
+    catalog = lake_catalog(config)
+    with Ledger.open(plan.directory) as ledger:
+        records = ledger.records()
+        resumed = sum(
+            1 for r in records if [s for _, s, _ in ledger.events(r.catalog, r.target)].count("CONVERTING") > 1
+        )
+    assert len(records) == TABLES and {r.state for r in records} == {"MATCHED"}, f"seed {seed}"
+    for record in records:
+        table = catalog.load_table(record.target)
+        snapshots = table.snapshots()
+        assert len(snapshots) == 1, f"{record.target} has {len(snapshots)} snapshots (seed {seed}, kills {moments})"
+        assert snapshots[0].snapshot_id == record.snapshot_id
+        assert snapshots[0].summary is not None and snapshots[0].summary[SOURCE_VERSION] == str(record.delta_version)
+        assert (plan.directory / str(record.report_path) / MANIFEST).exists()
+    namespaces = {t.namespace for t in plan.tables}
+    listed = {".".join(identifier) for ns in namespaces for identifier in catalog.list_tables(ns)}
+    assert listed == {t.target for t in plan.tables}  # no table left behind by a cut-off conversion
+    print(f"seed {seed}: kills at {moments} s; {resumed} table(s) converted again after a kill")
