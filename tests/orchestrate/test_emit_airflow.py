@@ -49,6 +49,7 @@ for dag_id, dag in bag.dags.items():
             "operator": type(task).__name__ + ":" + task.operator_class.__name__,
             "application_id": render(partial["application_id"]),
             "execution_role_arn": render(partial["execution_role_arn"]),
+            "waits": partial["waiter_delay"] * partial["waiter_max_attempts"],
             "monitoring": render(partial["configuration_overrides"])["monitoringConfiguration"],
             "count": len(task.expand_input.value),
             "mapped": render(task.expand_input.value[:10] + task.expand_input.value[10:][-1:]),  # first ten, last
@@ -108,6 +109,7 @@ def test_the_dag_loads_in_airflow_and_runs_each_table_as_emr_submit_would(
     task = dag["tasks"]["convert_and_reconcile"]
     assert task["operator"] == "MappedOperator:EmrServerlessStartJobOperator"
     assert (task["application_id"], task["execution_role_arn"]) == ("app-1", ROLE)
+    assert task["waits"] == 24 * 3600  # a big table's job run is waited for a day, not the default 25 minutes
     assert task["monitoring"] == {"s3MonitoringConfiguration": {"logUri": f"{STAGING}/logs/"}}
     assert [run["name"] for run in task["mapped"]] == [
         "datax-migrate lake.sales.orders",
