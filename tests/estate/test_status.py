@@ -173,3 +173,29 @@ def test_the_page_carries_every_table_compactly_and_safely(tmp_path: Path) -> No
 
     path = write_status_page(tmp_path, status)
     assert path.read_text(encoding="utf-8") == html
+
+
+def test_status_reads_the_ledger_of_a_running_migrate(tmp_path: Path) -> None:
+    from datax_migrate.estate import run_plan
+    from tests.estate.support import id_table, plan_storage, write_config
+
+    storage = tmp_path / "storage"
+    id_table(storage / "sales" / "orders", [1, 2, 3])
+    id_table(storage / "sales" / "refunds", [4, 5])
+    config = write_config(tmp_path)
+    plan_dir = tmp_path / "plan"
+    plan_storage(storage, plan_dir, config)
+    seen: list[dict[str, int]] = []
+
+    def look(_: object) -> None:  # called by the runner after every state change, while it holds the plan
+        status = read_status(plan_dir)
+        seen.append({state: count for state, count in status.counts.items() if count})
+        write_status_page(plan_dir, status)
+
+    run_plan(plan_dir, config=config, workers=1, progress=look)
+
+    assert {"CONVERTING": 1, "PENDING": 1} in seen and {"RECONCILING": 1, "MATCHED": 1} in seen
+    assert seen[-1] == {"MATCHED": 2}
+    final = read_status(plan_dir)
+    assert final.rows == 5 and final.finished == 2 and final.remaining == 0
+    assert "MATCHED" in (plan_dir / "status.html").read_text(encoding="utf-8")
