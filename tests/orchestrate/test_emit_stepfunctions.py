@@ -123,6 +123,11 @@ def test_moto_accepts_the_state_machine_and_its_execution_reads_the_manifest(
     started = json.loads(events[0]["executionStartedEventDetails"]["input"])
     assert started == execution_input
     assert "MapStateEntered" in kinds and "MapRunStarted" in kinds  # the Distributed Map started over the manifest
+    (map_run,) = sfn.list_map_runs(executionArn=execution)["mapRuns"]
+    described = sfn.describe_map_run(mapRunArn=map_run["mapRunArn"])
+    assert described["itemCounts"]["total"] == len(manifest)  # one item per table of the manifest read from S3
+    assert described["maxConcurrency"] == 10  # --workers' default
+    # (moto does not run EMR Serverless job runs (.sync), so the items go no further here)
 
     with pytest.raises(sfn.exceptions.InvalidDefinition):  # moto's parser does refuse a broken definition
         broken = json.loads(out.read_text())
