@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -37,6 +36,13 @@ STATE_ORDER = (
     "FAILED",
     "BLOCKED",
     "SKIPPED",
+)
+_SHORT_STATES = dict(
+    zip(
+        STATE_ORDER,
+        ("pend", "conv", "convd", "recon", "ok", "diff", "signed", "failed", "blocked", "skip"),
+        strict=True,
+    )
 )
 _LINE_INTERVAL = 10.0
 
@@ -100,7 +106,11 @@ def run_migrate(args: argparse.Namespace) -> int:
 
 
 def progress_lines(progress: RunProgress, label: str, width: int = 80) -> list[str]:
-    """The progress display: counts, throughput and ETA; then the tables by state. Each line fits ``width``."""
+    """The progress display: counts, throughput and ETA; then the tables by state. Each line fits ``width``.
+
+    A narrow line loses the bytes, then the rows, then the elapsed time; the counts by state take short
+    names (``ok`` for matched, ``diff`` for mismatched) before anything is cut.
+    """
     rate = progress.tables_per_minute
     eta = progress.eta_seconds
     head = [
@@ -111,8 +121,15 @@ def progress_lines(progress: RunProgress, label: str, width: int = 80) -> list[s
         f"elapsed {_clock(progress.elapsed)}",
         f"ETA {_clock(eta) if eta is not None else '--:--'}",
     ]
-    states = [f"{state.lower()} {progress.states[state]}" for state in STATE_ORDER if progress.states.get(state)]
-    return [_fit("  ".join(head), width), _fit("  " + "  ".join(states), width)]
+    for dropped in (3, 2, 4):
+        if len("  ".join(filter(None, head))) <= width:
+            break
+        head[dropped] = ""
+    shown = [state for state in STATE_ORDER if progress.states.get(state)]
+    states = "  " + "  ".join(f"{state.lower()} {progress.states[state]}" for state in shown)
+    if len(states) > width:
+        states = " " + " ".join(f"{_SHORT_STATES[state]} {progress.states[state]}" for state in shown)
+    return [_fit("  ".join(filter(None, head)), width), _fit(states, width)]
 
 
 @contextmanager
@@ -133,13 +150,12 @@ def migrate_progress(
             yield view.update
         return
     shown = {"finished": -1, "at": time.monotonic()}
+    stream = console.file
 
     def write(progress: RunProgress) -> None:
         now = time.monotonic()
         if progress.finished != shown["finished"] or now - shown["at"] >= _LINE_INTERVAL:
-            print(
-                " | ".join(line.strip() for line in progress_lines(progress, label, 200)), file=sys.stderr, flush=True
-            )
+            print(" | ".join(line.strip() for line in progress_lines(progress, label, 200)), file=stream, flush=True)
             shown.update(finished=progress.finished, at=now)
 
     yield write
