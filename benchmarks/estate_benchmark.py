@@ -202,7 +202,7 @@ def render_section(data: dict[str, Any]) -> str:
             f"`migrate` took {run['process_seconds']:.1f} s as a process ({run['tables_per_minute']} tables/min). "
             f"Overhead measured directly: process start to the run and its end to exit "
             f"{run['start_and_exit_seconds']:.2f} s (imports, arguments, output), the run's setup "
-            f"{run['setup_seconds']:.2f} s (plan validation, lock, ledger, enrolment), ledger writes "
+            f"{run['setup_seconds']:.2f} s (plan validation, lock, ledger, enrolment, importing the convert and reconcile modules), ledger writes "
             f"{run['ledger_seconds']:.2f} s (five transitions per table, WAL). Per-table time is convert plus "
             f"reconcile with its report files, as the ledger records it, with {run['workers']} tables sharing the "
             f"cores. The looser figure, {run['workers']} x process time - summed per-table time, is "
