@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -11,7 +12,10 @@ from typing import TYPE_CHECKING
 from datax_migrate.cli.common import (
     CONFIG_HELP,
     EXIT_DIFFERENCES,
+    EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_TERMINATED,
+    Terminated,
     add_common_options,
     exit_codes,
     positive_float,
@@ -86,18 +90,27 @@ def run_migrate(args: argparse.Namespace) -> int:
     from datax_migrate.estate.run import run_plan
 
     label = f"wave {args.wave}" if args.wave is not None else "plan"
-    with migrate_progress(label, quiet=args.dry_run) as progress:
-        summary = run_plan(
-            args.plan_dir,
-            config=args.config,
-            wave=args.wave,
-            workers=args.workers,
-            engine=args.engine,
-            dry_run=args.dry_run,
-            retry_failed=args.retry_failed,
-            progress=progress,
-            timeout=args.timeout,
+    try:
+        with migrate_progress(label, quiet=args.dry_run) as progress:
+            summary = run_plan(
+                args.plan_dir,
+                config=args.config,
+                wave=args.wave,
+                workers=args.workers,
+                engine=args.engine,
+                dry_run=args.dry_run,
+                retry_failed=args.retry_failed,
+                progress=progress,
+                timeout=args.timeout,
+            )
+    except (KeyboardInterrupt, Terminated) as stopped:
+        what = "terminated" if isinstance(stopped, Terminated) else "interrupted"
+        print(
+            f"datax-migrate: {what}; the tables done so far are recorded in the ledger, and the ones in progress"
+            " left nothing half-written: run migrate again to finish",
+            file=sys.stderr,
         )
+        return EXIT_TERMINATED if isinstance(stopped, Terminated) else EXIT_INTERRUPTED
     if args.output == "json":
         print_json(args, _document(summary))
     else:

@@ -73,3 +73,33 @@ def test_kill_9_at_random_moments_then_rerun(corpus: Path, tmp_path: Path) -> No
     listed = {".".join(identifier) for ns in namespaces for identifier in catalog.list_tables(ns)}
     assert listed == {t.target for t in plan.tables}  # no table left behind by a cut-off conversion
     print(f"seed {seed}: kills at {moments} s; {resumed} table(s) converted again after a kill")
+
+
+@pytest.mark.slow
+@pytest.mark.corpus
+def test_sigterm_stops_the_run_and_a_rerun_finishes_it(corpus: Path, tmp_path: Path) -> None:
+    corpus_copies(corpus, tmp_path / "storage", 20)
+    config = write_config(tmp_path)
+    plan = plan_storage(tmp_path / "storage", tmp_path / "plan", config)
+    process = migrate(plan.directory, config)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        if (plan.directory / "ledger.sqlite").exists():
+            with Ledger.open(plan.directory) as ledger:
+                if any(r.state == "MATCHED" for r in ledger.records()):
+                    break
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 143, stderr.decode()
+    assert "terminated; the tables done so far are recorded in the ledger" in stderr.decode()
+    with Ledger.open(plan.directory) as ledger:
+        states = {r.state for r in ledger.records()}
+    assert "PENDING" in states and "MATCHED" in states  # stopped part-way
+
+    rerun = migrate(plan.directory, config)
+    assert rerun.wait(timeout=600) == 0
+    catalog = lake_catalog(config)
+    with Ledger.open(plan.directory) as ledger:
+        assert {r.state for r in ledger.records()} == {"MATCHED"}
+        assert all(len(catalog.load_table(r.target).snapshots()) == 1 for r in ledger.records())
