@@ -98,9 +98,14 @@ def blocker_code(notes: str) -> str | None:
 
 
 def _excluded(record: TableRecord, patterns: Sequence[str]) -> bool:
-    name = record.name.lower()
+    """Whether a pattern matches the table's name (as written or unquoted, any case) or its location."""
+    names = {record.name.lower()}
+    try:
+        names.add(".".join(parse_name(record.name)).lower())
+    except ConfigError:  # refused with its reason when the plan maps the names
+        pass
     return any(
-        fnmatch.fnmatchcase(name, pattern.lower())
+        any(fnmatch.fnmatchcase(name, pattern.lower()) for name in names)
         or (record.location and fnmatch.fnmatchcase(record.location, pattern))
         for pattern in patterns
     )

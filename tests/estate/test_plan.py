@@ -132,6 +132,18 @@ def test_collisions_are_refused_before_anything_is_written(tmp_path: Path, datax
         plan_estate(twice, tmp_path / "plan")
 
 
+def test_exclude_matches_names_unquoted_and_locations(tmp_path: Path, datax_home: Path) -> None:
+    estate = inventory(
+        delta_table("`raw`.`events`", origin="storage", location="s3://lake/raw/events"),
+        delta_table("`raw`.`clicks`", origin="storage", location="s3://lake/raw/clicks"),
+        delta_table("main.Sales.orders"),
+        delta_table("main.finance.ledger", location="s3://archive/ledger"),
+    )
+    options = PlanOptions(exclude=("raw.events", "MAIN.sales.*", "s3://archive/*"))
+    plan = plan_estate(estate, tmp_path / "plan", options)
+    assert [t.databricks_name for t in plan.tables] == ["`raw`.`clicks`"]
+
+
 def test_a_verdict_missing_from_an_older_inventory_is_computed(tmp_path: Path, datax_home: Path) -> None:
     estate = inventory(delta_table("main.raw.events", format="parquet", strategy=None))
     plan = plan_estate(estate, tmp_path / "plan")
