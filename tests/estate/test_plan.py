@@ -144,6 +144,17 @@ def test_exclude_matches_names_unquoted_and_locations(tmp_path: Path, datax_home
     assert [t.databricks_name for t in plan.tables] == ["`raw`.`clicks`"]
 
 
+def test_a_hand_edited_plan_is_not_overwritten(tmp_path: Path, datax_home: Path) -> None:
+    plan_estate(ESTATE, tmp_path / "plan")
+    plan_estate(ESTATE, tmp_path / "plan", PlanOptions(waves=2))  # not edited since: planned again
+    path = tmp_path / "plan" / "plan.csv"
+    edited = path.read_text().replace(",skip,", ",convert,", 1)
+    path.write_text(edited)
+    with pytest.raises(PlanError, match="was edited since `datax-migrate plan` wrote it; nothing was written"):
+        plan_estate(ESTATE, tmp_path / "plan")
+    assert path.read_text() == edited
+
+
 def test_a_verdict_missing_from_an_older_inventory_is_computed(tmp_path: Path, datax_home: Path) -> None:
     estate = inventory(delta_table("main.raw.events", format="parquet", strategy=None))
     plan = plan_estate(estate, tmp_path / "plan")
