@@ -29,6 +29,7 @@ from datax_migrate.estate.plan import (
     Plan,
     PlanError,
     PlannedTable,
+    source_key,
     write_plan,
 )
 from datax_migrate.findings import Finding, Severity
@@ -126,6 +127,8 @@ def blocker_code(notes: str) -> str | None:
 
 def _excluded(record: TableRecord, patterns: Sequence[str]) -> bool:
     """Whether a pattern matches the table's name (as written or unquoted, any case) or its location."""
+    if not patterns:
+        return False
     names = {record.name.lower()}
     try:
         names.add(".".join(parse_name(record.name)).lower())
@@ -142,7 +145,7 @@ def _refuse_repeated(records: list[TableRecord]) -> None:
     seen: dict[tuple[str, ...], list[TableRecord]] = defaultdict(list)
     for record in records:
         try:
-            key = tuple(part.lower() for part in parse_name(record.name))
+            key = source_key(record.name)
         except ConfigError as exc:
             raise PlanError(f"{exc}; leave it out with --exclude or rename it") from None
         seen[key].append(record)
