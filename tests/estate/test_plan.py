@@ -211,3 +211,21 @@ def test_plan_command(tmp_path: Path, datax_home: Path, capsys: pytest.CaptureFi
     assert main(["plan", str(path), "--out", str(tmp_path / "q")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "would hold more than one table" in err
+
+
+def test_a_name_map_from_names_settles_collisions(
+    tmp_path: Path, datax_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clash = inventory(delta_table("main.sales.orders"), delta_table("dev.sales.orders"))
+    mapping = tmp_path / "names.json"
+    arguments = ["names", "main.sales.orders", "dev.sales.orders", "--namespace-from", "catalog_schema"]
+    assert main([*arguments, "--out", str(mapping)]) == 0
+    plan = plan_estate(clash, tmp_path / "plan", PlanOptions(name_map=str(mapping)))
+    assert {t.databricks_name: t.target for t in plan.tables} == {
+        "dev.sales.orders": "dev_sales.orders",
+        "main.sales.orders": "main_sales.orders",
+    }
+    with pytest.raises(PlanError, match="'main.finance.ledger' is not in the name mapping"):
+        plan_estate(
+            inventory(delta_table("main.finance.ledger")), tmp_path / "other", PlanOptions(name_map=str(mapping))
+        )
