@@ -205,11 +205,12 @@ def write_plan(directory: Path, tables: Iterable[PlannedTable], naming_rules: Ma
     writer = csv.writer(buffer)
     writer.writerow(COLUMNS)
     writer.writerows(table.csv_row() for table in tables)
-    # plan.json first: a crash between the two leaves a plan.json whose hash names no plan.csv.
     text = buffer.getvalue()
     data = text.encode("utf-8")
     rules = dict(naming_rules)
     plan = Plan(directory, parse_csv(data, rules, str(directory / PLAN_CSV)), hashlib.sha256(data).hexdigest(), rules)
+    # Each file is replaced whole; a crash between the two leaves a plan.json whose hash is not plan.csv's,
+    # which `plan` then refuses to overwrite, as it would a plan.csv someone edited.
     write_atomically(directory / PLAN_JSON, plan.to_json())
     write_atomically(directory / PLAN_CSV, text)
     return plan
