@@ -12,7 +12,8 @@
    against the orchestration overhead measured directly: process start to the run's first table (imports,
    plan validation, ledger, lock), the ledger writes, and the run's end to process exit. Target: at most
    10 % of the summed per-table time. The looser figure ``K x wall - summed per-table time`` (every
-   worker-second not spent on a table, the idle tail included) is reported beside it.
+   worker-second not spent on a table, the idle tail included) is reported beside it. The same tables
+   run once more with ``--workers 1`` (unless ``--no-single``): the speed-up of K workers on threads.
 
 Results go to the ``estate`` section of docs/benchmarks.md (``--no-doc``: print only).
 """
@@ -41,6 +42,7 @@ SECTION = "estate"
 PLAN_TARGET_SECONDS = 10.0
 PLAN_TARGET_TABLES = 10_000
 OVERHEAD_TARGET = 0.10
+OVERHEAD_TARGET_TABLES = 200
 CORPUS_CASES = (
     ("dat", "basic_append"),
     ("dat", "basic_partitioned"),
@@ -184,7 +186,7 @@ def render_section(data: dict[str, Any]) -> str:
     ]
     plan = data.get("plan")
     if plan:
-        verdict = "met" if plan["seconds"] <= PLAN_TARGET_SECONDS or plan["tables"] < PLAN_TARGET_TABLES else "missed"
+        verdict = "met" if plan["seconds"] <= PLAN_TARGET_SECONDS else "missed"
         if plan["tables"] < PLAN_TARGET_TABLES:
             verdict = f"not judged ({plan['tables']:,} tables)"
         lines.append(
@@ -194,6 +196,8 @@ def render_section(data: dict[str, Any]) -> str:
     run = data.get("migrate")
     if run:
         verdict = "met" if run["overhead_share"] <= OVERHEAD_TARGET else "missed"
+        if run["tables"] < OVERHEAD_TARGET_TABLES:
+            verdict = f"not judged ({run['tables']} tables)"
         lines += [
             f"| `migrate` of {run['tables']} corpus tables, `--workers {run['workers']}`: orchestration overhead "
             f"| {run['overhead_seconds']:.2f} s = {run['overhead_share']:.1%} of {run['table_seconds']:.1f} s "
@@ -202,12 +206,21 @@ def render_section(data: dict[str, Any]) -> str:
             f"`migrate` took {run['process_seconds']:.1f} s as a process ({run['tables_per_minute']} tables/min). "
             f"Overhead measured directly: process start to the run and its end to exit "
             f"{run['start_and_exit_seconds']:.2f} s (imports, arguments, output), the run's setup "
-            f"{run['setup_seconds']:.2f} s (plan validation, lock, ledger, enrolment), ledger writes "
+            f"{run['setup_seconds']:.2f} s (plan validation, lock, ledger, enrolment, importing the convert and "
+            f"reconcile modules), ledger writes "
             f"{run['ledger_seconds']:.2f} s (five transitions per table, WAL). Per-table time is convert plus "
             f"reconcile with its report files, as the ledger records it, with {run['workers']} tables sharing the "
             f"cores. The looser figure, {run['workers']} x process time - summed per-table time, is "
             f"{run['worker_idle_seconds']:.1f} s ({run['worker_idle_share']:.1%}): it also counts a worker idle "
             "at the end of the run and the progress display.",
+        ]
+    single = data.get("single")
+    if run and single:
+        lines += [
+            "",
+            f"Tables run on threads of one process. With `--workers 1` the same {single['tables']} tables took "
+            f"{single['process_seconds']:.1f} s ({single['tables_per_minute']} tables/min): "
+            f"`--workers {run['workers']}` ran {single['process_seconds'] / run['process_seconds']:.2f}x as fast.",
         ]
     lines += ["", f"<!-- data {json.dumps(data)} -->"]
     return "\n".join(lines) + "\n"
@@ -229,6 +242,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plan-tables", type=int, default=PLAN_TARGET_TABLES, metavar="N", help="0 to skip")
     parser.add_argument("--migrate-tables", type=int, default=200, metavar="N", help="0 to skip")
     parser.add_argument("--workers", type=int, default=2, metavar="K")
+    parser.add_argument(
+        "--no-single", action="store_true", help="leave out the --workers 1 run that the speed-up is measured against"
+    )
     parser.add_argument("--corpus", metavar="DIR", help="the Delta corpus (default: $DATAX_DELTA_CORPUS)")
     parser.add_argument("--no-doc", action="store_true", help="print the results only; leave docs/benchmarks.md")
     args = parser.parse_args(argv)
@@ -247,6 +263,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.migrate_tables:
             (work / "m").mkdir()
             data["migrate"] = measure_migrate(args.migrate_tables, args.workers, find_corpus(args.corpus), work / "m")
+            if args.workers > 1 and not args.no_single:
+                (work / "s").mkdir()
+                data["single"] = measure_migrate(args.migrate_tables, 1, find_corpus(args.corpus), work / "s")
     section = render_section(data)
     if args.no_doc:
         print(section)

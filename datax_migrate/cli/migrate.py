@@ -12,7 +12,10 @@ from typing import TYPE_CHECKING
 from datax_migrate.cli.common import (
     CONFIG_HELP,
     EXIT_DIFFERENCES,
+    EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_TERMINATED,
+    Terminated,
     add_common_options,
     exit_codes,
     positive_float,
@@ -37,6 +40,13 @@ STATE_ORDER = (
     "FAILED",
     "BLOCKED",
     "SKIPPED",
+)
+_SHORT_STATES = dict(
+    zip(
+        STATE_ORDER,
+        ("pend", "conv", "convd", "recon", "ok", "diff", "signed", "failed", "blocked", "skip"),
+        strict=True,
+    )
 )
 _LINE_INTERVAL = 10.0
 
@@ -80,18 +90,27 @@ def run_migrate(args: argparse.Namespace) -> int:
     from datax_migrate.estate.run import run_plan
 
     label = f"wave {args.wave}" if args.wave is not None else "plan"
-    with migrate_progress(label, quiet=args.dry_run) as progress:
-        summary = run_plan(
-            args.plan_dir,
-            config=args.config,
-            wave=args.wave,
-            workers=args.workers,
-            engine=args.engine,
-            dry_run=args.dry_run,
-            retry_failed=args.retry_failed,
-            progress=progress,
-            timeout=args.timeout,
+    try:
+        with migrate_progress(label, quiet=args.dry_run) as progress:
+            summary = run_plan(
+                args.plan_dir,
+                config=args.config,
+                wave=args.wave,
+                workers=args.workers,
+                engine=args.engine,
+                dry_run=args.dry_run,
+                retry_failed=args.retry_failed,
+                progress=progress,
+                timeout=args.timeout,
+            )
+    except (KeyboardInterrupt, Terminated) as stopped:
+        what = "terminated" if isinstance(stopped, Terminated) else "interrupted"
+        print(
+            f"datax-migrate: {what}; the tables done so far are recorded in the ledger, and the ones in progress"
+            " left nothing half-written: run migrate again to finish",
+            file=sys.stderr,
         )
+        return EXIT_TERMINATED if isinstance(stopped, Terminated) else EXIT_INTERRUPTED
     if args.output == "json":
         print_json(args, _document(summary))
     else:
@@ -100,7 +119,11 @@ def run_migrate(args: argparse.Namespace) -> int:
 
 
 def progress_lines(progress: RunProgress, label: str, width: int = 80) -> list[str]:
-    """The progress display: counts, throughput and ETA; then the tables by state. Each line fits ``width``."""
+    """The progress display: counts, throughput and ETA; then the tables by state. Each line fits ``width``.
+
+    A narrow line loses the bytes, then the rows, then the elapsed time; the counts by state take short
+    names (``ok`` for matched, ``diff`` for mismatched) before anything is cut.
+    """
     rate = progress.tables_per_minute
     eta = progress.eta_seconds
     head = [
@@ -111,8 +134,15 @@ def progress_lines(progress: RunProgress, label: str, width: int = 80) -> list[s
         f"elapsed {_clock(progress.elapsed)}",
         f"ETA {_clock(eta) if eta is not None else '--:--'}",
     ]
-    states = [f"{state.lower()} {progress.states[state]}" for state in STATE_ORDER if progress.states.get(state)]
-    return [_fit("  ".join(head), width), _fit("  " + "  ".join(states), width)]
+    for dropped in (3, 2, 4):
+        if len("  ".join(filter(None, head))) <= width:
+            break
+        head[dropped] = ""
+    shown = [state for state in STATE_ORDER if progress.states.get(state)]
+    states = "  " + "  ".join(f"{state.lower()} {progress.states[state]}" for state in shown)
+    if len(states) > width:
+        states = " " + " ".join(f"{_SHORT_STATES[state]} {progress.states[state]}" for state in shown)
+    return [_fit("  ".join(filter(None, head)), width), _fit(states, width)]
 
 
 @contextmanager
@@ -133,13 +163,12 @@ def migrate_progress(
             yield view.update
         return
     shown = {"finished": -1, "at": time.monotonic()}
+    stream = console.file
 
     def write(progress: RunProgress) -> None:
         now = time.monotonic()
         if progress.finished != shown["finished"] or now - shown["at"] >= _LINE_INTERVAL:
-            print(
-                " | ".join(line.strip() for line in progress_lines(progress, label, 200)), file=sys.stderr, flush=True
-            )
+            print(" | ".join(line.strip() for line in progress_lines(progress, label, 200)), file=stream, flush=True)
             shown.update(finished=progress.finished, at=now)
 
     yield write

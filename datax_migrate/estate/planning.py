@@ -10,6 +10,7 @@ file), and collisions or invalid names refuse the whole plan before anything is 
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Sequence
@@ -20,7 +21,17 @@ from datax_migrate.assess.assessment import table_verdict
 from datax_migrate.assess.rules import RECREATE_VIEW, REWRITE
 from datax_migrate.config import Config
 from datax_migrate.errors import ConfigError
-from datax_migrate.estate.plan import CONVERT, NAMING_RULES, SKIP, Plan, PlanError, PlannedTable, write_plan
+from datax_migrate.estate.plan import (
+    CONVERT,
+    NAMING_RULES,
+    PLAN_CSV,
+    SKIP,
+    Plan,
+    PlanError,
+    PlannedTable,
+    source_key,
+    write_plan,
+)
 from datax_migrate.findings import Finding, Severity
 from datax_migrate.inventory.model import Inventory, TableRecord
 from datax_migrate.plan.names import (
@@ -64,8 +75,9 @@ def plan_estate(inventory: Inventory, out: Path, options: PlanOptions | None = N
     """Plan every table of ``inventory`` and write ``out/plan.csv`` and ``out/plan.json``.
 
     Raises:
-        PlanError: two inventory tables share a name, a name cannot be mapped, or two tables would
-            land on one target; nothing is written.
+        PlanError: two inventory tables share a name, a name cannot be mapped, two tables would
+            land on one target, or ``out`` holds a ``plan.csv`` edited since it was written (people's
+            edits are not overwritten); nothing is written.
         ConfigError: the config, catalog, name mapping or wave options are invalid.
     """
     options = options or PlanOptions()
@@ -88,7 +100,23 @@ def plan_estate(inventory: Inventory, out: Path, options: PlanOptions | None = N
         key=lambda row: (row.wave, row.namespace, row.table),
     )
     rules_key = next(key for key, value in NAMING_RULES.items() if value == rules)
+    _refuse_overwriting_edits(out)
     return write_plan(out, planned, {catalog: rules_key})
+
+
+def _refuse_overwriting_edits(out: Path) -> None:
+    """Refuse to replace a ``plan.csv`` that people edited since ``plan`` wrote it."""
+    if not (out / PLAN_CSV).exists():
+        return
+    try:
+        current = Plan(out, (), hashlib.sha256((out / PLAN_CSV).read_bytes()).hexdigest()).json_current
+    except OSError:
+        current = False
+    if not current:
+        raise PlanError(
+            f"{out / PLAN_CSV} was edited since `datax-migrate plan` wrote it; nothing was written: move it away to"
+            " plan again, or plan into another folder"
+        )
 
 
 def blocker_code(notes: str) -> str | None:
@@ -98,9 +126,16 @@ def blocker_code(notes: str) -> str | None:
 
 
 def _excluded(record: TableRecord, patterns: Sequence[str]) -> bool:
-    name = record.name.lower()
+    """Whether a pattern matches the table's name (as written or unquoted, any case) or its location."""
+    if not patterns:
+        return False
+    names = {record.name.lower()}
+    try:
+        names.add(".".join(parse_name(record.name)).lower())
+    except ConfigError:  # refused with its reason when the plan maps the names
+        pass
     return any(
-        fnmatch.fnmatchcase(name, pattern.lower())
+        any(fnmatch.fnmatchcase(name, pattern.lower()) for name in names)
         or (record.location and fnmatch.fnmatchcase(record.location, pattern))
         for pattern in patterns
     )
@@ -110,7 +145,7 @@ def _refuse_repeated(records: list[TableRecord]) -> None:
     seen: dict[tuple[str, ...], list[TableRecord]] = defaultdict(list)
     for record in records:
         try:
-            key = tuple(part.lower() for part in parse_name(record.name))
+            key = source_key(record.name)
         except ConfigError as exc:
             raise PlanError(f"{exc}; leave it out with --exclude or rename it") from None
         seen[key].append(record)

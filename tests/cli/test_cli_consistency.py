@@ -63,6 +63,7 @@ def test_the_commands_are_the_documented_ones() -> None:
         "reconcile",
         "signoff",
         "status",
+        "sync",
         "translate",
     ]
 
@@ -147,6 +148,7 @@ RUNS: dict[str, tuple[Arguments, int, str]] = {
         "report_sha256",
     ),
     "status": (lambda lake, tmp: ["status", str(lake["plan"])], 0, "counts"),
+    "sync": (lambda lake, tmp: ["sync", str(lake["table"]), "sales.orders"], 0, "to_version"),
     "translate": (lambda lake, tmp: ["translate", str(lake["notebook"]), "--out", str(tmp / "t")], 0, "outcomes"),
 }
 

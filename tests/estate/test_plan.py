@@ -132,6 +132,29 @@ def test_collisions_are_refused_before_anything_is_written(tmp_path: Path, datax
         plan_estate(twice, tmp_path / "plan")
 
 
+def test_exclude_matches_names_unquoted_and_locations(tmp_path: Path, datax_home: Path) -> None:
+    estate = inventory(
+        delta_table("`raw`.`events`", origin="storage", location="s3://lake/raw/events"),
+        delta_table("`raw`.`clicks`", origin="storage", location="s3://lake/raw/clicks"),
+        delta_table("main.Sales.orders"),
+        delta_table("main.finance.ledger", location="s3://archive/ledger"),
+    )
+    options = PlanOptions(exclude=("raw.events", "MAIN.sales.*", "s3://archive/*"))
+    plan = plan_estate(estate, tmp_path / "plan", options)
+    assert [t.databricks_name for t in plan.tables] == ["`raw`.`clicks`"]
+
+
+def test_a_hand_edited_plan_is_not_overwritten(tmp_path: Path, datax_home: Path) -> None:
+    plan_estate(ESTATE, tmp_path / "plan")
+    plan_estate(ESTATE, tmp_path / "plan", PlanOptions(waves=2))  # not edited since: planned again
+    path = tmp_path / "plan" / "plan.csv"
+    edited = path.read_text().replace(",skip,", ",convert,", 1)
+    path.write_text(edited)
+    with pytest.raises(PlanError, match="was edited since `datax-migrate plan` wrote it; nothing was written"):
+        plan_estate(ESTATE, tmp_path / "plan")
+    assert path.read_text() == edited
+
+
 def test_a_verdict_missing_from_an_older_inventory_is_computed(tmp_path: Path, datax_home: Path) -> None:
     estate = inventory(delta_table("main.raw.events", format="parquet", strategy=None))
     plan = plan_estate(estate, tmp_path / "plan")
@@ -188,3 +211,21 @@ def test_plan_command(tmp_path: Path, datax_home: Path, capsys: pytest.CaptureFi
     assert main(["plan", str(path), "--out", str(tmp_path / "q")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "would hold more than one table" in err
+
+
+def test_a_name_map_from_names_settles_collisions(
+    tmp_path: Path, datax_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clash = inventory(delta_table("main.sales.orders"), delta_table("dev.sales.orders"))
+    mapping = tmp_path / "names.json"
+    arguments = ["names", "main.sales.orders", "dev.sales.orders", "--namespace-from", "catalog_schema"]
+    assert main([*arguments, "--out", str(mapping)]) == 0
+    plan = plan_estate(clash, tmp_path / "plan", PlanOptions(name_map=str(mapping)))
+    assert {t.databricks_name: t.target for t in plan.tables} == {
+        "dev.sales.orders": "dev_sales.orders",
+        "main.sales.orders": "main_sales.orders",
+    }
+    with pytest.raises(PlanError, match="'main.finance.ledger' is not in the name mapping"):
+        plan_estate(
+            inventory(delta_table("main.finance.ledger")), tmp_path / "other", PlanOptions(name_map=str(mapping))
+        )
