@@ -49,6 +49,7 @@ from datax_migrate.estate.ledger import (
 from datax_migrate.estate.plan import SKIP, Plan, PlannedTable, refresh_json
 from datax_migrate.estate.planning import blocker_code
 from datax_migrate.estate.retry import Backoff, is_transient
+from datax_migrate.estate.status import write_status_page
 from datax_migrate.estate.steps import Deadline, Engines, StopRequested, convert_step, load_steps, reconcile_step
 
 LOCK_FILE = "migrate.lock"
@@ -171,6 +172,8 @@ def run_plan(
 ) -> RunSummary:
     """Run the plan in ``plan_dir`` (one ``wave``, or all of it): convert, reconcile, record every state.
 
+    A run that ends (not a dry run) refreshes the control tower ``plan_dir/status.html``.
+
     Args:
         plan_dir: PLAN_DIR, holding ``plan.csv`` (validated again here).
         config: The YAML catalog config, its path, or ``None`` for the catalogs pyiceberg finds and ``local``.
@@ -203,7 +206,9 @@ def run_plan(
         refresh_json(plan)
         enrol(ledger, plan.tables)
         runner = _Runner(directory, ledger, Engines(settings, engine, workers), timeout, backoff or Backoff())
-        return runner.run(scope, wave, workers, retry_failed, progress, started)
+        summary = runner.run(scope, wave, workers, retry_failed, progress, started)
+    write_status_page(directory)
+    return summary
 
 
 def enrol(ledger: Ledger, tables: tuple[PlannedTable, ...]) -> None:

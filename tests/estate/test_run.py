@@ -58,6 +58,8 @@ def test_a_plan_runs_to_matched_and_mismatched(estate: dict[str, Path]) -> None:
     ledger_row = records["finance.ledger"]
     assert (ledger_row.state, ledger_row.verdict) == ("MISMATCHED", "mismatch")
     assert json.loads((estate["plan"] / ledger_row.report_path / REPORT_JSON).read_text())["keys"] == ["id"]
+    page = (estate["plan"] / "status.html").read_text()  # the run refreshed the control tower
+    assert "finance.ledger" in page and "mismatch" in page
 
     assert seen[-1].finished == 3 == seen[-1].selected and seen[-1].rows == 8
     assert seen[-1].states == {"MATCHED": 2, "MISMATCHED": 1} and seen[-1].eta_seconds == 0
