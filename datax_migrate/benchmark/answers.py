@@ -39,7 +39,7 @@ def rows_of(table: pa.Table) -> Rows:
 def compare(source: Rows, target: Rows, ordered: bool) -> str | None:
     """``None`` when the answers agree, else one sentence saying where they differ."""
     if len(source) != len(target):
-        return f"the source returned {len(source):,} rows, the target {len(target):,}"
+        return f"the source returned {_rows(len(source))}, the target {_rows(len(target))}"
     if not ordered:
         source, target = sorted(source, key=_sort_key), sorted(target, key=_sort_key)
     for index, (left, right) in enumerate(zip(source, target, strict=True)):
@@ -56,7 +56,7 @@ def compare_to_reference(answer: Rows, reference: str, ordered: bool) -> str | N
         lines.pop()  # the newline that ends the last row
     expected = [tuple(line.split("|")) for line in lines]
     if len(answer) != len(expected):
-        return f"{len(answer):,} rows where the reference answer has {len(expected):,}"
+        return f"{_rows(len(answer))} where the reference answer has {_rows(len(expected))}"
     given = [tuple(as_text(value) for value in row) for row in answer]
     if not ordered:
         given, expected = sorted(given), sorted(expected)
@@ -110,6 +110,10 @@ def _value_key(value: Any) -> tuple[int, Any]:
     if isinstance(value, (int, decimal.Decimal)) and not isinstance(value, bool):
         return (1, float(value))
     return (2, repr(value))
+
+
+def _rows(count: int) -> str:
+    return f"{count:,} row{'' if count == 1 else 's'}"
 
 
 def _show(row: Sequence[Any]) -> str:

@@ -83,7 +83,9 @@ def _label_queries(axes: Axes, names: list[str]) -> None:
 
 
 def _svg(figure: Figure) -> str:
-    figure.tight_layout()
+    width, height = figure.get_size_inches()
+    # Fixed margins in inches: tight_layout would draw the figure once more only to measure it.
+    figure.subplots_adjust(left=0.75 / width, right=1 - 0.15 / width, bottom=0.75 / height, top=1 - 0.4 / height)
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", metadata={"Date": None})
     text = buffer.getvalue()

@@ -23,6 +23,7 @@ import yaml
 from datax_migrate.benchmark.model import BenchmarkError
 
 if TYPE_CHECKING:
+    from pyiceberg.catalog import Catalog
     from pyiceberg.table import Table
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -102,17 +103,22 @@ def open_pairs(pairs: tuple[TablePair, ...], config_file: str | None = None) -> 
     """
     from pyiceberg.exceptions import NoSuchTableError
 
-    from datax_migrate.plan.target import open_target
+    from datax_migrate.config import Config
+    from datax_migrate.plan.names import resolve_target, rules_for_catalog
 
+    config = Config.load(config_file)
+    catalogs: dict[str | None, Catalog] = {}
     opened = []
     for pair in pairs:
-        target = open_target(pair.target, config_file, pair.catalog)
+        name = resolve_target(pair.target, rules_for_catalog(config.properties(pair.catalog)), None)
+        if pair.catalog not in catalogs:
+            catalogs[pair.catalog] = config.catalog(pair.catalog)
         try:
-            table = target.catalog.load_table(target.name.identifier)
+            table = catalogs[pair.catalog].load_table(name.identifier)
         except NoSuchTableError:
             raise BenchmarkError(
                 f"pair {pair.name!r}: Iceberg table {pair.target} does not exist in catalog "
-                f"{pair.catalog or 'the default catalog'} (convert it first)"
+                f"{pair.catalog or config.default_catalog} (convert it first)"
             ) from None
         opened.append(OpenedPair(pair, table))
     return tuple(opened)
