@@ -4,8 +4,9 @@ Rows are compared in order when the query orders its result, otherwise as multis
 Values compare exactly, except floating-point numbers: both sides' floats agree when within
 :data:`RELATIVE_TOLERANCE` of each other (a sum over differently laid-out files adds in another
 order). A reference answer is text (TPC-H's answers as DuckDB's tpch extension ships them):
-a number in it agrees with a computed one within :data:`REFERENCE_TOLERANCE` (relative) or half
-a unit of the last decimal printed.
+a number in it agrees with a computed one within :data:`REFERENCE_TOLERANCE` (relative) and, for a
+computed decimal, half a unit of the last place either prints (Spark's average of a decimal is a
+decimal of six places).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ REFERENCE_TOLERANCE = 1e-6
 """Numbers agree with a reference answer's text within this relative difference (or its printed precision)."""
 TOLERANCE_NOTE = (
     f"floats equal within a relative {RELATIVE_TOLERANCE:g} between the sides; numbers equal to the reference "
-    f"answers within a relative {REFERENCE_TOLERANCE:g} or half a unit of the last printed digit; "
+    f"answers within a relative {REFERENCE_TOLERANCE:g} (decimals: or half a unit of the last place printed); "
     "everything else exactly; rows in order where the query has a top-level ORDER BY, else as multisets"
 )
 Rows = list[tuple[Any, ...]]
@@ -57,12 +58,13 @@ def compare_to_reference(answer: Rows, reference: str, ordered: bool) -> str | N
     expected = [tuple(line.split("|")) for line in lines]
     if len(answer) != len(expected):
         return f"{_rows(len(answer))} where the reference answer has {_rows(len(expected))}"
-    given = [tuple(as_text(value) for value in row) for row in answer]
+    given = sorted(answer, key=lambda row: tuple(map(as_text, row))) if not ordered else answer
     if not ordered:
-        given, expected = sorted(given), sorted(expected)
+        expected = sorted(expected)
     for index, (row, wanted) in enumerate(zip(given, expected, strict=True)):
         if len(row) != len(wanted) or not all(map(_same_as_text, row, wanted)):
-            return f"row {index + 1} is {'|'.join(row)}; the reference answer has {'|'.join(wanted)}"
+            shown = "|".join(map(as_text, row))
+            return f"row {index + 1} is {shown}; the reference answer has {'|'.join(wanted)}"
     return None
 
 
@@ -74,16 +76,25 @@ def _same(left: Any, right: Any) -> bool:
     return bool(left == right) and type(left) is type(right)
 
 
-def _same_as_text(value: str, wanted: str) -> bool:
-    if value == wanted:
+def _same_as_text(value: Any, wanted: str) -> bool:
+    text = as_text(value)
+    if text == wanted:
         return True
+    if isinstance(value, bool) or not isinstance(value, (int, float, decimal.Decimal)):
+        return text.rstrip() == wanted.rstrip()
     try:
-        number, expected = float(value), float(wanted)
+        expected = float(wanted)
     except ValueError:
-        return value.rstrip() == wanted.rstrip()
-    decimals = len(wanted.partition(".")[2]) if "e" not in wanted.lower() else 0
-    printed = 0.5 * 10.0**-decimals if decimals else 0.0
-    return math.isclose(number, expected, rel_tol=REFERENCE_TOLERANCE, abs_tol=printed)
+        return False
+    # A decimal answer carries its places: within half a unit of the last place either side prints.
+    printed = max(_half_unit(text), _half_unit(wanted)) if isinstance(value, decimal.Decimal) else 0.0
+    return math.isclose(float(value), expected, rel_tol=REFERENCE_TOLERANCE, abs_tol=printed)
+
+
+def _half_unit(number: str) -> float:
+    """Half a unit of the last decimal ``number`` prints (0 for an integer or an exponent form)."""
+    decimals = len(number.partition(".")[2]) if "e" not in number.lower() else 0
+    return 0.5 * 10.0**-decimals if decimals else 0.0
 
 
 def as_text(value: Any) -> str:

@@ -47,6 +47,13 @@ def test_reference_text_is_compared_by_value_and_printed_precision() -> None:
     )
 
 
+def test_a_decimal_answer_agrees_to_the_places_it_prints() -> None:
+    reference = "avg_disc\n0.05008133906964238\n"
+    assert compare_to_reference([(Decimal("0.050081"),)], reference, ordered=True) is None
+    assert compare_to_reference([(Decimal("0.050082"),)], reference, ordered=True) is not None
+    assert compare_to_reference([(0.54,)], "x\n0.5\n", ordered=True) is not None  # a float has no places
+
+
 def test_a_null_row_and_an_empty_answer_read_as_the_reference_prints_them() -> None:
     assert compare_to_reference([(None,)], "avg_yearly\n\n", ordered=True) is None
     assert compare_to_reference([], "avg_yearly\n", ordered=True) is None
