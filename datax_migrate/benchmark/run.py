@@ -97,7 +97,7 @@ def run_benchmark(
     if runs < 1 or warmup < 0:
         raise BenchmarkError(f"runs must be 1 or more and warmup 0 or more, not {runs} and {warmup}")
     listed = load_pairs(pairs) if isinstance(pairs, (str, Path)) else tuple(pairs)
-    statements = _queries(queries)
+    statements = load_benchmark_queries(queries)
     opened = open_pairs(listed, config)
     runner = _engine(engine, opened, threads)
     try:
@@ -228,7 +228,8 @@ def _engine(engine: str | QueryEngine, pairs: tuple[OpenedPair, ...], threads: i
     raise BenchmarkError(f"engine {engine!r} is not one of {', '.join(ENGINES)}")
 
 
-def _queries(queries: str | Sequence[Query]) -> tuple[Query, ...]:
+def load_benchmark_queries(queries: str | Sequence[Query]) -> tuple[Query, ...]:
+    """The queries ``queries`` names: a folder of ``.sql`` files, one file, or ``tpch`` (or the queries themselves)."""
     if not isinstance(queries, str):
         return tuple(queries)
     if queries == TPCH:

@@ -16,24 +16,41 @@ from typing import Any
 
 import pyarrow as pa
 
-from datax_migrate.benchmark.model import SIDES, SOURCE, TARGET, EngineInfo
+from datax_migrate.benchmark.model import SIDES, SOURCE, TARGET, BenchmarkError, EngineInfo
 from datax_migrate.benchmark.pairs import OpenedPair
 
 TASKS_PER_CORE = 2
+DATAX, DELTA_SPARK = "datax", "delta-spark"
+SOURCE_READERS = {
+    DATAX: "datax-migrate's own Delta reader, as a DataFrame (mapInArrow over the data files; no Delta jars): "
+    "Python workers decode the files, so Delta scans pay for an Arrow transfer Iceberg scans do not",
+    DELTA_SPARK: "delta-spark, the session's Delta data source",
+}
 
 
 class SparkEngine:
     """Both sides of every pair as DataFrames of one Spark session."""
 
-    def __init__(self, pairs: tuple[OpenedPair, ...], spark: Any | None = None) -> None:
-        """Define both sides' DataFrames on ``spark`` (default: the active session, else a local one)."""
+    def __init__(self, pairs: tuple[OpenedPair, ...], spark: Any | None = None, delta_reader: str = DATAX) -> None:
+        """Define both sides' DataFrames on ``spark`` (default: the active session, else a local one).
+
+        ``delta_reader`` is ``datax`` (our Delta reader) or ``delta-spark`` (the session's Delta
+        data source, as on EMR).
+        """
         from datax_migrate.spark.session import spark_session
 
+        if delta_reader not in (DATAX, DELTA_SPARK):
+            raise BenchmarkError(f"delta reader {delta_reader!r} is not {DATAX} or {DELTA_SPARK}")
         self.spark = spark if spark is not None else spark_session("datax-migrate benchmark")
+        self.delta_reader = delta_reader
         self.frames: dict[str, dict[str, Any]] = {side: {} for side in SIDES}
         self.target_reads: list[str] = []
         for opened in pairs:
-            self.frames[SOURCE][opened.pair.name] = delta_dataframe(self.spark, opened.pair.source)
+            self.frames[SOURCE][opened.pair.name] = (
+                delta_dataframe(self.spark, opened.pair.source)
+                if delta_reader == DATAX
+                else self.spark.read.format("delta").load(opened.pair.source)
+            )
             self.frames[TARGET][opened.pair.name] = self._iceberg(opened)
         self._side: str | None = None
 
@@ -68,8 +85,7 @@ class SparkEngine:
             name="spark",
             version=self.spark.version,
             settings=settings,
-            source_reader="datax-migrate's own Delta reader, as a DataFrame (mapInArrow over the data files; no "
-            "Delta jars): Python workers decode the files, so Delta scans pay for Arrow transfer Iceberg's do not",
+            source_reader=SOURCE_READERS[self.delta_reader],
             target_reader="Spark's Iceberg runtime (" + "; ".join(self.target_reads) + ")",
         )
 

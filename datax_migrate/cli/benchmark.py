@@ -65,6 +65,25 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     _add_run_options(tpch)
     tpch.set_defaults(run=run_tpch_command)
 
+    emr = which.add_parser(
+        "emr",
+        help="run the queries as an EMR job: Delta read by delta-spark, Iceberg through the catalog (reports on S3)",
+        epilog=exit_codes("0 the job was started"),
+    )
+    emr.add_argument("--pairs", required=True, metavar="PAIRS.yaml", help="as for benchmark run; one catalog")
+    emr.add_argument("--queries", required=True, metavar="DIR|tpch", help="a folder of .sql files, a file, or tpch")
+    emr.add_argument("--config", metavar="FILE", help=CONFIG_HELP)
+    emr.add_argument("--staging", required=True, metavar="S3_PREFIX", help="where the code, job and reports go")
+    where = emr.add_mutually_exclusive_group(required=True)
+    where.add_argument("--application-id", metavar="ID", help="EMR Serverless application (with --role)")
+    where.add_argument("--cluster-id", metavar="ID", help="running EMR-on-EC2 cluster: one spark-submit step")
+    emr.add_argument("--role", metavar="ARN", help="execution role of the EMR Serverless job run")
+    emr.add_argument("--archive", metavar="S3_URI", help="Python environment archive (docs/emr.md)")
+    emr.add_argument("--runs", type=positive_int, default=5, metavar="N", help="timed runs per query per side")
+    emr.add_argument("--warmup", type=int, default=1, metavar="N", help="untimed runs per query per side first")
+    add_common_options(emr)
+    emr.set_defaults(run=run_emr_command)
+
 
 def _add_run_options(command: argparse.ArgumentParser) -> None:
     command.add_argument(
@@ -120,6 +139,37 @@ def run_tpch_command(args: argparse.Namespace) -> int:
     return _finish(args, report, report_dir)
 
 
+def run_emr_command(args: argparse.Namespace) -> int:
+    """Run ``benchmark emr``: stage the job and start it."""
+    from dataclasses import asdict
+
+    from datax_migrate.benchmark.emr import plan_benchmark_job, stage_benchmark, submit_benchmark
+    from datax_migrate.benchmark.run import load_benchmark_queries
+
+    job = plan_benchmark_job(args.pairs, load_benchmark_queries(args.queries), args.config, args.runs, args.warmup)
+    staged = stage_benchmark(job, args.staging)
+    started = submit_benchmark(
+        job,
+        staged,
+        application_id=args.application_id,
+        role_arn=args.role,
+        cluster_id=args.cluster_id,
+        archive=args.archive,
+    )
+    if args.output == "json":
+        _print_json(args, {"staged": asdict(staged), "id": started})
+    else:
+        kind = "step" if args.cluster_id else "job run"
+        print(f"started EMR {kind} {started}: {len(job.queries)} queries over {len(job.pairs)} table pairs")
+        print(f"reports will be written to {staged.reports}/ (report.html, report.md, report.json)")
+    return EXIT_OK
+
+
+def _print_json(args: argparse.Namespace, document: dict[str, object]) -> None:
+    """The JSON output, its 'command' naming the subcommand too (``benchmark run``)."""
+    print_json(argparse.Namespace(**{**vars(args), "command": f"benchmark {args.benchmark_command}"}), document)
+
+
 def _progress(args: argparse.Namespace) -> Callable[[str], None] | None:
     if args.output == "json":
         return None
@@ -130,7 +180,7 @@ def _finish(args: argparse.Namespace, report: BenchmarkReport, report_dir: str |
     from datax_migrate.benchmark.reports import verdict
 
     if args.output == "json":
-        print_json(args, {**report.to_json(), "report_dir": report_dir})
+        _print_json(args, {**report.to_json(), "report_dir": report_dir})
     else:
         print(verdict(report))
         if report.label:
