@@ -60,7 +60,13 @@ class SparkEngine:
             self.target_reads.append(f"{opened.pair.name}: Spark catalog {catalog}")
             return self.spark.table(f"{catalog}.{opened.pair.target}")
         self.target_reads.append(f"{opened.pair.name}: metadata file")
-        return self.spark.read.format("iceberg").load(opened.metadata_location)
+        try:
+            return self.spark.read.format("iceberg").load(opened.metadata_location)
+        except Exception as exc:  # noqa: BLE001 - py4j and pyspark raise several types for a missing runtime
+            raise BenchmarkError(
+                f"Spark cannot read Iceberg table {opened.pair.target} ({' '.join(str(exc).split())[:200]}): the "
+                "session needs Iceberg's Spark runtime (spark.jars or --packages, and IcebergSparkSessionExtensions)"
+            ) from None
 
     def _same_table(self, name: str, metadata_location: str) -> bool:
         """Whether the session's catalog holds ``name`` at the metadata file our catalog records."""
