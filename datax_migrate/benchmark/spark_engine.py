@@ -11,7 +11,10 @@ A query runs on temporary views named as the pairs name the tables, one side's v
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -20,6 +23,9 @@ from datax_migrate.benchmark.model import SIDES, SOURCE, TARGET, BenchmarkError,
 from datax_migrate.benchmark.pairs import OpenedPair
 
 TASKS_PER_CORE = 2
+ICEBERG_EXTENSIONS = "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"
+SPARK_JARS_ENV = "DATAX_SPARK_JARS"
+"""A folder holding ``jars.txt`` (the Iceberg runtime ``scripts/spark-jars.sh`` prepares) for a local session."""
 DATAX, DELTA_SPARK = "datax", "delta-spark"
 SOURCE_READERS = {
     DATAX: "datax-migrate's own Delta reader, as a DataFrame (mapInArrow over the data files; no Delta jars): "
@@ -37,11 +43,9 @@ class SparkEngine:
         ``delta_reader`` is ``datax`` (our Delta reader) or ``delta-spark`` (the session's Delta
         data source, as on EMR).
         """
-        from datax_migrate.spark.session import spark_session
-
         if delta_reader not in (DATAX, DELTA_SPARK):
             raise BenchmarkError(f"delta reader {delta_reader!r} is not {DATAX} or {DELTA_SPARK}")
-        self.spark = spark if spark is not None else spark_session("datax-migrate benchmark")
+        self.spark = spark if spark is not None else benchmark_session()
         self.delta_reader = delta_reader
         self.frames: dict[str, dict[str, Any]] = {side: {} for side in SIDES}
         self.target_reads: list[str] = []
@@ -65,7 +69,8 @@ class SparkEngine:
         except Exception as exc:  # noqa: BLE001 - py4j and pyspark raise several types for a missing runtime
             raise BenchmarkError(
                 f"Spark cannot read Iceberg table {opened.pair.target} ({' '.join(str(exc).split())[:200]}): the "
-                "session needs Iceberg's Spark runtime (spark.jars or --packages, and IcebergSparkSessionExtensions)"
+                "session needs Iceberg's Spark runtime (spark.jars or --packages, and IcebergSparkSessionExtensions; "
+                f"locally: {SPARK_JARS_ENV}=FOLDER of scripts/spark-jars.sh)"
             ) from None
 
     def _same_table(self, name: str, metadata_location: str) -> bool:
@@ -107,6 +112,31 @@ class SparkEngine:
         """Drop the temporary views (the session stays: it may be the caller's)."""
         for name in self.frames[SOURCE]:
             self.spark.catalog.dropTempView(name)
+
+
+def benchmark_session() -> Any:
+    """The active Spark session (spark-submit, pyspark, EMR), else a local one.
+
+    A local session gets the Iceberg runtime listed in ``$DATAX_SPARK_JARS/jars.txt`` (the folder
+    ``scripts/spark-jars.sh`` writes; ``make setup`` puts it in ``.venv/spark-jars``) and Iceberg's
+    SQL extensions; without it, it has no Iceberg reader and the engine says so.
+    """
+    from datax_migrate.spark.session import spark_session
+
+    listing = Path(os.environ.get(SPARK_JARS_ENV, "")) / "jars.txt"
+    if not os.environ.get(SPARK_JARS_ENV) or not listing.is_file():
+        return spark_session("datax-migrate benchmark")
+    from pyspark.sql import SparkSession
+
+    if SparkSession.getActiveSession() is not None:
+        return SparkSession.getActiveSession()
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    jars = ",".join(line.strip() for line in listing.read_text(encoding="utf-8").splitlines() if line.strip())
+    builder = SparkSession.builder.appName("datax-migrate benchmark").master("local[*]").config("spark.jars", jars)
+    builder = builder.config(
+        "spark.sql.extensions", "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"
+    )
+    return builder.config("spark.ui.showConsoleProgress", "false").getOrCreate()
 
 
 def delta_dataframe(spark: Any, location: str) -> Any:

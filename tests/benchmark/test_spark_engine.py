@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pyarrow.compute as pc
@@ -13,6 +18,7 @@ from datax_migrate.benchmark.spark_engine import SparkEngine
 from tests.benchmark.conftest import Lake, orders, write_delta
 
 pytestmark = pytest.mark.spark
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_both_sides_answer_the_same_on_spark(spark: Any, lake: Lake) -> None:
@@ -40,3 +46,22 @@ def test_a_changed_row_fails_on_spark_too(spark: Any, lake: Lake) -> None:
     verdicts = {q.name: q.answers_equal for q in report.queries}
     assert verdicts == {"by_customer": False, "by_region": True, "regions": True}
     assert not report.passed
+
+
+@pytest.mark.slow
+def test_the_cli_spark_engine_starts_a_local_session_with_the_iceberg_runtime(lake: Lake, tmp_path: Path) -> None:
+    jars = ROOT / ".venv" / "spark-jars"
+    if not (jars / "jars.txt").is_file():
+        pytest.skip("Iceberg jars for Spark not found: run scripts/spark-jars.sh (make test does)")
+    report_dir = tmp_path / "report"
+    command = [sys.executable, "-m", "datax_migrate.cli", "benchmark", "run", "--pairs", str(lake.pairs),
+               "--queries", str(lake.queries), "--config", str(lake.config), "--engine", "spark", "--runs", "1",
+               "--warmup", "0", "--report-dir", str(report_dir)]  # fmt: skip
+    environment = {**os.environ, "DATAX_SPARK_JARS": str(jars), "PYTHONPATH": str(ROOT)}
+
+    done = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=600)
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.startswith("Answers equal: yes.")
+    report = json.loads((report_dir / "report.json").read_text())
+    assert report["engine"]["name"] == "spark" and report["engine"]["settings"]["master"].startswith("local")
