@@ -74,7 +74,7 @@ def run_benchmark(
         pairs: A pairs file (``PAIRS.yaml``) or the pairs themselves.
         queries: A folder of ``.sql`` files, one ``.sql`` file, ``tpch``, or the queries themselves.
         engine: ``duckdb`` (embedded, the default), ``spark`` (local Spark with the Iceberg runtime),
-            or an engine object (:class:`~datax_migrate.benchmark.engine.QueryEngine`).
+            or an engine object (:class:`~datax_migrate.benchmark.engine.QueryEngine`; closed at the end).
         runs: Timed runs per query per side.
         warmup: Untimed runs per query per side before the timed ones.
         report_dir: Where to write report.json, report.html and report.md (none written when ``None``).
