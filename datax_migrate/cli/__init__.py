@@ -132,6 +132,7 @@ def _fail(message: str, debug: bool) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     from datax_migrate.cli import (
+        benchmark,
         convert,
         demo,
         emit,
@@ -155,10 +156,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"datax-migrate {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (convert, sync, reconcile, signoff, names, emr, inventory, translate, demo):
-        module.add_parser(commands)
-    for module in (plan, migrate):
-        module.add_parser(commands)
-    for module in (status, emit):
+    in_help_order = (convert, sync, reconcile, signoff, names, emr, inventory, translate, demo, plan, migrate, status)
+    for module in (*in_help_order, emit, benchmark):
         module.add_parser(commands)
     return parser
