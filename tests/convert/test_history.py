@@ -20,6 +20,7 @@ from datax_migrate.iceberg.read import read_snapshot
 from datax_migrate.iceberg.target import SOURCE_COMMIT_TIMESTAMP, SOURCE_LOCATION, SOURCE_VERSION
 from tests.support.corpus import CASES, ROOT, expected_table
 from tests.support.delta_builder import DeltaBuilder, field
+from tests.support.delta_tables import schema_change_table
 from tests.support.iceberg import files_the_table_references
 from tests.support.tables import assert_same_rows
 
@@ -185,3 +186,17 @@ def test_history_via_cli_as_json_and_rerun_is_unchanged(
     assert capsys.readouterr().out.startswith("unchanged:")
     assert main(["convert", str(builder.root), "cli.t", "--from-version", "1"]) == 2
     assert "go with --history" in capsys.readouterr().err
+
+
+def test_overwrite_with_a_new_schema_and_partitioning_evolves_both(tmp_path: Path, catalog: Catalog) -> None:
+    builder, before, after = schema_change_table(tmp_path / "t")
+    result = convert_table(str(builder.root), catalog, "evolved.t", history=True)
+    table = catalog.load_table("evolved.t")
+    first, second = (table.snapshot_by_id(i) for i in result.snapshot_ids)
+    assert_same_rows(read_snapshot(table, first.snapshot_id), before)
+    assert_same_rows(read_snapshot(table, second.snapshot_id), after)
+    old, new = table.schemas()[first.schema_id], table.schemas()[second.schema_id]
+    assert new.find_field("id").field_id == old.find_field("id").field_id
+    assert new.find_field("amount").field_id == old.find_field("amount").field_id  # int widened to long
+    assert [f.name for f in table.spec().fields] == ["region"] and table.metadata.default_spec_id == 1
+    assert table.specs()[0].is_unpartitioned()
