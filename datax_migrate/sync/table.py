@@ -145,6 +145,8 @@ def sync_table(
     if to_timestamp is not None:
         to_version = delta.version_at(to_timestamp)
     wanted = delta.latest_version if to_version is None else to_version
+    if not 0 <= wanted <= delta.latest_version:
+        raise VersionNotFoundError(f"Delta version {wanted} does not exist (latest is {delta.latest_version})")
     for attempt in range(1, COMMIT_ATTEMPTS + 1):
         target = IcebergTarget(catalog, identifier)
         table = target.existing()

@@ -58,6 +58,7 @@ def test_the_commands_are_the_documented_ones() -> None:
         "pending",
         "reconcile",
         "signoff",
+        "sync",
         "translate",
     ]
 
@@ -125,6 +126,7 @@ RUNS: dict[str, tuple[Arguments, int, str]] = {
         0,
         "report_sha256",
     ),
+    "sync": (lambda lake, tmp: ["sync", str(lake["table"]), "sales.orders"], 0, "to_version"),
     "translate": (lambda lake, tmp: ["translate", str(lake["notebook"]), "--out", str(tmp / "t")], 0, "outcomes"),
 }
 
