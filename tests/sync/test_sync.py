@@ -197,6 +197,14 @@ def test_rerun_in_step_and_drift_refusal_via_cli(
     after = Config.load().catalog().load_table("cli.t")
     assert dict(after.properties) == state and ids_in(after) == [1, 2, 99]
 
+    # the way out the refusal names: convert --replace, after which sync goes on
+    assert main(["convert", str(builder.root), "cli.t", "--replace"]) == 0
+    builder.commit(builder.data_file(ids([4])))
+    capsys.readouterr()
+    assert main(["sync", str(builder.root), "cli.t"]) == 0
+    assert capsys.readouterr().out.startswith("synced:")
+    assert ids_in(Config.load().catalog().load_table("cli.t")) == [1, 2, 3, 4]
+
 
 def test_truncated_log_refusal_names_the_missing_version(tmp_path: Path, catalog: Catalog) -> None:
     builder, _ = id_table(tmp_path / "t", [1])
