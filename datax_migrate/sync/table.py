@@ -326,6 +326,9 @@ def _sync(
 def _maintenance_since(name: str, table: Table, last_synced: int) -> list[Snapshot]:
     """The snapshots after the last synced one, oldest first: each must be maintenance (``replace``).
 
+    The last synced snapshot itself may have been expired meanwhile (S3 Tables expires snapshots on
+    its own): it is found as the parent of the oldest maintenance snapshot.
+
     Raises:
         SyncRefused: another writer changed the table, or the last synced snapshot is gone from its history.
 
@@ -342,6 +345,8 @@ def _maintenance_since(name: str, table: Table, last_synced: int) -> list[Snapsh
                 f"{last_synced}"
             )
         found.append(snapshot)
+        if snapshot.parent_snapshot_id == last_synced:
+            return found[::-1]
         snapshot = table.snapshot_by_id(snapshot.parent_snapshot_id) if snapshot.parent_snapshot_id else None
     if snapshot is None:
         raise SyncRefused(
