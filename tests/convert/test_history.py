@@ -184,6 +184,9 @@ def test_history_via_cli_as_json_and_rerun_is_unchanged(
 
     assert main(args) == 0
     assert capsys.readouterr().out.startswith("unchanged:")
+    builder.commit(builder.data_file(ids([4])))
+    assert main(["sync", str(builder.root), "cli.t"]) == 0  # a tagged history goes on being tagged
+    assert "delta-v3" in Config.load().catalog().load_table("cli.t").metadata.refs
     assert main(["convert", str(builder.root), "cli.t", "--from-version", "1"]) == 2
     assert "go with --history" in capsys.readouterr().err
 
