@@ -223,3 +223,18 @@ def test_versions_the_expired_log_no_longer_holds_are_reported(tmp_path: Path, c
     table = catalog.load_table("expired.t")
     assert sorted(snapshots_by_version(table)) == [3, 4]
     assert sorted(read_snapshot(table)["id"].to_pylist()) == [1, 2, 3, 4, 5]
+
+
+def test_a_not_null_column_added_later_is_optional_for_the_files_written_before(
+    tmp_path: Path, catalog: Catalog
+) -> None:
+    builder = DeltaBuilder(tmp_path / "t")
+    builder.commit(builder.protocol(), builder.metadata([field("id", "long")]), builder.data_file(ids([1])))
+    later = pa.table({"id": pa.array([2], pa.int64()), "code": ["b"]})
+    fields = [field("id", "long"), field("code", "string", nullable=False)]
+    builder.commit(builder.metadata(fields), builder.data_file(later))
+
+    convert_table(str(builder.root), catalog, "added.t", history=True)
+    table = catalog.load_table("added.t")
+    assert not table.schema().find_field("code").required
+    assert read_snapshot(table).sort_by("id").to_pylist() == [{"id": 1, "code": None}, {"id": 2, "code": "b"}]
