@@ -144,6 +144,10 @@ def operation_of(table: DeltaTable, version: int) -> str:
     return ""
 
 
+LOOK_UPS = 100
+"""Up to this many data files are looked up one by one; more, and the table's folder is listed once instead."""
+
+
 @dataclass(frozen=True)
 class HistoryStart:
     """Where a history can start, and why earlier versions cannot be reconstructed."""
@@ -152,11 +156,12 @@ class HistoryStart:
     skipped: tuple[str, ...]
 
 
-def history_start(table: DeltaTable, to_version: int) -> HistoryStart:
+def history_start(table: DeltaTable, to_version: int, from_version: int | None = None) -> HistoryStart:
     """The first version from which every version up to ``to_version`` can be reconstructed.
 
     The log must hold that version (a checkpoint at or before it, or commit 0) and every commit
-    after it; every data file active at any version of the range must exist.
+    after it; every data file active at any version of the range must exist. With
+    ``from_version``, only the versions from it on are examined (a history asked to start there).
 
     Raises:
         DeltaError: not even ``to_version`` can be reconstructed (a file it needs is missing).
@@ -164,31 +169,32 @@ def history_start(table: DeltaTable, to_version: int) -> HistoryStart:
     """
     earliest = _earliest_reconstructable(table, to_version)
     skipped: list[str] = []
-    if earliest > 0:
+    if earliest > 0 and (from_version is None or from_version < earliest):
         skipped.append(f"Delta versions 0..{earliest - 1}: the log no longer holds them (log clean-up)")
+    if from_version is not None and from_version > earliest:
+        earliest = from_version
     base = table.snapshot(earliest)
-    lifetimes: dict[FileKey, list[int]] = {add.key: [earliest, to_version + 1] for add in base.files}
+    died: dict[FileKey, int] = {add.key: to_version + 1 for add in base.files}
     paths = {add.key: add.path for add in base.files}
-    reader = ChangeReader(table, base)
-    for change in reader.changes(to_version):
+    for change in ChangeReader(table, base).changes(to_version):
         for add in change.added:
-            lifetimes[add.key] = [change.version, to_version + 1]
+            died[add.key] = to_version + 1
             paths[add.key] = add.path
         for key in change.removed:
-            lifetimes[key][1] = change.version
-    existing = _listed_files(table)
+            died[key] = change.version
+    existing = _listed_files(table) if len(died) > LOOK_UPS else set()
     start = earliest
     gone = ""
-    for key, (_born, died) in lifetimes.items():
+    for key, death in died.items():
         path = table.storage.resolve(paths[key])
         if path in existing or table.storage.exists(path):
             continue
-        if died > to_version:
+        if death > to_version:
             raise MissingFileError(
                 f"data file {path} is missing (referenced by version {to_version}); the version cannot be converted"
             )
-        if died > start:
-            start, gone = died, path
+        if death > start:
+            start, gone = death, path
     if start > earliest:
         skipped.append(f"Delta versions {earliest}..{start - 1}: their data file {gone} is gone (vacuumed)")
     return HistoryStart(start, tuple(skipped))

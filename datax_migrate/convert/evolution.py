@@ -97,7 +97,8 @@ class _Rules:
                     field_id=kept.field_id if kept is not None else self.next_id(),
                     name=made.name,
                     field_type=self.type(made.field_type, field.type, before, kept.field_type if kept else None, at),
-                    required=made.required and (kept is None or kept.required),
+                    # a column new to files written before stays optional (they read it as NULL)
+                    required=made.required and (kept.required if kept is not None else self.rewrites_all),
                     doc=made.doc,
                 )
             )

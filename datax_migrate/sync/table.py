@@ -39,13 +39,14 @@ from datax_migrate.convert.history import (
     SYNC_LAST_VERSION,
     SYNC_SOURCE_LOCATION,
     SYNC_SOURCE_TABLE_ID,
+    TAG_PREFIX,
     HistoryReplay,
     ReplayOutcome,
     ReplaySettings,
     current_data_files,
 )
 from datax_migrate.convert.lineage import LINEAGE_PROPERTY, Lineage
-from datax_migrate.convert.table import ProgressCallback, _ProgressTracker
+from datax_migrate.convert.table import ProgressCallback, ProgressTracker
 from datax_migrate.convert.table import convert_table as convert
 from datax_migrate.delta.commit_times import AUTO
 from datax_migrate.delta.table import DeltaSnapshot, DeltaTable
@@ -145,6 +146,8 @@ def sync_table(
     if to_timestamp is not None:
         to_version = delta.version_at(to_timestamp)
     wanted = delta.latest_version if to_version is None else to_version
+    if not 0 <= wanted <= delta.latest_version:
+        raise VersionNotFoundError(f"Delta version {wanted} does not exist (latest is {delta.latest_version})")
     for attempt in range(1, COMMIT_ATTEMPTS + 1):
         target = IcebergTarget(catalog, identifier)
         table = target.existing()
@@ -285,7 +288,9 @@ def _sync(
         )
     target.begin_update(table)
     active = {add.key: add for add in base.files}
-    replay = HistoryReplay(target, lineage, current_files, active, ReplaySettings(squash=squash), base)
+    tagged = any(name.startswith(TAG_PREFIX) for name in table.metadata.refs)  # convert --history --tag-versions
+    settings = ReplaySettings(squash=squash, tag_versions=tagged)
+    replay = HistoryReplay(target, lineage, current_files, active, settings, base)
     outcome: ReplayOutcome | None = None
 
     def result() -> SyncResult:
@@ -307,7 +312,7 @@ def _sync(
 
     try:
         replay.plan(_same_table(ChangeReader(delta, base).changes(wanted), state.table_id, target.name))
-        tracker = _ProgressTracker(replay.groups, progress, target)
+        tracker = ProgressTracker(replay.groups, progress, target)
         replay.write(engine, tracker.done)
         outcome = replay.commit({})
     except BaseException as exc:
@@ -323,6 +328,9 @@ def _sync(
 
 def _maintenance_since(name: str, table: Table, last_synced: int) -> list[Snapshot]:
     """The snapshots after the last synced one, oldest first: each must be maintenance (``replace``).
+
+    The last synced snapshot itself may have been expired meanwhile (S3 Tables expires snapshots on
+    its own): it is found as the parent of the oldest maintenance snapshot.
 
     Raises:
         SyncRefused: another writer changed the table, or the last synced snapshot is gone from its history.
@@ -340,6 +348,8 @@ def _maintenance_since(name: str, table: Table, last_synced: int) -> list[Snapsh
                 f"{last_synced}"
             )
         found.append(snapshot)
+        if snapshot.parent_snapshot_id == last_synced:
+            return found[::-1]
         snapshot = table.snapshot_by_id(snapshot.parent_snapshot_id) if snapshot.parent_snapshot_id else None
     if snapshot is None:
         raise SyncRefused(

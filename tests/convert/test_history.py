@@ -20,6 +20,7 @@ from datax_migrate.iceberg.read import read_snapshot
 from datax_migrate.iceberg.target import SOURCE_COMMIT_TIMESTAMP, SOURCE_LOCATION, SOURCE_VERSION
 from tests.support.corpus import CASES, ROOT, expected_table
 from tests.support.delta_builder import DeltaBuilder, field
+from tests.support.delta_tables import schema_change_table
 from tests.support.iceberg import files_the_table_references
 from tests.support.tables import assert_same_rows
 
@@ -183,5 +184,57 @@ def test_history_via_cli_as_json_and_rerun_is_unchanged(
 
     assert main(args) == 0
     assert capsys.readouterr().out.startswith("unchanged:")
+    builder.commit(builder.data_file(ids([4])))
+    assert main(["sync", str(builder.root), "cli.t"]) == 0  # a tagged history goes on being tagged
+    assert "delta-v3" in Config.load().catalog().load_table("cli.t").metadata.refs
     assert main(["convert", str(builder.root), "cli.t", "--from-version", "1"]) == 2
     assert "go with --history" in capsys.readouterr().err
+
+
+def test_overwrite_with_a_new_schema_and_partitioning_evolves_both(tmp_path: Path, catalog: Catalog) -> None:
+    builder, before, after = schema_change_table(tmp_path / "t")
+    result = convert_table(str(builder.root), catalog, "evolved.t", history=True)
+    table = catalog.load_table("evolved.t")
+    first, second = (table.snapshot_by_id(i) for i in result.snapshot_ids)
+    assert_same_rows(read_snapshot(table, first.snapshot_id), before)
+    assert_same_rows(read_snapshot(table, second.snapshot_id), after)
+    old, new = table.schemas()[first.schema_id], table.schemas()[second.schema_id]
+    assert new.find_field("id").field_id == old.find_field("id").field_id
+    assert new.find_field("amount").field_id == old.find_field("amount").field_id  # int widened to long
+    assert [f.name for f in table.spec().fields] == ["region"] and table.metadata.default_spec_id == 1
+    assert table.specs()[0].is_unpartitioned()
+
+
+def test_versions_the_expired_log_no_longer_holds_are_reported(tmp_path: Path, catalog: Catalog) -> None:
+    builder = DeltaBuilder(tmp_path / "t")
+    builder.commit(builder.protocol(), builder.metadata([field("id", "long")]), builder.data_file(ids([1])))
+    for value in (2, 3, 4):
+        builder.commit(builder.data_file(ids([value])))
+    builder.checkpoint()
+    builder.commit(builder.data_file(ids([5])))
+    for version in range(3):  # log clean-up kept the checkpoint of version 3 and the commits after it
+        (builder.log / f"{version:020d}.json").unlink()
+
+    with pytest.raises(VersionNotFoundError, match="Delta versions 0..2: the log no longer holds them"):
+        convert_table(str(builder.root), catalog, "expired.t", history=True, from_version=1)
+    result = convert_table(str(builder.root), catalog, "expired.t", history=True)
+    assert result.from_version == 3
+    assert result.notes[0] == "not converted: Delta versions 0..2: the log no longer holds them (log clean-up)"
+    table = catalog.load_table("expired.t")
+    assert sorted(snapshots_by_version(table)) == [3, 4]
+    assert sorted(read_snapshot(table)["id"].to_pylist()) == [1, 2, 3, 4, 5]
+
+
+def test_a_not_null_column_added_later_is_optional_for_the_files_written_before(
+    tmp_path: Path, catalog: Catalog
+) -> None:
+    builder = DeltaBuilder(tmp_path / "t")
+    builder.commit(builder.protocol(), builder.metadata([field("id", "long")]), builder.data_file(ids([1])))
+    later = pa.table({"id": pa.array([2], pa.int64()), "code": ["b"]})
+    fields = [field("id", "long"), field("code", "string", nullable=False)]
+    builder.commit(builder.metadata(fields), builder.data_file(later))
+
+    convert_table(str(builder.root), catalog, "added.t", history=True)
+    table = catalog.load_table("added.t")
+    assert not table.schema().find_field("code").required
+    assert read_snapshot(table).sort_by("id").to_pylist() == [{"id": 1, "code": None}, {"id": 2, "code": "b"}]

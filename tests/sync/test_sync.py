@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -17,6 +19,7 @@ from pyiceberg.table.snapshots import Operation
 from datax_migrate.cli import main
 from datax_migrate.config import Config
 from datax_migrate.convert import ConversionSource, convert_table
+from datax_migrate.convert.engine import LocalEngine
 from datax_migrate.convert.history import (
     SOURCE_OPERATION,
     SYNC_LAST_SNAPSHOT_ID,
@@ -24,12 +27,15 @@ from datax_migrate.convert.history import (
     current_data_files,
     stage_snapshot,
 )
+from datax_migrate.convert.plan import FileGroup
 from datax_migrate.delta.table import DeltaTable
 from datax_migrate.iceberg.read import read_snapshot
 from datax_migrate.iceberg.target import SOURCE_VERSION
 from datax_migrate.sync import SyncRefused, sync_table
 from tests.support.corpus import CASES, ROOT, expected_table
 from tests.support.delta_builder import DeltaBuilder, field
+from tests.support.delta_tables import table_of_2023
+from tests.support.iceberg import files_the_table_references
 from tests.support.tables import assert_same_rows
 
 MULTI_VERSION = (
@@ -191,6 +197,14 @@ def test_rerun_in_step_and_drift_refusal_via_cli(
     after = Config.load().catalog().load_table("cli.t")
     assert dict(after.properties) == state and ids_in(after) == [1, 2, 99]
 
+    # the way out the refusal names: convert --replace, after which sync goes on
+    assert main(["convert", str(builder.root), "cli.t", "--replace"]) == 0
+    builder.commit(builder.data_file(ids([4])))
+    capsys.readouterr()
+    assert main(["sync", str(builder.root), "cli.t"]) == 0
+    assert capsys.readouterr().out.startswith("synced:")
+    assert ids_in(Config.load().catalog().load_table("cli.t")) == [1, 2, 3, 4]
+
 
 def test_truncated_log_refusal_names_the_missing_version(tmp_path: Path, catalog: Catalog) -> None:
     builder, _ = id_table(tmp_path / "t", [1])
@@ -243,3 +257,52 @@ def test_sync_continues_on_top_of_a_maintenance_compaction(tmp_path: Path, catal
     builder.commit(builder.remove(removed))
     sync_table(str(builder.root), catalog, "kept.t")
     assert ids_in(catalog.load_table("kept.t")) == sorted({1, 2, 3, 4} - {1 if removed is adds[0] else 2})
+
+
+class CompactingEngine:
+    """Runs the tasks like the local engine, but a maintenance compaction lands on the table meanwhile (once)."""
+
+    def __init__(self, catalog: Catalog, identifier: str) -> None:
+        self.catalog, self.identifier, self.compacted = catalog, identifier, False
+
+    def run(self, groups: Sequence[FileGroup], task: Any, on_done: Any = None) -> list[Any]:
+        if not self.compacted:
+            table = self.catalog.load_table(self.identifier)
+            compact(table, sorted(current_data_files(table))[:2])
+            self.compacted = True
+        return LocalEngine(1).run(groups, task, on_done)
+
+
+def test_a_compaction_that_lands_during_the_sync_is_folded_in_on_the_next_attempt(
+    tmp_path: Path, catalog: Catalog
+) -> None:
+    builder, adds = id_table(tmp_path / "t", [1], [2], [3])
+    sync_table(str(builder.root), catalog, "busy.t")
+    builder.commit(builder.remove(adds[2]), builder.data_file(ids([4])))
+    engine = CompactingEngine(catalog, "busy.t")
+
+    result = sync_table(str(builder.root), catalog, "busy.t", engine=engine)
+    assert engine.compacted and any("maintenance snapshot" in note for note in result.notes)
+    table = catalog.load_table("busy.t")
+    assert ids_in(table) == [1, 2, 4]
+    operations = [s.summary.operation for s in table.snapshots()]
+    assert operations == [Operation.APPEND, Operation.REPLACE, Operation.OVERWRITE]
+    assert set(current_data_files(table)) <= {str(p) for p in table_files(table)}
+
+
+def table_files(table: Table) -> set[str]:
+    return {f"file://{p}" for p in files_the_table_references(table) if p.suffix == ".parquet"}
+
+
+def test_to_timestamp_syncs_up_to_the_version_current_then(
+    tmp_path: Path, datax_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = str(table_of_2023(tmp_path / "t").root)  # a copied log: commitInfo times 2023, file times now
+    assert main(["sync", root, "ns.t", "--to-timestamp", "2023-07-01", "--output", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["to_version"] == 1
+    assert main(["sync", root, "ns.t", "--to-version", "7"]) == 2
+    assert "version 7 does not exist (latest is 2)" in capsys.readouterr().err
+    assert main(["sync", root, "ns.t", "--to-version", "0"]) == 2
+    assert "already synced to Delta version 1, after 0" in capsys.readouterr().err
+    assert main(["sync", root, "ns.t"]) == 0
+    assert ids_in(Config.load().catalog().load_table("ns.t")) == [1, 2, 3]
