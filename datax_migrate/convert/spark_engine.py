@@ -75,6 +75,9 @@ def convert_table(
     options: ConvertOptions | None = None,
     progress: ProgressCallback | None = None,
     commit_times: str = "auto",
+    history: bool = False,
+    from_version: int | None = None,
+    tag_versions: bool = False,
 ) -> ConversionResult:
     """Convert a Delta table into an Iceberg table with ``spark`` running the file groups.
 
@@ -87,6 +90,20 @@ def convert_table(
 
     options = options or ConvertOptions()
     engine = SparkEngine(spark)
+    if history:
+        return convert(
+            source,
+            catalog,
+            identifier,
+            version=version,
+            options=options,
+            engine=engine,
+            progress=progress,
+            commit_times=commit_times,
+            history=True,
+            from_version=from_version,
+            tag_versions=tag_versions,
+        )
     opened = ConversionSource.open(
         source, version, timestamp, options.target_file_bytes, engine.parallelism, commit_times=commit_times
     )

@@ -18,21 +18,32 @@ from dataclasses import dataclass, field
 
 from pyiceberg.catalog import Catalog
 from pyiceberg.manifest import DataFile
-from pyiceberg.table import Table
-from pyiceberg.transforms import IdentityTransform
+from pyiceberg.table import Table, Transaction
 
 from datax_migrate import __version__
+from datax_migrate.convert.changes import ChangeReader, HistoryStart, history_start, initial_change, operation_of
 from datax_migrate.convert.engine import Engine, LocalEngine
+from datax_migrate.convert.history import (
+    SYNC_LAST_SNAPSHOT_ID,
+    SYNC_LAST_VERSION,
+    SYNC_SOURCE_LOCATION,
+    SYNC_SOURCE_TABLE_ID,
+    HistoryReplay,
+    ReplayOutcome,
+    ReplaySettings,
+    partition_plan,
+)
+from datax_migrate.convert.lineage import LINEAGE_PROPERTY, Lineage, lineage_file
 from datax_migrate.convert.plan import DEFAULT_TARGET_FILE_BYTES, FileGroup
 from datax_migrate.convert.source import ConversionSource
 from datax_migrate.convert.task import GroupTask, GroupWriter
 from datax_migrate.delta.commit_times import AUTO
-from datax_migrate.delta.table import DeltaSnapshot
-from datax_migrate.errors import ConfigError, TargetExistsError
+from datax_migrate.delta.table import DeltaSnapshot, DeltaTable
+from datax_migrate.errors import ConfigError, TargetExistsError, VersionNotFoundError
 from datax_migrate.iceberg.datafile import (
     ParquetSettings,
 )
-from datax_migrate.iceberg.partitioning import PartitionColumn, partition_spec, plan_partitioning
+from datax_migrate.iceberg.partitioning import PartitionColumn, partition_spec
 from datax_migrate.iceberg.schema import TypeMapOptions, iceberg_schema
 from datax_migrate.iceberg.target import IcebergTarget, SourceIdentity, current_conversion
 
@@ -63,7 +74,11 @@ class ConvertOptions:
 
 @dataclass(frozen=True)
 class ConversionResult:
-    """What a conversion did. ``status`` is ``converted``, ``replaced`` or ``unchanged``."""
+    """What a conversion did. ``status`` is ``converted``, ``replaced`` or ``unchanged``.
+
+    A history conversion also lists the snapshots it added (one per Delta version, oldest first) and
+    notes the versions before ``from_version`` that could not be reconstructed.
+    """
 
     status: str
     source: SourceIdentity
@@ -73,6 +88,9 @@ class ConversionResult:
     rows: int
     bytes_written: int
     seconds: float
+    snapshot_ids: tuple[int, ...] = ()
+    from_version: int | None = None
+    notes: tuple[str, ...] = ()
 
     @property
     def commit_time(self) -> dt.datetime:
@@ -122,6 +140,9 @@ def convert_table(
     engine: Engine | None = None,
     progress: ProgressCallback | None = None,
     commit_times: str = AUTO,
+    history: bool = False,
+    from_version: int | None = None,
+    tag_versions: bool = False,
 ) -> ConversionResult:
     """Convert the Delta table at ``source`` into the Iceberg table ``identifier`` of ``catalog``.
 
@@ -137,6 +158,11 @@ def convert_table(
         progress: called after each file group.
         commit_times: how Delta commit times are read for ``timestamp`` and the recorded commit
             time: ``auto`` (detect copied logs), ``mtime`` or ``commit-info``; only with a path.
+        history: write one snapshot per Delta version, from ``from_version`` (default: the first
+            version whose files still exist) to ``version`` (default: latest), in one commit; only
+            with a path, into a new table.
+        from_version: first Delta version of the history.
+        tag_versions: tag each history snapshot ``delta-v<N>``.
 
     Returns:
         What was written. Converting the same source version again returns ``unchanged`` while the
@@ -150,6 +176,16 @@ def convert_table(
     """
     started = time.monotonic()
     options = options or ConvertOptions()
+    if history or from_version is not None or tag_versions:
+        if not history:
+            raise ConfigError("--from-version and --tag-versions go with --history")
+        if not isinstance(source, str) or timestamp is not None or options.replace:
+            raise ConfigError("a history conversion takes a path and --version, without --timestamp or --replace")
+        settings = ReplaySettings(
+            options.lossy, options.identity_partitions, options.parquet, tag_versions=tag_versions
+        )
+        delta = DeltaTable(source, commit_times=commit_times)
+        return _convert_history(delta, catalog, identifier, from_version, version, options, settings, engine, progress)
     if isinstance(source, str):
         source = ConversionSource.open(source, version, timestamp, options.target_file_bytes, commit_times=commit_times)
     elif version is not None or timestamp is not None or commit_times != AUTO:
@@ -213,8 +249,21 @@ def _convert(
         )
 
     try:
-        data_files = [f for f in (engine or LocalEngine()).run(source.groups, task, tracker.done) if f is not None]
-        target.commit(data_files, {**identity.properties(), "datax.converter": f"datax-migrate {__version__}"})
+        written = (engine or LocalEngine()).run(source.groups, task, tracker.done)
+        data_files = [f for f in written if f is not None]
+        lineage = Lineage()
+        for group, data_file in zip(source.groups, written, strict=True):
+            lineage.add({data_file.file_path} if data_file is not None else set(), {add.key for add in group.files})
+        lineage_path = lineage_file(target.location, target.run_id)
+        target.remember(lineage_path)
+        lineage.write(target.io, lineage_path)
+
+        def sync_state(transaction: Transaction, snapshot_id: int) -> None:
+            transaction.set_properties(_sync_state(snapshot, snapshot_id, lineage_path))
+
+        target.commit(
+            data_files, {**identity.properties(), "datax.converter": f"datax-migrate {__version__}"}, then=sync_state
+        )
         return result()
     except BaseException as exc:
         if target.committed:  # an interrupt that arrived during the commit, which landed
@@ -241,11 +290,102 @@ class _ProgressTracker:
 
 
 def _partitioning(snapshot: DeltaSnapshot, options: ConvertOptions) -> list[PartitionColumn]:
-    columns = snapshot.metadata.partition_columns
-    if options.identity_partitions:
-        schema = snapshot.metadata.schema
-        return [PartitionColumn(schema.field(c).name, IdentityTransform(), (c,)) for c in columns]
-    return plan_partitioning(snapshot.metadata.schema, columns)
+    return partition_plan(snapshot, options.identity_partitions)
+
+
+def _sync_state(snapshot: DeltaSnapshot, snapshot_id: int, lineage_path: str) -> dict[str, str]:
+    """The table properties that let ``sync`` continue from ``snapshot`` (see :mod:`datax_migrate.sync`)."""
+    return {
+        SYNC_SOURCE_TABLE_ID: snapshot.metadata.id,
+        SYNC_SOURCE_LOCATION: snapshot.location,
+        SYNC_LAST_VERSION: str(snapshot.version),
+        SYNC_LAST_SNAPSHOT_ID: str(snapshot_id),
+        LINEAGE_PROPERTY: lineage_path,
+    }
+
+
+def _convert_history(
+    delta: DeltaTable,
+    catalog: Catalog,
+    identifier: str,
+    from_version: int | None,
+    version: int | None,
+    options: ConvertOptions,
+    settings: ReplaySettings,
+    engine: Engine | None,
+    progress: ProgressCallback | None,
+) -> ConversionResult:
+    """One snapshot per Delta version from ``from_version`` to ``version``, into a new table, in one commit."""
+    started = time.monotonic()
+    last = delta.latest_version if version is None else version
+    start = history_start(delta, last)
+    if from_version is not None and from_version < start.version:
+        raise VersionNotFoundError(f"--from-version {from_version} cannot be reconstructed: {start.skipped[-1]}")
+    first = start.version if from_version is None else from_version
+    if first > last:
+        raise ConfigError(f"--from-version {first} is after --version {last}")
+    base = delta.snapshot(first)
+    final = delta.snapshot(last) if last != first else base
+    identity = SourceIdentity(
+        location=final.location,
+        delta_version=final.version,
+        commit_timestamp_ms=final.commit_timestamp_ms,
+        delta_table_id=final.metadata.id,
+        commit_time_source=final.commit_time_source,
+        commit_time_note=final.commit_time_note,
+    )
+    target = IcebergTarget(catalog, identifier)
+    existing = target.existing()
+    if existing is not None:
+        if existing.properties.get(SYNC_LAST_VERSION) == str(last) and identity.same_source(
+            SourceIdentity.from_properties(existing.properties)
+        ):
+            return ConversionResult("unchanged", identity, target.name, _current_snapshot_id(existing), 0, 0, 0, 0.0)
+        raise TargetExistsError(
+            f"{_occupied(target.name, existing)}; a history is written into a new table only (sync continues one)"
+        )
+    schema = iceberg_schema(base.metadata.schema, TypeMapOptions(options.lossy))
+    spec = partition_spec(_partitioning(base, options), schema)
+    target.begin_create(schema, spec, _table_properties(base, options))
+    replay = HistoryReplay(target, Lineage(), {}, {}, settings, base)
+    outcome = None
+    try:
+        replay.plan([initial_change(base, operation_of(delta, first)), *ChangeReader(delta, base).changes(last)])
+        tracker = _ProgressTracker(replay.groups, progress, target)
+        replay.write(engine, tracker.done)
+        outcome = replay.commit(identity.properties())
+    except BaseException as exc:
+        if target.committed:
+            raise InterruptedAfterCommit(_history_result(identity, target, None, start, first, started), exc) from exc
+        target.discard()
+        raise
+    return _history_result(identity, target, outcome, start, first, started)
+
+
+def _history_result(
+    identity: SourceIdentity,
+    target: IcebergTarget,
+    outcome: ReplayOutcome | None,
+    start: HistoryStart,
+    first: int,
+    started: float,
+) -> ConversionResult:
+    notes = [f"not converted: {reason}" for reason in start.skipped]
+    if identity.commit_time_note:
+        notes.append(identity.commit_time_note)
+    return ConversionResult(
+        status="converted",
+        source=identity,
+        target=target.name,
+        snapshot_id=target.snapshot_id,
+        data_files=outcome.data_files_written if outcome else 0,
+        rows=outcome.total_rows if outcome else 0,
+        bytes_written=outcome.bytes_written if outcome else 0,
+        seconds=time.monotonic() - started,
+        snapshot_ids=target.snapshot_ids,
+        from_version=first,
+        notes=tuple(notes),
+    )
 
 
 def _table_properties(snapshot: DeltaSnapshot, options: ConvertOptions) -> dict[str, str]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pyarrow.fs as pafs
@@ -144,7 +145,7 @@ class IcebergTarget:
         self._written: set[str] = set()
         self._lock = threading.Lock()
         self._created_namespace: str | None = None
-        self._snapshot: Snapshot | None = None
+        self._snapshots: list[Snapshot] = []  # every snapshot this run staged, oldest first
         self._committed = False
         self._outcome_unknown = False
         self._placeholder = False
@@ -167,7 +168,12 @@ class IcebergTarget:
     @property
     def snapshot_id(self) -> int | None:
         """The id of this run's snapshot, once :meth:`commit` has staged it."""
-        return self._snapshot.snapshot_id if self._snapshot is not None else None
+        return self._snapshots[-1].snapshot_id if self._snapshots else None
+
+    @property
+    def snapshot_ids(self) -> tuple[int, ...]:
+        """The ids of every snapshot this run staged, oldest first (several for a history or a sync)."""
+        return tuple(s.snapshot_id for s in self._snapshots)
 
     def existing(self) -> Table | None:
         """The table as it is in the catalog now, or ``None``.
@@ -250,6 +256,14 @@ class IcebergTarget:
         self._overwriting = None if updates else table  # same shape: overwrite, the old snapshot stays the parent
         self._start(transaction, dict(transaction.table_metadata.properties))
 
+    def begin_update(self, table: Table) -> None:
+        """Prepare to add snapshots on top of ``table``'s current one (a history or sync commit).
+
+        The commit fails if anyone changed the table's ``main`` branch meanwhile.
+        """
+        self._replacing = True  # the table is not this run's: discard never drops it
+        self._start(table.transaction(), dict(table.properties))
+
     def _start(self, transaction: Transaction, properties: dict[str, str]) -> None:
         metadata = transaction.table_metadata
         self._transaction = transaction
@@ -269,8 +283,15 @@ class IcebergTarget:
         with self._lock:
             self._written.add(path)
 
-    def commit(self, data_files: list[DataFile], summary: dict[str, str]) -> int | None:
+    def commit(
+        self,
+        data_files: list[DataFile],
+        summary: dict[str, str],
+        then: Callable[[Transaction, int], None] | None = None,
+    ) -> int | None:
         """Commit all data files in one snapshot; return its id.
+
+        ``then(transaction, snapshot_id)`` may stage more metadata updates (properties) in the same commit.
 
         Ctrl-C and SIGTERM wait until the catalog has answered. When the commit call fails or is
         interrupted, the table is reloaded: if this run's snapshot is in it, the commit landed
@@ -282,11 +303,28 @@ class IcebergTarget:
                 commit's outcome cannot be learnt (then nothing is deleted).
 
         """
-        assert self._transaction is not None, "begin_create or begin_replace first"
+        def stage(transaction: Transaction, run: dict[str, str]) -> None:
+            snapshot_id = self._stage_files(transaction, data_files, {**summary, **run})
+            if then is not None:
+                then(transaction, snapshot_id)
+
+        return self.commit_staged(stage, single_attempt=False)
+
+    def commit_staged(
+        self, stage: Callable[[Transaction, dict[str, str]], None], single_attempt: bool = True
+    ) -> int | None:
+        """Commit what ``stage(transaction, run_summary)`` stages in one catalog commit; return the last snapshot id.
+
+        ``stage`` adds snapshots (each with ``run_summary`` in its summary, which marks it as this
+        run's) and any other metadata updates. With ``single_attempt`` a concurrent change to the
+        table fails the commit instead of pyiceberg rebasing the staged snapshots onto it. The
+        interrupt, failure and clean-up rules of :meth:`commit` apply.
+        """
+        assert self._transaction is not None, "begin_create, begin_replace or begin_update first"
         transaction = self._transaction
         try:
             with deferred_signals():
-                self._commit(transaction, data_files, {**summary, RUN_ID: self.run_id})
+                self._commit(transaction, stage, single_attempt)
                 self._committed = True
         except Exception as exc:
             if self._committed or isinstance(exc, TargetError) or not self._landed(exc):  # TargetError: refused
@@ -298,21 +336,16 @@ class IcebergTarget:
             raise
         return self.snapshot_id
 
-    def _commit(self, transaction: Transaction, data_files: list[DataFile], summary: dict[str, str]) -> None:
+    def _commit(
+        self, transaction: Transaction, stage: Callable[[Transaction, dict[str, str]], None], single_attempt: bool
+    ) -> None:
         try:
-            if self._overwriting is not None:
-                with transaction.update_snapshot(snapshot_properties=summary).overwrite() as overwrite:
-                    for task in self._overwriting.scan().plan_files():
-                        overwrite.delete_data_file(task.file)
-                    for data_file in data_files:
-                        overwrite.append_data_file(data_file)
-                snapshot_id = overwrite.snapshot_id
-            else:
-                with transaction.update_snapshot(snapshot_properties=summary).fast_append() as append:
-                    for data_file in data_files:
-                        append.append_data_file(data_file)
-                snapshot_id = append.snapshot_id
-            self._snapshot = transaction.table_metadata.snapshot_by_id(snapshot_id)
+            stage(transaction, {RUN_ID: self.run_id})
+            self._snapshots = [
+                s for s in transaction.table_metadata.snapshots if s.summary and s.summary.get(RUN_ID) == self.run_id
+            ]
+            if single_attempt:
+                transaction._snapshot_producers.clear()  # no rebase of staged snapshots onto a concurrent commit
             transaction.commit_transaction()
         except TableAlreadyExistsError as exc:
             raise TargetExistsError(f"{self.name} was created by someone else during the conversion") from exc
@@ -321,6 +354,20 @@ class IcebergTarget:
                 raise TargetExistsError(f"{self.name} was created by someone else during the conversion") from exc
             raise TargetError(f"commit to {self.name} failed: {exc}") from exc
 
+    def _stage_files(self, transaction: Transaction, data_files: list[DataFile], summary: dict[str, str]) -> int:
+        """Stage one snapshot adding ``data_files`` (replacing the old ones when overwriting); return its id."""
+        if self._overwriting is not None:
+            with transaction.update_snapshot(snapshot_properties=summary).overwrite() as overwrite:
+                for task in self._overwriting.scan().plan_files():
+                    overwrite.delete_data_file(task.file)
+                for data_file in data_files:
+                    overwrite.append_data_file(data_file)
+            return overwrite.snapshot_id
+        with transaction.update_snapshot(snapshot_properties=summary).fast_append() as append:
+            for data_file in data_files:
+                append.append_data_file(data_file)
+        return append.snapshot_id
+
     def _landed(self, failure: BaseException) -> bool:
         """Reload the table after ``failure`` cut the commit short: is this run's snapshot in it?
 
@@ -328,7 +375,7 @@ class IcebergTarget:
             TargetError: the table cannot be reloaded, so the outcome is unknown; every file is kept.
 
         """
-        if self._snapshot is None:
+        if not self._snapshots:
             return False
         try:
             table = self.catalog.load_table(self.identifier)
@@ -340,7 +387,7 @@ class IcebergTarget:
                 f"the outcome of the commit to {self.name} is unknown ({type(failure).__name__}, then reloading "
                 f"failed: {exc}); its files were kept: run the conversion again, it says unchanged if it landed"
             ) from exc
-        snapshot = table.snapshot_by_id(self._snapshot.snapshot_id)
+        snapshot = table.snapshot_by_id(self._snapshots[-1].snapshot_id)
         return snapshot is not None and snapshot.summary is not None and snapshot.summary[RUN_ID] == self.run_id
 
     def discard(self) -> int:
@@ -370,19 +417,20 @@ class IcebergTarget:
 
     def _discard_commit_files(self) -> None:
         """Delete the manifests and manifest lists of this run's snapshot, and a metadata file that names it."""
-        if self._snapshot is None:
+        if not self._snapshots:
             return
         listed = self._list(f"{self.location}/metadata") or []
-        marker = f"snap-{self._snapshot.snapshot_id}-"  # every commit attempt's manifest list
-        for manifest_list in {self._snapshot.manifest_list, *(p for p in listed if _base_name(p).startswith(marker))}:
-            try:
-                manifests = list(read_manifest_list(self.io.new_input(manifest_list)))
-            except (OSError, ValueError):
-                continue
-            for manifest in manifests:
-                if manifest.added_snapshot_id == self._snapshot.snapshot_id:
-                    self._delete(manifest.manifest_path)
-            self._delete(manifest_list)
+        for snapshot in self._snapshots:
+            marker = f"snap-{snapshot.snapshot_id}-"  # every commit attempt's manifest list
+            for manifest_list in {snapshot.manifest_list, *(p for p in listed if _base_name(p).startswith(marker))}:
+                try:
+                    manifests = list(read_manifest_list(self.io.new_input(manifest_list)))
+                except (OSError, ValueError):
+                    continue
+                for manifest in manifests:
+                    if manifest.added_snapshot_id == snapshot.snapshot_id:
+                        self._delete(manifest.manifest_path)
+                self._delete(manifest_list)
         referenced = self._referenced_metadata()
         for path in listed:
             name = _base_name(path)

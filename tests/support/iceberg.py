@@ -12,6 +12,8 @@ from pyiceberg.table import Table
 def files_the_table_references(table: Table) -> set[Path]:
     """Every metadata file, manifest list, manifest and data file reachable from the table's metadata."""
     paths = {table.metadata_location, *(entry.metadata_file for entry in table.metadata.metadata_log)}
+    if "datax.sync.lineage" in table.properties:  # the lineage file sync reads (datax_migrate.convert.lineage)
+        paths.add(table.properties["datax.sync.lineage"])
     for snapshot in table.snapshots():
         paths.add(snapshot.manifest_list)
         for manifest in snapshot.manifests(table.io):

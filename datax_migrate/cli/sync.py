@@ -1,0 +1,125 @@
+"""The ``sync`` command: replay the Delta commits after the last synced version onto the Iceberg table."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import asdict
+from typing import TYPE_CHECKING
+
+from datax_migrate.cli.common import (
+    EXIT_OK,
+    Terminated,
+    add_commit_times_option,
+    add_common_options,
+    add_target_options,
+    exit_codes,
+    open_target,
+    parse_timestamp,
+    print_json,
+)
+
+if TYPE_CHECKING:
+    from datax_migrate.sync import SyncResult
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the sync command to ``commands``."""
+    sync = commands.add_parser(
+        "sync",
+        help="bring an Iceberg table in step with its Delta table (one snapshot per new Delta version)",
+        epilog=exit_codes(
+            "0 in step (synced, or nothing new: a rerun adds no snapshot)",
+            "2 also when refused: the target changed since the last sync, the Delta log no longer holds the next "
+            "version, the Delta table was replaced, or a change cannot be expressed exactly",
+        ),
+    )
+    add_sync_arguments(sync)
+    add_common_options(sync)
+    sync.set_defaults(run=run_sync)
+
+
+def add_sync_arguments(sync: argparse.ArgumentParser) -> None:
+    """The arguments of one sync: source, target, how far, where and how files are written."""
+    sync.add_argument("source", metavar="SOURCE", help="Delta table path or URI (local, file://, s3://)")
+    sync.add_argument(
+        "target", metavar="NAMESPACE.TABLE", help="target Iceberg table (with --name-map: the Databricks name)"
+    )
+    until = sync.add_mutually_exclusive_group()
+    until.add_argument("--to-version", type=int, metavar="N", help="sync up to this Delta version (default: latest)")
+    until.add_argument(
+        "--to-timestamp", metavar="TS", help="sync up to the version current at this ISO-8601 time (UTC if no zone)"
+    )
+    add_target_options(sync)
+    add_commit_times_option(sync)
+    sync.add_argument(
+        "--engine",
+        choices=["local", "spark"],
+        default="local",
+        help="where data files are written: threads here, or Spark tasks (the session spark-submit or pyspark gives)",
+    )
+    sync.add_argument(
+        "--squash", action="store_true", help="one snapshot for all new Delta versions instead of one each"
+    )
+
+
+def run_sync(args: argparse.Namespace) -> int:
+    """Run ``sync`` once."""
+    from datax_migrate.sync.table import InterruptedAfterSync, sync_table
+
+    engine = None
+    if args.engine == "spark":
+        from datax_migrate.convert.spark_engine import SparkEngine
+        from datax_migrate.spark.session import spark_session
+
+        engine = SparkEngine(spark_session())
+    catalog, target = open_target(args)
+    interrupted: BaseException | None = None
+    try:
+        result = sync_table(
+            args.source,
+            catalog,
+            target.identifier,
+            to_version=args.to_version,
+            to_timestamp=parse_timestamp(args.to_timestamp) if args.to_timestamp else None,
+            squash=args.squash,
+            engine=engine,
+            commit_times=args.commit_times,
+        )
+    except InterruptedAfterSync as landed:
+        result, interrupted = landed.result, landed.interrupt
+    print_result(args, result)
+    if interrupted is not None:
+        what = "terminated" if isinstance(interrupted, Terminated) else "interrupted"
+        print(
+            f"datax-migrate: {what} during the commit, which had landed: {result.target} is in step with Delta "
+            f"version {result.to_version}",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
+def print_result(args: argparse.Namespace, result: SyncResult) -> None:
+    """Print one sync's result as text or JSON."""
+    if args.output == "json":
+        print_json(args, asdict(result))
+    else:
+        print(describe(result))
+
+
+def describe(result: SyncResult) -> str:
+    """One sync in a few lines of text."""
+    if result.status == "in-step":
+        line = (
+            f"in step: {result.target} already holds Delta version {result.to_version} of {result.source_location} "
+            f"(snapshot {result.snapshot_id})"
+        )
+    else:
+        since = "created" if result.from_version is None else f"from Delta version {result.from_version}"
+        line = (
+            f"synced: {result.source_location} -> {result.target}, {since} to {result.to_version}: "
+            f"{len(result.snapshot_ids)} snapshot(s), {result.data_files_written} data files "
+            f"({result.bytes_written / 1e6:,.1f} MB, +{result.rows_added:,} / -{result.rows_removed:,} rows) "
+            f"in {result.seconds:.1f} s; snapshot {result.snapshot_id}"
+        )
+    return "\n  ".join([line, *result.notes])
