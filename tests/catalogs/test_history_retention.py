@@ -106,3 +106,24 @@ def test_glues_s3_tables_federation_names_its_table_bucket(monkeypatch: pytest.M
         "fed", type="glue", **{"glue.id": "111122223333:s3tablescatalog/lake", "glue.region": "eu-west-1"}
     )
     assert table_bucket(glue).arn == "arn:aws:s3tables:eu-west-1:111122223333:bucket/lake"
+
+
+@pytest.mark.aws
+def test_sync_into_a_table_bucket_keeps_its_history_and_notes_it(
+    tmp_path: Path, s3tables_proxy_env: EndpointProxy
+) -> None:
+    from datax_migrate.sync import sync_table
+
+    catalog = open_catalog("lake", new_bucket())
+    source = str(tmp_path / "orders")
+    write_deltalake(source, pa.table({"id": pa.array([1, 2], pa.int64())}))
+    s3tables_proxy_env.inject(FaultRule("s3tables", OPERATION, times=2, status=204, code="Accepted", message=""))
+
+    created = sync_table(source, catalog, "sales.orders")  # a history of one version: the table is created
+    write_deltalake(source, pa.table({"id": pa.array([3], pa.int64())}), mode="append")
+    synced = sync_table(source, catalog, "sales.orders")
+    in_step = sync_table(source, catalog, "sales.orders")
+
+    kept = "S3 Tables snapshot management set: snapshot expiry disabled on sales.orders"
+    assert [any(note.startswith(kept) for note in r.notes) for r in (created, synced, in_step)] == [True, True, False]
+    assert s3tables_proxy_env.counts("s3tables")[OPERATION] == 2  # nothing written, nothing to keep
