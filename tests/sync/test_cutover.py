@@ -162,6 +162,9 @@ def test_a_second_cutover_moves_the_tag_and_adds_an_entry(
     assert code == 0 and second["moved_tag_from"] == first["snapshot_id"] != second["snapshot_id"]
     assert table().metadata.refs["cutover"].snapshot_id == second["snapshot_id"]
     assert [r.status.value for r in verify(ledger)] == ["ok", "ok"]
+    capsys.readouterr()
+    assert main(["signoff", "--verify", "--ledger", str(ledger)]) == 0
+    assert capsys.readouterr().out.count("bank.accounts cut over by ana at") == 2
 
 
 def test_a_table_another_writer_changed_is_refused_by_the_final_sync(
