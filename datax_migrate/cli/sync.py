@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
+from datax_migrate.cli import common
 from datax_migrate.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -74,6 +75,10 @@ def add_sync_arguments(sync: argparse.ArgumentParser) -> None:
 
 def run_sync(args: argparse.Namespace) -> int:
     """Run ``sync`` once."""
+    if common.OWN_PROCESS and args.engine == "local":
+        from datax_migrate.lazy import import_pyarrow_dataset_without_pandas
+
+        import_pyarrow_dataset_without_pandas()  # a sync's fixed cost is mostly imports: spare pandas
     from datax_migrate.sync.table import InterruptedAfterSync, sync_table
 
     engine = None

@@ -144,6 +144,10 @@ def operation_of(table: DeltaTable, version: int) -> str:
     return ""
 
 
+LOOK_UPS = 100
+"""Up to this many data files are looked up one by one; more, and the table's folder is listed once instead."""
+
+
 @dataclass(frozen=True)
 class HistoryStart:
     """Where a history can start, and why earlier versions cannot be reconstructed."""
@@ -152,17 +156,20 @@ class HistoryStart:
     skipped: tuple[str, ...]
 
 
-def history_start(table: DeltaTable, to_version: int) -> HistoryStart:
+def history_start(table: DeltaTable, to_version: int, from_version: int | None = None) -> HistoryStart:
     """The first version from which every version up to ``to_version`` can be reconstructed.
 
     The log must hold that version (a checkpoint at or before it, or commit 0) and every commit
-    after it; every data file active at any version of the range must exist.
+    after it; every data file active at any version of the range must exist. With
+    ``from_version``, only the versions from it on are examined (a history asked to start there).
 
     Raises:
         DeltaError: not even ``to_version`` can be reconstructed (a file it needs is missing).
 
     """
     earliest = _earliest_reconstructable(table, to_version)
+    if from_version is not None and from_version > earliest:
+        earliest = from_version
     skipped: list[str] = []
     if earliest > 0:
         skipped.append(f"Delta versions 0..{earliest - 1}: the log no longer holds them (log clean-up)")
@@ -176,7 +183,7 @@ def history_start(table: DeltaTable, to_version: int) -> HistoryStart:
             paths[add.key] = add.path
         for key in change.removed:
             lifetimes[key][1] = change.version
-    existing = _listed_files(table)
+    existing = _listed_files(table) if len(lifetimes) > LOOK_UPS else set()
     start = earliest
     gone = ""
     for key, (_born, died) in lifetimes.items():

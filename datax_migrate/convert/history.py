@@ -174,8 +174,7 @@ class HistoryReplay:
         self.target, self.lineage, self.settings = target, lineage, settings
         self.files_by_path = dict(current_files)
         self.active = dict(active)
-        metadata = target._transaction.table_metadata if target._transaction is not None else None
-        assert metadata is not None, "stage the target first"
+        metadata = target.metadata
         self._last_column_id = metadata.last_column_id
         self._last_partition_id = metadata.last_partition_id
         self._specs = list(metadata.partition_specs)

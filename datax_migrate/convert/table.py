@@ -237,7 +237,7 @@ def _convert(
         target.begin_create(schema, spec, properties)
 
     task = GroupTask(GroupWriter.for_conversion(source, target, partitioning, options.parquet), source, target)
-    tracker = _ProgressTracker(source.groups, progress, target)
+    tracker = ProgressTracker(source.groups, progress, target)
     data_files: list[DataFile] = []
 
     def result() -> ConversionResult:
@@ -276,7 +276,9 @@ def _convert(
         raise
 
 
-class _ProgressTracker:
+class ProgressTracker:
+    """Counts finished file groups for a :data:`ProgressCallback`; records each data file with the target."""
+
     def __init__(self, groups: list[FileGroup], callback: ProgressCallback | None, target: IcebergTarget) -> None:
         self.callback, self.target = callback, target
         self.groups_total = len(groups)
@@ -284,6 +286,7 @@ class _ProgressTracker:
         self.groups_done = self.files_done = self.rows = 0
 
     def done(self, group: FileGroup, data_file: DataFile | None) -> None:
+        """Account for one finished group and the data file it wrote (``None``: no rows)."""
         self.groups_done += 1
         self.files_done += len(group.files)
         if data_file is not None:
@@ -322,7 +325,7 @@ def _convert_history(
     """One snapshot per Delta version from ``from_version`` to ``version``, into a new table, in one commit."""
     started = time.monotonic()
     last = delta.latest_version if version is None else version
-    start = history_start(delta, last)
+    start = history_start(delta, last, from_version)
     if from_version is not None and from_version < start.version:
         raise VersionNotFoundError(f"--from-version {from_version} cannot be reconstructed: {start.skipped[-1]}")
     first = start.version if from_version is None else from_version
@@ -355,7 +358,7 @@ def _convert_history(
     outcome = None
     try:
         replay.plan([initial_change(base, operation_of(delta, first)), *ChangeReader(delta, base).changes(last)])
-        tracker = _ProgressTracker(replay.groups, progress, target)
+        tracker = ProgressTracker(replay.groups, progress, target)
         replay.write(engine, tracker.done)
         outcome = replay.commit(identity.properties())
     except BaseException as exc:

@@ -43,6 +43,7 @@ from pyiceberg.manifest import DataFile, read_manifest_list
 from pyiceberg.partitioning import PartitionSpec
 from pyiceberg.schema import Schema
 from pyiceberg.table import CreateTableTransaction, Table, Transaction
+from pyiceberg.table.metadata import TableMetadata
 from pyiceberg.table.snapshots import Operation, Snapshot
 from pyiceberg.table.update import SetPropertiesUpdate
 from pyiceberg.typedef import Record
@@ -274,6 +275,12 @@ class IcebergTarget:
         self.io = load_file_io({**self.catalog.properties, **self.properties}, self.location)
 
     @property
+    def metadata(self) -> TableMetadata:
+        """The table's metadata as this run has staged it so far."""
+        assert self._transaction is not None, "begin_create, begin_replace or begin_update first"
+        return self._transaction.table_metadata
+
+    @property
     def paths(self) -> DataFilePaths:
         """Where this run's data files go."""
         return DataFilePaths(self.location, self.spec, self.schema, self.run_id)
@@ -303,6 +310,7 @@ class IcebergTarget:
                 commit's outcome cannot be learnt (then nothing is deleted).
 
         """
+
         def stage(transaction: Transaction, run: dict[str, str]) -> None:
             snapshot_id = self._stage_files(transaction, data_files, {**summary, **run})
             if then is not None:

@@ -46,7 +46,7 @@ from datax_migrate.convert.history import (
     current_data_files,
 )
 from datax_migrate.convert.lineage import LINEAGE_PROPERTY, Lineage
-from datax_migrate.convert.table import ProgressCallback, _ProgressTracker
+from datax_migrate.convert.table import ProgressCallback, ProgressTracker
 from datax_migrate.convert.table import convert_table as convert
 from datax_migrate.delta.commit_times import AUTO
 from datax_migrate.delta.table import DeltaSnapshot, DeltaTable
@@ -309,7 +309,7 @@ def _sync(
 
     try:
         replay.plan(_same_table(ChangeReader(delta, base).changes(wanted), state.table_id, target.name))
-        tracker = _ProgressTracker(replay.groups, progress, target)
+        tracker = ProgressTracker(replay.groups, progress, target)
         replay.write(engine, tracker.done)
         outcome = replay.commit({})
     except BaseException as exc:
