@@ -51,6 +51,7 @@ def test_the_commands_are_the_documented_ones() -> None:
     assert COMMANDS == [
         "assess",
         "convert",
+        "cutover",
         "demo",
         "emr submit",
         "inventory",
@@ -58,6 +59,7 @@ def test_the_commands_are_the_documented_ones() -> None:
         "pending",
         "reconcile",
         "signoff",
+        "sync",
         "translate",
     ]
 
@@ -126,6 +128,15 @@ RUNS: dict[str, tuple[Arguments, int, str]] = {
         "report_sha256",
     ),
     "translate": (lambda lake, tmp: ["translate", str(lake["notebook"]), "--out", str(tmp / "t")], 0, "outcomes"),
+    "sync": (lambda lake, tmp: ["sync", str(lake["table"]), "sales.orders"], 0, "to_version"),
+    "cutover": (
+        lambda lake, tmp: (
+            ["cutover", str(lake["table"]), "sales.orders", "--report-dir", str(tmp / "c"), "--by", "ann"]
+            + ["--ledger", str(tmp / "ledger.jsonl")]
+        ),
+        0,
+        "steps",
+    ),
 }
 
 
