@@ -58,3 +58,27 @@ def test_the_latest_version_under_a_maintenance_rewrite_is_in_step(tmp_path: Pat
     assert report["target"]["snapshot_id"] == compacted
     assert report["target"]["converted_from_version"] == 2
     assert report["warnings"] == []  # a rewrite is not a table that moved on
+
+
+def test_reconcile_finds_each_version_of_a_converted_history(tmp_path: Path, datax_home: Path) -> None:
+    source = tmp_path / "accounts"
+    rows = accounts(400)
+    write_deltalake(source, rows.slice(0, 200))
+    write_deltalake(source, rows.slice(200), mode="append")
+    DeltaTable(source).delete("id % 13 = 1")
+    DeltaTable(source).update(updates={"note": "'updated'"}, predicate="id < 50")
+    assert main(["convert", str(source), "bank.accounts", "--history"]) == 0
+    table = _table(datax_home)
+    by_version = {
+        int(s.summary.additional_properties["datax.source-delta-version"]): s.snapshot_id  # type: ignore[union-attr]
+        for s in table.snapshots()
+    }
+    assert sorted(by_version) == [0, 1, 2, 3]
+    for version, snapshot_id in by_version.items():
+        report_dir = tmp_path / f"r{version}"
+        code, report = reconcile(
+            str(source), "bank.accounts", "--version", str(version), "--key", "id", "--report-dir", str(report_dir)
+        )
+        assert (code, report["verdict"]) == (0, "match"), (version, report.get("differences"))
+        assert report["target"]["snapshot_id"] == snapshot_id
+        assert report["target"]["current_snapshot_id"] == (None if version == 3 else by_version[3])
