@@ -29,7 +29,7 @@ from datax_migrate.catalogs.retention import DEFAULT_SNAPSHOT_MANAGEMENT, in_tab
 from datax_migrate.convert.engine import Engine
 from datax_migrate.delta.commit_times import AUTO
 from datax_migrate.delta.table import DeltaTable
-from datax_migrate.errors import DataxError
+from datax_migrate.errors import ConfigError, DataxError
 from datax_migrate.reconcile import ReconcileOptions, reconcile_table
 from datax_migrate.reconcile.engine import ProgressCallback as ReconcileProgressCallback
 from datax_migrate.reconcile.engine import ScanEngine
@@ -129,6 +129,7 @@ def cutover_table(
         CutoverRefused: the Delta table moved on during the cutover.
         DataxError: the reconcile, the tag or the ledger failed.
     """
+    who = (by or "").strip() or _login()  # before anything is written
     synced = sync_table(source, catalog, identifier, engine=engine, commit_times=commit_times)
     options = dataclasses.replace(
         reconcile_options or ReconcileOptions(), version=synced.to_version, commit_times=commit_times
@@ -166,7 +167,7 @@ def cutover_table(
         f"cutover: snapshot {report.target.snapshot_id} of {catalog.name}.{identifier} tagged '{CUTOVER_TAG}'; "
         f"Delta version {synced.to_version} of {synced.source_location}"
     )
-    entry = record_cutover(report_dir, by or getpass.getuser(), note, ledger, key)
+    entry = record_cutover(report_dir, who, note, ledger, key)
     return dataclasses.replace(
         result,
         status="cut-over",
@@ -176,6 +177,14 @@ def cutover_table(
         ledger_entry=entry,
         steps=manual_steps(catalog, identifier, result),
     )
+
+
+def _login() -> str:
+    """The login name, who cuts over when no one is named."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name in the environment or the password database
+        raise ConfigError("say who cuts over: --by NAME (no login name to take)") from None
 
 
 def _tag(catalog: Catalog, identifier: str, report: Report) -> int | None:
