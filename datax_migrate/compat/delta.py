@@ -167,8 +167,8 @@ def spark_snapshot_facts(spark: Any, table: str) -> tuple[list[SnapshotFacts], i
 
 
 def _millis(moment: dt.datetime) -> int:
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
-    return int(aware.timestamp() * 1000)
+    """Milliseconds since the epoch of a time PySpark collected (naive ones are in this process's local time)."""
+    return int(moment.timestamp() * 1000)
 
 
 def delta_version_snapshot(spark: Any, table: str, version: int) -> int:
