@@ -146,6 +146,8 @@ def sync_table(
     if to_timestamp is not None:
         to_version = delta.version_at(to_timestamp)
     wanted = delta.latest_version if to_version is None else to_version
+    if not 0 <= wanted <= delta.latest_version:
+        raise VersionNotFoundError(f"Delta version {wanted} does not exist (latest is {delta.latest_version})")
     for attempt in range(1, COMMIT_ATTEMPTS + 1):
         target = IcebergTarget(catalog, identifier)
         table = target.existing()
@@ -326,6 +328,9 @@ def _sync(
 def _maintenance_since(name: str, table: Table, last_synced: int) -> list[Snapshot]:
     """The snapshots after the last synced one, oldest first: each must be maintenance (``replace``).
 
+    The last synced snapshot itself may have been expired meanwhile (S3 Tables expires snapshots on
+    its own): it is found as the parent of the oldest maintenance snapshot.
+
     Raises:
         SyncRefused: another writer changed the table, or the last synced snapshot is gone from its history.
 
@@ -342,6 +347,8 @@ def _maintenance_since(name: str, table: Table, last_synced: int) -> list[Snapsh
                 f"{last_synced}"
             )
         found.append(snapshot)
+        if snapshot.parent_snapshot_id == last_synced:
+            return found[::-1]
         snapshot = table.snapshot_by_id(snapshot.parent_snapshot_id) if snapshot.parent_snapshot_id else None
     if snapshot is None:
         raise SyncRefused(

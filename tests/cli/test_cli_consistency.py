@@ -127,6 +127,7 @@ RUNS: dict[str, tuple[Arguments, int, str]] = {
         0,
         "report_sha256",
     ),
+    "sync": (lambda lake, tmp: ["sync", str(lake["table"]), "sales.orders"], 0, "to_version"),
     "translate": (lambda lake, tmp: ["translate", str(lake["notebook"]), "--out", str(tmp / "t")], 0, "outcomes"),
     "sync": (lambda lake, tmp: ["sync", str(lake["table"]), "sales.orders"], 0, "to_version"),
     "cutover": (

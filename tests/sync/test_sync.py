@@ -34,6 +34,7 @@ from datax_migrate.iceberg.target import SOURCE_VERSION
 from datax_migrate.sync import SyncRefused, sync_table
 from tests.support.corpus import CASES, ROOT, expected_table
 from tests.support.delta_builder import DeltaBuilder, field
+from tests.support.delta_tables import table_of_2023
 from tests.support.iceberg import files_the_table_references
 from tests.support.tables import assert_same_rows
 
@@ -196,6 +197,14 @@ def test_rerun_in_step_and_drift_refusal_via_cli(
     after = Config.load().catalog().load_table("cli.t")
     assert dict(after.properties) == state and ids_in(after) == [1, 2, 99]
 
+    # the way out the refusal names: convert --replace, after which sync goes on
+    assert main(["convert", str(builder.root), "cli.t", "--replace"]) == 0
+    builder.commit(builder.data_file(ids([4])))
+    capsys.readouterr()
+    assert main(["sync", str(builder.root), "cli.t"]) == 0
+    assert capsys.readouterr().out.startswith("synced:")
+    assert ids_in(Config.load().catalog().load_table("cli.t")) == [1, 2, 3, 4]
+
 
 def test_truncated_log_refusal_names_the_missing_version(tmp_path: Path, catalog: Catalog) -> None:
     builder, _ = id_table(tmp_path / "t", [1])
@@ -283,3 +292,17 @@ def test_a_compaction_that_lands_during_the_sync_is_folded_in_on_the_next_attemp
 
 def table_files(table: Table) -> set[str]:
     return {f"file://{p}" for p in files_the_table_references(table) if p.suffix == ".parquet"}
+
+
+def test_to_timestamp_syncs_up_to_the_version_current_then(
+    tmp_path: Path, datax_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = str(table_of_2023(tmp_path / "t").root)  # a copied log: commitInfo times 2023, file times now
+    assert main(["sync", root, "ns.t", "--to-timestamp", "2023-07-01", "--output", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["to_version"] == 1
+    assert main(["sync", root, "ns.t", "--to-version", "7"]) == 2
+    assert "version 7 does not exist (latest is 2)" in capsys.readouterr().err
+    assert main(["sync", root, "ns.t", "--to-version", "0"]) == 2
+    assert "already synced to Delta version 1, after 0" in capsys.readouterr().err
+    assert main(["sync", root, "ns.t"]) == 0
+    assert ids_in(Config.load().catalog().load_table("ns.t")) == [1, 2, 3]
