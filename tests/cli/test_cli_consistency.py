@@ -129,7 +129,6 @@ RUNS: dict[str, tuple[Arguments, int, str]] = {
     ),
     "sync": (lambda lake, tmp: ["sync", str(lake["table"]), "sales.orders"], 0, "to_version"),
     "translate": (lambda lake, tmp: ["translate", str(lake["notebook"]), "--out", str(tmp / "t")], 0, "outcomes"),
-    "sync": (lambda lake, tmp: ["sync", str(lake["table"]), "sales.orders"], 0, "to_version"),
     "cutover": (
         lambda lake, tmp: (
             ["cutover", str(lake["table"]), "sales.orders", "--report-dir", str(tmp / "c"), "--by", "ann"]
