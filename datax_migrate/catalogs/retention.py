@@ -10,6 +10,7 @@ from pyiceberg.catalog import Catalog
 
 from datax_migrate.catalogs import S3TABLES, writes_into_table_bucket
 from datax_migrate.catalogs.maintenance import PREFIX, configures_snapshots
+from datax_migrate.errors import ConfigError
 
 SNAPSHOTS = "icebergSnapshotManagement"
 KEEP_HISTORY: dict[str, Any] = {"type": SNAPSHOTS, "value": {"status": "disabled"}}
@@ -32,11 +33,11 @@ def in_table_bucket(catalog: Catalog) -> bool:
 
 def snapshot_management_command(catalog: Catalog, identifier: str, value: dict[str, Any]) -> str:
     """The AWS CLI command that sets the snapshot management of ``identifier`` (in a table bucket) to ``value``."""
-    from datax_migrate.catalogs.s3tables import table_bucket  # needs boto3: only for table buckets
+    from datax_migrate.catalogs.s3tables import table_bucket_arn  # needs boto3: only for table buckets
 
     namespace, _, name = identifier.rpartition(".")
     return (
-        f"aws s3tables put-table-maintenance-configuration --table-bucket-arn {table_bucket(catalog).arn} "
+        f"aws s3tables put-table-maintenance-configuration --table-bucket-arn {table_bucket_arn(catalog)} "
         f"--namespace {namespace} --name {name} --type {SNAPSHOTS} --value '{json.dumps(value, separators=(',', ':'))}'"
     )
 
@@ -70,18 +71,21 @@ def keep_history(catalog: Catalog, identifier: str) -> str | None:
         )
     from datax_migrate.catalogs.s3tables import table_bucket  # needs boto3: only for table buckets
 
-    bucket = table_bucket(catalog)
     namespace, _, name = identifier.rpartition(".")
     try:
+        bucket = table_bucket(catalog)
         bucket.client.put_table_maintenance_configuration(
             tableBucketARN=bucket.arn, namespace=namespace, name=name, **KEEP_HISTORY
         )
     except Exception as exc:  # noqa: BLE001 - the data is committed; say what is left to do
         reason = " ".join(str(exc).split())
+        try:
+            remedy = "keep it with: " + snapshot_management_command(catalog, identifier, KEEP_HISTORY["value"])
+        except ConfigError:
+            remedy = f"disable the table's {SNAPSHOTS} (PutTableMaintenanceConfiguration) to keep it"
         return (
             f"S3 Tables snapshot management of {identifier} NOT set ({type(exc).__name__}: {reason}): its converted "
-            f"history expires by the bucket's rules (default: {DEFAULT_EXPIRY}); keep it with: "
-            + snapshot_management_command(catalog, identifier, KEEP_HISTORY["value"])
+            f"history expires by the bucket's rules (default: {DEFAULT_EXPIRY}); {remedy}"
         )
     return (
         f"S3 Tables snapshot management set: snapshot expiry disabled on {identifier}, so every converted Delta "

@@ -517,18 +517,30 @@ def table_bucket(catalog: Catalog) -> TableBucket:
     """
     if isinstance(catalog, S3TablesCatalog):
         return TableBucket(catalog.client, catalog.table_bucket_arn)
+    arn = table_bucket_arn(catalog)
     properties = dict(catalog.properties)
+    uri = properties.get("uri", "")
+    if uri.endswith("/iceberg"):  # the S3 Tables Iceberg REST endpoint: the control plane is its host
+        properties.setdefault(S3TABLES_ENDPOINT, uri.removesuffix("/iceberg"))
+    return TableBucket(control_plane_client(properties, table_bucket_region(catalog.name, arn)), arn)
+
+
+def table_bucket_arn(catalog: Catalog) -> str:
+    """The ARN of the table bucket that holds ``catalog``'s tables (its warehouse, or Glue's federated bucket).
+
+    Raises:
+        ConfigError: the catalog names no table bucket.
+
+    """
+    properties = catalog.properties
     federated = _FEDERATED.fullmatch(properties.get("glue.id", ""))
     if federated is not None:
         region = properties.get("glue.region") or properties.get("s3.region") or ""
         arn = f"arn:aws:s3tables:{region}:{federated['account']}:bucket/{federated['bucket']}"
     else:
         arn = properties.get("warehouse", "")
-        uri = properties.get("uri", "")
-        if uri.endswith("/iceberg"):  # the S3 Tables Iceberg REST endpoint: the control plane is its host
-            properties.setdefault(S3TABLES_ENDPOINT, uri.removesuffix("/iceberg"))
-    region = table_bucket_region(catalog.name, arn)
-    return TableBucket(control_plane_client(properties, region), arn)
+    table_bucket_region(catalog.name, arn)  # checks it is one
+    return arn
 
 
 def table_bucket_region(catalog: str, arn: str) -> str:
