@@ -37,11 +37,11 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     sync = commands.add_parser(
         "sync",
         help="bring an Iceberg table in step with its Delta table (one snapshot per new Delta version)",
-        epilog=exit_codes(
-            "0 in step (synced, or nothing new: a rerun adds no snapshot)",
-            "2 also when refused: the target changed since the last sync, the Delta log no longer holds the next "
-            "version, the Delta table was replaced, or a change cannot be expressed exactly",
-        ),
+        description="Replay the Delta commits after the last synced version onto the Iceberg table (created from "
+        "the wanted version if missing). Refused, changing nothing, when the target changed since the last sync "
+        "(other than maintenance: replace snapshots without data change), the Delta log no longer holds the next "
+        "version, the Delta table was replaced, or a change cannot be expressed exactly.",
+        epilog=exit_codes("0 in step (synced, or nothing new: a rerun adds no snapshot)"),
     )
     add_sync_arguments(sync)
     add_repeat_arguments(sync)

@@ -168,34 +168,33 @@ def history_start(table: DeltaTable, to_version: int, from_version: int | None =
 
     """
     earliest = _earliest_reconstructable(table, to_version)
+    skipped: list[str] = []
+    if earliest > 0 and (from_version is None or from_version < earliest):
+        skipped.append(f"Delta versions 0..{earliest - 1}: the log no longer holds them (log clean-up)")
     if from_version is not None and from_version > earliest:
         earliest = from_version
-    skipped: list[str] = []
-    if earliest > 0:
-        skipped.append(f"Delta versions 0..{earliest - 1}: the log no longer holds them (log clean-up)")
     base = table.snapshot(earliest)
-    lifetimes: dict[FileKey, list[int]] = {add.key: [earliest, to_version + 1] for add in base.files}
+    died: dict[FileKey, int] = {add.key: to_version + 1 for add in base.files}
     paths = {add.key: add.path for add in base.files}
-    reader = ChangeReader(table, base)
-    for change in reader.changes(to_version):
+    for change in ChangeReader(table, base).changes(to_version):
         for add in change.added:
-            lifetimes[add.key] = [change.version, to_version + 1]
+            died[add.key] = to_version + 1
             paths[add.key] = add.path
         for key in change.removed:
-            lifetimes[key][1] = change.version
-    existing = _listed_files(table) if len(lifetimes) > LOOK_UPS else set()
+            died[key] = change.version
+    existing = _listed_files(table) if len(died) > LOOK_UPS else set()
     start = earliest
     gone = ""
-    for key, (_born, died) in lifetimes.items():
+    for key, death in died.items():
         path = table.storage.resolve(paths[key])
         if path in existing or table.storage.exists(path):
             continue
-        if died > to_version:
+        if death > to_version:
             raise MissingFileError(
                 f"data file {path} is missing (referenced by version {to_version}); the version cannot be converted"
             )
-        if died > start:
-            start, gone = died, path
+        if death > start:
+            start, gone = death, path
     if start > earliest:
         skipped.append(f"Delta versions {earliest}..{start - 1}: their data file {gone} is gone (vacuumed)")
     return HistoryStart(start, tuple(skipped))

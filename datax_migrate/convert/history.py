@@ -187,9 +187,8 @@ class HistoryReplay:
     def plan(self, changes: Iterable[VersionChange]) -> None:
         """Work out, per version, the Iceberg files to delete and the Delta files to write."""
         for change in changes:
-            before = set(self.active)
             if self._changes_shape(change.snapshot):
-                rewrites_all = before <= change.removed and bool(before) or not before
+                rewrites_all = not self.active or self.active.keys() <= change.removed
                 self._epoch = self._evolve(change.snapshot, rewrites_all)
                 self._epochs.append(self._epoch)
             else:
@@ -208,7 +207,6 @@ class HistoryReplay:
         self, engine: Engine | None = None, on_done: Callable[[FileGroup, DataFile | None], None] | None = None
     ) -> None:
         """Write every planned data file (with ``squash``: only those the last version still holds)."""
-        live = {int(p[1:]) for p in self.lineage.iceberg_paths() if p.startswith("#")}
         engine = engine or LocalEngine()
 
         def done(group: FileGroup, data_file: DataFile | None) -> None:
@@ -218,7 +216,7 @@ class HistoryReplay:
                 on_done(group, data_file)
 
         for epoch in self._epochs:
-            groups = [g for g in epoch.groups if not self.settings.squash or g.index in live]
+            groups = self._to_write(epoch)
             if not groups:
                 continue
             task = GroupTask(epoch.writer, None, self.target)
@@ -230,7 +228,14 @@ class HistoryReplay:
     @property
     def groups(self) -> list[FileGroup]:
         """Every data file the plan writes, as one-file groups."""
-        return [g for e in self._epochs for g in e.groups]
+        return [g for e in self._epochs for g in self._to_write(e)]
+
+    def _to_write(self, epoch: _Epoch) -> list[FileGroup]:
+        """The planned files of ``epoch`` to write: all, or with ``squash`` those the last version holds."""
+        if not self.settings.squash:
+            return epoch.groups
+        live = {int(p[1:]) for p in self.lineage.iceberg_paths() if p.startswith("#")}
+        return [g for g in epoch.groups if g.index in live]
 
     def commit(self, properties: dict[str, str]) -> ReplayOutcome:
         """Stage every snapshot, the sync state, ``properties`` and the lineage file; commit once."""

@@ -40,6 +40,7 @@ from datax_migrate.convert.history import (
     SYNC_LAST_VERSION,
     SYNC_SOURCE_LOCATION,
     SYNC_SOURCE_TABLE_ID,
+    TAG_PREFIX,
     HistoryReplay,
     ReplayOutcome,
     ReplaySettings,
@@ -289,7 +290,9 @@ def _sync(
         )
     target.begin_update(table)
     active = {add.key: add for add in base.files}
-    replay = HistoryReplay(target, lineage, current_files, active, ReplaySettings(squash=squash), base)
+    tagged = any(name.startswith(TAG_PREFIX) for name in table.metadata.refs)  # convert --history --tag-versions
+    settings = ReplaySettings(squash=squash, tag_versions=tagged)
+    replay = HistoryReplay(target, lineage, current_files, active, settings, base)
     outcome: ReplayOutcome | None = None
 
     def result() -> SyncResult:

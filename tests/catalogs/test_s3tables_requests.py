@@ -53,7 +53,7 @@ def test_one_upload_per_written_file(tmp_path: Path, s3tables_proxy_env: Endpoin
     snapshot = table.current_snapshot()
     assert snapshot is not None and result.rows == local.rows == ROWS
     manifests = snapshot.manifests(table.io)
-    written = result.data_files + len(manifests) + 1 + 1 + 1  # + manifest list, metadata, reservation marker
+    written = result.data_files + len(manifests) + 1 + 1 + 1 + 1  # + manifest list, metadata, marker, lineage
     uploads = counts["PutObject"]
     catalog_calls = sum(n for op, n in counts.items() if op in CATALOG_CALLS)
     other = {op: n for op, n in counts.items() if op not in CATALOG_CALLS | {"PutObject", "HeadObject"}}

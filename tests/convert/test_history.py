@@ -184,6 +184,9 @@ def test_history_via_cli_as_json_and_rerun_is_unchanged(
 
     assert main(args) == 0
     assert capsys.readouterr().out.startswith("unchanged:")
+    builder.commit(builder.data_file(ids([4])))
+    assert main(["sync", str(builder.root), "cli.t"]) == 0  # a tagged history goes on being tagged
+    assert "delta-v3" in Config.load().catalog().load_table("cli.t").metadata.refs
     assert main(["convert", str(builder.root), "cli.t", "--from-version", "1"]) == 2
     assert "go with --history" in capsys.readouterr().err
 
@@ -200,3 +203,23 @@ def test_overwrite_with_a_new_schema_and_partitioning_evolves_both(tmp_path: Pat
     assert new.find_field("amount").field_id == old.find_field("amount").field_id  # int widened to long
     assert [f.name for f in table.spec().fields] == ["region"] and table.metadata.default_spec_id == 1
     assert table.specs()[0].is_unpartitioned()
+
+
+def test_versions_the_expired_log_no_longer_holds_are_reported(tmp_path: Path, catalog: Catalog) -> None:
+    builder = DeltaBuilder(tmp_path / "t")
+    builder.commit(builder.protocol(), builder.metadata([field("id", "long")]), builder.data_file(ids([1])))
+    for value in (2, 3, 4):
+        builder.commit(builder.data_file(ids([value])))
+    builder.checkpoint()
+    builder.commit(builder.data_file(ids([5])))
+    for version in range(3):  # log clean-up kept the checkpoint of version 3 and the commits after it
+        (builder.log / f"{version:020d}.json").unlink()
+
+    with pytest.raises(VersionNotFoundError, match="Delta versions 0..2: the log no longer holds them"):
+        convert_table(str(builder.root), catalog, "expired.t", history=True, from_version=1)
+    result = convert_table(str(builder.root), catalog, "expired.t", history=True)
+    assert result.from_version == 3
+    assert result.notes[0] == "not converted: Delta versions 0..2: the log no longer holds them (log clean-up)"
+    table = catalog.load_table("expired.t")
+    assert sorted(snapshots_by_version(table)) == [3, 4]
+    assert sorted(read_snapshot(table)["id"].to_pylist()) == [1, 2, 3, 4, 5]
