@@ -103,15 +103,15 @@ def test_ctrl_c_during_a_run_rolls_it_back_and_the_next_sync_completes(
     finally:
         process.kill()
     assert process.returncode == 130, err
-    assert "interrupted: stopped during a run, which was rolled back (nothing of it committed)" in err
-    assert "is in step with Delta version 0" in err
+    assert "interrupted: stopped during a run, which was rolled back (nothing of it committed)" in err, err
+    assert "is in step with Delta version 0" in err, err
     assert current_rows(home, monkeypatch) == rows
-    assert set(data.rglob("*.parquet")) == written, "the rolled-back run's files must be gone"
+    assert set(data.rglob("*.parquet")) == written, f"the rolled-back run's files must be gone: {err}"
 
     rerun = start_sync(source, home)
     out, err = rerun.communicate(timeout=300)
     assert rerun.returncode == 0, err
-    assert "to 1:" in out
+    assert "to 1:" in out, out
     assert current_rows(home, monkeypatch) == 2 * rows
 
 
