@@ -12,6 +12,8 @@ Flat properties (the config's values are strings), all optional:
 =============================================== =============================================
 
 A setting given without its ``enabled``/``disabled`` switch enables that kind of maintenance.
+
+History and sync keep every snapshot they write: see :mod:`.retention`.
 """
 
 from __future__ import annotations
@@ -66,3 +68,9 @@ def _converted(key: str, text: str, convert: type) -> Any:
         return convert(text)
     except ValueError:
         raise ConfigError(f"{PREFIX}{key} must be a whole number, not {text!r}") from None
+
+
+def configures_snapshots(properties: Mapping[str, str]) -> bool:
+    """Whether the catalog's ``s3tables.maintenance.*`` settings say how snapshots expire."""
+    keys = {"snapshots", *(key for key, (owner, _, _) in _SETTINGS.items() if owner == "snapshots")}
+    return any(PREFIX + key in properties for key in keys)

@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pyiceberg.catalog import MetastoreCatalog, PropertiesUpdateSummary
+from pyiceberg.catalog import Catalog, MetastoreCatalog, PropertiesUpdateSummary
 from pyiceberg.exceptions import (
     CommitFailedException,
     NamespaceAlreadyExistsError,
@@ -72,6 +72,8 @@ S3TABLES_REGION = "s3tables.region"
 PROFILE_NAME = "client.profile-name"
 API_ATTEMPTS = 10
 COMMIT_ATTEMPTS = 4
+_FEDERATED = re.compile(r"(?P<account>\d{12}):s3tablescatalog/(?P<bucket>[a-z0-9-]+)")
+"""The ``glue.id`` of Glue's S3 Tables federation: ``ACCOUNT:s3tablescatalog/BUCKET``."""
 _ARN = re.compile(r"^arn:aws[a-z-]*:s3tables:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):bucket/(?P<bucket>[a-z0-9-]+)$")
 
 
@@ -496,6 +498,49 @@ def create_table_bucket_if_missing(catalog: str, properties: Mapping[str, str]) 
             " the credentials in use belong to another account or region than the ARN's"
         )
     return True
+
+
+@dataclass(frozen=True)
+class TableBucket:
+    """A table bucket's control plane: a boto3 ``s3tables`` client and the bucket's ARN."""
+
+    client: Any
+    arn: str
+
+
+def table_bucket(catalog: Catalog) -> TableBucket:
+    """The table bucket that holds ``catalog``'s tables: ``mode: api``, ``mode: rest`` or Glue's federation.
+
+    Raises:
+        ConfigError: the catalog names no table bucket.
+
+    """
+    if isinstance(catalog, S3TablesCatalog):
+        return TableBucket(catalog.client, catalog.table_bucket_arn)
+    arn = table_bucket_arn(catalog)
+    properties = dict(catalog.properties)
+    uri = properties.get("uri", "")
+    if uri.endswith("/iceberg"):  # the S3 Tables Iceberg REST endpoint: the control plane is its host
+        properties.setdefault(S3TABLES_ENDPOINT, uri.removesuffix("/iceberg"))
+    return TableBucket(control_plane_client(properties, table_bucket_region(catalog.name, arn)), arn)
+
+
+def table_bucket_arn(catalog: Catalog) -> str:
+    """The ARN of the table bucket that holds ``catalog``'s tables (its warehouse, or Glue's federated bucket).
+
+    Raises:
+        ConfigError: the catalog names no table bucket.
+
+    """
+    properties = catalog.properties
+    federated = _FEDERATED.fullmatch(properties.get("glue.id", ""))
+    if federated is not None:
+        region = properties.get("glue.region") or properties.get("s3.region") or ""
+        arn = f"arn:aws:s3tables:{region}:{federated['account']}:bucket/{federated['bucket']}"
+    else:
+        arn = properties.get("warehouse", "")
+    table_bucket_region(catalog.name, arn)  # checks it is one
+    return arn
 
 
 def table_bucket_region(catalog: str, arn: str) -> str:

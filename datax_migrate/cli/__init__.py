@@ -134,6 +134,7 @@ def _parser() -> argparse.ArgumentParser:
     from datax_migrate.cli import (
         benchmark,
         convert,
+        cutover,
         demo,
         emit,
         emr,
@@ -156,7 +157,21 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"datax-migrate {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    in_help_order = (convert, sync, reconcile, signoff, names, emr, inventory, translate, demo, plan, migrate, status)
+    in_help_order = (
+        convert,
+        sync,
+        cutover,
+        reconcile,
+        signoff,
+        names,
+        emr,
+        inventory,
+        translate,
+        demo,
+        plan,
+        migrate,
+        status,
+    )
     for module in (*in_help_order, emit, benchmark):
         module.add_parser(commands)
     return parser

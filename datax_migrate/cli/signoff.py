@@ -56,7 +56,16 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run_signoff(args: argparse.Namespace) -> int:
     """Run ``signoff``: sign off a report, write a key pair, or verify the ledger."""
-    from datax_migrate.reconcile.signoff.ledger import describe_sign_off, new_key, sign_off, signed_off_before, verify
+    from pathlib import Path
+
+    from datax_migrate.reconcile.signoff.ledger import (
+        CUTOVER,
+        describe_sign_off,
+        new_key,
+        sign_off,
+        signed_off_before,
+        verify,
+    )
     from datax_migrate.words import plural
 
     ledger = Path(args.ledger) if args.ledger else None
@@ -84,7 +93,8 @@ def run_signoff(args: argparse.Namespace) -> int:
             return EXIT_DIFFERENCES if broken else EXIT_OK
         for result in results:
             table = result.entry.table if result.entry else "?"
-            by = f" signed by {result.entry.by} at {result.entry.at}" if result.entry else ""
+            verb = "cut over" if result.entry and result.entry.kind == CUTOVER else "signed"
+            by = f" {verb} by {result.entry.by} at {result.entry.at}" if result.entry else ""
             if result.entry and result.entry.signer and not args.expect_pub:
                 by += f" (key {result.entry.signer}, not checked: give --expect-pub)"
             detail = f": {result.detail}" if result.detail else ""

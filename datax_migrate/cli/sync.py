@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import functools
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 from datax_migrate.cli import common
 from datax_migrate.cli.common import (
+    EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_TERMINATED,
     Terminated,
     add_commit_times_option,
     add_common_options,
@@ -17,11 +22,14 @@ from datax_migrate.cli.common import (
     exit_codes,
     open_target,
     parse_timestamp,
+    positive_int,
     print_json,
 )
+from datax_migrate.errors import ConfigError
 
 if TYPE_CHECKING:
     from datax_migrate.sync import SyncResult
+    from datax_migrate.sync.repeat import RepeatedSync
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,6 +44,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         epilog=exit_codes("0 in step (synced, or nothing new: a rerun adds no snapshot)"),
     )
     add_sync_arguments(sync)
+    add_repeat_arguments(sync)
     add_common_options(sync)
     sync.set_defaults(run=run_sync)
 
@@ -78,19 +87,25 @@ def run_sync(args: argparse.Namespace) -> int:
         from datax_migrate.spark.session import spark_session
 
         engine = SparkEngine(spark_session())
+    if args.every is not None and (args.to_version is not None or args.to_timestamp):
+        raise ConfigError("--every syncs to the latest Delta version each time: give no --to-version or --to-timestamp")
     catalog, target = open_target(args)
+    once = functools.partial(
+        sync_table,
+        args.source,
+        catalog,
+        target.identifier,
+        to_version=args.to_version,
+        to_timestamp=parse_timestamp(args.to_timestamp) if args.to_timestamp else None,
+        squash=args.squash,
+        engine=engine,
+        commit_times=args.commit_times,
+    )
+    if args.every is not None:
+        return run_every(args, once)
     interrupted: BaseException | None = None
     try:
-        result = sync_table(
-            args.source,
-            catalog,
-            target.identifier,
-            to_version=args.to_version,
-            to_timestamp=parse_timestamp(args.to_timestamp) if args.to_timestamp else None,
-            squash=args.squash,
-            engine=engine,
-            commit_times=args.commit_times,
-        )
+        result = once()
     except InterruptedAfterSync as landed:
         result, interrupted = landed.result, landed.interrupt
     print_result(args, result)
@@ -128,3 +143,63 @@ def describe(result: SyncResult) -> str:
             f"in {result.seconds:.1f} s; snapshot {result.snapshot_id}"
         )
     return "\n  ".join([line, *result.notes])
+
+
+def add_repeat_arguments(sync: argparse.ArgumentParser) -> None:
+    """``--every`` and ``--max-runs``: repeat the sync for a dual-run period."""
+    sync.add_argument(
+        "--every",
+        type=_duration,
+        metavar="DURATION",
+        help="repeat the sync every DURATION (90 = seconds, 30s, 15m, 1h30m, 1d), counted from the start of each "
+        "run, until Ctrl-C or SIGTERM (between runs; a run in flight is rolled back) or --max-runs",
+    )
+    sync.add_argument("--max-runs", type=positive_int, metavar="N", help="with --every: stop after N runs")
+
+
+def _duration(text: str) -> float:
+    from datax_migrate.sync.repeat import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def run_every(args: argparse.Namespace, once: Callable[[], SyncResult]) -> int:
+    """Run ``sync --every``: each run's result as it lands (text), or all of them at the end (JSON)."""
+    from datax_migrate.sync.repeat import SyncStopped, sync_every
+
+    def landed(result: SyncResult) -> None:
+        if args.output != "json":
+            print(f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M:%S} UTC  {describe(result)}", flush=True)
+
+    try:
+        summary = sync_every(args.every, once, max_runs=args.max_runs, on_result=landed)
+    except SyncStopped as stopped:
+        _print_runs(args, stopped.summary)
+        terminated = isinstance(stopped.interrupt, Terminated)
+        print(
+            f"datax-migrate: {'terminated' if terminated else 'interrupted'}: {_stop(stopped.summary)}", file=sys.stderr
+        )
+        return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
+    _print_runs(args, summary)
+    return EXIT_OK
+
+
+def _print_runs(args: argparse.Namespace, summary: RepeatedSync) -> None:
+    if args.output == "json":
+        runs = [asdict(result) for result in summary.runs]
+        print_json(args, {"runs": runs, "stopped_by": summary.stopped_by, "rolled_back": summary.rolled_back})
+
+
+def _stop(summary: RepeatedSync) -> str:
+    """Where a repeated sync that a signal stopped left the table."""
+    when = "during a run, which was rolled back (nothing of it committed)" if summary.rolled_back else "between runs"
+    if not summary.runs:
+        return f"stopped {when}; no run completed"
+    last = summary.runs[-1]
+    return (
+        f"stopped {when} after {len(summary.runs)} completed run(s): {last.target} is in step with Delta version "
+        f"{last.to_version} (snapshot {last.snapshot_id}); the next sync continues from there"
+    )

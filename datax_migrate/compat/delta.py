@@ -3,7 +3,9 @@
 The converter records the Delta version and commit time each Iceberg snapshot holds in the
 snapshot summary (``datax.source-delta-version``, ``datax.source-commit-timestamp`` in ms).
 :func:`delta_version_snapshot` finds the snapshot for a version when the notebook runs, through
-the table's ``snapshots`` metadata table, so no catalog access is needed at translation time.
+the table's ``snapshots`` and ``refs`` metadata tables, so no catalog access is needed at
+translation time. A table converted with ``--history`` or kept in step by ``sync`` holds one
+snapshot per Delta version; :func:`history_snapshot` chooses among them (see there).
 
 :class:`DeltaTable` keeps the delta-spark API that notebooks use (``forName``, ``alias``,
 ``toDF``, ``merge`` builders, ``update``, ``delete``, ``history``, ``restoreToVersion``) and runs
@@ -12,45 +14,194 @@ it as Iceberg SQL: ``MERGE INTO``, ``UPDATE``, ``DELETE``, metadata tables, proc
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 SOURCE_VERSION = "datax.source-delta-version"
 SOURCE_COMMIT_TIMESTAMP = "datax.source-commit-timestamp"
+SOURCE_LOCATION = "datax.source-location"
+REPLACE = "replace"
+"""The Iceberg operation of a snapshot that rewrites files without changing data (compaction, OPTIMIZE)."""
+
+
+@dataclass(frozen=True)
+class SnapshotFacts:
+    """What the choice of a history snapshot reads of one Iceberg snapshot.
+
+    Attributes:
+        snapshot_id: The snapshot.
+        parent_id: Its parent, if any.
+        committed_at_ms: When it was committed (ms since the epoch).
+        operation: Its operation (``append``, ``overwrite``, ``delete``, ``replace``), if recorded.
+        summary: Its summary properties.
+    """
+
+    snapshot_id: int
+    parent_id: int | None
+    committed_at_ms: int
+    operation: str | None
+    summary: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class DeltaOrigin:
+    """The Delta commit whose table state a snapshot holds."""
+
+    location: str | None
+    version: int
+    commit_timestamp_ms: int | None
+
+
+def snapshot_origins(snapshots: Sequence[SnapshotFacts]) -> dict[int, DeltaOrigin]:
+    """The Delta commit each snapshot holds, for the snapshots that hold one.
+
+    A snapshot records its Delta version in its summary. One that records none but only rewrites
+    files (operation ``replace``: compaction, S3 Tables maintenance) holds what its parent holds.
+    Anything else (another writer's append, say) holds no Delta commit.
+    """
+    by_id = {s.snapshot_id: s for s in snapshots}
+    origins: dict[int, DeltaOrigin | None] = {}
+    for snapshot in snapshots:
+        chain: list[SnapshotFacts] = []
+        found: DeltaOrigin | None = None
+        current: SnapshotFacts | None = snapshot
+        while current is not None:
+            if current.snapshot_id in origins:
+                found = origins[current.snapshot_id]
+                break
+            chain.append(current)
+            found = _recorded_origin(current)
+            if found is not None or current.operation != REPLACE or current.parent_id is None:
+                break
+            current = by_id.get(current.parent_id)
+        for rewritten in chain:
+            origins[rewritten.snapshot_id] = found
+    return {snapshot_id: origin for snapshot_id, origin in origins.items() if origin is not None}
+
+
+def _recorded_origin(snapshot: SnapshotFacts) -> DeltaOrigin | None:
+    version = str(snapshot.summary.get(SOURCE_VERSION, ""))
+    if not version.isdigit():
+        return None
+    stamp = str(snapshot.summary.get(SOURCE_COMMIT_TIMESTAMP, ""))
+    location = snapshot.summary.get(SOURCE_LOCATION)
+    return DeltaOrigin(location, int(version), int(stamp) if stamp.lstrip("-").isdigit() else None)
+
+
+def current_ancestors(snapshots: Sequence[SnapshotFacts], current_id: int | None) -> list[int]:
+    """The current snapshot and its ancestors, newest first."""
+    parents = {s.snapshot_id: s.parent_id for s in snapshots}
+    chain: list[int] = []
+    snapshot_id = current_id
+    while snapshot_id is not None and snapshot_id in parents and snapshot_id not in chain:
+        chain.append(snapshot_id)
+        snapshot_id = parents[snapshot_id]
+    return chain
+
+
+def history_snapshot(
+    snapshots: Sequence[SnapshotFacts],
+    current_id: int | None,
+    *,
+    version: int | None = None,
+    at_ms: int | None = None,
+    location: str | None = None,
+) -> int | None:
+    """The snapshot that holds Delta ``version`` (or the last Delta commit at or before ``at_ms``).
+
+    Several snapshots can hold the same Delta version: the snapshot converted from it and the
+    maintenance snapshots (``replace``) that rewrote its files later, or snapshots left off the
+    table's current line by a rollback or a replace. The one chosen is on the current line (the
+    current snapshot and its ancestors) where one is, the newest of those; else the newest of the
+    others. So ``rollback_to_snapshot`` can go back to it, and it is the state readers of that
+    version would have seen, maintenance included.
+
+    Args:
+        snapshots: Every snapshot of the table.
+        current_id: The table's current snapshot.
+        version: The Delta version wanted.
+        at_ms: Instead: a time (ms since the epoch); the Delta commit current then is wanted.
+        location: Only snapshots converted from this Delta table location (``None``: any).
+
+    Returns:
+        The snapshot id, or ``None`` when no snapshot holds such a Delta commit.
+    """
+    if (version is None) == (at_ms is None):
+        raise ValueError("give either version or at_ms")
+    origins = {
+        snapshot_id: origin
+        for snapshot_id, origin in snapshot_origins(snapshots).items()
+        if location is None or origin.location == location
+    }
+    if at_ms is not None:
+        commits = [o for o in origins.values() if o.commit_timestamp_ms is not None and o.commit_timestamp_ms <= at_ms]
+        if not commits:
+            return None
+        version = max(commits, key=lambda o: (o.commit_timestamp_ms, o.version)).version
+    ancestors = current_ancestors(snapshots, current_id)
+    for snapshot_id in ancestors:
+        if snapshot_id in origins and origins[snapshot_id].version == version:
+            return snapshot_id
+    others = [s for s in snapshots if s.snapshot_id in origins and origins[s.snapshot_id].version == version]
+    return max(others, key=lambda s: s.committed_at_ms).snapshot_id if others else None
+
+
+def spark_snapshot_facts(spark: Any, table: str) -> tuple[list[SnapshotFacts], int | None]:
+    """Every snapshot of ``table`` and its current snapshot, from its ``snapshots`` and ``refs`` metadata tables."""
+    columns = "snapshot_id, parent_id, committed_at, operation, summary"
+    rows = spark.sql(f"SELECT {columns} FROM {table}.snapshots").collect()
+    facts = [
+        SnapshotFacts(
+            snapshot_id=int(row["snapshot_id"]),
+            parent_id=int(row["parent_id"]) if row["parent_id"] is not None else None,
+            committed_at_ms=_millis(row["committed_at"]),
+            operation=row["operation"],
+            summary=dict(row["summary"] or {}),
+        )
+        for row in rows
+    ]
+    main = spark.sql(f"SELECT snapshot_id FROM {table}.refs WHERE name = 'main'").collect()
+    return facts, int(main[0][0]) if main else None
+
+
+def _millis(moment: dt.datetime) -> int:
+    """Milliseconds since the epoch of a time PySpark collected (naive ones are in this process's local time)."""
+    return int(moment.timestamp() * 1000)
 
 
 def delta_version_snapshot(spark: Any, table: str, version: int) -> int:
-    """The id of the Iceberg snapshot converted from Delta ``version`` of ``table``.
+    """The id of the Iceberg snapshot that holds Delta ``version`` of ``table`` (see :func:`history_snapshot`).
 
     Raises:
-        LookupError: no snapshot of the table records that version.
+        LookupError: no snapshot of the table holds that version.
     """
-    rows = spark.sql(
-        f"SELECT snapshot_id FROM {table}.snapshots WHERE summary['{SOURCE_VERSION}'] = '{int(version)}' "
-        "ORDER BY committed_at DESC LIMIT 1"
-    ).collect()
-    if not rows:
+    facts, current = spark_snapshot_facts(spark, table)
+    found = history_snapshot(facts, current, version=int(version))
+    if found is None:
         raise LookupError(
             f"{table} has no snapshot converted from Delta version {int(version)}: convert that version "
-            "(datax-migrate convert --version N) or read another one"
+            "(datax-migrate convert --version N, or --history) or read another one"
         )
-    return int(rows[0][0])
+    return found
 
 
 def delta_timestamp_snapshot(spark: Any, table: str, timestamp: str) -> int:
     """The id of the snapshot of the last Delta commit at or before ``timestamp`` (ISO-8601, UTC if no zone).
 
+    The time is read by Spark (``CAST(... AS TIMESTAMP)``, in the session's time zone when it names none).
+
     Raises:
         LookupError: no converted snapshot is that old.
     """
-    rows = spark.sql(
-        f"SELECT snapshot_id FROM {table}.snapshots WHERE CAST(summary['{SOURCE_COMMIT_TIMESTAMP}'] AS BIGINT) "
-        f"<= unix_millis(CAST('{timestamp}' AS TIMESTAMP)) "
-        f"ORDER BY CAST(summary['{SOURCE_COMMIT_TIMESTAMP}'] AS BIGINT) DESC, committed_at DESC LIMIT 1"
-    ).collect()
-    if not rows:
+    quoted = timestamp.replace("'", "''")
+    at_ms = int(spark.sql(f"SELECT unix_millis(CAST('{quoted}' AS TIMESTAMP))").collect()[0][0])
+    facts, current = spark_snapshot_facts(spark, table)
+    found = history_snapshot(facts, current, at_ms=at_ms)
+    if found is None:
         raise LookupError(f"{table} has no snapshot converted from a Delta commit at or before {timestamp}")
-    return int(rows[0][0])
+    return found
 
 
 class DeltaTable:

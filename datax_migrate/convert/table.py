@@ -21,6 +21,7 @@ from pyiceberg.manifest import DataFile
 from pyiceberg.table import Table, Transaction
 
 from datax_migrate import __version__
+from datax_migrate.catalogs.retention import with_history_kept
 from datax_migrate.convert.changes import ChangeReader, HistoryStart, history_start, initial_change, operation_of
 from datax_migrate.convert.engine import Engine, LocalEngine
 from datax_migrate.convert.history import (
@@ -185,7 +186,10 @@ def convert_table(
             options.lossy, options.identity_partitions, options.parquet, tag_versions=tag_versions
         )
         delta = DeltaTable(source, commit_times=commit_times)
-        return _convert_history(delta, catalog, identifier, from_version, version, options, settings, engine, progress)
+        result = _convert_history(
+            delta, catalog, identifier, from_version, version, options, settings, engine, progress
+        )
+        return with_history_kept(result, catalog, identifier)
     if isinstance(source, str):
         source = ConversionSource.open(source, version, timestamp, options.target_file_bytes, commit_times=commit_times)
     elif version is not None or timestamp is not None or commit_times != AUTO:

@@ -18,6 +18,7 @@ from pyiceberg.table import FileScanTask, Table
 from pyiceberg.table.metadata import TableMetadata
 from pyiceberg.table.snapshots import Snapshot
 
+from datax_migrate.compat.delta import SnapshotFacts, history_snapshot, snapshot_origins
 from datax_migrate.delta.actions import AddFile
 from datax_migrate.delta.commit_times import AUTO
 from datax_migrate.delta.scan import DEFAULT_BATCH_ROWS as BATCH_ROWS
@@ -25,19 +26,27 @@ from datax_migrate.delta.scan import FileReader, arrow_schema
 from datax_migrate.delta.table import DeltaSnapshot, DeltaTable
 from datax_migrate.errors import ReconcileError
 from datax_migrate.iceberg.read import arrow_schema_of, plan_tasks, read_data_file, snapshot_schema
-from datax_migrate.iceberg.target import SOURCE_LOCATION, SOURCE_VERSION
 from datax_migrate.reconcile.model import Side
 
 
-def _converted_from(snapshot: Snapshot, source: DeltaSnapshot) -> bool:
-    summary = snapshot.summary.additional_properties if snapshot.summary else {}
-    return summary.get(SOURCE_VERSION) == str(source.version) and summary.get(SOURCE_LOCATION) == source.location
+def snapshot_facts(table: Table) -> list[SnapshotFacts]:
+    """What :func:`~datax_migrate.compat.delta.history_snapshot` reads of each snapshot of ``table``."""
+    return [
+        SnapshotFacts(
+            snapshot_id=snapshot.snapshot_id,
+            parent_id=snapshot.parent_snapshot_id,
+            committed_at_ms=snapshot.timestamp_ms,
+            operation=snapshot.summary.operation.value if snapshot.summary else None,
+            summary=snapshot.summary.additional_properties if snapshot.summary else {},
+        )
+        for snapshot in table.metadata.snapshots
+    ]
 
 
-def _source_version(snapshot: Snapshot) -> int | None:
-    """The Delta version ``snapshot`` was converted from, as its summary records it."""
-    version = (snapshot.summary.additional_properties if snapshot.summary else {}).get(SOURCE_VERSION)
-    return int(version) if version is not None and str(version).isdigit() else None
+def _source_version(table: Table, snapshot: Snapshot) -> int | None:
+    """The Delta version ``snapshot`` holds: the one its summary records, or its parent's for a file rewrite."""
+    origin = snapshot_origins(snapshot_facts(table)).get(snapshot.snapshot_id)
+    return origin.version if origin is not None else None
 
 
 def _iso(milliseconds: int) -> str:
@@ -126,9 +135,11 @@ class IcebergSide:
         """The snapshot to compare with ``source``, and warnings about the choice.
 
         Readers see the current snapshot, so that is the one compared, unless ``pinned`` (the user
-        asked for one Delta version) and an older snapshot was converted from that version: then
-        that one is compared and its :meth:`identity` names the current snapshot the table has
-        moved on to. A current snapshot not converted from ``source`` comes with a warning.
+        asked for one Delta version) and an older snapshot holds that version: then that one is
+        compared and its :meth:`identity` names the current snapshot the table has moved on to. Of
+        several snapshots holding the version (history, maintenance rewrites, rollbacks) the one
+        :func:`~datax_migrate.compat.delta.history_snapshot` chooses is compared. A current
+        snapshot that does not hold ``source`` comes with a warning.
 
         Raises:
             ReconcileError: the table does not exist or has no snapshot.
@@ -141,17 +152,12 @@ class IcebergSide:
         current = table.current_snapshot()
         if current is None:
             raise ReconcileError(f"Iceberg table {identifier} has no snapshot to compare")
-        converted = next(
-            (
-                snapshot
-                for snapshot in sorted(table.metadata.snapshots, key=lambda s: s.timestamp_ms, reverse=True)
-                if _converted_from(snapshot, source)
-            ),
-            None,
+        found = history_snapshot(
+            snapshot_facts(table), current.snapshot_id, version=source.version, location=source.location
         )
+        converted = table.snapshot_by_id(found) if found is not None else None
         if converted is not None and (pinned or converted.snapshot_id == current.snapshot_id):
             return cls(table, converted, identifier, catalog.name), []
-        summary = current.summary.additional_properties if current.summary else {}
         if converted is not None:
             operation = current.summary.operation.value if current.summary else "unknown"
             warning = (
@@ -161,9 +167,10 @@ class IcebergSide:
                 "comparing the current snapshot"
             )
         else:
+            current_version = _source_version(table, current)
             origin = (
-                f"converted from Delta version {summary[SOURCE_VERSION]}"
-                if SOURCE_VERSION in summary
+                f"converted from Delta version {current_version}"
+                if current_version is not None
                 else "not written by a datax-migrate conversion"
             )
             warning = (
@@ -209,7 +216,7 @@ class IcebergSide:
             commit_timestamp=_iso(self.snapshot.timestamp_ms),
             rows=rows,
             current_snapshot_id=self.moved_on_to,
-            converted_from_version=_source_version(self.snapshot),
+            converted_from_version=_source_version(self.table, self.snapshot),
         )
 
     def batches(self) -> Iterator[pa.RecordBatch]:

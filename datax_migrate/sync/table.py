@@ -32,6 +32,7 @@ from pyiceberg.manifest import DataFileContent, ManifestEntryStatus
 from pyiceberg.table import Table
 from pyiceberg.table.snapshots import Operation, Snapshot
 
+from datax_migrate.catalogs.retention import with_history_kept
 from datax_migrate.convert.changes import ChangeReader, VersionChange
 from datax_migrate.convert.engine import Engine
 from datax_migrate.convert.history import (
@@ -154,7 +155,8 @@ def sync_table(
         if table is None:
             return _create(delta, catalog, identifier, wanted, engine, progress, started)
         try:
-            return _sync(delta, target, table, wanted, squash, engine, progress, started)
+            result = _sync(delta, target, table, wanted, squash, engine, progress, started)
+            return with_history_kept(result, catalog, identifier)
         except TargetError as exc:
             if attempt == COMMIT_ATTEMPTS or not isinstance(exc.__cause__, CommitFailedException):
                 raise

@@ -55,6 +55,7 @@ def test_the_commands_are_the_documented_ones() -> None:
         "benchmark run",
         "benchmark tpch",
         "convert",
+        "cutover",
         "demo",
         "emit airflow",
         "emit stepfunctions",
@@ -167,6 +168,14 @@ RUNS: dict[str, tuple[Arguments, int, str]] = {
     "status": (lambda lake, tmp: ["status", str(lake["plan"])], 0, "counts"),
     "sync": (lambda lake, tmp: ["sync", str(lake["table"]), "sales.orders"], 0, "to_version"),
     "translate": (lambda lake, tmp: ["translate", str(lake["notebook"]), "--out", str(tmp / "t")], 0, "outcomes"),
+    "cutover": (
+        lambda lake, tmp: (
+            ["cutover", str(lake["table"]), "sales.orders", "--report-dir", str(tmp / "c"), "--by", "ann"]
+            + ["--ledger", str(tmp / "ledger.jsonl")]
+        ),
+        0,
+        "steps",
+    ),
 }
 
 

@@ -19,6 +19,10 @@ the ledger or the reports.
 
 Only a complete report folder is signed off: one whose ``manifest.json`` (written last by
 ``reconcile``) lists every file with the SHA-256 it still has.
+
+Besides sign-offs, ``cutover`` records its cutover here (:func:`record_cutover`): an entry of kind
+``cutover`` pinning the matching report of the final reconcile, under the same chain, signature
+and verification rules. A sign-off's line carries no ``kind``, as before.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import fcntl
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
 from enum import Enum
 from pathlib import Path
@@ -50,6 +55,8 @@ from datax_migrate.reconcile.model import Report
 from datax_migrate.reconcile.reports import MANIFEST, REPORT_JSON
 
 LEDGER_NAME = "signoffs.jsonl"
+CUTOVER = "cutover"
+"""The ``kind`` of a cutover entry."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,7 @@ class LedgerEntry:
         previous: SHA-256 of the previous ledger line; ``None`` for the first line.
         signer: SHA-256 fingerprint of the Ed25519 public key that signed the entry; ``None`` if unsigned.
         signature: base64 Ed25519 signature of :meth:`signed_bytes`; ``None`` if unsigned.
+        kind: :data:`CUTOVER` for a cutover; ``None`` for a sign-off (the line then has no ``kind``).
 
     """
 
@@ -88,10 +96,14 @@ class LedgerEntry:
     previous: str | None
     signer: str | None = None
     signature: str | None = None
+    kind: str | None = None
 
     def to_line(self) -> bytes:
         """The entry as one ledger line, without the newline."""
-        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        document = asdict(self)
+        if document["kind"] is None:
+            del document["kind"]
+        return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
     def signed_bytes(self) -> bytes:
         """What the signature signs: the line with ``signature`` set to ``None``."""
@@ -183,14 +195,7 @@ def sign_off(
     if not by.strip():
         raise SignoffError("say who signs off: --by NAME")
     report_dir = report_dir.resolve()
-    report_path = report_dir / REPORT_JSON
-    try:
-        signed_report = report_path.read_bytes()
-        report = Report.from_json(signed_report.decode("utf-8"))
-    except FileNotFoundError:
-        raise SignoffError(f"{report_dir} holds no {REPORT_JSON}: give the folder `reconcile` wrote") from None
-    except (OSError, ValueError) as exc:
-        raise SignoffError(f"cannot read {report_path}: {exc}") from exc
+    signed_report, report = _read_report(report_dir)
     files = complete_files(report_dir)
     private_key = _private_key(key) if key is not None else None
     reason = (accept_differences or "").strip() or None
@@ -199,22 +204,16 @@ def sign_off(
             f"the report in {report_dir} is a mismatch: to sign it off anyway, say why the differences are "
             'acceptable with --accept-differences "reason"'
         )
-    ledger = ledger or default_ledger()
-    ledger.parent.mkdir(parents=True, exist_ok=True)
-    with open(ledger, "a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        handle.seek(0)
-        content = handle.read()
-        if content and not content.endswith(b"\n"):
-            raise SignoffError(f"{ledger} ends in a partial line (an interrupted write?): verify it and repair the end")
-        report_sha256 = _sha256(signed_report)
+    report_sha256 = _sha256(signed_report)
+
+    def entry(content: bytes) -> LedgerEntry:
         earlier = None if again else _earlier_sign_off(content, report_sha256)
         if earlier is not None:
             raise SignoffError(
                 f"{report_dir} is signed off already ({describe_sign_off(*earlier, ledger)}); "
                 "add --again to sign it off once more"
             )
-        entry = LedgerEntry(
+        return LedgerEntry(
             report_dir=str(report_dir),
             table=report.table,
             verdict=report.verdict,
@@ -223,11 +222,76 @@ def sign_off(
             report_sha256=report_sha256,
             files=files,
             by=by.strip(),
-            at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            at=_now(),
             note=(note or "").strip() or None,
             accepted_differences=reason,
-            previous=_sha256(content[:-1].rsplit(b"\n", 1)[-1]) if content else None,
+            previous=_previous(content),
         )
+
+    return _append(ledger or default_ledger(), entry, private_key)
+
+
+def record_cutover(
+    report_dir: Path, by: str, note: str, ledger: Path | None = None, key: Path | None = None
+) -> LedgerEntry:
+    """Record a cutover in ``ledger``: one entry of kind :data:`CUTOVER` pinning the matching report in ``report_dir``.
+
+    Args:
+        report_dir: the folder of the final reconcile, which must be a complete report of a match.
+        by: who cut over.
+        note: what the cutover did (the tag, the versions), kept in the entry.
+        ledger: the ledger file (default :func:`default_ledger`).
+        key: an Ed25519 private key (PEM) that signs the entry, as for :func:`sign_off`.
+
+    Raises:
+        SignoffError: ``by`` is empty; the report folder is incomplete or unreadable; the report is
+            not a match; the key or the ledger is unusable.
+
+    """
+    if not by.strip():
+        raise SignoffError("say who cuts over: --by NAME")
+    report_dir = report_dir.resolve()
+    signed_report, report = _read_report(report_dir)
+    if not report.matches:
+        raise SignoffError(f"the report in {report_dir} is a mismatch: a table that differs is not cut over")
+    files = complete_files(report_dir)
+    private_key = _private_key(key) if key is not None else None
+
+    def entry(content: bytes) -> LedgerEntry:
+        return LedgerEntry(
+            report_dir=str(report_dir),
+            table=report.table,
+            verdict=report.verdict,
+            delta_version=report.source.version,
+            snapshot_id=report.target.snapshot_id,
+            report_sha256=_sha256(signed_report),
+            files=files,
+            by=by.strip(),
+            at=_now(),
+            note=note,
+            accepted_differences=None,
+            previous=_previous(content),
+            kind=CUTOVER,
+        )
+
+    return _append(ledger or default_ledger(), entry, private_key)
+
+
+def _append(ledger: Path, make: Callable[[bytes], LedgerEntry], private_key: Ed25519PrivateKey | None) -> LedgerEntry:
+    """Append the entry ``make`` builds from the ledger's content, under an exclusive lock, signed with ``private_key``.
+
+    Raises:
+        SignoffError: the ledger ends in a partial line, or ``make`` refuses.
+
+    """
+    ledger.parent.mkdir(parents=True, exist_ok=True)
+    with open(ledger, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.seek(0)
+        content = handle.read()
+        if content and not content.endswith(b"\n"):
+            raise SignoffError(f"{ledger} ends in a partial line (an interrupted write?): verify it and repair the end")
+        entry = make(content)
         if private_key is not None:
             entry = replace(entry, signer=fingerprint(private_key.public_key()))
             signature = private_key.sign(entry.signed_bytes())
@@ -236,6 +300,32 @@ def sign_off(
         handle.flush()
         os.fsync(handle.fileno())
     return entry
+
+
+def _read_report(report_dir: Path) -> tuple[bytes, Report]:
+    """The bytes of ``report_dir``'s ``report.json`` and the report they hold.
+
+    Raises:
+        SignoffError: there is no report, or it cannot be read.
+
+    """
+    report_path = report_dir / REPORT_JSON
+    try:
+        signed_report = report_path.read_bytes()
+        return signed_report, Report.from_json(signed_report.decode("utf-8"))
+    except FileNotFoundError:
+        raise SignoffError(f"{report_dir} holds no {REPORT_JSON}: give the folder `reconcile` wrote") from None
+    except (OSError, ValueError) as exc:
+        raise SignoffError(f"cannot read {report_path}: {exc}") from exc
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _previous(content: bytes) -> str | None:
+    """SHA-256 of the ledger's last line, the ``previous`` of the next entry; ``None`` for an empty ledger."""
+    return _sha256(content[:-1].rsplit(b"\n", 1)[-1]) if content else None
 
 
 def signed_off_before(report_dir: Path, ledger: Path | None = None) -> tuple[int, LedgerEntry] | None:
@@ -273,7 +363,7 @@ def _parse_entry(line: bytes) -> LedgerEntry:
 
     """
     document = json.loads(line)
-    optional = {"signer", "signature"}
+    optional = {"signer", "signature", "kind"}
     return LedgerEntry(
         **{f.name: document.get(f.name) if f.name in optional else document[f.name] for f in fields(LedgerEntry)}
     )
