@@ -47,7 +47,7 @@ from datax_migrate.convert.history import (
     current_data_files,
 )
 from datax_migrate.convert.lineage import LINEAGE_PROPERTY, Lineage
-from datax_migrate.convert.table import ProgressCallback, ProgressTracker
+from datax_migrate.convert.table import ConversionResult, InterruptedAfterCommit, ProgressCallback, ProgressTracker
 from datax_migrate.convert.table import convert_table as convert
 from datax_migrate.delta.commit_times import AUTO
 from datax_migrate.delta.table import DeltaSnapshot, DeltaTable
@@ -139,7 +139,7 @@ def sync_table(
 
     Raises:
         SyncRefused: the sync cannot be exact (drift, truncated log, replaced table, inexpressible change).
-        InterruptedAfterCommit: Ctrl-C or SIGTERM arrived during the commit, which landed.
+        InterruptedAfterSync: Ctrl-C or SIGTERM arrived during the commit, which landed.
 
     """
     started = time.monotonic()
@@ -217,17 +217,25 @@ def _create(
     started: float,
 ) -> SyncResult:
     """Create the table from Delta ``version``: one snapshot, written as a history of one version."""
-    result = convert(
-        delta.storage.uri,
-        catalog,
-        identifier,
-        history=True,
-        from_version=version,
-        version=version,
-        engine=engine,
-        progress=progress,
-        commit_times=delta.clock.mode,
-    )
+    try:
+        result = convert(
+            delta.storage.uri,
+            catalog,
+            identifier,
+            history=True,
+            from_version=version,
+            version=version,
+            engine=engine,
+            progress=progress,
+            commit_times=delta.clock.mode,
+        )
+    except InterruptedAfterCommit as landed:
+        raise InterruptedAfterSync(_created(landed.result, version, started), landed.interrupt) from landed
+    return _created(result, version, started)
+
+
+def _created(result: ConversionResult, version: int, started: float) -> SyncResult:
+    """The sync result of a table created from Delta ``version``."""
     return SyncResult(
         status="synced",
         target=result.target,
