@@ -26,6 +26,7 @@ from datax_migrate.convert.engine import Engine, LocalEngine
 from datax_migrate.convert.plan import DEFAULT_TARGET_FILE_BYTES, FileGroup
 from datax_migrate.convert.source import ConversionSource
 from datax_migrate.convert.task import GroupTask, GroupWriter
+from datax_migrate.delta.clustering import clustering_columns
 from datax_migrate.delta.commit_times import AUTO
 from datax_migrate.delta.table import DeltaSnapshot
 from datax_migrate.errors import ConfigError, TargetExistsError
@@ -34,6 +35,7 @@ from datax_migrate.iceberg.datafile import (
 )
 from datax_migrate.iceberg.partitioning import PartitionColumn, partition_spec, plan_partitioning
 from datax_migrate.iceberg.schema import TypeMapOptions, iceberg_schema
+from datax_migrate.iceberg.sorting import sort_columns
 from datax_migrate.iceberg.target import IcebergTarget, SourceIdentity, current_conversion
 
 
@@ -47,9 +49,14 @@ class ConvertOptions:
             generated columns that map to an Iceberg time transform.
         replace: replace a target that holds anything but this conversion, in one commit, as Iceberg's
             replace-table does (schema and partitioning may change; old snapshots stay for time travel).
-        target_file_bytes: Delta bytes bin-packed into one Iceberg data file.
+        target_file_bytes: Delta bytes bin-packed into one Iceberg data file (at most; see
+            :func:`~datax_migrate.convert.plan.plan_file_groups`).
         parquet: Parquet writer settings.
         table_properties: extra Iceberg table properties.
+        sort_by: columns (dotted for nested ones) that become the table's sort order, ascending
+            with nulls first; each data file is written sorted by them (within its file group, so
+            files still overlap in range). ``None``: the Delta table's clustering columns (liquid
+            clustering), if any. ``()``: unsorted.
 
     """
 
@@ -59,11 +66,15 @@ class ConvertOptions:
     target_file_bytes: int = DEFAULT_TARGET_FILE_BYTES
     parquet: ParquetSettings = field(default_factory=ParquetSettings)
     table_properties: dict[str, str] = field(default_factory=dict)
+    sort_by: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
 class ConversionResult:
-    """What a conversion did. ``status`` is ``converted``, ``replaced`` or ``unchanged``."""
+    """What a conversion did. ``status`` is ``converted``, ``replaced`` or ``unchanged``.
+
+    ``sorted_by`` names the columns the data files were written sorted by (empty: unsorted).
+    """
 
     status: str
     source: SourceIdentity
@@ -73,6 +84,7 @@ class ConversionResult:
     rows: int
     bytes_written: int
     seconds: float
+    sorted_by: tuple[str, ...] = ()
 
     @property
     def commit_time(self) -> dt.datetime:
@@ -140,7 +152,8 @@ def convert_table(
 
     Returns:
         What was written. Converting the same source version again returns ``unchanged`` while the
-        table's current snapshot is that conversion.
+        table's current snapshot is that conversion (unless ``options.replace`` asks for other
+        sort columns than the table's: then it is rewritten sorted).
 
     Raises:
         DataxError: the source cannot be read faithfully, the schema cannot be mapped, or the
@@ -181,12 +194,15 @@ def _convert(
     schema = iceberg_schema(snapshot.metadata.schema, TypeMapOptions(options.lossy))
     partitioning = _partitioning(snapshot, options)
     spec = partition_spec(partitioning, schema)
+    sorted_by = sort_columns(schema, clustering_columns(snapshot) if options.sort_by is None else options.sort_by)
     target = IcebergTarget(catalog, identifier)
 
     existing = target.existing()
     if existing is not None:
-        if identity.same_source(current_conversion(existing)[1]):
-            return ConversionResult("unchanged", identity, target.name, _current_snapshot_id(existing), 0, 0, 0, 0.0)
+        held = _sorted_by(existing)
+        if identity.same_source(current_conversion(existing)[1]) and (not options.replace or held == sorted_by):
+            snapshot_id = _current_snapshot_id(existing)
+            return ConversionResult("unchanged", identity, target.name, snapshot_id, 0, 0, 0, 0.0, held)
         if not options.replace:
             raise TargetExistsError(_occupied(target.name, existing))
 
@@ -195,6 +211,7 @@ def _convert(
         target.begin_replace(existing, schema, spec, properties)
     else:
         target.begin_create(schema, spec, properties)
+    target.sort_by(sorted_by)
 
     task = GroupTask(GroupWriter.for_conversion(source, target, partitioning, options.parquet), source, target)
     tracker = _ProgressTracker(source.groups, progress, target)
@@ -210,6 +227,7 @@ def _convert(
             rows=sum(f.record_count for f in data_files),
             bytes_written=sum(f.file_size_in_bytes for f in data_files),
             seconds=time.monotonic() - started,
+            sorted_by=sorted_by,
         )
 
     try:
@@ -269,6 +287,12 @@ def _occupied(name: str, table: Table) -> str:
             "writer; pass --replace to convert over it, or leave it as it is"
         )
     return f"{name} exists (converted from {was}); pass --replace to rewrite it"
+
+
+def _sorted_by(table: Table) -> tuple[str, ...]:
+    """The columns of the table's sort order; a replace with other sort columns rewrites the same source."""
+    schema = table.schema()
+    return tuple(schema.find_column_name(f.source_id) or str(f.source_id) for f in table.sort_order().fields)
 
 
 def _current_snapshot_id(table: object) -> int | None:

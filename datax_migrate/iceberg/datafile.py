@@ -25,10 +25,12 @@ from pyiceberg.io.pyarrow import (
 from pyiceberg.manifest import DataFile, DataFileContent, FileFormat
 from pyiceberg.partitioning import PartitionSpec
 from pyiceberg.schema import Schema
+from pyiceberg.table.sorting import UNSORTED_SORT_ORDER, SortOrder
 from pyiceberg.typedef import Record
 
 from datax_migrate.errors import MappingError
 from datax_migrate.iceberg.arrow import arrow_schema_with_ids
+from datax_migrate.iceberg.sorting import sorted_batches
 
 _EPOCH_DATE = dt.date(1970, 1, 1)
 
@@ -58,15 +60,24 @@ class DataFileLayout:
     statistics_plan: dict[int, Any]
     column_mapping: dict[str, int]
     properties: dict[str, str]
+    sort_order: SortOrder = UNSORTED_SORT_ORDER
+    """Rows of each data file are written in this order (see :mod:`datax_migrate.iceberg.sorting`)."""
 
-    def __reduce__(self) -> tuple[Any, tuple[Schema, PartitionSpec, dict[str, str], ParquetSettings]]:
-        return (DataFileLayout.for_table, (self.schema, self.spec, self.properties, self.settings))
+    def __reduce__(
+        self,
+    ) -> tuple[Any, tuple[Schema, PartitionSpec, dict[str, str], ParquetSettings, SortOrder]]:
+        return (DataFileLayout.for_table, (self.schema, self.spec, self.properties, self.settings, self.sort_order))
 
     @classmethod
     def for_table(
-        cls, schema: Schema, spec: PartitionSpec, properties: dict[str, str], settings: ParquetSettings
+        cls,
+        schema: Schema,
+        spec: PartitionSpec,
+        properties: dict[str, str],
+        settings: ParquetSettings,
+        sort_order: SortOrder = UNSORTED_SORT_ORDER,
     ) -> DataFileLayout:
-        """The layout of data files of a table with this schema, spec and properties."""
+        """The layout of data files of a table with this schema, spec, properties and sort order."""
         return cls(
             schema=schema,
             arrow_schema=arrow_schema_with_ids(schema),
@@ -75,6 +86,7 @@ class DataFileLayout:
             statistics_plan=compute_statistics_plan(schema, properties),
             column_mapping=parquet_path_to_id_mapping(schema),
             properties=dict(properties),
+            sort_order=sort_order,
         )
 
 
@@ -182,7 +194,13 @@ class DataFileWriter:
         self._writer: pq.ParquetWriter | None = None
 
     def write_all(self, batches: Iterable[pa.RecordBatch]) -> DataFile | None:
-        """Write every batch, close the file and return its :class:`DataFile` (``None`` if no rows)."""
+        """Write every batch, close the file and return its :class:`DataFile` (``None`` if no rows).
+
+        With a sort order in the layout, the rows are held in memory and written sorted.
+        """
+        order = self.layout.sort_order
+        if not order.is_unsorted:
+            batches = sorted_batches(batches, self.layout.arrow_schema, self.layout.schema, order)
         try:
             for batch in batches:
                 self.write(batch)
@@ -221,7 +239,7 @@ class DataFileWriter:
             file_format=FileFormat.PARQUET,
             partition=self.partition.record(),
             file_size_in_bytes=size,
-            sort_order_id=None,
+            sort_order_id=None if self.layout.sort_order.is_unsorted else self.layout.sort_order.order_id,
             spec_id=self.layout.spec.spec_id,
             equality_ids=None,
             key_metadata=None,
