@@ -62,7 +62,9 @@ def _fields(physical: bool) -> list[dict[str, Any]]:
     ]
 
 
-def clustered_table(root: Path, columns: list[list[str]] | None, files: int = 3, rows: int = 700) -> tuple[Path, pa.Table]:
+def clustered_table(
+    root: Path, columns: list[list[str]] | None, files: int = 3, rows: int = 700
+) -> tuple[Path, pa.Table]:
     """A Delta table with liquid clustering on ``columns`` (physical names, column mapping by name)."""
     builder = DeltaBuilder(root)
     features = ["columnMapping", "domainMetadata", "clustering"]
@@ -73,7 +75,9 @@ def clustered_table(root: Path, columns: list[list[str]] | None, files: int = 3,
     actions: list[dict[str, Any]] = [protocol, metadata, *adds]
     if columns is not None:
         configuration = json.dumps({"clusteringColumns": columns})
-        actions.append({"domainMetadata": {"domain": "delta.clustering", "configuration": configuration, "removed": False}})
+        actions.append(
+            {"domainMetadata": {"domain": "delta.clustering", "configuration": configuration, "removed": False}}
+        )
     builder.commit(*actions)
     return builder.root, pa.concat_tables(tables)
 
@@ -215,9 +219,7 @@ def test_replace_of_a_sorted_table_across_a_schema_change(tmp_path: Path, catalo
     assert_same_rows(read_snapshot(table), after)
 
 
-def test_cli_sort_by_and_target_file_size(
-    tmp_path: Path, datax_home: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_cli_sort_by_and_target_file_size(tmp_path: Path, datax_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     source, expected = plain_table(tmp_path / "plain", files=6, rows=2000)
     small = sum(f.stat().st_size for f in source.glob("*.parquet")) // 6 + 1
 
@@ -244,3 +246,18 @@ def test_sizes_parse_as_iceberg_writes_them(text: str, size: int) -> None:
 def test_sizes_that_are_not_sizes_are_refused(text: str) -> None:
     with pytest.raises(Exception, match="is not a size such as 256MB"):
         parse_size(text)
+
+
+@pytest.mark.spark
+@pytest.mark.xdist_group("spark")
+def test_spark_engine_writes_the_same_sorted_files(tmp_path: Path, catalog: Catalog, spark: Any) -> None:
+    from datax_migrate.convert.spark_engine import convert_table as convert_on_spark
+
+    source, expected = clustered_table(tmp_path / "clustered", [["col-day"], ["col-id"]])
+
+    result = convert_on_spark(spark, str(source), catalog, "spark.t")
+
+    table = catalog.load_table("spark.t")
+    assert result.sorted_by == ("day", "id")
+    assert assert_files_sorted(table, ["day", "id"]) == result.data_files > 1
+    assert_same_rows(read_snapshot(table), expected)
