@@ -270,7 +270,8 @@ def _table_properties(snapshot: DeltaSnapshot, options: ConvertOptions) -> dict[
     carried = {k: v for k, v in snapshot.metadata.configuration.items() if not k.startswith("delta.")}
     if snapshot.metadata.description:
         carried["comment"] = snapshot.metadata.description
-    return {"format-version": "2", **carried, **options.table_properties}
+    codec = {"write.parquet.compression-codec": options.parquet.compression}  # later writers: the same codec
+    return {"format-version": "2", **codec, **carried, **options.table_properties}
 
 
 def _occupied(name: str, table: Table) -> str:
