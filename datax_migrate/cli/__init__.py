@@ -131,7 +131,7 @@ def _fail(message: str, debug: bool) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from datax_migrate.cli import convert, demo, emr, inventory, names, reconcile, signoff, translate
+    from datax_migrate.cli import benchmark, convert, demo, emr, inventory, names, reconcile, signoff, translate
 
     parser = argparse.ArgumentParser(
         prog="datax-migrate",
@@ -141,6 +141,6 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"datax-migrate {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (convert, reconcile, signoff, names, emr, inventory, translate, demo):
+    for module in (convert, reconcile, signoff, names, emr, inventory, translate, demo, benchmark):
         module.add_parser(commands)
     return parser

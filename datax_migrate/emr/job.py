@@ -58,7 +58,7 @@ class JobSpec:
     reconcile: bool = True
 
     def __post_init__(self) -> None:
-        secrets = sorted(key for key in self.catalog_properties if _SECRET.search(key))
+        secrets = credential_keys(self.catalog_properties)
         if secrets:
             raise ConfigError(
                 f"catalog {self.catalog!r} holds credentials ({', '.join(secrets)}): an EMR job must not carry"
@@ -89,6 +89,11 @@ class JobSpec:
             return cls(document["catalog"], dict(document["catalog_properties"]), tables, document["reconcile"])
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ConfigError(f"not a datax-migrate EMR job spec: {exc}") from None
+
+
+def credential_keys(properties: dict[str, str]) -> list[str]:
+    """The catalog properties that hold credentials (which an EMR job must not carry), sorted."""
+    return sorted(key for key in properties if _SECRET.search(key))
 
 
 def load_tables(path: str | os.PathLike[str]) -> tuple[TableJob, ...]:

@@ -23,8 +23,9 @@ from tests.support.delta_tables import table_of_2023
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 SHARED_EXIT_CODES = ("2 refused or failed", "130 interrupted", "141 standard output closed", "143 terminated")
-CHECKED_UNDER_AWS = {"pending", "emr submit"}
-"""Commands that need AWS (moto): their JSON is checked by ``aws`` tests (test_s3tables_pending, test_emr_submit)."""
+CHECKED_UNDER_AWS = {"pending", "emr submit", "benchmark emr"}
+"""Commands that need AWS (moto): their JSON is checked by ``aws`` tests (test_s3tables_pending, test_emr_submit,
+test_benchmark_emr)."""
 
 
 def leaf_commands(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
@@ -50,6 +51,9 @@ def help_text(command: str, capsys: pytest.CaptureFixture[str]) -> str:
 def test_the_commands_are_the_documented_ones() -> None:
     assert COMMANDS == [
         "assess",
+        "benchmark emr",
+        "benchmark run",
+        "benchmark tpch",
         "convert",
         "demo",
         "emr submit",
@@ -103,10 +107,23 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
         yield paths
 
 
+def benchmark_run(lake: dict[str, Path], tmp: Path) -> list[str]:
+    """``benchmark run`` over the lake's table and its conversion, with one query."""
+    (tmp / "pairs.yaml").write_text(f"pairs:\n  orders:\n    source: {lake['table']}\n    target: sales.orders\n")
+    (tmp / "q.sql").write_text("SELECT count(*) AS n, sum(id) AS total FROM orders")
+    return ["benchmark", "run", "--pairs", str(tmp / "pairs.yaml"), "--queries", str(tmp / "q.sql"), "--runs", "1"]
+
+
 Arguments = Callable[[dict[str, Path], Path], list[str]]
 RUNS: dict[str, tuple[Arguments, int, str]] = {
     # command: (its arguments, given the lake and a fresh folder; its exit code; a key of its own JSON)
     "assess": (lambda lake, tmp: ["assess", str(lake["inventory"]), "--report-dir", str(tmp / "a")], 0, "tables"),
+    "benchmark run": (benchmark_run, 0, "geomean_ratio"),
+    "benchmark tpch": (
+        lambda lake, tmp: ["benchmark", "tpch", "--scale", "0.01", "--workdir", str(tmp), "--runs", "1"],
+        0,
+        "geomean_ratio",
+    ),
     "convert": (lambda lake, tmp: ["convert", str(lake["table"]), "sales.orders"], 0, "snapshot_id"),
     "demo": (lambda lake, tmp: ["demo", "--workdir", str(tmp / "demo")], 0, "matches"),
     "inventory": (
@@ -134,7 +151,8 @@ def test_every_command_has_a_json_run() -> None:
 
 
 @pytest.mark.parametrize(
-    "command", [pytest.param(c, marks=[pytest.mark.slow] if c == "demo" else []) for c in sorted(RUNS)]
+    "command",
+    [pytest.param(c, marks=[pytest.mark.slow] if c in ("demo", "benchmark tpch") else []) for c in sorted(RUNS)],
 )
 def test_json_output_names_the_command_and_the_version(
     command: str, lake: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
