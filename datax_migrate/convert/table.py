@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from pyiceberg.catalog import Catalog
 from pyiceberg.manifest import DataFile
+from pyiceberg.schema import Schema
 from pyiceberg.table import Table
 from pyiceberg.transforms import IdentityTransform
 
@@ -194,7 +195,7 @@ def _convert(
     schema = iceberg_schema(snapshot.metadata.schema, TypeMapOptions(options.lossy))
     partitioning = _partitioning(snapshot, options)
     spec = partition_spec(partitioning, schema)
-    sorted_by = sort_columns(schema, clustering_columns(snapshot) if options.sort_by is None else options.sort_by)
+    sorted_by = _sort_columns(snapshot, schema, options)
     target = IcebergTarget(catalog, identifier)
 
     existing = target.existing()
@@ -264,6 +265,15 @@ def _partitioning(snapshot: DeltaSnapshot, options: ConvertOptions) -> list[Part
         schema = snapshot.metadata.schema
         return [PartitionColumn(schema.field(c).name, IdentityTransform(), (c,)) for c in columns]
     return plan_partitioning(snapshot.metadata.schema, columns)
+
+
+def _sort_columns(snapshot: DeltaSnapshot, schema: Schema, options: ConvertOptions) -> tuple[str, ...]:
+    if options.sort_by is not None:
+        return sort_columns(schema, options.sort_by)
+    try:
+        return sort_columns(schema, clustering_columns(snapshot))
+    except ConfigError as exc:
+        raise ConfigError(f"{exc} (a clustering column of the Delta table; --no-sort converts it unsorted)") from exc
 
 
 def _table_properties(snapshot: DeltaSnapshot, options: ConvertOptions) -> dict[str, str]:

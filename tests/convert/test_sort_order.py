@@ -62,9 +62,9 @@ def _fields(physical: bool) -> list[dict[str, Any]]:
     ]
 
 
-def clustered_table(
+def clustered_builder(
     root: Path, columns: list[list[str]] | None, files: int = 3, rows: int = 700
-) -> tuple[Path, pa.Table]:
+) -> tuple[DeltaBuilder, pa.Table]:
     """A Delta table with liquid clustering on ``columns`` (physical names, column mapping by name)."""
     builder = DeltaBuilder(root)
     features = ["columnMapping", "domainMetadata", "clustering"]
@@ -79,7 +79,12 @@ def clustered_table(
             {"domainMetadata": {"domain": "delta.clustering", "configuration": configuration, "removed": False}}
         )
     builder.commit(*actions)
-    return builder.root, pa.concat_tables(tables)
+    return builder, pa.concat_tables(tables)
+
+
+def clustered_table(root: Path, columns: list[list[str]] | None) -> tuple[Path, pa.Table]:
+    builder, rows = clustered_builder(root, columns)
+    return builder.root, rows
 
 
 def plain_table(root: Path, files: int = 3, rows: int = 700) -> tuple[Path, pa.Table]:
@@ -174,6 +179,32 @@ def test_clustering_columns_written_as_plain_names_and_malformed_domains(tmp_pat
     unknown, _ = clustered_table(tmp_path / "unknown", [["col-gone"]])
     with pytest.raises(CorruptLogError, match="clustering column 'col-gone' is not in the table schema"):
         clustering_columns(DeltaTable(str(unknown)).snapshot())
+
+
+def test_clustering_columns_are_read_from_a_checkpoint(tmp_path: Path) -> None:
+    builder, _ = clustered_builder(tmp_path / "clustered", None)
+    source = builder.root
+    (name,) = builder.checkpoint("classic")
+    checkpoint = pq.read_table(source / "_delta_log" / name)
+    domain = pa.struct([("domain", pa.string()), ("configuration", pa.string()), ("removed", pa.bool_())])
+    config = json.dumps({"clusteringColumns": [["col-day"]]})
+    domains = pa.array([None] * checkpoint.num_rows + [("delta.clustering", config, False)], domain)
+    extra = pa.table({c: pa.nulls(1, checkpoint.schema.field(c).type) for c in checkpoint.column_names})
+    pq.write_table(
+        pa.concat_tables([checkpoint, extra]).append_column("domainMetadata", domains), source / "_delta_log" / name
+    )
+    (source / "_delta_log" / f"{0:020d}.json").unlink()  # only the checkpoint holds version 0 now
+
+    assert clustering_columns(DeltaTable(str(source)).snapshot()) == ("day",)
+
+
+def test_a_clustering_column_that_cannot_order_rows_says_how_to_convert_unsorted(
+    tmp_path: Path, catalog: Catalog
+) -> None:
+    source, _ = clustered_table(tmp_path / "clustered", [["col-payload"]])
+    with pytest.raises(ConfigError, match=r"'payload' is a struct.*clustering column.*--no-sort converts it unsorted"):
+        convert_table(str(source), catalog, "clustered.t")
+    assert convert_table(str(source), catalog, "clustered.t", options=ConvertOptions(sort_by=())).rows == 2100
 
 
 @pytest.mark.parametrize(
