@@ -1,6 +1,7 @@
 """The jobs ours is compared with, each run in a fresh process by the benchmark.
 
-    python benchmarks/jobs.py floor|pyiceberg DELTA_PATH WORKDIR
+    python benchmarks/jobs.py floor DELTA_PATH WORKDIR CODEC
+    python benchmarks/jobs.py pyiceberg DELTA_PATH WORKDIR
 
 Prints one JSON line: ``seconds`` (the job itself, timed inside the process after the imports)
 and what it wrote. The benchmark times the whole process from outside as well. Each job imports
@@ -28,8 +29,8 @@ def naive_catalog_properties(workdir: Path) -> dict[str, str]:
     }
 
 
-def floor(delta_path: Path, workdir: Path) -> dict[str, object]:
-    """Read every active Delta data file with pyarrow and write it back with zstd, on two threads."""
+def floor(delta_path: Path, workdir: Path, codec: str) -> dict[str, object]:
+    """Read every active Delta data file with pyarrow and write it back with ``codec``, on two threads."""
     import pyarrow.parquet as pq
     from deltalake import DeltaTable
 
@@ -40,7 +41,7 @@ def floor(delta_path: Path, workdir: Path) -> dict[str, object]:
     def rewrite(item: tuple[int, str]) -> int:
         index, path = item
         table = pq.read_table(path)
-        pq.write_table(table, out / f"{index:05d}.parquet", compression="zstd")
+        pq.write_table(table, out / f"{index:05d}.parquet", compression=codec)
         return table.num_rows
 
     started = time.monotonic()
@@ -82,4 +83,4 @@ def _folder_bytes(folder: Path) -> dict[str, int]:
 JOBS = {"floor": floor, "pyiceberg": naive_pyiceberg}
 
 if __name__ == "__main__":
-    print(json.dumps(JOBS[sys.argv[1]](Path(sys.argv[2]), Path(sys.argv[3]))))
+    print(json.dumps(JOBS[sys.argv[1]](Path(sys.argv[2]), Path(sys.argv[3]), *sys.argv[4:])))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import re
 import sys
 from dataclasses import asdict
 from typing import TYPE_CHECKING
@@ -23,6 +24,9 @@ from datax_migrate.cli.common import (
 
 if TYPE_CHECKING:
     from datax_migrate.convert import ConversionResult
+
+_SIZE = re.compile(r"^(\d+)\s*([kmgt]i?b|b)?$", re.IGNORECASE)
+_UNITS = {"b": 1, "kb": 1 << 10, "mb": 1 << 20, "gb": 1 << 30, "tb": 1 << 40}
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -83,8 +87,42 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="keep generated partition columns as identity partitions instead of Iceberg time transforms",
     )
+    order = convert.add_mutually_exclusive_group()
+    order.add_argument(
+        "--sort-by",
+        type=_columns,
+        metavar="COLS",
+        help="comma-separated columns (dotted for nested ones) that become the Iceberg sort order; each data file is "
+        "written sorted by them, within its file group (default: the Delta table's liquid clustering columns; "
+        "Z-order columns are not recorded by Delta, name them here)",
+    )
+    order.add_argument(
+        "--no-sort", action="store_const", const=(), dest="sort_by", help="leave the table unsorted, even if clustered"
+    )
+    convert.add_argument(
+        "--target-file-size",
+        type=parse_size,
+        metavar="SIZE",
+        help="at most this much Delta data (e.g. 256MB, 1GB) goes into one Iceberg data file (default 256MB); "
+        "smaller when the table is too small to give every worker two files",
+    )
     add_common_options(convert)
     convert.set_defaults(run=run_convert)
+
+
+def parse_size(text: str) -> int:
+    """A byte size such as ``256MB``, ``1GiB`` or ``1048576`` (KB, MB, GB are powers of 1024, as in Iceberg)."""
+    match = _SIZE.match(text.strip())
+    if match is None or not int(match.group(1)):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size such as 256MB or 1GB")
+    return int(match.group(1)) * _UNITS[(match.group(2) or "b").lower().replace("i", "")]
+
+
+def _columns(text: str) -> tuple[str, ...]:
+    columns = tuple(c.strip() for c in text.split(","))
+    if not all(columns):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of column names")
+    return columns
 
 
 def run_convert(args: argparse.Namespace) -> int:
@@ -96,9 +134,11 @@ def run_convert(args: argparse.Namespace) -> int:
     paused = common.OWN_PROCESS and gc.isenabled()
     if paused:
         gc.disable()
+    from datax_migrate.convert.plan import DEFAULT_TARGET_FILE_BYTES
     from datax_migrate.convert.source import ConversionSource
 
     timestamp = parse_timestamp(args.timestamp) if args.timestamp else None
+    file_bytes = args.target_file_size or DEFAULT_TARGET_FILE_BYTES
     engine = None
     if args.engine == "spark":
         from datax_migrate.convert.spark_engine import SparkEngine
@@ -106,10 +146,12 @@ def run_convert(args: argparse.Namespace) -> int:
 
         engine = SparkEngine(spark_session())
         source = ConversionSource.open(
-            args.source, args.delta_version, timestamp, workers=engine.parallelism, commit_times=args.commit_times
+            args.source, args.delta_version, timestamp, file_bytes, engine.parallelism, commit_times=args.commit_times
         )
     else:
-        source = ConversionSource.open(args.source, args.delta_version, timestamp, commit_times=args.commit_times)
+        source = ConversionSource.open(
+            args.source, args.delta_version, timestamp, file_bytes, commit_times=args.commit_times
+        )
         # Decode the first file groups while pyiceberg loads and the catalog connects.
         source.start_read_ahead()
     interrupted: BaseException | None = None
@@ -130,6 +172,8 @@ def run_convert(args: argparse.Namespace) -> int:
             identity_partitions=args.identity_partitions,
             replace=args.replace,
             table_properties={SOURCE_NAME: target.source} if args.name_map else {},
+            target_file_bytes=file_bytes,
+            sort_by=args.sort_by,
         )
         try:
             with conversion_progress(target.identifier) as progress:
@@ -155,6 +199,8 @@ def _run_history(args: argparse.Namespace) -> int:
         raise ConfigError("--from-version and --tag-versions go with --history")
     if args.timestamp or args.replace:
         raise ConfigError("--history takes --version, not --timestamp, and writes a new table (no --replace)")
+    if args.sort_by or args.target_file_size:
+        raise ConfigError("--history writes one unsorted data file per Delta file: no --sort-by or --target-file-size")
     engine = None
     if args.engine == "spark":
         from datax_migrate.convert.spark_engine import SparkEngine
@@ -213,6 +259,8 @@ def _describe(result: ConversionResult) -> str:
             f"{result.rows:,} rows in {result.data_files} data files ({result.bytes_written / 1e6:,.1f} MB) "
             f"in {result.seconds:.1f} s"
         )
+        if result.sorted_by:
+            line += f"\n  sort order: {', '.join(result.sorted_by)} (each data file sorted)"
     if result.snapshot_ids:
         line += (
             f"\n  history: {len(result.snapshot_ids)} snapshots, Delta versions {result.from_version}.."

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from pyiceberg.catalog import Catalog
 from pyiceberg.manifest import DataFile
+from pyiceberg.schema import Schema
 from pyiceberg.table import Table, Transaction
 
 from datax_migrate import __version__
@@ -38,6 +39,7 @@ from datax_migrate.convert.lineage import LINEAGE_PROPERTY, Lineage, lineage_fil
 from datax_migrate.convert.plan import DEFAULT_TARGET_FILE_BYTES, FileGroup
 from datax_migrate.convert.source import ConversionSource
 from datax_migrate.convert.task import GroupTask, GroupWriter
+from datax_migrate.delta.clustering import clustering_columns
 from datax_migrate.delta.commit_times import AUTO
 from datax_migrate.delta.table import DeltaSnapshot, DeltaTable
 from datax_migrate.errors import ConfigError, TargetExistsError, VersionNotFoundError
@@ -46,6 +48,7 @@ from datax_migrate.iceberg.datafile import (
 )
 from datax_migrate.iceberg.partitioning import PartitionColumn, partition_spec
 from datax_migrate.iceberg.schema import TypeMapOptions, iceberg_schema
+from datax_migrate.iceberg.sorting import sort_columns
 from datax_migrate.iceberg.target import IcebergTarget, SourceIdentity, current_conversion
 
 
@@ -59,9 +62,14 @@ class ConvertOptions:
             generated columns that map to an Iceberg time transform.
         replace: replace a target that holds anything but this conversion, in one commit, as Iceberg's
             replace-table does (schema and partitioning may change; old snapshots stay for time travel).
-        target_file_bytes: Delta bytes bin-packed into one Iceberg data file.
+        target_file_bytes: Delta bytes bin-packed into one Iceberg data file (at most; see
+            :func:`~datax_migrate.convert.plan.plan_file_groups`).
         parquet: Parquet writer settings.
         table_properties: extra Iceberg table properties.
+        sort_by: columns (dotted for nested ones) that become the table's sort order, ascending
+            with nulls first; each data file is written sorted by them (within its file group, so
+            files still overlap in range). ``None``: the Delta table's clustering columns (liquid
+            clustering), if any. ``()``: unsorted.
 
     """
 
@@ -71,6 +79,7 @@ class ConvertOptions:
     target_file_bytes: int = DEFAULT_TARGET_FILE_BYTES
     parquet: ParquetSettings = field(default_factory=ParquetSettings)
     table_properties: dict[str, str] = field(default_factory=dict)
+    sort_by: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +88,7 @@ class ConversionResult:
 
     A history conversion also lists the snapshots it added (one per Delta version, oldest first) and
     notes the versions before ``from_version`` that could not be reconstructed.
+    ``sorted_by`` names the columns the data files were written sorted by (empty: unsorted).
     """
 
     status: str
@@ -92,6 +102,7 @@ class ConversionResult:
     snapshot_ids: tuple[int, ...] = ()
     from_version: int | None = None
     notes: tuple[str, ...] = ()
+    sorted_by: tuple[str, ...] = ()
 
     @property
     def commit_time(self) -> dt.datetime:
@@ -167,7 +178,8 @@ def convert_table(
 
     Returns:
         What was written. Converting the same source version again returns ``unchanged`` while the
-        table's current snapshot is that conversion.
+        table's current snapshot is that conversion (unless ``options.replace`` asks for other
+        sort columns than the table's: then it is rewritten sorted).
 
     Raises:
         DataxError: the source cannot be read faithfully, the schema cannot be mapped, or the
@@ -221,12 +233,15 @@ def _convert(
     schema = iceberg_schema(snapshot.metadata.schema, TypeMapOptions(options.lossy))
     partitioning = _partitioning(snapshot, options)
     spec = partition_spec(partitioning, schema)
+    sorted_by = _sort_columns(snapshot, schema, options)
     target = IcebergTarget(catalog, identifier)
 
     existing = target.existing()
     if existing is not None:
-        if identity.same_source(current_conversion(existing)[1]):
-            return ConversionResult("unchanged", identity, target.name, _current_snapshot_id(existing), 0, 0, 0, 0.0)
+        held = _sorted_by(existing)
+        if identity.same_source(current_conversion(existing)[1]) and (not options.replace or held == sorted_by):
+            snapshot_id = _current_snapshot_id(existing)
+            return ConversionResult("unchanged", identity, target.name, snapshot_id, 0, 0, 0, 0.0, sorted_by=held)
         if not options.replace:
             raise TargetExistsError(_occupied(target.name, existing))
 
@@ -235,6 +250,7 @@ def _convert(
         target.begin_replace(existing, schema, spec, properties)
     else:
         target.begin_create(schema, spec, properties)
+    target.sort_by(sorted_by)
 
     task = GroupTask(GroupWriter.for_conversion(source, target, partitioning, options.parquet), source, target)
     tracker = ProgressTracker(source.groups, progress, target)
@@ -250,6 +266,7 @@ def _convert(
             rows=sum(f.record_count for f in data_files),
             bytes_written=sum(f.file_size_in_bytes for f in data_files),
             seconds=time.monotonic() - started,
+            sorted_by=sorted_by,
         )
 
     try:
@@ -395,11 +412,21 @@ def _history_result(
     )
 
 
+def _sort_columns(snapshot: DeltaSnapshot, schema: Schema, options: ConvertOptions) -> tuple[str, ...]:
+    if options.sort_by is not None:
+        return sort_columns(schema, options.sort_by)
+    try:
+        return sort_columns(schema, clustering_columns(snapshot))
+    except ConfigError as exc:
+        raise ConfigError(f"{exc} (a clustering column of the Delta table; --no-sort converts it unsorted)") from exc
+
+
 def _table_properties(snapshot: DeltaSnapshot, options: ConvertOptions) -> dict[str, str]:
     carried = {k: v for k, v in snapshot.metadata.configuration.items() if not k.startswith("delta.")}
     if snapshot.metadata.description:
         carried["comment"] = snapshot.metadata.description
-    return {"format-version": "2", **carried, **options.table_properties}
+    codec = {"write.parquet.compression-codec": options.parquet.compression}  # later writers: the same codec
+    return {"format-version": "2", **codec, **carried, **options.table_properties}
 
 
 def _occupied(name: str, table: Table) -> str:
@@ -416,6 +443,12 @@ def _occupied(name: str, table: Table) -> str:
             "writer; pass --replace to convert over it, or leave it as it is"
         )
     return f"{name} exists (converted from {was}); pass --replace to rewrite it"
+
+
+def _sorted_by(table: Table) -> tuple[str, ...]:
+    """The columns of the table's sort order; a replace with other sort columns rewrites the same source."""
+    schema = table.schema()
+    return tuple(schema.find_column_name(f.source_id) or str(f.source_id) for f in table.sort_order().fields)
 
 
 def _current_snapshot_id(table: object) -> int | None:

@@ -65,7 +65,7 @@ class GroupWriter:
         snapshot = dataclasses.replace(source.snapshot, files=())
         return cls(
             reader=FileReader(snapshot, source.reader.target),
-            layout=DataFileLayout.for_table(target.schema, target.spec, target.properties, settings),
+            layout=DataFileLayout.for_table(target.schema, target.spec, target.properties, settings, target.sort_order),
             paths=target.paths,
             io_properties={**target.catalog.properties, **target.properties},
             identity_sources={

@@ -32,8 +32,8 @@ _CLASSIC_CHECKPOINT = re.compile(r"^(\d{20})\.checkpoint\.parquet$")
 _MULTIPART_CHECKPOINT = re.compile(r"^(\d{20})\.checkpoint\.(\d{10})\.(\d{10})\.parquet$")
 _V2_CHECKPOINT = re.compile(r"^(\d{20})\.checkpoint\.[0-9a-fA-F-]{36}\.(json|parquet)$")
 
-_CHECKPOINT_COLUMNS = ("add", "metaData", "protocol", "sidecar")
-_ACTION_KINDS = ("add", "remove", "metaData", "protocol", "commitInfo")
+_CHECKPOINT_COLUMNS = ("add", "metaData", "protocol", "domainMetadata", "sidecar")
+_ACTION_KINDS = ("add", "remove", "metaData", "protocol", "commitInfo", "domainMetadata")
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,8 @@ class ReplayState:
     metadata: Metadata | None = None
     active: dict[tuple[str, str | None], AddFile] = field(default_factory=dict)
     commit_info: dict[str, Any] | None = None
+    domains: dict[str, str] = field(default_factory=dict)
+    """The configuration of each metadata domain in effect (``domainMetadata`` actions not removed)."""
     _protocol_json: dict[str, Any] | None = field(default=None, repr=False)
     _metadata_json: dict[str, Any] | None = field(default=None, repr=False)
 
@@ -88,6 +90,13 @@ class ReplayState:
             self._protocol_json = protocol
         elif (commit_info := action.get("commitInfo")) is not None:
             self.commit_info = commit_info
+        elif (domain := action.get("domainMetadata")) is not None:
+            if not isinstance(domain.get("domain"), str):
+                raise CorruptLogError(f"malformed domainMetadata action {str(domain)[:200]}: no domain")
+            if domain.get("removed"):
+                self.domains.pop(domain["domain"], None)
+            else:
+                self.domains[domain["domain"]] = str(domain.get("configuration") or "")
 
     def finish(self) -> ReplayState:
         """Parse the effective protocol and metaData, the only ones that must be complete."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyarrow.fs as pafs
 
@@ -27,6 +27,8 @@ class DeltaSnapshot:
     commit_timestamp_ms: int
     commit_time_source: str = FILE_MTIME
     commit_time_note: str = ""
+    domains: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    """Metadata domains in effect (``domainMetadata``): domain name -> configuration string."""
 
     @property
     def location(self) -> str:
@@ -85,6 +87,7 @@ class DeltaTable:
             commit_timestamp_ms=committed.ms,
             commit_time_source=committed.source,
             commit_time_note=committed.note,
+            domains=dict(state.domains),
         )
 
     def version_at(self, timestamp: dt.datetime) -> int:

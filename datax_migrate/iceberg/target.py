@@ -45,7 +45,9 @@ from pyiceberg.schema import Schema
 from pyiceberg.table import CreateTableTransaction, Table, Transaction
 from pyiceberg.table.metadata import TableMetadata
 from pyiceberg.table.snapshots import Operation, Snapshot
+from pyiceberg.table.sorting import NullOrder, SortOrder
 from pyiceberg.table.update import SetPropertiesUpdate
+from pyiceberg.transforms import IdentityTransform
 from pyiceberg.typedef import Record
 
 from datax_migrate.catalogs import ReservingCatalog, stages_creates
@@ -155,6 +157,7 @@ class IcebergTarget:
         self.location: str
         self.io: FileIO
         self.properties: dict[str, str]
+        self.sort_order: SortOrder
 
     @property
     def name(self) -> str:
@@ -273,6 +276,23 @@ class IcebergTarget:
         self.location = metadata.location.rstrip("/")
         self.properties = dict(properties)
         self.io = load_file_io({**self.catalog.properties, **self.properties}, self.location)
+        self.sort_order = metadata.sort_order()
+
+    def sort_by(self, columns: tuple[str, ...]) -> SortOrder:
+        """Make ``columns`` (full names from :func:`~datax_migrate.iceberg.sorting.sort_columns`) the sort order.
+
+        Ascending, nulls first; no columns means unsorted. It is staged with the data's commit.
+        """
+        assert self._transaction is not None, "begin_create or begin_replace first"
+        update = self._transaction.update_sort_order()
+        for column in columns:
+            update.asc(column, IdentityTransform(), NullOrder.NULLS_FIRST)
+        # Without pyiceberg's requirement on the default sort order: a replace may have reset it on
+        # this transaction already, and the requirement would be checked against the table before.
+        updates, _ = update._commit()
+        self._transaction._apply(updates)
+        self.sort_order = self._transaction.table_metadata.sort_order()
+        return self.sort_order
 
     @property
     def metadata(self) -> TableMetadata:
