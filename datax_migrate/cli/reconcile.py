@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import json
 
+from datax_migrate.cli import common
 from datax_migrate.cli.common import (
     EXIT_DIFFERENCES,
     EXIT_OK,
@@ -91,6 +92,10 @@ def run_reconcile(args: argparse.Namespace) -> int:
     """Run ``reconcile``: compare the tables and write the reports (or print the checksum SQL)."""
     from pathlib import Path
 
+    if common.OWN_PROCESS and args.engine == "local":
+        from datax_migrate.lazy import import_pyarrow_dataset_without_pandas
+
+        import_pyarrow_dataset_without_pandas()  # before pyiceberg imports it (with pandas)
     from datax_migrate.config import datax_home
     from datax_migrate.progress import reconcile_progress
     from datax_migrate.reconcile import ReconcileOptions, reconcile_table
