@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import json
 
 from datax_migrate.cli import common
@@ -92,6 +93,11 @@ def run_reconcile(args: argparse.Namespace) -> int:
     """Run ``reconcile``: compare the tables and write the reports (or print the checksum SQL)."""
     from pathlib import Path
 
+    # As in convert: in a process of its own, the cyclic GC waits until start-up (imports, catalog)
+    # is over instead of walking its objects again and again (reconcile_table then freezes them).
+    paused = common.OWN_PROCESS and gc.isenabled()
+    if paused:
+        gc.disable()
     if common.OWN_PROCESS and args.engine == "local":
         from datax_migrate.lazy import import_pyarrow_dataset_without_pandas
 
@@ -126,6 +132,8 @@ def run_reconcile(args: argparse.Namespace) -> int:
         from datax_migrate.spark.session import spark_session
 
         engine = SparkScanEngine(spark_session())
+    if paused:
+        gc.enable()
     with reconcile_progress(target.identifier) as progress:
         report = reconcile_table(args.source, catalog, target.identifier, options, progress, engine)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
