@@ -99,9 +99,10 @@ def run_reconcile(args: argparse.Namespace) -> int:
     if paused:
         gc.disable()
     if common.OWN_PROCESS and args.engine == "local":
-        from datax_migrate.lazy import import_pyarrow_dataset_without_pandas
+        from datax_migrate.lazy import import_pyarrow_dataset_without_pandas, load_numba_without_cffi
 
         import_pyarrow_dataset_without_pandas()  # before pyiceberg imports it (with pandas)
+        load_numba_without_cffi()  # before the kernels' first call imports cffi
     from datax_migrate.config import datax_home
     from datax_migrate.progress import reconcile_progress
     from datax_migrate.reconcile import ReconcileOptions, reconcile_table
