@@ -8,7 +8,6 @@ rows they read with :class:`RowCounter`, which reports :class:`ReconcileProgress
 from __future__ import annotations
 
 import threading
-from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,9 +24,6 @@ from datax_migrate.reconcile.scan import ScanSummary, SideScanner
 from datax_migrate.reconcile.sides import DeltaSide, IcebergSide
 
 T = TypeVar("T")
-
-READ_AHEAD_BYTES = 64 * 1024 * 1024
-"""Decoded bytes a side's reader may hold ahead of its hashing (see :func:`read_ahead`)."""
 
 @dataclass(frozen=True)
 class ReconcileProgress:
@@ -72,8 +68,8 @@ class LocalScanEngine:
     ) -> tuple[ScanSummary, ScanSummary]:
         """Scan both sides with scanners from ``new_scanner``; the summaries of source and target."""
         return _both(
-            lambda: _repeats_found(new_scanner().scan(read_ahead(delta.batches()), counter.source)),
-            lambda: _repeats_found(new_scanner().scan(read_ahead(_iceberg_batches(iceberg)), counter.target)),
+            lambda: _repeats_found(new_scanner().scan(delta.batches(), counter.source)),
+            lambda: _repeats_found(new_scanner().scan(_iceberg_batches(iceberg), counter.target)),
         )
 
     def rows_in_buckets(
@@ -116,83 +112,6 @@ def _iceberg_batches(iceberg: IcebergSide) -> Iterator[pa.RecordBatch]:
         raise
     except (OSError, ValueError) as exc:
         raise ReconcileError(f"cannot read Iceberg table {iceberg.name}: {exc}") from exc
-
-
-def read_ahead(batches: Iterator[pa.RecordBatch], budget_bytes: int = READ_AHEAD_BYTES) -> Iterator[pa.RecordBatch]:
-    """``batches``, decoded on a thread of their own while the caller works on the ones before.
-
-    The reader stays at most ``budget_bytes`` of decoded batches ahead (always at least one batch), so
-    decoding goes on while the caller hashes, or waits for the compiled kernels to load on its first
-    batch. An error of the reader is raised to the caller where its batch would have come; when the
-    caller stops early, the reader stops at its next batch.
-    """
-    buffer = _AheadBuffer(budget_bytes)
-    reader = threading.Thread(target=buffer.fill, args=(batches,), name="reconcile-read-ahead", daemon=True)
-    reader.start()
-    try:
-        yield from buffer.drain()
-    finally:
-        buffer.stop()
-        reader.join()
-
-
-class _AheadBuffer:
-    """Batches handed from a reader thread to the caller of :func:`read_ahead`, within a byte budget."""
-
-    def __init__(self, budget_bytes: int) -> None:
-        self.budget = budget_bytes
-        self.held = 0
-        self.batches: deque[pa.RecordBatch] = deque()
-        self.done = self.stopped = False
-        self.error: BaseException | None = None
-        self.changed = threading.Condition()
-
-    def fill(self, batches: Iterator[pa.RecordBatch]) -> None:
-        """Read ``batches`` into the buffer (on the reader thread) until they end or :meth:`stop`."""
-        try:
-            for batch in batches:
-                with self.changed:
-                    while self.batches and self.held >= self.budget and not self.stopped:
-                        self.changed.wait()
-                    if self.stopped:
-                        break
-                    self.batches.append(batch)
-                    self.held += batch.nbytes
-                    self.changed.notify_all()
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread, raised there
-            with self.changed:
-                self.error = exc
-        finally:
-            close = getattr(batches, "close", None)
-            if close is not None:
-                close()
-            with self.changed:
-                self.done = True
-                self.changed.notify_all()
-
-    def drain(self) -> Iterator[pa.RecordBatch]:
-        """The batches in order, as the reader provides them; its error once the batches before it are out."""
-        while True:
-            with self.changed:
-                while not self.batches and not self.done:
-                    self.changed.wait()
-                if self.batches:
-                    batch = self.batches.popleft()
-                    self.held -= batch.nbytes
-                    self.changed.notify_all()
-                elif self.error is not None:
-                    raise self.error
-                else:
-                    return
-            yield batch
-
-    def stop(self) -> None:
-        """Tell the reader to stop at its next batch and let go of what the buffer holds."""
-        with self.changed:
-            self.stopped = True
-            self.batches.clear()
-            self.held = 0
-            self.changed.notify_all()
 
 
 def counted(batches: Iterator[pa.RecordBatch], on_batch: Callable[[int], None]) -> Iterator[pa.RecordBatch]:
