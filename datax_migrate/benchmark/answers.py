@@ -1,12 +1,14 @@
 """Comparing query answers: source against target, and either against a reference answer.
 
 Rows are compared in order when the query orders its result, otherwise as multisets (sorted first).
-Values compare exactly, except floating-point numbers: both sides' floats agree when within
-:data:`RELATIVE_TOLERANCE` of each other (a sum over differently laid-out files adds in another
-order). A reference answer is text (TPC-H's answers as DuckDB's tpch extension ships them):
-a number in it agrees with a computed one within :data:`REFERENCE_TOLERANCE` (relative) and, for a
-computed decimal, half a unit of the last place either prints (Spark's average of a decimal is a
-decimal of six places).
+An ordered answer whose rows differ only in their order still agrees when the two hold the same rows:
+the same engine ran the same ORDER BY on both sides, so such rows tie on its keys (files laid out
+differently hand tied rows over in another order). Values compare exactly, except floating-point
+numbers: both sides' floats agree when within :data:`RELATIVE_TOLERANCE` of each other (a sum over
+differently laid-out files adds in another order). A reference answer is text (TPC-H's answers as
+DuckDB's tpch extension ships them): an integer in it must match exactly, a float within
+:data:`REFERENCE_TOLERANCE` (relative), a computed decimal within half a unit of the last place
+either prints (Spark's average of a decimal is a decimal of six places).
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ RELATIVE_TOLERANCE = 1e-9
 REFERENCE_TOLERANCE = 1e-6
 """Numbers agree with a reference answer's text within this relative difference (or its printed precision)."""
 TOLERANCE_NOTE = (
-    f"floats equal within a relative {RELATIVE_TOLERANCE:g} between the sides; numbers equal to the reference "
-    f"answers within a relative {REFERENCE_TOLERANCE:g} (decimals: or half a unit of the last place printed); "
-    "everything else exactly; rows in order where the query has a top-level ORDER BY, else as multisets"
+    f"floats equal within a relative {RELATIVE_TOLERANCE:g} between the sides; against the reference answers "
+    f"integers exactly, floats within a relative {REFERENCE_TOLERANCE:g}, decimals within half a unit of the "
+    "last place printed; everything else exactly; rows in order where the query has a top-level ORDER BY "
+    "(rows tied on its keys in any order), else as multisets"
 )
 Rows = list[tuple[Any, ...]]
 
@@ -41,6 +44,13 @@ def compare(source: Rows, target: Rows, ordered: bool) -> str | None:
     """``None`` when the answers agree, else one sentence saying where they differ."""
     if len(source) != len(target):
         return f"the source returned {_rows(len(source))}, the target {_rows(len(target))}"
+    if ordered:
+        difference = _first_difference(source, target, ordered)
+        return None if difference is None or compare(source, target, ordered=False) is None else difference
+    return _first_difference(source, target, ordered)
+
+
+def _first_difference(source: Rows, target: Rows, ordered: bool) -> str | None:
     if not ordered:
         source, target = sorted(source, key=_sort_key), sorted(target, key=_sort_key)
     for index, (left, right) in enumerate(zip(source, target, strict=True)):
@@ -87,8 +97,11 @@ def _same_as_text(value: Any, wanted: str) -> bool:
     except ValueError:
         return False
     # A decimal answer carries its places: within half a unit of the last place either side prints.
-    printed = max(_half_unit(text), _half_unit(wanted)) if isinstance(value, decimal.Decimal) else 0.0
-    return math.isclose(float(value), expected, rel_tol=REFERENCE_TOLERANCE, abs_tol=printed)
+    if isinstance(value, int):
+        return False  # a count or an integer sum is exact (the text differs)
+    if isinstance(value, decimal.Decimal):
+        return math.isclose(float(value), expected, rel_tol=0.0, abs_tol=max(_half_unit(text), _half_unit(wanted)))
+    return math.isclose(value, expected, rel_tol=REFERENCE_TOLERANCE)
 
 
 def _half_unit(number: str) -> float:
@@ -109,8 +122,13 @@ def as_text(value: Any) -> str:
 
 
 def _sort_key(row: Sequence[Any]) -> tuple[tuple[int, Any], ...]:
-    """Sort rows whatever their values' types; floats by a rounded value, so near-equal floats sort alike."""
-    return tuple(_value_key(value) for value in row)
+    """Sort rows whatever their values' types.
+
+    Floats sort first by a rounded value, so near-equal floats sort alike, then (rows tied on every
+    rounded value) by their exact values.
+    """
+    exact = tuple((0, value) if isinstance(value, float) and math.isfinite(value) else (0, 0) for value in row)
+    return tuple(_value_key(value) for value in row) + exact
 
 
 def _value_key(value: Any) -> tuple[int, Any]:
@@ -119,7 +137,7 @@ def _value_key(value: Any) -> tuple[int, Any]:
     if isinstance(value, float):
         return (1, float(f"{value:.8g}")) if math.isfinite(value) else (3, str(value))
     if isinstance(value, (int, decimal.Decimal)) and not isinstance(value, bool):
-        return (1, float(value))
+        return (1, value)  # compared exactly with each other and with floats
     return (2, repr(value))
 
 

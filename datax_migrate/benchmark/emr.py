@@ -22,7 +22,7 @@ from datax_migrate.benchmark.pairs import TablePair, load_pairs
 from datax_migrate.benchmark.queries import Query
 from datax_migrate.emr.job import credential_keys
 from datax_migrate.emr.staging import package_zip, write_bytes, write_text
-from datax_migrate.emr.submit import ENVIRONMENT
+from datax_migrate.emr.submit import spark_submit_options as submit_options
 from datax_migrate.errors import ConfigError, missing_extra
 
 JOB_VERSION = "datax-benchmark-job/1"
@@ -152,7 +152,7 @@ def stage_benchmark(job: BenchmarkJob, staging: str) -> StagedBenchmark:
 def spark_submit_options(job: BenchmarkJob, staged: StagedBenchmark, archive: str | None, driver_env: str) -> list[str]:
     """``spark-submit`` options: the code, delta-spark and Iceberg on EMR, the job's catalog as a Spark catalog."""
     prefix = f"spark.sql.catalog.{job.catalog}"
-    options = ["--py-files", staged.code, "--conf", f"spark.jars={','.join(EMR_JARS)}"]
+    options = submit_options(staged.code, archive, driver_env) + ["--conf", f"spark.jars={','.join(EMR_JARS)}"]
     options += ["--conf", f"spark.sql.extensions={EXTENSIONS}"]
     options += ["--conf", "spark.sql.catalog.spark_catalog=org.apache.spark.sql.delta.catalog.DeltaCatalog"]
     options += ["--conf", f"{prefix}=org.apache.iceberg.spark.SparkCatalog"]
@@ -165,11 +165,6 @@ def spark_submit_options(job: BenchmarkJob, staged: StagedBenchmark, archive: st
         raise BenchmarkError(f"catalog {job.catalog!r} of type {kind!r}: EMR reads s3tables, glue or rest catalogs")
     if "warehouse" in job.catalog_properties:
         options += ["--conf", f"{prefix}.warehouse={job.catalog_properties['warehouse']}"]
-    if archive:
-        options += ["--conf", f"spark.archives={archive}#environment"]
-        options += ["--conf", f"{driver_env}.PYSPARK_DRIVER_PYTHON={ENVIRONMENT}"]
-        options += ["--conf", f"{driver_env}.PYSPARK_PYTHON={ENVIRONMENT}"]
-        options += ["--conf", f"spark.executorEnv.PYSPARK_PYTHON={ENVIRONMENT}"]
     return options
 
 

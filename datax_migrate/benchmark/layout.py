@@ -28,6 +28,7 @@ def table_layouts(pairs: Sequence[OpenedPair]) -> tuple[TableLayout, ...]:
 
 def delta_layout(opened: OpenedPair) -> TableLayout:
     """The Delta source's current version as the log and the footers describe it."""
+    from datax_migrate.delta.clustering import clustering_columns
     from datax_migrate.delta.table import DeltaTable
 
     snapshot = DeltaTable(opened.pair.source).snapshot()
@@ -38,6 +39,7 @@ def delta_layout(opened: OpenedPair) -> TableLayout:
             return pq.read_metadata(handle)
 
     partitioning = ", ".join(snapshot.metadata.partition_columns) or "none"
+    clustering = clustering_columns(snapshot)
     return _layout(
         opened.pair.name,
         SOURCE,
@@ -46,7 +48,7 @@ def delta_layout(opened: OpenedPair) -> TableLayout:
         [(f.path, f.size) for f in snapshot.files],
         footer,
         partitioning,
-        "none recorded (Delta keeps no sort order)",
+        f"clustered by {', '.join(clustering)}" if clustering else "none recorded (no clustering columns)",
     )
 
 

@@ -14,8 +14,10 @@ def test_rows_come_back_as_python_values() -> None:
 def test_unordered_answers_compare_as_multisets_and_ordered_ones_in_order() -> None:
     source = [(1, "a"), (2, "b"), (2, "b")]
     assert compare(source, [(2, "b"), (1, "a"), (2, "b")], ordered=False) is None
-    assert compare(source, [(2, "b"), (1, "a"), (2, "b")], ordered=True) == (
-        "row 1 differs: source (1, 'a'), target (2, 'b')"
+    # ordered: the same rows in another order agree (ties on the ORDER BY keys); other rows do not
+    assert compare(source, [(2, "b"), (1, "a"), (2, "b")], ordered=True) is None
+    assert compare(source, [(1, "a"), (2, "b"), (3, "b")], ordered=True) == (
+        "row 3 differs: source (2, 'b'), target (3, 'b')"
     )
     assert compare(source, [(1, "a"), (2, "b"), (1, "a")], ordered=False) is not None
 
@@ -60,3 +62,17 @@ def test_a_null_row_and_an_empty_answer_read_as_the_reference_prints_them() -> N
     assert compare_to_reference([(None,)], "avg_yearly\n", ordered=True) == (
         "1 row where the reference answer has 0 rows"
     )
+
+
+def test_rows_pair_up_by_exact_values_beyond_the_float_rounding() -> None:
+    big = [(10**18 + 1, "x"), (10**18 + 2, "x")]
+    assert compare(big, list(reversed(big)), ordered=False) is None
+    close = [(1.0000001, "x"), (1.00000012, "x")]
+    assert compare(close, list(reversed(close)), ordered=False) is None
+    assert compare(big, [(10**18 + 1, "x"), (10**18 + 3, "x")], ordered=False) is not None
+
+
+def test_integers_match_the_reference_exactly_decimals_to_their_places() -> None:
+    assert compare_to_reference([(1478494,)], "count_order\n1478493\n", ordered=True) is not None
+    assert compare_to_reference([(Decimal("37734070.00"),)], "s\n37734107.00\n", ordered=True) is not None
+    assert compare_to_reference([(Decimal("37734107.00"),)], "s\n37734107.00\n", ordered=True) is None
