@@ -38,7 +38,6 @@ class VersionChange:
         removed: Keys of files active before that are not any more.
         data_change: Whether any add or remove of the commit changed data (``dataChange``).
         operation: ``commitInfo.operation`` (e.g. ``WRITE``, ``DELETE``, ``OPTIMIZE``).
-        metadata_changed: The commit wrote a new ``metaData`` action.
     """
 
     snapshot: DeltaSnapshot
@@ -46,7 +45,6 @@ class VersionChange:
     removed: frozenset[FileKey]
     data_change: bool
     operation: str
-    metadata_changed: bool
 
     @property
     def version(self) -> int:
@@ -124,13 +122,13 @@ class ChangeReader:
                 commit_time_source=committed.source,
                 commit_time_note=committed.note,
             )
-            yield VersionChange(snapshot, added, removed, data_change, operation, new_metadata is not None)
+            yield VersionChange(snapshot, added, removed, data_change, operation)
 
 
 def initial_change(snapshot: DeltaSnapshot, operation: str) -> VersionChange:
     """The first version of a history: every active file is added."""
     files = dataclasses.replace(snapshot, files=())
-    return VersionChange(files, snapshot.files, frozenset(), True, operation, True)
+    return VersionChange(files, snapshot.files, frozenset(), True, operation)
 
 
 def operation_of(table: DeltaTable, version: int) -> str:
