@@ -34,6 +34,7 @@ from datax_migrate.convert.history import (
     ReplayOutcome,
     ReplaySettings,
     partition_plan,
+    shape_state,
 )
 from datax_migrate.convert.lineage import LINEAGE_PROPERTY, Lineage, lineage_file
 from datax_migrate.convert.plan import DEFAULT_TARGET_FILE_BYTES, FileGroup
@@ -280,7 +281,9 @@ def _convert(
         lineage.write(target.io, lineage_path)
 
         def sync_state(transaction: Transaction, snapshot_id: int) -> None:
-            transaction.set_properties(_sync_state(snapshot, snapshot_id, lineage_path))
+            transaction.set_properties(
+                {**_sync_state(snapshot, snapshot_id, lineage_path), **shape_state(transaction.table_metadata)}
+            )
 
         target.commit(
             data_files, {**identity.properties(), "datax.converter": f"datax-migrate {__version__}"}, then=sync_state

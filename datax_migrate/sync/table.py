@@ -36,7 +36,9 @@ from datax_migrate.catalogs.retention import with_history_kept
 from datax_migrate.convert.changes import ChangeReader, VersionChange
 from datax_migrate.convert.engine import Engine
 from datax_migrate.convert.history import (
+    SYNC_LAST_SCHEMA_ID,
     SYNC_LAST_SNAPSHOT_ID,
+    SYNC_LAST_SPEC_ID,
     SYNC_LAST_VERSION,
     SYNC_SOURCE_LOCATION,
     SYNC_SOURCE_TABLE_ID,
@@ -187,6 +189,8 @@ class _SyncState:
     version: int
     snapshot_id: int
     lineage: str
+    schema_id: int | None
+    spec_id: int | None
 
     @classmethod
     def read(cls, name: str, table: Table) -> _SyncState:
@@ -198,6 +202,8 @@ class _SyncState:
                 version=int(properties[SYNC_LAST_VERSION]),
                 snapshot_id=int(properties[SYNC_LAST_SNAPSHOT_ID]),
                 lineage=properties[LINEAGE_PROPERTY],
+                schema_id=_optional_int(properties.get(SYNC_LAST_SCHEMA_ID)),
+                spec_id=_optional_int(properties.get(SYNC_LAST_SPEC_ID)),
             )
         except (KeyError, ValueError):
             converted = SourceIdentity.from_properties(properties)
@@ -205,6 +211,30 @@ class _SyncState:
             raise SyncRefused(
                 f"{name} has no sync state ({what}, without lineage); convert --replace or --history to start a sync"
             ) from None
+
+
+def _optional_int(value: str | None) -> int | None:
+    """A recorded id; ``None`` for tables synced before it was recorded."""
+    return None if value is None else int(value)
+
+
+def _same_shape(name: str, table: Table, state: _SyncState) -> None:
+    """Refuse when the table's schema or partition spec changed since the last sync (an ALTER adds no snapshot).
+
+    Raises:
+        SyncRefused: the current schema or default partition spec is not the one the last sync left.
+
+    """
+    metadata = table.metadata
+    for what, recorded, current in (
+        ("schema", state.schema_id, metadata.current_schema_id),
+        ("partition spec", state.spec_id, metadata.default_spec_id),
+    ):
+        if recorded is not None and recorded != current:
+            raise SyncRefused(
+                f"{name} changed since the last sync: its {what} is {current}, the last sync left {recorded} "
+                "(altered by another writer); convert --replace to start again"
+            )
 
 
 def _create(
@@ -268,6 +298,7 @@ def _sync(
     if state.location != location:
         raise SyncRefused(f"{target.name} is synced from {state.location}, not from {location}")
     maintenance = _maintenance_since(target.name, table, state.snapshot_id)
+    _same_shape(target.name, table, state)
     if wanted < state.version:
         raise SyncRefused(f"{target.name} is already synced to Delta version {state.version}, after {wanted}")
     base = _base(delta, state, wanted, target.name)

@@ -15,6 +15,7 @@ from pyiceberg.catalog import Catalog
 from pyiceberg.io.pyarrow import parquet_file_to_data_file
 from pyiceberg.table import Table
 from pyiceberg.table.snapshots import Operation
+from pyiceberg.types import StringType
 
 from datax_migrate.cli import main
 from datax_migrate.config import Config
@@ -204,6 +205,24 @@ def test_rerun_in_step_and_drift_refusal_via_cli(
     assert main(["sync", str(builder.root), "cli.t"]) == 0
     assert capsys.readouterr().out.startswith("synced:")
     assert ids_in(Config.load().catalog().load_table("cli.t")) == [1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("created_by", ["sync", "convert"])
+def test_an_iceberg_side_schema_change_is_drift(tmp_path: Path, catalog: Catalog, created_by: str) -> None:
+    builder, _ = id_table(tmp_path / "t", [1])
+    if created_by == "sync":
+        sync_table(str(builder.root), catalog, "altered.t")
+    else:
+        convert_table(str(builder.root), catalog, "altered.t")
+    with catalog.load_table("altered.t").update_schema() as update:  # ALTER TABLE: no snapshot
+        update.add_column("note", StringType())
+    builder.commit(builder.data_file(ids([2])))
+    before = catalog.load_table("altered.t")
+
+    with pytest.raises(SyncRefused, match=r"changed since the last sync: its schema is 1, the last sync left 0"):
+        sync_table(str(builder.root), catalog, "altered.t")
+    after = catalog.load_table("altered.t")
+    assert after.metadata == before.metadata and ids_in(after) == [1]
 
 
 def test_truncated_log_refusal_names_the_missing_version(tmp_path: Path, catalog: Catalog) -> None:
