@@ -240,7 +240,8 @@ def _convert(
     existing = target.existing()
     if existing is not None:
         held = _sorted_by(existing)
-        if identity.same_source(current_conversion(existing)[1]) and (not options.replace or held == sorted_by):
+        rewrite = options.replace and (held != sorted_by or LINEAGE_PROPERTY not in existing.properties)
+        if identity.same_source(current_conversion(existing)[1]) and not rewrite:  # no lineage: sync cannot start
             snapshot_id = _current_snapshot_id(existing)
             return ConversionResult("unchanged", identity, target.name, snapshot_id, 0, 0, 0, 0.0, sorted_by=held)
         if not options.replace:

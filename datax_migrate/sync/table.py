@@ -209,7 +209,8 @@ class _SyncState:
             converted = SourceIdentity.from_properties(properties)
             what = f"was converted from {converted.location}" if converted else "was not written by datax-migrate"
             raise SyncRefused(
-                f"{name} has no sync state ({what}, without lineage); convert --replace or --history to start a sync"
+                f"{name} has no sync state ({what}, without lineage); convert --replace (or drop the table and "
+                "convert --history) to start a sync"
             ) from None
 
 
@@ -445,7 +446,8 @@ def _base(delta: DeltaTable, state: _SyncState, wanted: int, name: str) -> Delta
     except (VersionNotFoundError, CorruptLogError) as exc:
         raise SyncRefused(
             f"the Delta log of {state.location} no longer holds version {missing[0] if missing else state.version} "
-            f"that the sync of {name} needs (log clean-up: {exc}); convert --replace, or --history, to start again"
+            f"that the sync of {name} needs (log clean-up: {exc}); convert --replace (or drop the table and "
+            "convert --history) to start again"
         ) from exc
     if base.metadata.id != state.table_id:
         raise SyncRefused(

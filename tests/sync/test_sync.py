@@ -237,7 +237,9 @@ def test_truncated_log_refusal_names_the_missing_version(tmp_path: Path, catalog
     builder.commit(builder.data_file(ids([6])))
     snapshot = catalog.load_table("short.t").current_snapshot().snapshot_id
 
-    with pytest.raises(SyncRefused, match=r"no longer holds version 2 .*convert --replace, or --history"):
+    with pytest.raises(
+        SyncRefused, match=r"no longer holds version 2 .*convert --replace \(or drop the table and convert --history\)"
+    ):
         sync_table(str(builder.root), catalog, "short.t")
     assert catalog.load_table("short.t").current_snapshot().snapshot_id == snapshot
 
