@@ -33,6 +33,7 @@ from datax_migrate.convert.history import (
     HistoryReplay,
     ReplayOutcome,
     ReplaySettings,
+    options_state,
     partition_plan,
     shape_state,
 )
@@ -283,7 +284,11 @@ def _convert(
 
         def sync_state(transaction: Transaction, snapshot_id: int) -> None:
             transaction.set_properties(
-                {**_sync_state(snapshot, snapshot_id, lineage_path), **shape_state(transaction.table_metadata)}
+                {
+                    **_sync_state(snapshot, snapshot_id, lineage_path),
+                    **shape_state(transaction.table_metadata),
+                    **options_state(options.lossy, options.identity_partitions),
+                }
             )
 
         target.commit(

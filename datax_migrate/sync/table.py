@@ -4,12 +4,15 @@
     >>> result = sync_table("s3://lake/sales", catalog, "finance.sales")
 
 The sync state lives in the Iceberg table's properties (:data:`SYNC_SOURCE_TABLE_ID`,
-:data:`SYNC_SOURCE_LOCATION`, :data:`SYNC_LAST_VERSION`, :data:`SYNC_LAST_SNAPSHOT_ID`, and the
-lineage file), so any machine can continue. A sync refuses, changing nothing, when:
+:data:`SYNC_SOURCE_LOCATION`, :data:`SYNC_LAST_VERSION`, :data:`SYNC_LAST_SNAPSHOT_ID`, the schema
+and partition spec ids the last sync left, the conversion options ``--lossy`` and
+``--identity-partitions``, which every sync replays with, and the lineage file), so any machine can
+continue. A sync refuses, changing nothing, when:
 
 - the table changed since the last sync: a snapshot after the last synced one that is not table
-  maintenance (a ``replace`` without data change, as compaction and S3 Tables make them), or the
-  last synced snapshot is no longer an ancestor of the current one;
+  maintenance (a ``replace`` without data change, as compaction and S3 Tables make them), the last
+  synced snapshot is no longer an ancestor of the current one, or the schema or partition spec was
+  altered (which adds no snapshot);
 - the Delta log no longer holds a version the sync needs (log clean-up);
 - the Delta table was replaced (its ``metaData.id`` differs from the one synced);
 - a change cannot be expressed exactly in Iceberg.
@@ -36,10 +39,12 @@ from datax_migrate.catalogs.retention import with_history_kept
 from datax_migrate.convert.changes import ChangeReader, VersionChange
 from datax_migrate.convert.engine import Engine
 from datax_migrate.convert.history import (
+    SYNC_IDENTITY_PARTITIONS,
     SYNC_LAST_SCHEMA_ID,
     SYNC_LAST_SNAPSHOT_ID,
     SYNC_LAST_SPEC_ID,
     SYNC_LAST_VERSION,
+    SYNC_LOSSY,
     SYNC_SOURCE_LOCATION,
     SYNC_SOURCE_TABLE_ID,
     TAG_PREFIX,
@@ -191,6 +196,8 @@ class _SyncState:
     lineage: str
     schema_id: int | None
     spec_id: int | None
+    lossy: frozenset[str]
+    identity_partitions: bool
 
     @classmethod
     def read(cls, name: str, table: Table) -> _SyncState:
@@ -204,6 +211,8 @@ class _SyncState:
                 lineage=properties[LINEAGE_PROPERTY],
                 schema_id=_optional_int(properties.get(SYNC_LAST_SCHEMA_ID)),
                 spec_id=_optional_int(properties.get(SYNC_LAST_SPEC_ID)),
+                lossy=frozenset(n for n in properties.get(SYNC_LOSSY, "").split(",") if n),
+                identity_partitions=properties.get(SYNC_IDENTITY_PARTITIONS) == "true",
             )
         except (KeyError, ValueError):
             converted = SourceIdentity.from_properties(properties)
@@ -331,7 +340,9 @@ def _sync(
     target.begin_update(table)
     active = {add.key: add for add in base.files}
     tagged = any(name.startswith(TAG_PREFIX) for name in table.metadata.refs)  # convert --history --tag-versions
-    settings = ReplaySettings(squash=squash, tag_versions=tagged)
+    settings = ReplaySettings(
+        lossy=state.lossy, identity_partitions=state.identity_partitions, squash=squash, tag_versions=tagged
+    )
     replay = HistoryReplay(target, lineage, current_files, active, settings, base)
     outcome: ReplayOutcome | None = None
 

@@ -19,12 +19,13 @@ from pyiceberg.types import StringType
 
 from datax_migrate.cli import main
 from datax_migrate.config import Config
-from datax_migrate.convert import ConversionSource, convert_table
+from datax_migrate.convert import ConversionSource, ConvertOptions, convert_table
 from datax_migrate.convert.engine import LocalEngine
 from datax_migrate.convert.history import (
     SOURCE_OPERATION,
     SYNC_LAST_SNAPSHOT_ID,
     SYNC_LAST_VERSION,
+    SYNC_LOSSY,
     current_data_files,
     stage_snapshot,
 )
@@ -223,6 +224,27 @@ def test_an_iceberg_side_schema_change_is_drift(tmp_path: Path, catalog: Catalog
         sync_table(str(builder.root), catalog, "altered.t")
     after = catalog.load_table("altered.t")
     assert after.metadata == before.metadata and ids_in(after) == [1]
+
+
+@pytest.mark.parametrize("history", [False, True])
+def test_sync_maps_types_with_the_lossy_mappings_the_table_was_converted_with(
+    tmp_path: Path, catalog: Catalog, history: bool
+) -> None:
+    builder, _ = id_table(tmp_path / "t", [1])
+    options = ConvertOptions(lossy=frozenset({"collation-as-string"}))
+    convert_table(str(builder.root), catalog, "lossy.t", options=options, history=history)
+    collated = field("name", "string", __COLLATIONS={"name": "spark.UTF8_LCASE"})
+    added = pa.table({"id": pa.array([2], pa.int64()), "name": ["b"]})
+    builder.commit(builder.metadata([field("id", "long"), collated]), builder.data_file(added))
+
+    assert sync_table(str(builder.root), catalog, "lossy.t").status == "synced"
+    table = catalog.load_table("lossy.t")
+    assert table.schema().find_field("name").field_type == StringType()
+    assert sorted(read_snapshot(table).to_pylist(), key=lambda r: r["id"]) == [
+        {"id": 1, "name": None},
+        {"id": 2, "name": "b"},
+    ]
+    assert table.properties[SYNC_LOSSY] == "collation-as-string"
 
 
 def test_truncated_log_refusal_names_the_missing_version(tmp_path: Path, catalog: Catalog) -> None:
