@@ -89,6 +89,8 @@ def run_sync(args: argparse.Namespace) -> int:
         engine = SparkEngine(spark_session())
     if args.every is not None and (args.to_version is not None or args.to_timestamp):
         raise ConfigError("--every syncs to the latest Delta version each time: give no --to-version or --to-timestamp")
+    if args.every is None and args.max_runs is not None:
+        raise ConfigError("--max-runs goes with --every")
     catalog, target = open_target(args)
     once = functools.partial(
         sync_table,

@@ -140,6 +140,7 @@ def test_durations(text: str, seconds: float) -> None:
         (["--every", "15x"], "is not a duration"),
         (["--every", "1m", "--to-version", "3"], "--every syncs to the latest Delta version each time"),
         (["--max-runs", "0"], "must be 1 or more"),
+        (["--max-runs", "3"], "--max-runs goes with --every"),
     ],
 )
 def test_bad_repeat_options_exit_2_naming_them(
