@@ -58,7 +58,14 @@ from datax_migrate.convert.table import ConversionResult, InterruptedAfterCommit
 from datax_migrate.convert.table import convert_table as convert
 from datax_migrate.delta.commit_times import AUTO
 from datax_migrate.delta.table import DeltaSnapshot, DeltaTable
-from datax_migrate.errors import CorruptLogError, DataxError, TargetError, VersionNotFoundError
+from datax_migrate.errors import (
+    CorruptLogError,
+    DataxError,
+    MappingError,
+    TargetError,
+    UnsupportedFeatureError,
+    VersionNotFoundError,
+)
 from datax_migrate.iceberg.target import IcebergTarget, SourceIdentity
 
 __all__ = [
@@ -364,7 +371,7 @@ def _sync(
         )
 
     try:
-        replay.plan(_same_table(ChangeReader(delta, base).changes(wanted), state.table_id, target.name))
+        _plan(replay, _same_table(ChangeReader(delta, base).changes(wanted), state.table_id, target.name))
         tracker = ProgressTracker(replay.groups, progress, target)
         replay.write(engine, tracker.done)
         outcome = replay.commit({})
@@ -377,6 +384,19 @@ def _sync(
     if outcome.versions and (note := _commit_time_note(delta, wanted)):
         notes.append(note)
     return result()
+
+
+def _plan(replay: HistoryReplay, changes: Iterator[VersionChange]) -> None:
+    """Plan the replay of ``changes``; a change that cannot be expressed exactly is a refusal.
+
+    Raises:
+        SyncRefused: a version's schema change or reader feature cannot be replayed exactly.
+
+    """
+    try:
+        replay.plan(changes)
+    except (MappingError, UnsupportedFeatureError) as exc:
+        raise SyncRefused(str(exc)) from exc
 
 
 def _maintenance_since(name: str, table: Table, last_synced: int) -> list[Snapshot]:

@@ -247,6 +247,20 @@ def test_sync_maps_types_with_the_lossy_mappings_the_table_was_converted_with(
     assert table.properties[SYNC_LOSSY] == "collation-as-string"
 
 
+def test_a_type_change_iceberg_cannot_promote_is_a_refusal(tmp_path: Path, catalog: Catalog) -> None:
+    builder, _ = id_table(tmp_path / "t", [1])
+    sync_table(str(builder.root), catalog, "retyped.t")
+    builder.commit(builder.metadata([field("id", "string")]), builder.data_file(pa.table({"id": ["2"]})))
+    before = catalog.load_table("retyped.t")
+    files = set((tmp_path / "warehouse").rglob("*"))
+
+    with pytest.raises(SyncRefused, match=r"column 'id' changed type from long to string, which Iceberg cannot"):
+        sync_table(str(builder.root), catalog, "retyped.t")
+    after = catalog.load_table("retyped.t")
+    assert after.metadata == before.metadata and ids_in(after) == [1]
+    assert set((tmp_path / "warehouse").rglob("*")) == files
+
+
 def test_truncated_log_refusal_names_the_missing_version(tmp_path: Path, catalog: Catalog) -> None:
     builder, _ = id_table(tmp_path / "t", [1])
     builder.commit(builder.data_file(ids([2])))
