@@ -25,7 +25,7 @@ from datax_migrate.cli.common import (
     positive_int,
     print_json,
 )
-from datax_migrate.errors import ConfigError
+from datax_migrate.errors import ConfigError, DataxError
 
 if TYPE_CHECKING:
     from datax_migrate.sync import SyncResult
@@ -89,6 +89,8 @@ def run_sync(args: argparse.Namespace) -> int:
         engine = SparkEngine(spark_session())
     if args.every is not None and (args.to_version is not None or args.to_timestamp):
         raise ConfigError("--every syncs to the latest Delta version each time: give no --to-version or --to-timestamp")
+    if args.every is None and args.max_runs is not None:
+        raise ConfigError("--max-runs goes with --every")
     catalog, target = open_target(args)
     once = functools.partial(
         sync_table,
@@ -168,14 +170,20 @@ def _duration(text: str) -> float:
 
 def run_every(args: argparse.Namespace, once: Callable[[], SyncResult]) -> int:
     """Run ``sync --every``: each run's result as it lands (text), or all of them at the end (JSON)."""
-    from datax_migrate.sync.repeat import SyncStopped, sync_every
+    from datax_migrate.sync.repeat import RepeatedSync, SyncStopped, sync_every
+
+    runs: list[SyncResult] = []
 
     def landed(result: SyncResult) -> None:
+        runs.append(result)
         if args.output != "json":
             print(f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M:%S} UTC  {describe(result)}", flush=True)
 
     try:
         summary = sync_every(args.every, once, max_runs=args.max_runs, on_result=landed)
+    except DataxError:  # a run was refused or failed: the runs before it are committed, and the document says so
+        _print_runs(args, RepeatedSync(tuple(runs), "error"))
+        raise
     except SyncStopped as stopped:
         _print_runs(args, stopped.summary)
         terminated = isinstance(stopped.interrupt, Terminated)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import pyarrow.fs as pafs
 
 from datax_migrate.delta.actions import AddFile, Metadata, Protocol, RemoveFile
+from datax_migrate.delta.deletion_vectors import deletion_vector_path
 from datax_migrate.delta.protocol import check_readable
 from datax_migrate.delta.table import DeltaSnapshot, DeltaTable
 from datax_migrate.errors import CorruptLogError, DeltaError, MissingFileError, VersionNotFoundError
@@ -38,7 +39,6 @@ class VersionChange:
         removed: Keys of files active before that are not any more.
         data_change: Whether any add or remove of the commit changed data (``dataChange``).
         operation: ``commitInfo.operation`` (e.g. ``WRITE``, ``DELETE``, ``OPTIMIZE``).
-        metadata_changed: The commit wrote a new ``metaData`` action.
     """
 
     snapshot: DeltaSnapshot
@@ -46,7 +46,6 @@ class VersionChange:
     removed: frozenset[FileKey]
     data_change: bool
     operation: str
-    metadata_changed: bool
 
     @property
     def version(self) -> int:
@@ -124,13 +123,13 @@ class ChangeReader:
                 commit_time_source=committed.source,
                 commit_time_note=committed.note,
             )
-            yield VersionChange(snapshot, added, removed, data_change, operation, new_metadata is not None)
+            yield VersionChange(snapshot, added, removed, data_change, operation)
 
 
 def initial_change(snapshot: DeltaSnapshot, operation: str) -> VersionChange:
     """The first version of a history: every active file is added."""
     files = dataclasses.replace(snapshot, files=())
-    return VersionChange(files, snapshot.files, frozenset(), True, operation, True)
+    return VersionChange(files, snapshot.files, frozenset(), True, operation)
 
 
 def operation_of(table: DeltaTable, version: int) -> str:
@@ -160,7 +159,8 @@ def history_start(table: DeltaTable, to_version: int, from_version: int | None =
     """The first version from which every version up to ``to_version`` can be reconstructed.
 
     The log must hold that version (a checkpoint at or before it, or commit 0) and every commit
-    after it; every data file active at any version of the range must exist. With
+    after it; every data file active at any version of the range must exist, and its deletion vector
+    file when it has one on disk. With
     ``from_version``, only the versions from it on are examined (a history asked to start there).
 
     Raises:
@@ -175,29 +175,43 @@ def history_start(table: DeltaTable, to_version: int, from_version: int | None =
         earliest = from_version
     base = table.snapshot(earliest)
     died: dict[FileKey, int] = {add.key: to_version + 1 for add in base.files}
-    paths = {add.key: add.path for add in base.files}
+    paths = {add.key: _files_of(table, add) for add in base.files}
     for change in ChangeReader(table, base).changes(to_version):
         for add in change.added:
             died[add.key] = to_version + 1
-            paths[add.key] = add.path
+            paths[add.key] = _files_of(table, add)
         for key in change.removed:
             died[key] = change.version
     existing = _listed_files(table) if len(died) > LOOK_UPS else set()
     start = earliest
     gone = ""
     for key, death in died.items():
-        path = table.storage.resolve(paths[key])
-        if path in existing or table.storage.exists(path):
+        path = next((p for p in paths[key] if p not in existing and not table.storage.exists(p)), None)
+        if path is None:
             continue
         if death > to_version:
             raise MissingFileError(
-                f"data file {path} is missing (referenced by version {to_version}); the version cannot be converted"
+                f"{_kind(path, paths[key])} {path} is missing (referenced by version {to_version}); "
+                "the version cannot be converted"
             )
         if death > start:
-            start, gone = death, path
+            start, gone = death, f"{_kind(path, paths[key])} {path}"
     if start > earliest:
-        skipped.append(f"Delta versions {earliest}..{start - 1}: their data file {gone} is gone (vacuumed)")
+        skipped.append(f"Delta versions {earliest}..{start - 1}: their {gone} is gone (vacuumed)")
     return HistoryStart(start, tuple(skipped))
+
+
+def _files_of(table: DeltaTable, add: AddFile) -> tuple[str, ...]:
+    """The files ``add`` reads: its data file, then its deletion vector file when on disk (``u``, ``p``)."""
+    data = table.storage.resolve(add.path)
+    dv = add.deletion_vector
+    if dv is None or dv.storage_type not in ("u", "p"):
+        return (data,)
+    return data, deletion_vector_path(table.storage, dv)
+
+
+def _kind(path: str, files: tuple[str, ...]) -> str:
+    return "data file" if path == files[0] else "deletion vector file"
 
 
 def _earliest_reconstructable(table: DeltaTable, to_version: int) -> int:

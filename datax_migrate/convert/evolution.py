@@ -38,7 +38,7 @@ def evolve_schema(
     """The Iceberg schema of Delta schema ``new``, given that ``current`` is the Iceberg schema of ``old``.
 
     Args:
-        current: The table's current Iceberg schema (built from ``old``, fields in its order).
+        current: The table's current Iceberg schema (built from ``old``; fields are matched by name).
         last_column_id: The highest field id the table ever assigned.
         old: The Delta schema before the change.
         new: The Delta schema after it.
@@ -83,8 +83,9 @@ class _Rules:
         fields = []
         for made, field in zip(fresh.fields, new.fields, strict=True):
             index = self._match(field, old)
-            kept = current.fields[index] if index is not None and current is not None else None
-            before = old.fields[index].type if index is not None and old is not None else None
+            matched = old.fields[index] if index is not None and old is not None else None
+            kept = _field_named(current, matched.name) if matched is not None else None
+            before = matched.type if matched is not None else None
             if kept is not None and not _carries_over(kept.field_type, made.field_type):
                 if not self.rewrites_all:
                     raise MappingError(
@@ -143,6 +144,13 @@ class _Rules:
                 value_required=made.value_required,
             )
         return made
+
+
+def _field_named(struct: StructType | None, name: str) -> NestedField | None:
+    """The field of ``struct`` named ``name`` (the Iceberg field of a Delta column; never matched by position)."""
+    if struct is None:
+        return None
+    return next((f for f in struct.fields if f.name == name), None)
 
 
 def evolve_spec(

@@ -28,6 +28,7 @@ from pyiceberg.manifest import DataFile
 from pyiceberg.partitioning import PartitionSpec
 from pyiceberg.schema import Schema
 from pyiceberg.table import Table, Transaction
+from pyiceberg.table.metadata import TableMetadata
 from pyiceberg.table.refs import SnapshotRefType
 from pyiceberg.table.snapshots import Operation, Summary
 from pyiceberg.table.update import (
@@ -72,8 +73,26 @@ SYNC_SOURCE_TABLE_ID = "datax.sync.source-table-id"
 SYNC_SOURCE_LOCATION = "datax.sync.source-location"
 SYNC_LAST_VERSION = "datax.sync.last-version"
 SYNC_LAST_SNAPSHOT_ID = "datax.sync.last-snapshot-id"
+SYNC_LAST_SCHEMA_ID = "datax.sync.last-schema-id"
+"""The table's current schema id as the last sync left it: an Iceberg-side schema change is drift."""
+SYNC_LAST_SPEC_ID = "datax.sync.last-spec-id"
+"""The table's default partition spec id as the last sync left it: an Iceberg-side spec change is drift."""
+SYNC_LOSSY = "datax.sync.lossy"
+"""The lossy type mappings the table was converted with (comma-separated); a sync maps types the same way."""
+SYNC_IDENTITY_PARTITIONS = "datax.sync.identity-partitions"
+"""``true`` when the table was converted with identity partitions; a sync partitions the same way."""
 TAG_PREFIX = "delta-v"
 """``--tag-versions`` tags each snapshot ``delta-v<N>``."""
+
+
+def shape_state(metadata: TableMetadata) -> dict[str, str]:
+    """The sync state entries that record the table's current schema and partition spec."""
+    return {SYNC_LAST_SCHEMA_ID: str(metadata.current_schema_id), SYNC_LAST_SPEC_ID: str(metadata.default_spec_id)}
+
+
+def options_state(lossy: frozenset[str], identity_partitions: bool) -> dict[str, str]:
+    """The sync state entries that record the conversion options a later sync must replay with."""
+    return {SYNC_LOSSY: ",".join(sorted(lossy)), SYNC_IDENTITY_PARTITIONS: str(identity_partitions).lower()}
 
 
 @dataclass(frozen=True)
@@ -279,6 +298,8 @@ class HistoryReplay:
                 SYNC_SOURCE_LOCATION: final.location,
                 SYNC_LAST_VERSION: str(final.version),
                 LINEAGE_PROPERTY: lineage_path,
+                **shape_state(transaction.table_metadata),
+                **options_state(self.settings.lossy, self.settings.identity_partitions),
                 SOURCE_LOCATION: final.location,
                 SOURCE_VERSION: str(final.version),
                 SOURCE_COMMIT_TIMESTAMP: str(final.commit_timestamp_ms),

@@ -33,7 +33,9 @@ from datax_migrate.convert.history import (
     HistoryReplay,
     ReplayOutcome,
     ReplaySettings,
+    options_state,
     partition_plan,
+    shape_state,
 )
 from datax_migrate.convert.lineage import LINEAGE_PROPERTY, Lineage, lineage_file
 from datax_migrate.convert.plan import DEFAULT_TARGET_FILE_BYTES, FileGroup
@@ -239,7 +241,8 @@ def _convert(
     existing = target.existing()
     if existing is not None:
         held = _sorted_by(existing)
-        if identity.same_source(current_conversion(existing)[1]) and (not options.replace or held == sorted_by):
+        rewrite = options.replace and (held != sorted_by or LINEAGE_PROPERTY not in existing.properties)
+        if identity.same_source(current_conversion(existing)[1]) and not rewrite:  # no lineage: sync cannot start
             snapshot_id = _current_snapshot_id(existing)
             return ConversionResult("unchanged", identity, target.name, snapshot_id, 0, 0, 0, 0.0, sorted_by=held)
         if not options.replace:
@@ -280,7 +283,13 @@ def _convert(
         lineage.write(target.io, lineage_path)
 
         def sync_state(transaction: Transaction, snapshot_id: int) -> None:
-            transaction.set_properties(_sync_state(snapshot, snapshot_id, lineage_path))
+            transaction.set_properties(
+                {
+                    **_sync_state(snapshot, snapshot_id, lineage_path),
+                    **shape_state(transaction.table_metadata),
+                    **options_state(options.lossy, options.identity_partitions),
+                }
+            )
 
         target.commit(
             data_files, {**identity.properties(), "datax.converter": f"datax-migrate {__version__}"}, then=sync_state

@@ -523,13 +523,15 @@ def current_conversion(table: Table) -> tuple[Snapshot | None, SourceIdentity | 
     """The snapshot that defines the table's current data, and the source it was converted from (if it was).
 
     Snapshots that only rewrite files without changing data (operation ``replace``: compaction,
-    S3 Tables maintenance) are looked through to their parent.
+    S3 Tables maintenance) are looked through to their parent, unless they record the Delta version
+    they hold (a history or sync snapshot of a Delta version without data change, e.g. OPTIMIZE).
     """
     snapshot = table.current_snapshot()
     while (
         snapshot is not None
         and snapshot.summary is not None
         and snapshot.summary.operation == Operation.REPLACE
+        and SOURCE_VERSION not in snapshot.summary.additional_properties
         and snapshot.parent_snapshot_id is not None
     ):
         snapshot = table.snapshot_by_id(snapshot.parent_snapshot_id)

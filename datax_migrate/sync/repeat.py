@@ -51,7 +51,8 @@ class RepeatedSync:
 
     Attributes:
         runs: The result of each run that completed (committed, or found nothing new), oldest first.
-        stopped_by: ``"max-runs"`` (``max_runs`` runs done), or ``"signal"`` (Ctrl-C or SIGTERM).
+        stopped_by: ``"max-runs"`` (``max_runs`` runs done), ``"signal"`` (Ctrl-C or SIGTERM), or ``"error"``
+            (a run was refused or failed: the runs listed are those committed before it).
         rolled_back: Whether the signal came during a run, whose writes were rolled back.
     """
 

@@ -4,12 +4,15 @@
     >>> result = sync_table("s3://lake/sales", catalog, "finance.sales")
 
 The sync state lives in the Iceberg table's properties (:data:`SYNC_SOURCE_TABLE_ID`,
-:data:`SYNC_SOURCE_LOCATION`, :data:`SYNC_LAST_VERSION`, :data:`SYNC_LAST_SNAPSHOT_ID`, and the
-lineage file), so any machine can continue. A sync refuses, changing nothing, when:
+:data:`SYNC_SOURCE_LOCATION`, :data:`SYNC_LAST_VERSION`, :data:`SYNC_LAST_SNAPSHOT_ID`, the schema
+and partition spec ids the last sync left, the conversion options ``--lossy`` and
+``--identity-partitions``, which every sync replays with, and the lineage file), so any machine can
+continue. A sync refuses, changing nothing, when:
 
 - the table changed since the last sync: a snapshot after the last synced one that is not table
-  maintenance (a ``replace`` without data change, as compaction and S3 Tables make them), or the
-  last synced snapshot is no longer an ancestor of the current one;
+  maintenance (a ``replace`` without data change, as compaction and S3 Tables make them), the last
+  synced snapshot is no longer an ancestor of the current one, or the schema or partition spec was
+  altered (which adds no snapshot);
 - the Delta log no longer holds a version the sync needs (log clean-up);
 - the Delta table was replaced (its ``metaData.id`` differs from the one synced);
 - a change cannot be expressed exactly in Iceberg.
@@ -36,8 +39,12 @@ from datax_migrate.catalogs.retention import with_history_kept
 from datax_migrate.convert.changes import ChangeReader, VersionChange
 from datax_migrate.convert.engine import Engine
 from datax_migrate.convert.history import (
+    SYNC_IDENTITY_PARTITIONS,
+    SYNC_LAST_SCHEMA_ID,
     SYNC_LAST_SNAPSHOT_ID,
+    SYNC_LAST_SPEC_ID,
     SYNC_LAST_VERSION,
+    SYNC_LOSSY,
     SYNC_SOURCE_LOCATION,
     SYNC_SOURCE_TABLE_ID,
     TAG_PREFIX,
@@ -51,7 +58,14 @@ from datax_migrate.convert.table import ConversionResult, InterruptedAfterCommit
 from datax_migrate.convert.table import convert_table as convert
 from datax_migrate.delta.commit_times import AUTO
 from datax_migrate.delta.table import DeltaSnapshot, DeltaTable
-from datax_migrate.errors import CorruptLogError, DataxError, TargetError, VersionNotFoundError
+from datax_migrate.errors import (
+    CorruptLogError,
+    DataxError,
+    MappingError,
+    TargetError,
+    UnsupportedFeatureError,
+    VersionNotFoundError,
+)
 from datax_migrate.iceberg.target import IcebergTarget, SourceIdentity
 
 __all__ = [
@@ -187,6 +201,10 @@ class _SyncState:
     version: int
     snapshot_id: int
     lineage: str
+    schema_id: int | None
+    spec_id: int | None
+    lossy: frozenset[str]
+    identity_partitions: bool
 
     @classmethod
     def read(cls, name: str, table: Table) -> _SyncState:
@@ -198,13 +216,42 @@ class _SyncState:
                 version=int(properties[SYNC_LAST_VERSION]),
                 snapshot_id=int(properties[SYNC_LAST_SNAPSHOT_ID]),
                 lineage=properties[LINEAGE_PROPERTY],
+                schema_id=_optional_int(properties.get(SYNC_LAST_SCHEMA_ID)),
+                spec_id=_optional_int(properties.get(SYNC_LAST_SPEC_ID)),
+                lossy=frozenset(n for n in properties.get(SYNC_LOSSY, "").split(",") if n),
+                identity_partitions=properties.get(SYNC_IDENTITY_PARTITIONS) == "true",
             )
         except (KeyError, ValueError):
             converted = SourceIdentity.from_properties(properties)
             what = f"was converted from {converted.location}" if converted else "was not written by datax-migrate"
             raise SyncRefused(
-                f"{name} has no sync state ({what}, without lineage); convert --replace or --history to start a sync"
+                f"{name} has no sync state ({what}, without lineage); convert --replace (or drop the table and "
+                "convert --history) to start a sync"
             ) from None
+
+
+def _optional_int(value: str | None) -> int | None:
+    """A recorded id; ``None`` for tables synced before it was recorded."""
+    return None if value is None else int(value)
+
+
+def _same_shape(name: str, table: Table, state: _SyncState) -> None:
+    """Refuse when the table's schema or partition spec changed since the last sync (an ALTER adds no snapshot).
+
+    Raises:
+        SyncRefused: the current schema or default partition spec is not the one the last sync left.
+
+    """
+    metadata = table.metadata
+    for what, recorded, current in (
+        ("schema", state.schema_id, metadata.current_schema_id),
+        ("partition spec", state.spec_id, metadata.default_spec_id),
+    ):
+        if recorded is not None and recorded != current:
+            raise SyncRefused(
+                f"{name} changed since the last sync: its {what} is {current}, the last sync left {recorded} "
+                "(altered by another writer); convert --replace to start again"
+            )
 
 
 def _create(
@@ -268,6 +315,7 @@ def _sync(
     if state.location != location:
         raise SyncRefused(f"{target.name} is synced from {state.location}, not from {location}")
     maintenance = _maintenance_since(target.name, table, state.snapshot_id)
+    _same_shape(target.name, table, state)
     if wanted < state.version:
         raise SyncRefused(f"{target.name} is already synced to Delta version {state.version}, after {wanted}")
     base = _base(delta, state, wanted, target.name)
@@ -299,7 +347,9 @@ def _sync(
     target.begin_update(table)
     active = {add.key: add for add in base.files}
     tagged = any(name.startswith(TAG_PREFIX) for name in table.metadata.refs)  # convert --history --tag-versions
-    settings = ReplaySettings(squash=squash, tag_versions=tagged)
+    settings = ReplaySettings(
+        lossy=state.lossy, identity_partitions=state.identity_partitions, squash=squash, tag_versions=tagged
+    )
     replay = HistoryReplay(target, lineage, current_files, active, settings, base)
     outcome: ReplayOutcome | None = None
 
@@ -321,7 +371,7 @@ def _sync(
         )
 
     try:
-        replay.plan(_same_table(ChangeReader(delta, base).changes(wanted), state.table_id, target.name))
+        _plan(replay, _same_table(ChangeReader(delta, base).changes(wanted), state.table_id, target.name))
         tracker = ProgressTracker(replay.groups, progress, target)
         replay.write(engine, tracker.done)
         outcome = replay.commit({})
@@ -334,6 +384,19 @@ def _sync(
     if outcome.versions and (note := _commit_time_note(delta, wanted)):
         notes.append(note)
     return result()
+
+
+def _plan(replay: HistoryReplay, changes: Iterator[VersionChange]) -> None:
+    """Plan the replay of ``changes``; a change that cannot be expressed exactly is a refusal.
+
+    Raises:
+        SyncRefused: a version's schema change or reader feature cannot be replayed exactly.
+
+    """
+    try:
+        replay.plan(changes)
+    except (MappingError, UnsupportedFeatureError) as exc:
+        raise SyncRefused(str(exc)) from exc
 
 
 def _maintenance_since(name: str, table: Table, last_synced: int) -> list[Snapshot]:
@@ -414,7 +477,8 @@ def _base(delta: DeltaTable, state: _SyncState, wanted: int, name: str) -> Delta
     except (VersionNotFoundError, CorruptLogError) as exc:
         raise SyncRefused(
             f"the Delta log of {state.location} no longer holds version {missing[0] if missing else state.version} "
-            f"that the sync of {name} needs (log clean-up: {exc}); convert --replace, or --history, to start again"
+            f"that the sync of {name} needs (log clean-up: {exc}); convert --replace (or drop the table and "
+            "convert --history) to start again"
         ) from exc
     if base.metadata.id != state.table_id:
         raise SyncRefused(

@@ -12,7 +12,9 @@ from pyiceberg.catalog import Catalog
 from datax_migrate.cli import main
 from datax_migrate.config import Config
 from datax_migrate.convert import ConvertOptions, convert_table
+from datax_migrate.convert.lineage import LINEAGE_PROPERTY
 from datax_migrate.errors import TargetExistsError
+from datax_migrate.sync import SyncRefused, sync_table
 from tests.support.delta_builder import DeltaBuilder, field
 from tests.support.delta_tables import schema_change_table
 from tests.support.iceberg import read_by_field_id
@@ -111,3 +113,20 @@ def test_convert_says_unchanged_only_while_the_current_snapshot_is_the_conversio
     assert "replaced:" in capsys.readouterr().out
     table = Config.load().catalog().load_table("moved.t")
     assert_same_rows(read_by_field_id(table, table.current_snapshot().snapshot_id), after)
+
+
+def test_replace_rewrites_a_table_converted_before_lineage_so_sync_can_start(tmp_path: Path, catalog: Catalog) -> None:
+    builder = DeltaBuilder(tmp_path / "t")
+    builder.commit(
+        builder.protocol(), builder.metadata([field("id", "long")]), builder.data_file(pa.table({"id": [1, 2]}))
+    )
+    convert_table(str(builder.root), catalog, "old.t")
+    with catalog.load_table("old.t").transaction() as transaction:  # as a conversion without lineage left it
+        transaction.remove_properties(*(k for k in catalog.load_table("old.t").properties if k.startswith("datax.")))
+    with pytest.raises(SyncRefused, match=r"no sync state .*convert --replace \(or drop the table and convert"):
+        sync_table(str(builder.root), catalog, "old.t")
+
+    assert convert_table(str(builder.root), catalog, "old.t", options=ConvertOptions(replace=True)).status == "replaced"
+    assert LINEAGE_PROPERTY in catalog.load_table("old.t").properties
+    builder.commit(builder.data_file(pa.table({"id": [3]})))
+    assert sync_table(str(builder.root), catalog, "old.t").status == "synced"

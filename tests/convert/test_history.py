@@ -167,6 +167,42 @@ def test_vacuumed_versions_are_reported_not_guessed(tmp_path: Path, catalog: Cat
     assert sorted(read_snapshot(table)["id"].to_pylist()) == [1, 3, 4]
 
 
+def test_versions_whose_deletion_vector_file_was_vacuumed_are_reported(tmp_path: Path, catalog: Catalog) -> None:
+    builder = DeltaBuilder(tmp_path / "t")
+    data = builder.data_file(ids([1, 2, 3]))
+    builder.commit(builder.protocol(3, 7, ["deletionVectors"]), builder.metadata([field("id", "long")]), data)
+    first_dv = builder.with_deletion_vector(data, builder.file_dv([0]))
+    builder.commit(builder.remove(data), first_dv)
+    (first_dv_file,) = builder.root.glob("deletion_vector_*.bin")
+    builder.commit(builder.remove(first_dv), builder.with_deletion_vector(data, builder.file_dv([0, 1])))
+    builder.commit(builder.data_file(ids([4])))
+    first_dv_file.unlink()  # VACUUM removed the deletion vector version 1 needs; the data file stays
+
+    with pytest.raises(VersionNotFoundError, match="--from-version 1 cannot be reconstructed: .*deletion vector file"):
+        convert_table(str(builder.root), catalog, "dv_vacuumed.t", history=True, from_version=1)
+    result = convert_table(str(builder.root), catalog, "dv_vacuumed.t", history=True)
+    assert result.from_version == 2
+    assert any("Delta versions 0..1" in note and "deletion vector file" in note for note in result.notes)
+    assert sorted(read_snapshot(catalog.load_table("dv_vacuumed.t"))["id"].to_pylist()) == [3, 4]
+
+
+def test_a_history_ending_in_an_optimize_is_the_current_conversion(tmp_path: Path, catalog: Catalog) -> None:
+    builder = DeltaBuilder(tmp_path / "t")
+    first, second = builder.data_file(ids([1])), builder.data_file(ids([2]))
+    builder.commit(builder.protocol(), builder.metadata([field("id", "long")]), first, second)
+    compacted = builder.data_file(ids([1, 2]))
+    compacted["add"]["dataChange"] = False
+    removes = [builder.remove(first), builder.remove(second)]
+    for remove in removes:
+        remove["remove"]["dataChange"] = False
+    builder.commit(*removes, compacted, {"commitInfo": {"operation": "OPTIMIZE"}})
+    convert_table(str(builder.root), catalog, "optimized.t", history=True)
+    assert catalog.load_table("optimized.t").current_snapshot().summary.operation.value == "replace"
+
+    # a plain convert of the same version finds the history's last snapshot as the conversion it holds
+    assert convert_table(str(builder.root), catalog, "optimized.t").status == "unchanged"
+
+
 def test_history_via_cli_as_json_and_rerun_is_unchanged(
     tmp_path: Path, datax_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from deltalake import write_deltalake
 
 from datax_migrate.cli import main
 from datax_migrate.config import Config
+from datax_migrate.convert.history import SYNC_LAST_VERSION
 from datax_migrate.iceberg.read import read_snapshot
 from datax_migrate.sync.repeat import parse_duration
 
@@ -60,6 +62,31 @@ def test_max_runs_stops_in_step_and_json_lists_every_run(
     assert [run["status"] for run in document["runs"]] == ["synced", "in-step", "in-step"]
     assert {run["to_version"] for run in document["runs"]} == {0}
     assert len({run["snapshot_id"] for run in document["runs"]}) == 1  # reruns add no snapshot
+
+
+def test_a_refusal_mid_loop_still_prints_the_json_of_the_runs_before_it(
+    tmp_path: Path, datax_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "t"
+    write_deltalake(source, ids(0, 10))
+
+    def another_writer() -> None:  # appends to the Iceberg table once the first run has committed it
+        catalog = Config.load().catalog()
+        while not catalog.table_exists("dual.t") or SYNC_LAST_VERSION not in catalog.load_table("dual.t").properties:
+            time.sleep(0.01)
+        catalog.load_table("dual.t").append(ids(99, 1))
+
+    writer = threading.Thread(target=another_writer)
+    writer.start()
+    code = main(["sync", str(source), "dual.t", "--every", "1", "--max-runs", "5", "--output", "json"])
+    writer.join(timeout=60)
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "changed since the last sync" in captured.err
+    document = json.loads(captured.out)
+    assert document["stopped_by"] == "error"
+    statuses = [(run["status"], run["to_version"]) for run in document["runs"]]  # a busy machine: in-step runs
+    assert 1 <= len(statuses) < 5 and statuses[0] == ("synced", 0) and set(statuses[1:]) <= {("in-step", 0)}
 
 
 @pytest.mark.slow
@@ -140,6 +167,7 @@ def test_durations(text: str, seconds: float) -> None:
         (["--every", "15x"], "is not a duration"),
         (["--every", "1m", "--to-version", "3"], "--every syncs to the latest Delta version each time"),
         (["--max-runs", "0"], "must be 1 or more"),
+        (["--max-runs", "3"], "--max-runs goes with --every"),
     ],
 )
 def test_bad_repeat_options_exit_2_naming_them(

@@ -15,15 +15,17 @@ from pyiceberg.catalog import Catalog
 from pyiceberg.io.pyarrow import parquet_file_to_data_file
 from pyiceberg.table import Table
 from pyiceberg.table.snapshots import Operation
+from pyiceberg.types import StringType
 
 from datax_migrate.cli import main
 from datax_migrate.config import Config
-from datax_migrate.convert import ConversionSource, convert_table
+from datax_migrate.convert import ConversionSource, ConvertOptions, convert_table
 from datax_migrate.convert.engine import LocalEngine
 from datax_migrate.convert.history import (
     SOURCE_OPERATION,
     SYNC_LAST_SNAPSHOT_ID,
     SYNC_LAST_VERSION,
+    SYNC_LOSSY,
     current_data_files,
     stage_snapshot,
 )
@@ -206,6 +208,59 @@ def test_rerun_in_step_and_drift_refusal_via_cli(
     assert ids_in(Config.load().catalog().load_table("cli.t")) == [1, 2, 3, 4]
 
 
+@pytest.mark.parametrize("created_by", ["sync", "convert"])
+def test_an_iceberg_side_schema_change_is_drift(tmp_path: Path, catalog: Catalog, created_by: str) -> None:
+    builder, _ = id_table(tmp_path / "t", [1])
+    if created_by == "sync":
+        sync_table(str(builder.root), catalog, "altered.t")
+    else:
+        convert_table(str(builder.root), catalog, "altered.t")
+    with catalog.load_table("altered.t").update_schema() as update:  # ALTER TABLE: no snapshot
+        update.add_column("note", StringType())
+    builder.commit(builder.data_file(ids([2])))
+    before = catalog.load_table("altered.t")
+
+    with pytest.raises(SyncRefused, match=r"changed since the last sync: its schema is 1, the last sync left 0"):
+        sync_table(str(builder.root), catalog, "altered.t")
+    after = catalog.load_table("altered.t")
+    assert after.metadata == before.metadata and ids_in(after) == [1]
+
+
+@pytest.mark.parametrize("history", [False, True])
+def test_sync_maps_types_with_the_lossy_mappings_the_table_was_converted_with(
+    tmp_path: Path, catalog: Catalog, history: bool
+) -> None:
+    builder, _ = id_table(tmp_path / "t", [1])
+    options = ConvertOptions(lossy=frozenset({"collation-as-string"}))
+    convert_table(str(builder.root), catalog, "lossy.t", options=options, history=history)
+    collated = field("name", "string", __COLLATIONS={"name": "spark.UTF8_LCASE"})
+    added = pa.table({"id": pa.array([2], pa.int64()), "name": ["b"]})
+    builder.commit(builder.metadata([field("id", "long"), collated]), builder.data_file(added))
+
+    assert sync_table(str(builder.root), catalog, "lossy.t").status == "synced"
+    table = catalog.load_table("lossy.t")
+    assert table.schema().find_field("name").field_type == StringType()
+    assert sorted(read_snapshot(table).to_pylist(), key=lambda r: r["id"]) == [
+        {"id": 1, "name": None},
+        {"id": 2, "name": "b"},
+    ]
+    assert table.properties[SYNC_LOSSY] == "collation-as-string"
+
+
+def test_a_type_change_iceberg_cannot_promote_is_a_refusal(tmp_path: Path, catalog: Catalog) -> None:
+    builder, _ = id_table(tmp_path / "t", [1])
+    sync_table(str(builder.root), catalog, "retyped.t")
+    builder.commit(builder.metadata([field("id", "string")]), builder.data_file(pa.table({"id": ["2"]})))
+    before = catalog.load_table("retyped.t")
+    files = set((tmp_path / "warehouse").rglob("*"))
+
+    with pytest.raises(SyncRefused, match=r"column 'id' changed type from long to string, which Iceberg cannot"):
+        sync_table(str(builder.root), catalog, "retyped.t")
+    after = catalog.load_table("retyped.t")
+    assert after.metadata == before.metadata and ids_in(after) == [1]
+    assert set((tmp_path / "warehouse").rglob("*")) == files
+
+
 def test_truncated_log_refusal_names_the_missing_version(tmp_path: Path, catalog: Catalog) -> None:
     builder, _ = id_table(tmp_path / "t", [1])
     builder.commit(builder.data_file(ids([2])))
@@ -218,7 +273,9 @@ def test_truncated_log_refusal_names_the_missing_version(tmp_path: Path, catalog
     builder.commit(builder.data_file(ids([6])))
     snapshot = catalog.load_table("short.t").current_snapshot().snapshot_id
 
-    with pytest.raises(SyncRefused, match=r"no longer holds version 2 .*convert --replace, or --history"):
+    with pytest.raises(
+        SyncRefused, match=r"no longer holds version 2 .*convert --replace \(or drop the table and convert --history\)"
+    ):
         sync_table(str(builder.root), catalog, "short.t")
     assert catalog.load_table("short.t").current_snapshot().snapshot_id == snapshot
 
