@@ -11,8 +11,9 @@
 - ``notes``: free text; for a table the assessment blocks, the blocker's finding code comes first
   (``not-delta-format: ...``).
 
-``plan.json`` holds the validated rows, the SHA-256 of ``plan.csv`` they were read from, and the naming
-rules of each target catalog. A plan edited by hand is validated again by :meth:`Plan.load` on every
+``plan.json`` holds the validated rows, the SHA-256 of ``plan.csv`` they were read from, the SHA-256 of
+the ``plan.csv`` that ``plan`` wrote (kept when a run validates an edited ``plan.csv`` again), and the
+naming rules of each target catalog. A plan edited by hand is validated again by :meth:`Plan.load` on every
 use; every bad row is reported with its line number (:class:`PlanError`).
 """
 
@@ -129,12 +130,15 @@ class Plan:
         tables: Every row of ``plan.csv``, in file order.
         content_sha256: SHA-256 of the ``plan.csv`` bytes the rows were read from.
         naming_rules: Key of :data:`NAMING_RULES` per target catalog, as ``plan`` recorded them.
+        planned_sha256: SHA-256 of the ``plan.csv`` that ``plan`` wrote, as ``plan.json`` records it
+            (empty when there is no ``plan.json``).
     """
 
     directory: Path
     tables: tuple[PlannedTable, ...]
     content_sha256: str
     naming_rules: dict[str, str] = field(default_factory=dict)
+    planned_sha256: str = ""
 
     @classmethod
     def load(cls, directory: Path) -> Plan:
@@ -151,9 +155,10 @@ class Plan:
             raise PlanError(
                 f"no plan in {directory}: {exc.strerror or exc} (write one with `datax-migrate plan`)"
             ) from None
-        naming_rules = _recorded_rules(directory / PLAN_JSON)
+        recorded = _recorded(directory / PLAN_JSON)
+        naming_rules = _recorded_rules(recorded)
         tables = parse_csv(data, naming_rules, str(directory / PLAN_CSV))
-        return cls(directory, tables, hashlib.sha256(data).hexdigest(), naming_rules)
+        return cls(directory, tables, hashlib.sha256(data).hexdigest(), naming_rules, _planned(recorded))
 
     def wave(self, number: int | None) -> tuple[PlannedTable, ...]:
         """The tables of wave ``number`` (every table when ``None``)."""
@@ -174,10 +179,11 @@ class Plan:
         return isinstance(document, dict) and document.get("content_sha256") == self.content_sha256
 
     def to_json(self) -> str:
-        """``plan.json``: the validated rows, the content hash of ``plan.csv`` and the naming rules."""
+        """``plan.json``: the validated rows, the content hashes of ``plan.csv`` (read, planned), the naming rules."""
         document = {
             "version": PLAN_VERSION,
             "content_sha256": self.content_sha256,
+            "planned_sha256": self.planned_sha256,
             "validated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "naming_rules": dict(sorted(self.naming_rules.items())),
             "waves": list(self.waves),
@@ -208,7 +214,8 @@ def write_plan(directory: Path, tables: Iterable[PlannedTable], naming_rules: Ma
     text = buffer.getvalue()
     data = text.encode("utf-8")
     rules = dict(naming_rules)
-    plan = Plan(directory, parse_csv(data, rules, str(directory / PLAN_CSV)), hashlib.sha256(data).hexdigest(), rules)
+    digest = hashlib.sha256(data).hexdigest()
+    plan = Plan(directory, parse_csv(data, rules, str(directory / PLAN_CSV)), digest, rules, digest)
     # Each file is replaced whole; a crash between the two leaves a plan.json whose hash is not plan.csv's,
     # which `plan` then refuses to overwrite, as it would a plan.csv someone edited.
     write_atomically(directory / PLAN_JSON, plan.to_json())
@@ -217,7 +224,10 @@ def write_plan(directory: Path, tables: Iterable[PlannedTable], naming_rules: Ma
 
 
 def refresh_json(plan: Plan) -> bool:
-    """Write ``plan.json`` again when ``plan.csv`` was edited since; return whether it was written."""
+    """Write ``plan.json`` again when ``plan.csv`` was edited since; return whether it was written.
+
+    The hash of the ``plan.csv`` that ``plan`` wrote is carried over, so ``plan`` still sees the edits.
+    """
     if plan.json_current:
         return False
     write_atomically(plan.directory / PLAN_JSON, plan.to_json())
@@ -349,13 +359,28 @@ def _duplicates(tables: list[PlannedTable]) -> list[str]:
     return problems
 
 
-def _recorded_rules(path: Path) -> dict[str, str]:
-    """The naming rules ``plan.json`` records per catalog (none when it is missing or unreadable)."""
+def _recorded(path: Path) -> dict[str, Any]:
+    """The ``plan.json`` document at ``path`` (empty when it is missing or unreadable)."""
     try:
         document: Any = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    rules = document.get("naming_rules") if isinstance(document, dict) else None
+    return document if isinstance(document, dict) else {}
+
+
+def planned_sha256(directory: Path) -> str:
+    """The hash of the ``plan.csv`` that ``plan`` wrote into ``directory`` (empty: no readable ``plan.json``)."""
+    return _planned(_recorded(Path(directory) / PLAN_JSON))
+
+
+def _planned(document: Mapping[str, Any]) -> str:
+    """``planned_sha256`` of a ``plan.json`` document; files older than that key give their ``content_sha256``."""
+    return str(document.get("planned_sha256") or document.get("content_sha256") or "")
+
+
+def _recorded_rules(document: Mapping[str, Any]) -> dict[str, str]:
+    """The naming rules a ``plan.json`` document records per catalog."""
+    rules = document.get("naming_rules")
     if not isinstance(rules, dict):
         return {}
     return {str(name): str(key) for name, key in rules.items() if key in NAMING_RULES}
