@@ -170,8 +170,14 @@ def execution_input(
 
 
 def missing_input(document: dict[str, Any]) -> list[str]:
-    """The fields of an execution input still empty: fill them in before starting an execution."""
-    return [name for name, value in document.items() if value == ""]
+    """The fields of an execution input still empty (``manifest.Bucket`` inside one): fill them in before starting."""
+    missing = []
+    for name, value in document.items():
+        if isinstance(value, dict):
+            missing += [f"{name}.{inner}" for inner, field in value.items() if field == ""]
+        elif value == "":
+            missing.append(name)
+    return missing
 
 
 def write_state_machine(
