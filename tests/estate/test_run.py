@@ -184,3 +184,22 @@ def test_history_and_sync_strategies(estate: dict[str, Path]) -> None:
     before = {t: snapshots(estate["config"], t) for t in ("sales.orders", "sales.refunds")}
     assert run_plan(estate["plan"], config=estate["config"]).states == {"MATCHED": 3}
     assert {t: snapshots(estate["config"], t) for t in before} == before
+
+
+def test_migrate_after_job_runs_converted_the_wave_fills_the_ledger(estate: dict[str, Path]) -> None:
+    from datax_migrate.convert.table import convert_table
+
+    catalog = lake_catalog(estate["config"])
+    targets = ("sales.orders", "sales.refunds", "finance.ledger")
+    for target in targets:  # what each EMR job run of the wave did: converted the latest version
+        convert_table(str(estate["storage"] / target.replace(".", "/")), catalog, target)
+    before = {target: snapshots(estate["config"], target) for target in targets}
+
+    summary = run_plan(estate["plan"], config=estate["config"], wave=1)
+    assert summary.states == {"MATCHED": 3}
+    assert {target: snapshots(estate["config"], target) for target in targets} == before  # unchanged, reconciled
+    with Ledger.open(estate["plan"]) as ledger:
+        records = {r.target: r for r in ledger.records()}
+    for target in targets:
+        assert records[target].snapshot_id == before[target][0] and records[target].delta_version == 0
+        assert (estate["plan"] / (records[target].report_path or "-") / MANIFEST).exists()
