@@ -6,7 +6,8 @@
 Each table's state lives in the ledger (:mod:`datax_migrate.estate.ledger`), written before each step
 starts and after its effect is durable. A rerun picks up every table that is not done: ``PENDING``,
 and whatever a stopped run left ``CONVERTING`` (converted again: ``unchanged`` if its snapshot had
-landed), ``CONVERTED`` or ``RECONCILING`` (reconciled again); ``FAILED`` ones with ``retry_failed``.
+landed), ``CONVERTED`` or ``RECONCILING`` (reconciled again); with ``retry_failed``, ``FAILED`` ones
+(converted again: ``unchanged`` at the recorded Delta version if a conversion had landed).
 Transient failures (throttling, 5xx, timeouts: :mod:`datax_migrate.estate.retry`) are retried with
 backoff within the table's time limit; permanent ones fail the table with the reason. Tables run on
 ``workers`` threads (the convert and scan kernels release the GIL); one run at a time per plan
@@ -409,8 +410,12 @@ class _Runner:
             if state in (CONVERTED, RECONCILING) and record.snapshot_id is not None:
                 delta_version = record.delta_version
             else:
+                # a conversion that landed (its version recorded) is asked for again: it comes back unchanged
+                landed = record.delta_version
                 record = self._move(record, CONVERTING, attempts=record.attempts + 1, started_at=now(), reason=None)
-                converted = self._retrying(lambda: convert_step(table, self.engines, deadline), deadline, retried)
+                converted = self._retrying(
+                    lambda: convert_step(table, self.engines, deadline, landed), deadline, retried
+                )
                 seconds += converted.seconds
                 delta_version = converted.delta_version
                 record = self._move(

@@ -203,3 +203,23 @@ def test_migrate_after_job_runs_converted_the_wave_fills_the_ledger(estate: dict
     for target in targets:
         assert records[target].snapshot_id == before[target][0] and records[target].delta_version == 0
         assert (estate["plan"] / (records[target].report_path or "-") / MANIFEST).exists()
+
+
+
+def test_retry_failed_converts_the_version_that_landed_again(estate: dict[str, Path]) -> None:
+    edit_plan(estate["plan"], "orders", key_columns="no_such_column")  # converted, then the reconciliation fails
+    assert run_plan(estate["plan"], config=estate["config"]).states == {"FAILED": 1, "MATCHED": 2}
+    builder = DeltaBuilder(estate["storage"] / "sales" / "orders")
+    builder.version = 0
+    builder.commit(builder.data_file(pa.table({"id": pa.array([10], pa.int64())})))  # the Delta table moves on
+    edit_plan(estate["plan"], "orders", key_columns="id")
+    before = snapshots(estate["config"], "sales.orders")
+
+    retried = run_plan(estate["plan"], config=estate["config"], retry_failed=True)
+    assert retried.selected == ("lake:sales.orders",) and retried.states == {"MATCHED": 3}
+    assert snapshots(estate["config"], "sales.orders") == before  # version 0 again: unchanged
+    with Ledger.open(estate["plan"]) as ledger:
+        orders = ledger.record("lake", "sales.orders")
+    assert orders is not None and (orders.delta_version, orders.rows, orders.attempts) == (0, 3, 2)
+    report = json.loads((estate["plan"] / (orders.report_path or "-") / REPORT_JSON).read_text())
+    assert report["verdict"] == "match"
