@@ -7,7 +7,8 @@ Each table's state lives in the ledger (:mod:`datax_migrate.estate.ledger`), wri
 starts and after its effect is durable. A rerun picks up every table that is not done: ``PENDING``,
 and whatever a stopped run left ``CONVERTING`` (converted again: ``unchanged`` if its snapshot had
 landed), ``CONVERTED`` or ``RECONCILING`` (reconciled again); with ``retry_failed``, ``FAILED`` ones
-(converted again: ``unchanged`` at the recorded Delta version if a conversion had landed).
+(converted again: ``unchanged`` at the recorded Delta version if a conversion had landed) and
+``MISMATCHED`` ones (reconciled again at the recorded version, with the plan's key columns and tolerances).
 Transient failures (throttling, 5xx, timeouts: :mod:`datax_migrate.estate.retry`) are retried with
 backoff within the table's time limit; permanent ones fail the table with the reason. Tables run on
 ``workers`` threads (the convert and scan kernels release the GIL); one run at a time per plan
@@ -182,7 +183,8 @@ def run_plan(
         workers: Tables run at the same time.
         engine: ``local`` (threads here) or ``spark`` (the convert and reconcile Spark engines).
         dry_run: Only say which tables would run; write nothing.
-        retry_failed: Also run the tables a previous run left ``FAILED``.
+        retry_failed: Also run the tables a previous run left ``FAILED``, and reconcile the ``MISMATCHED``
+            ones again (after their key columns or tolerances were fixed in ``plan.csv``).
         progress: Called after every change of a table's state.
         timeout: Seconds one table may take (``None``: no limit).
         backoff: Retries of transient failures (default: :class:`Backoff`).
@@ -281,7 +283,7 @@ def _skip_reason(table: PlannedTable) -> str:
 def _runnable(record: TableRecord | None, retry_failed: bool) -> bool:
     if record is None:
         return False
-    return record.state in (PENDING, *IN_FLIGHT) or (retry_failed and record.state == FAILED)
+    return record.state in (PENDING, *IN_FLIGHT) or (retry_failed and record.state in (FAILED, MISMATCHED))
 
 
 def _dry_run(
@@ -407,7 +409,7 @@ class _Runner:
         state = record.state
         retried: list[str] = []
         try:
-            if state in (CONVERTED, RECONCILING) and record.snapshot_id is not None:
+            if state in (CONVERTED, RECONCILING, MISMATCHED) and record.snapshot_id is not None:
                 delta_version = record.delta_version
             else:
                 # a conversion that landed (its version recorded) is asked for again: it comes back unchanged

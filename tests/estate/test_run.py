@@ -205,7 +205,6 @@ def test_migrate_after_job_runs_converted_the_wave_fills_the_ledger(estate: dict
         assert (estate["plan"] / (records[target].report_path or "-") / MANIFEST).exists()
 
 
-
 def test_retry_failed_converts_the_version_that_landed_again(estate: dict[str, Path]) -> None:
     edit_plan(estate["plan"], "orders", key_columns="no_such_column")  # converted, then the reconciliation fails
     assert run_plan(estate["plan"], config=estate["config"]).states == {"FAILED": 1, "MATCHED": 2}
@@ -223,3 +222,25 @@ def test_retry_failed_converts_the_version_that_landed_again(estate: dict[str, P
     assert orders is not None and (orders.delta_version, orders.rows, orders.attempts) == (0, 3, 2)
     report = json.loads((estate["plan"] / (orders.report_path or "-") / REPORT_JSON).read_text())
     assert report["verdict"] == "match"
+
+
+def test_retry_failed_reconciles_a_mismatched_table_again_with_the_plan_fixed(estate: dict[str, Path]) -> None:
+    edit_plan(estate["plan"], "ledger", key_columns="id")  # id 7 twice: the unique-key check fails
+    assert run_plan(estate["plan"], config=estate["config"]).states == {"MISMATCHED": 1, "MATCHED": 2}
+    edit_plan(estate["plan"], "ledger", key_columns="")  # whole rows are compared: a duplicate is no mismatch
+    before = snapshots(estate["config"], "finance.ledger")
+
+    assert run_plan(estate["plan"], config=estate["config"]).selected == ()  # only with retry_failed
+    assert run_plan(estate["plan"], config=estate["config"], retry_failed=True, dry_run=True).selected == (
+        "lake:finance.ledger",
+    )
+    retried = run_plan(estate["plan"], config=estate["config"], retry_failed=True)
+    assert retried.selected == ("lake:finance.ledger",) and retried.states == {"MATCHED": 3}
+    assert snapshots(estate["config"], "finance.ledger") == before  # reconciled again, not converted
+    with Ledger.open(estate["plan"]) as ledger:
+        record = ledger.record("lake", "finance.ledger")
+        history = [state for _, state, _ in ledger.events("lake", "finance.ledger")]
+    assert record is not None and (record.attempts, record.verdict) == (1, "match")
+    assert history[-3:] == ["MISMATCHED", "RECONCILING", "MATCHED"]
+    report = json.loads((estate["plan"] / (record.report_path or "-") / REPORT_JSON).read_text())
+    assert report["verdict"] == "match" and report["keys"] == []
