@@ -27,14 +27,26 @@ import io
 import json
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from datax_migrate.errors import ConfigError, DataxError
 from datax_migrate.files import write_atomically
-from datax_migrate.plan.names import GLUE, REST, S3_TABLES, SQL, NameRules, check_identifier, parse_name
+from datax_migrate.plan.names import (
+    GLUE,
+    REST,
+    S3_TABLES,
+    SQL,
+    NameRules,
+    check_identifier,
+    parse_name,
+    rules_for_catalog,
+)
+
+if TYPE_CHECKING:
+    from datax_migrate.config import Config
 
 PLAN_CSV = "plan.csv"
 PLAN_JSON = "plan.json"
@@ -141,8 +153,14 @@ class Plan:
     planned_sha256: str = ""
 
     @classmethod
-    def load(cls, directory: Path) -> Plan:
+    def load(cls, directory: Path, catalog_rules: Callable[[str], str | None] | None = None) -> Plan:
         """Read and validate ``directory/plan.csv`` (with the naming rules ``plan.json`` records).
+
+        Args:
+            directory: PLAN_DIR.
+            catalog_rules: The key of :data:`NAMING_RULES` of a catalog ``plan.json`` does not record
+                (``None``: not known), e.g. :func:`config_rules`; without it, or when it does not know
+                the catalog, names in such a catalog are checked against the loosest rules (REST).
 
         Raises:
             PlanError: no ``plan.csv``, or bad rows; the message lists every bad row (up to 50)
@@ -157,7 +175,8 @@ class Plan:
             ) from None
         recorded = _recorded(directory / PLAN_JSON)
         naming_rules = _recorded_rules(recorded)
-        tables = parse_csv(data, naming_rules, str(directory / PLAN_CSV))
+        rules: Mapping[str, str] = naming_rules if catalog_rules is None else _Rules(naming_rules, catalog_rules)
+        tables = parse_csv(data, rules, str(directory / PLAN_CSV))
         return cls(directory, tables, hashlib.sha256(data).hexdigest(), naming_rules, _planned(recorded))
 
     def wave(self, number: int | None) -> tuple[PlannedTable, ...]:
@@ -227,8 +246,10 @@ def refresh_json(plan: Plan) -> bool:
     """Write ``plan.json`` again when ``plan.csv`` was edited since; return whether it was written.
 
     The hash of the ``plan.csv`` that ``plan`` wrote is carried over, so ``plan`` still sees the edits.
+    A ``plan.json`` that is missing or cannot be read is not written: the naming rules it records would be lost.
     """
-    if plan.json_current:
+    document = _recorded(plan.directory / PLAN_JSON)
+    if not document or document.get("content_sha256") == plan.content_sha256:
         return False
     write_atomically(plan.directory / PLAN_JSON, plan.to_json())
     return True
@@ -357,6 +378,42 @@ def _duplicates(tables: list[PlannedTable]) -> list[str]:
                 f"lines {', '.join(map(str, lines))}: target {catalog}:{target} would hold more than one table"
             )
     return problems
+
+
+def config_rules(config: Config) -> Callable[[str], str | None]:
+    """The key of :data:`NAMING_RULES` of a catalog as ``config`` defines it (``None``: not defined there)."""
+
+    def rules(name: str) -> str | None:
+        try:
+            properties = config.properties(name)
+        except ConfigError:
+            return None
+        found = rules_for_catalog(properties)
+        return next((key for key, value in NAMING_RULES.items() if value == found), None)
+
+    return rules
+
+
+class _Rules(Mapping[str, str]):
+    """The naming rules ``plan.json`` records, and for other catalogs what ``lookup`` says (asked once each)."""
+
+    def __init__(self, recorded: Mapping[str, str], lookup: Callable[[str], str | None]) -> None:
+        self.known: dict[str, str | None] = dict(recorded)
+        self.lookup = lookup
+
+    def __getitem__(self, name: str) -> str:
+        if name not in self.known:
+            self.known[name] = self.lookup(name)
+        found = self.known[name]
+        if found is None:
+            raise KeyError(name)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, key in self.known.items() if key is not None)
+
+    def __len__(self) -> int:
+        return sum(key is not None for key in self.known.values())
 
 
 def _recorded(path: Path) -> dict[str, Any]:

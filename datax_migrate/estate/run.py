@@ -48,7 +48,7 @@ from datax_migrate.estate.ledger import (
     TableRecord,
     now,
 )
-from datax_migrate.estate.plan import SKIP, Plan, PlannedTable, refresh_json
+from datax_migrate.estate.plan import SKIP, Plan, PlannedTable, config_rules, refresh_json
 from datax_migrate.estate.planning import blocker_code
 from datax_migrate.estate.retry import Backoff, is_transient
 from datax_migrate.estate.status import write_status_page
@@ -198,13 +198,13 @@ def run_plan(
     if workers < 1:
         raise RunError(f"workers must be 1 or more, not {workers}")
     directory = Path(plan_dir)
-    plan = Plan.load(directory)
+    settings = None if dry_run else config if isinstance(config, Config) else Config.load(config)
+    plan = Plan.load(directory, config_rules(settings) if settings is not None else None)
     if wave is not None and wave not in plan.waves:
         raise RunError(f"wave {wave} is not in the plan (its waves: {', '.join(map(str, plan.waves)) or 'none'})")
     scope = plan.wave(wave)
-    if dry_run:
+    if settings is None:
         return _dry_run(plan, scope, wave, retry_failed, started)
-    settings = config if isinstance(config, Config) else Config.load(config)
     with _exclusive(directory), Ledger.open(directory) as ledger:
         refresh_json(plan)
         enrol(ledger, plan.tables)

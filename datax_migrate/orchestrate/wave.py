@@ -103,9 +103,10 @@ def stage_wave(plan_dir: Path, wave: int, config_file: str | None = None, stagin
 
     """
     from datax_migrate.config import Config
-    from datax_migrate.estate.plan import Plan
+    from datax_migrate.estate.plan import Plan, config_rules
 
-    plan = Plan.load(plan_dir)
+    config = Config.load(config_file)
+    plan = Plan.load(plan_dir, config_rules(config))
     planned = plan.wave(wave)
     if not planned:
         raise ConfigError(f"wave {wave} has no tables in {plan_dir / 'plan.csv'} (waves: {_listed(plan.waves)})")
@@ -120,7 +121,6 @@ def stage_wave(plan_dir: Path, wave: int, config_file: str | None = None, stagin
     runnable = [t for t in planned if t.strategy in RUNNABLE]
     if not runnable:
         raise ConfigError(f"wave {wave} has only skipped tables: nothing to orchestrate")
-    config = Config.load(config_file)
     properties = {name: config.properties(name) for name in sorted({t.catalog for t in runnable})}
     specs = [
         JobSpec(t.catalog, properties[t.catalog], (TableJob(t.location, t.target, None, t.key_columns),))

@@ -12,6 +12,7 @@ import pytest
 from datax_migrate.cli import main
 from datax_migrate.estate import Ledger, Plan, run_plan
 from datax_migrate.estate.ledger import CONVERTED, CONVERTING, RECONCILING
+from datax_migrate.estate.plan import PlanError
 from datax_migrate.estate.retry import Backoff
 from datax_migrate.estate.run import RunError, RunProgress
 from datax_migrate.reconcile.reports import MANIFEST, REPORT_JSON
@@ -244,3 +245,17 @@ def test_retry_failed_reconciles_a_mismatched_table_again_with_the_plan_fixed(es
     assert history[-3:] == ["MISMATCHED", "RECONCILING", "MATCHED"]
     report = json.loads((estate["plan"] / (record.report_path or "-") / REPORT_JSON).read_text())
     assert report["verdict"] == "match" and report["keys"] == []
+
+
+def test_names_in_a_catalog_plan_json_does_not_record_follow_the_config(estate: dict[str, Path]) -> None:
+    (estate["plan"] / "plan.json").unlink()
+    path = estate["plan"] / "plan.csv"
+    planned = path.read_text()
+    path.write_text(planned.replace(",orders,", f",{'o' * 300},"))  # too long for the SQL catalog `lake` is
+    assert Plan.load(estate["plan"]).tables  # without the config: the loosest rules (REST)
+    with pytest.raises(PlanError, match=r"plan.csv: 1 bad row\(s\): line \d: table name 'o{300}'"):
+        run_plan(estate["plan"], config=estate["config"])
+
+    path.write_text(planned)
+    assert run_plan(estate["plan"], config=estate["config"]).states == {"MATCHED": 3}
+    assert not (estate["plan"] / "plan.json").exists()  # no naming rules to carry over: not written

@@ -13,6 +13,7 @@ from datax_migrate.cli import main
 from datax_migrate.emr.job import JobSpec, TableJob
 from datax_migrate.emr.staging import entry_script
 from datax_migrate.errors import ConfigError
+from datax_migrate.estate.plan import Plan, PlanError
 from datax_migrate.orchestrate.stepfunctions import missing_input
 from datax_migrate.orchestrate.wave import stage_wave
 from tests.orchestrate.conftest import row, write_plan
@@ -96,3 +97,11 @@ def test_emit_warns_of_the_tolerances_an_emr_job_does_not_apply_and_lists_the_em
         "results.Bucket",
         "signoff_topic_arn",
     ]
+
+
+def test_names_in_a_catalog_plan_json_does_not_record_follow_the_config(tmp_path: Path, config: Path) -> None:
+    plan = write_plan(tmp_path / "plan", [row("lake", "a", "Orders", 1)])  # hand-written: no plan.json
+    assert Plan.load(plan).tables  # without the config: the loosest rules (REST)
+    with pytest.raises(PlanError, match=r"line 2: table name 'Orders' is not valid in Amazon S3 Tables"):
+        stage_wave(plan, 1, str(config))
+    assert not (plan / "orchestrate").exists()
