@@ -104,7 +104,14 @@ def run_emit_stepfunctions(args: argparse.Namespace) -> int:
 def _staged(args: argparse.Namespace) -> StagedWave:
     from datax_migrate.orchestrate.wave import stage_wave
 
-    return stage_wave(Path(args.plan_dir), args.wave, args.config, args.staging)
+    wave = stage_wave(Path(args.plan_dir), args.wave, args.config, args.staging)
+    if wave.untolerated:
+        print(
+            f"warning: the EMR job runs do not apply the plan's tolerances of {', '.join(wave.untolerated)}: "
+            "their values must be equal to match (run them with `datax-migrate migrate` to apply tolerances)",
+            file=sys.stderr,
+        )
+    return wave
 
 
 def _print_wave(wave: StagedWave) -> None:

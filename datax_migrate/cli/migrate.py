@@ -73,7 +73,12 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--engine", choices=["local", "spark"], default="local", help="where tables are converted and reconciled"
     )
     migrate.add_argument("--dry-run", action="store_true", help="list the tables that would run; write nothing")
-    migrate.add_argument("--retry-failed", action="store_true", help="also run the tables that failed before")
+    migrate.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="also run the tables that failed before, and reconcile the mismatched ones again "
+        "(after fixing their key_columns or tolerances in plan.csv)",
+    )
     migrate.add_argument(
         "--timeout",
         type=positive_float,
@@ -233,7 +238,10 @@ def _text(summary: RunSummary) -> str:
             reason = f": {outcome.reason}" if outcome.reason else ""
             lines.append(f"  {outcome.state.lower()} {outcome.catalog}:{outcome.target}{reason}")
     if summary.states.get("MISMATCHED"):
-        lines.append("mismatched tables await a person: read their reports, sign off with --accept-differences or fix")
+        lines.append(
+            "mismatched tables await a person: read their reports, sign off with --accept-differences, or fix"
+            " key_columns or tolerances in plan.csv and reconcile them again with --retry-failed"
+        )
     if summary.states.get("FAILED"):
         lines.append("failed tables run again with --retry-failed")
     return "\n".join(lines)

@@ -182,7 +182,9 @@ def run_job(spark: Any, spec: JobSpec, log: Callable[[str], None] = lambda line:
             converted = convert_table(spark, table.source, catalog, table.target, version=table.version)
             result.status, result.snapshot_id, result.rows = converted.status, converted.snapshot_id, converted.rows
             if spec.reconcile:
-                options = ReconcileOptions(version=table.version, keys=table.key)
+                # the version just converted, not the latest: the Delta table may have moved on since
+                version = table.version if table.version is not None else converted.source.delta_version
+                options = ReconcileOptions(version=version, keys=table.key)
                 report = reconcile_table(spark, table.source, catalog, table.target, options)
                 result.verdict = report.verdict
                 result.checks = {check.name: check.status.value for check in report.checks}

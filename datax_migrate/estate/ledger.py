@@ -50,13 +50,14 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     CONVERTED: frozenset({RECONCILING, FAILED}),
     RECONCILING: frozenset({RECONCILING, MATCHED, MISMATCHED, FAILED}),
     MATCHED: frozenset({SIGNED_OFF}),
-    MISMATCHED: frozenset({SIGNED_OFF}),
+    MISMATCHED: frozenset({RECONCILING, SIGNED_OFF}),
     SIGNED_OFF: frozenset(),
     FAILED: frozenset({CONVERTING, BLOCKED, SKIPPED}),
     BLOCKED: frozenset({PENDING, SKIPPED}),
     SKIPPED: frozenset({PENDING, BLOCKED}),
 }
-"""Which state may follow which (a state following itself: a run resumed after a crash)."""
+"""Which state may follow which (a state following itself: a run resumed after a crash; a mismatched table
+reconciled again: a run with ``retry_failed``, after its key columns or tolerances were fixed)."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -11,8 +11,9 @@
 - ``notes``: free text; for a table the assessment blocks, the blocker's finding code comes first
   (``not-delta-format: ...``).
 
-``plan.json`` holds the validated rows, the SHA-256 of ``plan.csv`` they were read from, and the naming
-rules of each target catalog. A plan edited by hand is validated again by :meth:`Plan.load` on every
+``plan.json`` holds the validated rows, the SHA-256 of ``plan.csv`` they were read from, the SHA-256 of
+the ``plan.csv`` that ``plan`` wrote (kept when a run validates an edited ``plan.csv`` again), and the
+naming rules of each target catalog. A plan edited by hand is validated again by :meth:`Plan.load` on every
 use; every bad row is reported with its line number (:class:`PlanError`).
 """
 
@@ -26,14 +27,26 @@ import io
 import json
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from datax_migrate.errors import ConfigError, DataxError
 from datax_migrate.files import write_atomically
-from datax_migrate.plan.names import GLUE, REST, S3_TABLES, SQL, NameRules, check_identifier, parse_name
+from datax_migrate.plan.names import (
+    GLUE,
+    REST,
+    S3_TABLES,
+    SQL,
+    NameRules,
+    check_identifier,
+    parse_name,
+    rules_for_catalog,
+)
+
+if TYPE_CHECKING:
+    from datax_migrate.config import Config
 
 PLAN_CSV = "plan.csv"
 PLAN_JSON = "plan.json"
@@ -129,16 +142,25 @@ class Plan:
         tables: Every row of ``plan.csv``, in file order.
         content_sha256: SHA-256 of the ``plan.csv`` bytes the rows were read from.
         naming_rules: Key of :data:`NAMING_RULES` per target catalog, as ``plan`` recorded them.
+        planned_sha256: SHA-256 of the ``plan.csv`` that ``plan`` wrote, as ``plan.json`` records it
+            (empty when there is no ``plan.json``).
     """
 
     directory: Path
     tables: tuple[PlannedTable, ...]
     content_sha256: str
     naming_rules: dict[str, str] = field(default_factory=dict)
+    planned_sha256: str = ""
 
     @classmethod
-    def load(cls, directory: Path) -> Plan:
+    def load(cls, directory: Path, catalog_rules: Callable[[str], str | None] | None = None) -> Plan:
         """Read and validate ``directory/plan.csv`` (with the naming rules ``plan.json`` records).
+
+        Args:
+            directory: PLAN_DIR.
+            catalog_rules: The key of :data:`NAMING_RULES` of a catalog ``plan.json`` does not record
+                (``None``: not known), e.g. :func:`config_rules`; without it, or when it does not know
+                the catalog, names in such a catalog are checked against the loosest rules (REST).
 
         Raises:
             PlanError: no ``plan.csv``, or bad rows; the message lists every bad row (up to 50)
@@ -151,9 +173,11 @@ class Plan:
             raise PlanError(
                 f"no plan in {directory}: {exc.strerror or exc} (write one with `datax-migrate plan`)"
             ) from None
-        naming_rules = _recorded_rules(directory / PLAN_JSON)
-        tables = parse_csv(data, naming_rules, str(directory / PLAN_CSV))
-        return cls(directory, tables, hashlib.sha256(data).hexdigest(), naming_rules)
+        recorded = _recorded(directory / PLAN_JSON)
+        naming_rules = _recorded_rules(recorded)
+        rules: Mapping[str, str] = naming_rules if catalog_rules is None else _Rules(naming_rules, catalog_rules)
+        tables = parse_csv(data, rules, str(directory / PLAN_CSV))
+        return cls(directory, tables, hashlib.sha256(data).hexdigest(), naming_rules, _planned(recorded))
 
     def wave(self, number: int | None) -> tuple[PlannedTable, ...]:
         """The tables of wave ``number`` (every table when ``None``)."""
@@ -174,10 +198,11 @@ class Plan:
         return isinstance(document, dict) and document.get("content_sha256") == self.content_sha256
 
     def to_json(self) -> str:
-        """``plan.json``: the validated rows, the content hash of ``plan.csv`` and the naming rules."""
+        """``plan.json``: the validated rows, the content hashes of ``plan.csv`` (read, planned), the naming rules."""
         document = {
             "version": PLAN_VERSION,
             "content_sha256": self.content_sha256,
+            "planned_sha256": self.planned_sha256,
             "validated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "naming_rules": dict(sorted(self.naming_rules.items())),
             "waves": list(self.waves),
@@ -208,7 +233,8 @@ def write_plan(directory: Path, tables: Iterable[PlannedTable], naming_rules: Ma
     text = buffer.getvalue()
     data = text.encode("utf-8")
     rules = dict(naming_rules)
-    plan = Plan(directory, parse_csv(data, rules, str(directory / PLAN_CSV)), hashlib.sha256(data).hexdigest(), rules)
+    digest = hashlib.sha256(data).hexdigest()
+    plan = Plan(directory, parse_csv(data, rules, str(directory / PLAN_CSV)), digest, rules, digest)
     # Each file is replaced whole; a crash between the two leaves a plan.json whose hash is not plan.csv's,
     # which `plan` then refuses to overwrite, as it would a plan.csv someone edited.
     write_atomically(directory / PLAN_JSON, plan.to_json())
@@ -217,8 +243,13 @@ def write_plan(directory: Path, tables: Iterable[PlannedTable], naming_rules: Ma
 
 
 def refresh_json(plan: Plan) -> bool:
-    """Write ``plan.json`` again when ``plan.csv`` was edited since; return whether it was written."""
-    if plan.json_current:
+    """Write ``plan.json`` again when ``plan.csv`` was edited since; return whether it was written.
+
+    The hash of the ``plan.csv`` that ``plan`` wrote is carried over, so ``plan`` still sees the edits.
+    A ``plan.json`` that is missing or cannot be read is not written: the naming rules it records would be lost.
+    """
+    document = _recorded(plan.directory / PLAN_JSON)
+    if not document or document.get("content_sha256") == plan.content_sha256:
         return False
     write_atomically(plan.directory / PLAN_JSON, plan.to_json())
     return True
@@ -349,13 +380,64 @@ def _duplicates(tables: list[PlannedTable]) -> list[str]:
     return problems
 
 
-def _recorded_rules(path: Path) -> dict[str, str]:
-    """The naming rules ``plan.json`` records per catalog (none when it is missing or unreadable)."""
+def config_rules(config: Config) -> Callable[[str], str | None]:
+    """The key of :data:`NAMING_RULES` of a catalog as ``config`` defines it (``None``: not defined there)."""
+
+    def rules(name: str) -> str | None:
+        try:
+            properties = config.properties(name)
+        except ConfigError:
+            return None
+        found = rules_for_catalog(properties)
+        return next((key for key, value in NAMING_RULES.items() if value == found), None)
+
+    return rules
+
+
+class _Rules(Mapping[str, str]):
+    """The naming rules ``plan.json`` records, and for other catalogs what ``lookup`` says (asked once each)."""
+
+    def __init__(self, recorded: Mapping[str, str], lookup: Callable[[str], str | None]) -> None:
+        self.known: dict[str, str | None] = dict(recorded)
+        self.lookup = lookup
+
+    def __getitem__(self, name: str) -> str:
+        if name not in self.known:
+            self.known[name] = self.lookup(name)
+        found = self.known[name]
+        if found is None:
+            raise KeyError(name)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, key in self.known.items() if key is not None)
+
+    def __len__(self) -> int:
+        return sum(key is not None for key in self.known.values())
+
+
+def _recorded(path: Path) -> dict[str, Any]:
+    """The ``plan.json`` document at ``path`` (empty when it is missing or unreadable)."""
     try:
         document: Any = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    rules = document.get("naming_rules") if isinstance(document, dict) else None
+    return document if isinstance(document, dict) else {}
+
+
+def planned_sha256(directory: Path) -> str:
+    """The hash of the ``plan.csv`` that ``plan`` wrote into ``directory`` (empty: no readable ``plan.json``)."""
+    return _planned(_recorded(Path(directory) / PLAN_JSON))
+
+
+def _planned(document: Mapping[str, Any]) -> str:
+    """``planned_sha256`` of a ``plan.json`` document; files older than that key give their ``content_sha256``."""
+    return str(document.get("planned_sha256") or document.get("content_sha256") or "")
+
+
+def _recorded_rules(document: Mapping[str, Any]) -> dict[str, str]:
+    """The naming rules a ``plan.json`` document records per catalog."""
+    rules = document.get("naming_rules")
     if not isinstance(rules, dict):
         return {}
     return {str(name): str(key) for name, key in rules.items() if key in NAMING_RULES}

@@ -29,6 +29,7 @@ from datax_migrate.estate.plan import (
     Plan,
     PlanError,
     PlannedTable,
+    planned_sha256,
     source_key,
     write_plan,
 )
@@ -109,7 +110,7 @@ def _refuse_overwriting_edits(out: Path) -> None:
     if not (out / PLAN_CSV).exists():
         return
     try:
-        current = Plan(out, (), hashlib.sha256((out / PLAN_CSV).read_bytes()).hexdigest()).json_current
+        current = hashlib.sha256((out / PLAN_CSV).read_bytes()).hexdigest() == planned_sha256(out)
     except OSError:
         current = False
     if not current:

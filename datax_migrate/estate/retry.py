@@ -56,11 +56,15 @@ TRANSIENT_CODES = frozenset(
 )
 """AWS error codes of throttling, timeouts and server-side failures (botocore's retry handler lists the same)."""
 TRANSIENT_MESSAGES = re.compile(
-    r"SLOW_DOWN|SlowDown|Throttl|TooManyRequests|Too Many Requests|ServiceUnavailable|Service Unavailable|"
+    r"SLOW_DOWN|SERVICE_UNAVAILABLE|THROTTLING|INTERNAL_FAILURE|REQUEST_TIMEOUT|NETWORK_CONNECTION|"
+    r"SlowDown|Throttl|TooManyRequests|Too Many Requests|ServiceUnavailable|Service Unavailable|"
     r"InternalError|RequestTimeout|HTTP status 5\d\d|HTTP response code 5\d\d|Connection reset|timed out|"
     r"curlCode: (?:7|28|52|55|56)\b"
 )
-"""What pyarrow's S3 client (AWS SDK for C++) says in an ``OSError`` about a failure worth retrying."""
+"""What pyarrow's S3 client (AWS SDK for C++) says in an ``OSError`` about a failure worth retrying.
+
+Arrow writes the SDK's error enum in capitals: ``AWS Error SERVICE_UNAVAILABLE during GetObject operation: ...``.
+"""
 _TRANSIENT_ICEBERG = (
     CommitFailedException,
     CommitStateUnknownException,

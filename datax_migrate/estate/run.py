@@ -6,7 +6,9 @@
 Each table's state lives in the ledger (:mod:`datax_migrate.estate.ledger`), written before each step
 starts and after its effect is durable. A rerun picks up every table that is not done: ``PENDING``,
 and whatever a stopped run left ``CONVERTING`` (converted again: ``unchanged`` if its snapshot had
-landed), ``CONVERTED`` or ``RECONCILING`` (reconciled again); ``FAILED`` ones with ``retry_failed``.
+landed), ``CONVERTED`` or ``RECONCILING`` (reconciled again); with ``retry_failed``, ``FAILED`` ones
+(converted again: ``unchanged`` at the recorded Delta version if a conversion had landed) and
+``MISMATCHED`` ones (reconciled again at the recorded version, with the plan's key columns and tolerances).
 Transient failures (throttling, 5xx, timeouts: :mod:`datax_migrate.estate.retry`) are retried with
 backoff within the table's time limit; permanent ones fail the table with the reason. Tables run on
 ``workers`` threads (the convert and scan kernels release the GIL); one run at a time per plan
@@ -46,7 +48,7 @@ from datax_migrate.estate.ledger import (
     TableRecord,
     now,
 )
-from datax_migrate.estate.plan import SKIP, Plan, PlannedTable, refresh_json
+from datax_migrate.estate.plan import SKIP, Plan, PlannedTable, config_rules, refresh_json
 from datax_migrate.estate.planning import blocker_code
 from datax_migrate.estate.retry import Backoff, is_transient
 from datax_migrate.estate.status import write_status_page
@@ -181,7 +183,8 @@ def run_plan(
         workers: Tables run at the same time.
         engine: ``local`` (threads here) or ``spark`` (the convert and reconcile Spark engines).
         dry_run: Only say which tables would run; write nothing.
-        retry_failed: Also run the tables a previous run left ``FAILED``.
+        retry_failed: Also run the tables a previous run left ``FAILED``, and reconcile the ``MISMATCHED``
+            ones again (after their key columns or tolerances were fixed in ``plan.csv``).
         progress: Called after every change of a table's state.
         timeout: Seconds one table may take (``None``: no limit).
         backoff: Retries of transient failures (default: :class:`Backoff`).
@@ -195,13 +198,13 @@ def run_plan(
     if workers < 1:
         raise RunError(f"workers must be 1 or more, not {workers}")
     directory = Path(plan_dir)
-    plan = Plan.load(directory)
+    settings = None if dry_run else config if isinstance(config, Config) else Config.load(config)
+    plan = Plan.load(directory, config_rules(settings) if settings is not None else None)
     if wave is not None and wave not in plan.waves:
         raise RunError(f"wave {wave} is not in the plan (its waves: {', '.join(map(str, plan.waves)) or 'none'})")
     scope = plan.wave(wave)
-    if dry_run:
+    if settings is None:
         return _dry_run(plan, scope, wave, retry_failed, started)
-    settings = config if isinstance(config, Config) else Config.load(config)
     with _exclusive(directory), Ledger.open(directory) as ledger:
         refresh_json(plan)
         enrol(ledger, plan.tables)
@@ -280,7 +283,7 @@ def _skip_reason(table: PlannedTable) -> str:
 def _runnable(record: TableRecord | None, retry_failed: bool) -> bool:
     if record is None:
         return False
-    return record.state in (PENDING, *IN_FLIGHT) or (retry_failed and record.state == FAILED)
+    return record.state in (PENDING, *IN_FLIGHT) or (retry_failed and record.state in (FAILED, MISMATCHED))
 
 
 def _dry_run(
@@ -406,11 +409,15 @@ class _Runner:
         state = record.state
         retried: list[str] = []
         try:
-            if state in (CONVERTED, RECONCILING) and record.snapshot_id is not None:
+            if state in (CONVERTED, RECONCILING, MISMATCHED) and record.snapshot_id is not None:
                 delta_version = record.delta_version
             else:
+                # a conversion that landed (its version recorded) is asked for again: it comes back unchanged
+                landed = record.delta_version
                 record = self._move(record, CONVERTING, attempts=record.attempts + 1, started_at=now(), reason=None)
-                converted = self._retrying(lambda: convert_step(table, self.engines, deadline), deadline, retried)
+                converted = self._retrying(
+                    lambda: convert_step(table, self.engines, deadline, landed), deadline, retried
+                )
                 seconds += converted.seconds
                 delta_version = converted.delta_version
                 record = self._move(

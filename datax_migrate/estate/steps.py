@@ -120,12 +120,13 @@ def load_steps() -> None:
     import datax_migrate.sync.table  # noqa: F401
 
 
-def convert_step(table: PlannedTable, engines: Engines, deadline: Deadline) -> Converted:
+def convert_step(table: PlannedTable, engines: Engines, deadline: Deadline, version: int | None = None) -> Converted:
     """Convert ``table`` by its strategy; a rerun after a landed conversion writes nothing.
 
-    ``convert``: its latest version; ``history``: every version still in its log, one snapshot each;
-    ``sync``: the versions its target has not seen yet. An earlier run's landed conversion comes back
-    ``unchanged`` (a sync ``in-step``).
+    ``convert``: its latest version (or ``version``); ``history``: every version still in its log up to
+    the latest (or ``version``), one snapshot each; ``sync``: the versions its target has not seen yet.
+    An earlier run's landed conversion comes back ``unchanged`` (a sync ``in-step``): give its
+    ``version``, as the Delta table may have moved on since.
     """
     started = time.monotonic()
     catalog = engines.catalog(table.catalog)
@@ -137,6 +138,7 @@ def convert_step(table: PlannedTable, engines: Engines, deadline: Deadline) -> C
             table.location,
             catalog,
             table.target,
+            version=version,
             options=ConvertOptions(table_properties={SOURCE_NAME: table.databricks_name}),
             engine=engines.convert_engine(),
             progress=deadline.check,

@@ -9,8 +9,10 @@ Amazon States Language, three states:
    per-table results go to S3 (``ResultWriter``), and each job run writes ``results.json`` beside
    its spec.
 2. ``Await sign-off``: the execution pauses on a task token published to an SNS topic until a
-   person signs the wave off (``datax-migrate signoff --plan PLAN_DIR --wave N``) and sends the
-   token back (``aws stepfunctions send-task-success``), or refuses it (``send-task-failure``).
+   person fills the run ledger (``datax-migrate migrate PLAN_DIR --wave N``: each table the job runs
+   converted comes back ``unchanged`` and is reconciled there), signs the wave off
+   (``datax-migrate signoff --plan PLAN_DIR --wave N``) and sends the token back
+   (``aws stepfunctions send-task-success``), or refuses it (``send-task-failure``).
 3. ``Signed off``: the end.
 
 The definition holds nothing of the environment: the execution input names the staged folder, the
@@ -125,6 +127,10 @@ def state_machine(wave: StagedWave, archive: str | None = None, workers: int = 1
                         "wave": wave.wave,
                         "plan": wave.plan_dir,
                         "results.$": "$.run.ResultWriterDetails",
+                        "first": (
+                            f"datax-migrate migrate {wave.plan_dir} --wave {wave.wave} --config FILE (the ledger:"
+                            " each converted table comes back unchanged and is reconciled)"
+                        ),
                         "sign_off": f"datax-migrate signoff --plan {wave.plan_dir} --wave {wave.wave} --by NAME",
                         "then": "aws stepfunctions send-task-success --task-token TOKEN --task-output '{}'",
                         "task_token.$": "$$.Task.Token",
@@ -170,8 +176,14 @@ def execution_input(
 
 
 def missing_input(document: dict[str, Any]) -> list[str]:
-    """The fields of an execution input still empty: fill them in before starting an execution."""
-    return [name for name, value in document.items() if value == ""]
+    """The fields of an execution input still empty (``manifest.Bucket`` inside one): fill them in before starting."""
+    missing = []
+    for name, value in document.items():
+        if isinstance(value, dict):
+            missing += [f"{name}.{inner}" for inner, field in value.items() if field == ""]
+        elif value == "":
+            missing.append(name)
+    return missing
 
 
 def write_state_machine(

@@ -59,6 +59,8 @@ class StagedWave:
         folder: where the staged files are (``s3://`` URI or local path).
         tables: the tables the orchestrator runs, in plan order.
         skipped: tables of the wave the plan marks ``skip``: ``(catalog.namespace.table, notes)``.
+        untolerated: tables (``catalog.namespace.table``) whose plan tolerances the job runs do not apply
+            (a job spec carries key columns only: their values must be equal).
 
     """
 
@@ -68,6 +70,7 @@ class StagedWave:
     folder: str
     tables: tuple[StagedTable, ...]
     skipped: tuple[tuple[str, str], ...]
+    untolerated: tuple[str, ...] = ()
 
     @property
     def on_s3(self) -> bool:
@@ -100,9 +103,10 @@ def stage_wave(plan_dir: Path, wave: int, config_file: str | None = None, stagin
 
     """
     from datax_migrate.config import Config
-    from datax_migrate.estate.plan import Plan
+    from datax_migrate.estate.plan import Plan, config_rules
 
-    plan = Plan.load(plan_dir)
+    config = Config.load(config_file)
+    plan = Plan.load(plan_dir, config_rules(config))
     planned = plan.wave(wave)
     if not planned:
         raise ConfigError(f"wave {wave} has no tables in {plan_dir / 'plan.csv'} (waves: {_listed(plan.waves)})")
@@ -117,7 +121,6 @@ def stage_wave(plan_dir: Path, wave: int, config_file: str | None = None, stagin
     runnable = [t for t in planned if t.strategy in RUNNABLE]
     if not runnable:
         raise ConfigError(f"wave {wave} has only skipped tables: nothing to orchestrate")
-    config = Config.load(config_file)
     properties = {name: config.properties(name) for name in sorted({t.catalog for t in runnable})}
     specs = [
         JobSpec(t.catalog, properties[t.catalog], (TableJob(t.location, t.target, None, t.key_columns),))
@@ -136,7 +139,8 @@ def stage_wave(plan_dir: Path, wave: int, config_file: str | None = None, stagin
     manifest = [{"catalog": t.catalog, "target": t.target, "source": t.source, "spec": t.spec} for t in tables]
     write_text(f"{folder}/{MANIFEST}", json.dumps(manifest, indent=1) + "\n")
     skipped = tuple((f"{t.catalog}.{t.target}", t.notes) for t in planned if t.strategy == "skip")
-    return StagedWave(str(plan_dir), plan.content_sha256, wave, folder, tables, skipped)
+    untolerated = tuple(f"{t.catalog}.{t.target}" for t in runnable if t.tolerances)
+    return StagedWave(str(plan_dir), plan.content_sha256, wave, folder, tables, skipped, untolerated)
 
 
 def _slug(catalog: str, target: str) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from datax_migrate.cli import main
-from datax_migrate.estate.plan import COLUMNS, Plan, PlanError
+from datax_migrate.estate.plan import COLUMNS, Plan, PlanError, refresh_json
 from datax_migrate.estate.planning import PlanOptions, blocker_code, plan_estate
 from datax_migrate.findings import Finding, Severity
 from datax_migrate.inventory.model import DeltaFacts, Inventory, TableRecord
@@ -150,6 +150,12 @@ def test_a_hand_edited_plan_is_not_overwritten(tmp_path: Path, datax_home: Path)
     path = tmp_path / "plan" / "plan.csv"
     edited = path.read_text().replace(",skip,", ",convert,", 1)
     path.write_text(edited)
+    with pytest.raises(PlanError, match="was edited since `datax-migrate plan` wrote it; nothing was written"):
+        plan_estate(ESTATE, tmp_path / "plan")
+    assert path.read_text() == edited
+
+    assert refresh_json(Plan.load(tmp_path / "plan"))  # what `migrate` does with an edited plan.csv
+    assert Plan.load(tmp_path / "plan").json_current
     with pytest.raises(PlanError, match="was edited since `datax-migrate plan` wrote it; nothing was written"):
         plan_estate(ESTATE, tmp_path / "plan")
     assert path.read_text() == edited

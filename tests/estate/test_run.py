@@ -12,6 +12,7 @@ import pytest
 from datax_migrate.cli import main
 from datax_migrate.estate import Ledger, Plan, run_plan
 from datax_migrate.estate.ledger import CONVERTED, CONVERTING, RECONCILING
+from datax_migrate.estate.plan import PlanError
 from datax_migrate.estate.retry import Backoff
 from datax_migrate.estate.run import RunError, RunProgress
 from datax_migrate.reconcile.reports import MANIFEST, REPORT_JSON
@@ -184,3 +185,77 @@ def test_history_and_sync_strategies(estate: dict[str, Path]) -> None:
     before = {t: snapshots(estate["config"], t) for t in ("sales.orders", "sales.refunds")}
     assert run_plan(estate["plan"], config=estate["config"]).states == {"MATCHED": 3}
     assert {t: snapshots(estate["config"], t) for t in before} == before
+
+
+def test_migrate_after_job_runs_converted_the_wave_fills_the_ledger(estate: dict[str, Path]) -> None:
+    from datax_migrate.convert.table import convert_table
+
+    catalog = lake_catalog(estate["config"])
+    targets = ("sales.orders", "sales.refunds", "finance.ledger")
+    for target in targets:  # what each EMR job run of the wave did: converted the latest version
+        convert_table(str(estate["storage"] / target.replace(".", "/")), catalog, target)
+    before = {target: snapshots(estate["config"], target) for target in targets}
+
+    summary = run_plan(estate["plan"], config=estate["config"], wave=1)
+    assert summary.states == {"MATCHED": 3}
+    assert {target: snapshots(estate["config"], target) for target in targets} == before  # unchanged, reconciled
+    with Ledger.open(estate["plan"]) as ledger:
+        records = {r.target: r for r in ledger.records()}
+    for target in targets:
+        assert records[target].snapshot_id == before[target][0] and records[target].delta_version == 0
+        assert (estate["plan"] / (records[target].report_path or "-") / MANIFEST).exists()
+
+
+def test_retry_failed_converts_the_version_that_landed_again(estate: dict[str, Path]) -> None:
+    edit_plan(estate["plan"], "orders", key_columns="no_such_column")  # converted, then the reconciliation fails
+    assert run_plan(estate["plan"], config=estate["config"]).states == {"FAILED": 1, "MATCHED": 2}
+    builder = DeltaBuilder(estate["storage"] / "sales" / "orders")
+    builder.version = 0
+    builder.commit(builder.data_file(pa.table({"id": pa.array([10], pa.int64())})))  # the Delta table moves on
+    edit_plan(estate["plan"], "orders", key_columns="id")
+    before = snapshots(estate["config"], "sales.orders")
+
+    retried = run_plan(estate["plan"], config=estate["config"], retry_failed=True)
+    assert retried.selected == ("lake:sales.orders",) and retried.states == {"MATCHED": 3}
+    assert snapshots(estate["config"], "sales.orders") == before  # version 0 again: unchanged
+    with Ledger.open(estate["plan"]) as ledger:
+        orders = ledger.record("lake", "sales.orders")
+    assert orders is not None and (orders.delta_version, orders.rows, orders.attempts) == (0, 3, 2)
+    report = json.loads((estate["plan"] / (orders.report_path or "-") / REPORT_JSON).read_text())
+    assert report["verdict"] == "match"
+
+
+def test_retry_failed_reconciles_a_mismatched_table_again_with_the_plan_fixed(estate: dict[str, Path]) -> None:
+    edit_plan(estate["plan"], "ledger", key_columns="id")  # id 7 twice: the unique-key check fails
+    assert run_plan(estate["plan"], config=estate["config"]).states == {"MISMATCHED": 1, "MATCHED": 2}
+    edit_plan(estate["plan"], "ledger", key_columns="")  # whole rows are compared: a duplicate is no mismatch
+    before = snapshots(estate["config"], "finance.ledger")
+
+    assert run_plan(estate["plan"], config=estate["config"]).selected == ()  # only with retry_failed
+    assert run_plan(estate["plan"], config=estate["config"], retry_failed=True, dry_run=True).selected == (
+        "lake:finance.ledger",
+    )
+    retried = run_plan(estate["plan"], config=estate["config"], retry_failed=True)
+    assert retried.selected == ("lake:finance.ledger",) and retried.states == {"MATCHED": 3}
+    assert snapshots(estate["config"], "finance.ledger") == before  # reconciled again, not converted
+    with Ledger.open(estate["plan"]) as ledger:
+        record = ledger.record("lake", "finance.ledger")
+        history = [state for _, state, _ in ledger.events("lake", "finance.ledger")]
+    assert record is not None and (record.attempts, record.verdict) == (1, "match")
+    assert history[-3:] == ["MISMATCHED", "RECONCILING", "MATCHED"]
+    report = json.loads((estate["plan"] / (record.report_path or "-") / REPORT_JSON).read_text())
+    assert report["verdict"] == "match" and report["keys"] == []
+
+
+def test_names_in_a_catalog_plan_json_does_not_record_follow_the_config(estate: dict[str, Path]) -> None:
+    (estate["plan"] / "plan.json").unlink()
+    path = estate["plan"] / "plan.csv"
+    planned = path.read_text()
+    path.write_text(planned.replace(",orders,", f",{'o' * 300},"))  # too long for the SQL catalog `lake` is
+    assert Plan.load(estate["plan"]).tables  # without the config: the loosest rules (REST)
+    with pytest.raises(PlanError, match=r"plan.csv: 1 bad row\(s\): line \d: table name 'o{300}'"):
+        run_plan(estate["plan"], config=estate["config"])
+
+    path.write_text(planned)
+    assert run_plan(estate["plan"], config=estate["config"]).states == {"MATCHED": 3}
+    assert not (estate["plan"] / "plan.json").exists()  # no naming rules to carry over: not written

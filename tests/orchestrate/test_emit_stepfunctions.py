@@ -47,7 +47,14 @@ def test_the_state_machine_passes_the_asl_validator(
     assert main([*arguments, "--output", "json"]) == 0
     document = json.loads(capsys.readouterr().out)
     assert (document["command"], document["version"]) == ("emit stepfunctions", __version__)
-    assert document["input_to_fill"] == ["staging", "application_id", "execution_role_arn", "signoff_topic_arn"]
+    assert document["input_to_fill"] == [
+        "staging",
+        "manifest.Bucket",
+        "results.Bucket",
+        "application_id",
+        "execution_role_arn",
+        "signoff_topic_arn",
+    ]
 
     checked = validate(validator, out)
     assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -9,9 +9,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from datax_migrate.cli import main
 from datax_migrate.emr.job import JobSpec, TableJob
 from datax_migrate.emr.staging import entry_script
 from datax_migrate.errors import ConfigError
+from datax_migrate.estate.plan import Plan, PlanError
+from datax_migrate.orchestrate.stepfunctions import missing_input
 from datax_migrate.orchestrate.wave import stage_wave
 from tests.orchestrate.conftest import row, write_plan
 
@@ -74,3 +77,31 @@ def test_a_catalog_with_credentials_is_refused(tmp_path: Path) -> None:
     plan = write_plan(tmp_path / "plan", [row("lake", "a", "b", 1)])
     with pytest.raises(ConfigError, match="holds credentials"):
         stage_wave(plan, 1, str(config))
+
+
+def test_emit_warns_of_the_tolerances_an_emr_job_does_not_apply_and_lists_the_empty_input(
+    tmp_path: Path, config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = write_plan(tmp_path / "plan", [row("lake", "a", "b", 1, tolerances="amount=0.01"), row("lake", "a", "c", 1)])
+    out = tmp_path / "wave-1.asl.json"
+    arguments = ["emit", "stepfunctions", str(plan), "--wave", "1", "--out", str(out), "--config", str(config)]
+    assert main([*arguments, "--application-id", "app-1", "--role", "arn:aws:iam::1:role/r"]) == 0
+    captured = capsys.readouterr()
+    warnings = [line for line in captured.err.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "tolerances of lake.a.b:" in warnings[0] and "lake.a.c" not in warnings[0]
+    # staged locally: the manifest's and the results' bucket are not known yet, and the user is told
+    assert "fill in staging, manifest.Bucket, results.Bucket, signoff_topic_arn in" in captured.out
+    assert missing_input(json.loads(out.with_name("wave-1.asl.input.json").read_text())) == [
+        "staging",
+        "manifest.Bucket",
+        "results.Bucket",
+        "signoff_topic_arn",
+    ]
+
+
+def test_names_in_a_catalog_plan_json_does_not_record_follow_the_config(tmp_path: Path, config: Path) -> None:
+    plan = write_plan(tmp_path / "plan", [row("lake", "a", "Orders", 1)])  # hand-written: no plan.json
+    assert Plan.load(plan).tables  # without the config: the loosest rules (REST)
+    with pytest.raises(PlanError, match=r"line 2: table name 'Orders' is not valid in Amazon S3 Tables"):
+        stage_wave(plan, 1, str(config))
+    assert not (plan / "orchestrate").exists()
