@@ -9,6 +9,7 @@
         catalog: lake                  # optional: the config's default catalog otherwise
 
 Catalogs are the ones ``convert`` uses: ``--config FILE`` (or pyiceberg's configuration) and ``local``.
+An estate plan (``PLAN_DIR/plan.csv``) can stand in for the file: :func:`pairs_from_plan`.
 """
 
 from __future__ import annotations
@@ -76,6 +77,35 @@ def load_pairs(path: str | Path) -> tuple[TablePair, ...]:
     if not isinstance(entries, dict) or not entries:
         raise BenchmarkError(f"pairs file {path}: expected a 'pairs:' mapping of query names to source and target")
     return tuple(_pair(str(name), entry, path) for name, entry in entries.items())
+
+
+def pairs_from_plan(plan_dir: str | Path, wave: int | None = None) -> tuple[TablePair, ...]:
+    """The pairs an estate plan maps (``datax-migrate plan``): each planned table, by its target table name.
+
+    The queries name each table by the last part of its target (``finance.orders`` is ``orders``);
+    skipped tables are left out.
+
+    Raises:
+        BenchmarkError: two planned tables share a name, a name is no SQL identifier, or nothing is planned.
+        PlanError: ``plan.csv`` is invalid (every bad row listed).
+    """
+    from datax_migrate.estate.plan import SKIP, Plan
+
+    plan = Plan.load(Path(plan_dir))
+    tables = [table for table in plan.wave(wave) if table.strategy != SKIP]
+    if not tables:
+        raise BenchmarkError(f"plan {plan_dir}: no table planned{f' in wave {wave}' if wave is not None else ''}")
+    pairs: dict[str, TablePair] = {}
+    for table in tables:
+        where = f"plan {plan_dir}, line {table.line} ({table.target})"
+        if not _NAME.match(table.table):
+            raise BenchmarkError(f"{where}: the table name must be an SQL identifier for the queries; use --pairs")
+        if table.table in pairs:
+            raise BenchmarkError(
+                f"{where}: the name {table.table!r} is also {pairs[table.table].target}; use --pairs to name them apart"
+            )
+        pairs[table.table] = TablePair(table.table, table.location, table.target, table.catalog)
+    return tuple(pairs.values())
 
 
 def _pair(name: str, entry: Any, path: str | Path) -> TablePair:

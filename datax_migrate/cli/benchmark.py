@@ -31,13 +31,20 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     codes = exit_codes("0 every answer equal on both sides (and to the reference answers)", "1 an answer differs")
 
     run = which.add_parser("run", help="benchmark queries over table pairs", epilog=codes)
-    run.add_argument(
+    tables = run.add_mutually_exclusive_group(required=True)
+    tables.add_argument(
         "--pairs",
-        required=True,
         metavar="PAIRS.yaml",
         help="maps each table name the queries use to a Delta source and an Iceberg target (pairs: NAME: "
         "{source: PATH|URI, target: NAMESPACE.TABLE, catalog: NAME})",
     )
+    tables.add_argument(
+        "--plan",
+        metavar="PLAN_DIR",
+        help="take the pairs from an estate plan (datax-migrate plan): every planned table, named in the queries "
+        "by its target table name",
+    )
+    run.add_argument("--wave", type=int, metavar="N", help="with --plan: only this wave's tables")
     run.add_argument(
         "--queries", required=True, metavar="DIR|tpch", help="a folder of .sql files, one .sql file, or tpch"
     )
@@ -105,10 +112,15 @@ def _add_run_options(command: argparse.ArgumentParser) -> None:
 def run_benchmark_command(args: argparse.Namespace) -> int:
     """Run ``benchmark run``."""
     from datax_migrate.benchmark import run_benchmark
+    from datax_migrate.benchmark.pairs import pairs_from_plan
+    from datax_migrate.errors import ConfigError
 
+    if args.wave is not None and not args.plan:
+        raise ConfigError("--wave goes with --plan")
     report = run_benchmark(
-        args.pairs,
+        args.pairs or pairs_from_plan(args.plan, args.wave),
         args.queries,
+        title=None if args.pairs else f"Query benchmark: plan {args.plan}",
         engine=args.engine,
         runs=args.runs,
         warmup=args.warmup,

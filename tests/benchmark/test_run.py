@@ -107,3 +107,48 @@ def test_the_library_call_returns_the_report_and_writes_nothing_without_a_folder
     assert all(len(q.source.runs) == 1 for q in report.queries)
     assert lines[0].startswith("[1/3] by_customer: source ") and lines[0].endswith("answers equal")
     assert not (lake.root / "report").exists()
+
+
+def plan_csv(lake: Lake, rows: list[tuple[str, str, str, str]]) -> Path:
+    """A plan folder whose plan.csv maps (namespace, table, location, strategy) rows into catalog lake."""
+    plan_dir = lake.root / "plan"
+    plan_dir.mkdir(exist_ok=True)
+    lines = ["databricks_name,location,catalog,namespace,table,strategy,wave,key_columns,tolerances,owner,notes"]
+    lines += [f"main.{ns}.{name},{where},lake,{ns},{name},{strategy},1,,,," for ns, name, where, strategy in rows]
+    (plan_dir / "plan.csv").write_text("\n".join(lines) + "\n")
+    return plan_dir
+
+
+def test_an_estate_plan_supplies_the_pairs(lake: Lake, capsys: pytest.CaptureFixture[str]) -> None:
+    delta = lake.root / "delta"
+    plan_dir = plan_csv(
+        lake,
+        [
+            ("sales", "orders", str(delta / "orders"), "convert"),
+            ("sales", "customers", str(delta / "customers"), "convert"),
+            ("sales", "skipped", str(delta / "nowhere"), "skip"),  # not a pair: never opened
+        ],
+    )
+    args = ["benchmark", "run", "--plan", str(plan_dir), "--queries", str(lake.queries), "--config", str(lake.config)]
+
+    code = main([*args, "--runs", "1", "--warmup", "0", "--report-dir", str(lake.root / "from-plan")])
+
+    assert code == 0, capsys.readouterr()
+    document = json.loads((lake.root / "from-plan" / "report.json").read_text())
+    assert {t["name"] for t in document["layouts"]} == {"orders", "customers"}
+    assert all(q["answers_equal"] for q in document["queries"]) and document["title"].endswith(str(plan_dir))
+
+
+def test_a_plan_naming_two_tables_alike_is_refused(lake: Lake, capsys: pytest.CaptureFixture[str]) -> None:
+    delta = lake.root / "delta"
+    plan_dir = plan_csv(
+        lake, [("sales", "orders", str(delta / "orders"), "convert"), ("eu", "orders", str(delta / "orders"), "sync")]
+    )
+
+    code = main(["benchmark", "run", "--plan", str(plan_dir), "--queries", str(lake.queries)])
+
+    assert code == 2
+    assert capsys.readouterr().err.strip() == (
+        f"datax-migrate: error: plan {plan_dir}, line 3 (eu.orders): the name 'orders' is also sales.orders; "
+        "use --pairs to name them apart"
+    )
