@@ -29,25 +29,18 @@ if TYPE_CHECKING:
 
     from datax_migrate.estate.run import RunProgress, RunSummary
 
-STATE_ORDER = (
-    "PENDING",
-    "CONVERTING",
-    "CONVERTED",
-    "RECONCILING",
-    "MATCHED",
-    "MISMATCHED",
-    "SIGNED_OFF",
-    "FAILED",
-    "BLOCKED",
-    "SKIPPED",
-)
-_SHORT_STATES = dict(
-    zip(
-        STATE_ORDER,
-        ("pend", "conv", "convd", "recon", "ok", "diff", "signed", "failed", "blocked", "skip"),
-        strict=True,
-    )
-)
+_SHORT_STATES = {
+    "PENDING": "pend",
+    "CONVERTING": "conv",
+    "CONVERTED": "convd",
+    "RECONCILING": "recon",
+    "MATCHED": "ok",
+    "MISMATCHED": "diff",
+    "SIGNED_OFF": "signed",
+    "FAILED": "failed",
+    "BLOCKED": "blocked",
+    "SKIPPED": "skip",
+}  # every state of the ledger, in its order (estate.ledger.STATES)
 _LINE_INTERVAL = 10.0
 
 
@@ -143,7 +136,7 @@ def progress_lines(progress: RunProgress, label: str, width: int = 80) -> list[s
         if len("  ".join(filter(None, head))) <= width:
             break
         head[dropped] = ""
-    shown = [state for state in STATE_ORDER if progress.states.get(state)]
+    shown = [state for state in _SHORT_STATES if progress.states.get(state)]
     states = "  " + "  ".join(f"{state.lower()} {progress.states[state]}" for state in shown)
     if len(states) > width:
         states = " " + " ".join(f"{_SHORT_STATES[state]} {progress.states[state]}" for state in shown)
@@ -204,7 +197,7 @@ def _document(summary: RunSummary) -> dict[str, object]:
         "dry_run": summary.dry_run,
         "ok": summary.ok,
         "selected": list(summary.selected),
-        "states": {state: summary.states[state] for state in STATE_ORDER if summary.states.get(state)},
+        "states": {state: summary.states[state] for state in _SHORT_STATES if summary.states.get(state)},
         "tables": [
             {
                 "catalog": o.catalog,
@@ -226,7 +219,9 @@ def _document(summary: RunSummary) -> dict[str, object]:
 
 def _text(summary: RunSummary) -> str:
     scope = f"wave {summary.wave}" if summary.wave is not None else "every wave"
-    states = ", ".join(f"{summary.states[state]} {state.lower()}" for state in STATE_ORDER if summary.states.get(state))
+    states = ", ".join(
+        f"{summary.states[state]} {state.lower()}" for state in _SHORT_STATES if summary.states.get(state)
+    )
     if summary.dry_run:
         lines = [f"dry run of {scope}: {len(summary.selected)} table(s) would run ({states or 'no tables'})"]
         return "\n".join(lines + [f"  {name}" for name in summary.selected])

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from datax_migrate.errors import DataxError
+from datax_migrate.estate.plan import SKIP, PlannedTable, blocker_code
 
 LEDGER_FILE = "ledger.sqlite"
 SCHEMA_VERSION = "datax-ledger/1"
@@ -147,6 +148,43 @@ class TableRecord:
     seconds: float | None
     delta_version: int | None = None
     signed_off_at: str | None = None
+
+    @classmethod
+    def unstarted(cls, table: PlannedTable, stamp: str) -> TableRecord:
+        """The row of a planned table no run has touched: PENDING, or SKIPPED/BLOCKED as planned."""
+        state = skip_state(table) or PENDING
+        return cls(
+            catalog=table.catalog,
+            target=table.target,
+            databricks_name=table.databricks_name,
+            wave=table.wave,
+            strategy=table.strategy,
+            state=state,
+            reason=skip_reason(table) if state != PENDING else None,
+            attempts=0,
+            rows=None,
+            bytes=None,
+            snapshot_id=None,
+            report_path=None,
+            verdict=None,
+            signed_off_by=None,
+            started_at=None,
+            updated_at=stamp,
+            finished_at=None,
+            seconds=None,
+        )
+
+
+def skip_state(table: PlannedTable) -> str | None:
+    """BLOCKED (the assessment's blocker code leads its notes) or SKIPPED for a skipped row, else ``None``."""
+    if table.strategy != SKIP:
+        return None
+    return BLOCKED if blocker_code(table.notes) else SKIPPED
+
+
+def skip_reason(table: PlannedTable) -> str:
+    """Why a skipped row is skipped: its notes, or where plan.csv skips it."""
+    return table.notes or f"skipped in plan.csv (line {table.line})"
 
 
 _COLUMNS = tuple(f.name for f in fields(TableRecord))

@@ -26,6 +26,7 @@ import hashlib
 import io
 import json
 import math
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
@@ -65,6 +66,7 @@ COLUMNS = (
     "notes",
 )
 CONVERT, HISTORY, SYNC, SKIP = "convert", "history", "sync", "skip"
+_CODE_FIRST = re.compile(r"^([a-z][a-z0-9]*(?:-[a-z0-9]+)*):")
 STRATEGIES = (CONVERT, HISTORY, SYNC, SKIP)
 NAMING_RULES: dict[str, NameRules] = {"s3tables": S3_TABLES, "glue": GLUE, "sql": SQL, "rest": REST}
 """Naming rules by the key ``plan.json`` records for each catalog."""
@@ -447,3 +449,9 @@ def _number(value: float) -> str:
     """``value`` as short as it reads back exactly (``0.01``, ``1``)."""
     short = f"{value:g}"
     return short if float(short) == value else repr(value)
+
+
+def blocker_code(notes: str) -> str | None:
+    """The finding code a skipped row's notes start with (``not-delta-format: ...``), if any."""
+    found = _CODE_FIRST.match(notes)
+    return found.group(1) if found else None

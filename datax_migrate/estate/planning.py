@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -48,7 +47,6 @@ from datax_migrate.plan.names import (
 WAVE_BY = ("size", "namespace")
 SIZE_CLASSES = (1 << 30, 100 << 30)
 """Upper bounds (bytes) of the size waves of ``--wave-by size``: under 1 GiB, under 100 GiB, the rest."""
-_CODE_FIRST = re.compile(r"^([a-z][a-z0-9]*(?:-[a-z0-9]+)*):")
 
 
 @dataclass(frozen=True)
@@ -118,12 +116,6 @@ def _refuse_overwriting_edits(out: Path) -> None:
             f"{out / PLAN_CSV} was edited since `datax-migrate plan` wrote it; nothing was written: move it away to"
             " plan again, or plan into another folder"
         )
-
-
-def blocker_code(notes: str) -> str | None:
-    """The finding code a skipped row's notes start with (``not-delta-format: ...``), if any."""
-    found = _CODE_FIRST.match(notes)
-    return found.group(1) if found else None
 
 
 def _excluded(record: TableRecord, patterns: Sequence[str]) -> bool:

@@ -32,7 +32,6 @@ from typing import Any, TypeVar
 from datax_migrate.config import Config
 from datax_migrate.errors import DataxError
 from datax_migrate.estate.ledger import (
-    BLOCKED,
     CONVERTED,
     CONVERTING,
     FAILED,
@@ -43,13 +42,13 @@ from datax_migrate.estate.ledger import (
     NOT_RUN,
     PENDING,
     RECONCILING,
-    SKIPPED,
     Ledger,
     TableRecord,
     now,
+    skip_reason,
+    skip_state,
 )
-from datax_migrate.estate.plan import SKIP, Plan, PlannedTable, config_rules, refresh_json
-from datax_migrate.estate.planning import blocker_code
+from datax_migrate.estate.plan import Plan, PlannedTable, config_rules, refresh_json
 from datax_migrate.estate.retry import Backoff, is_transient
 from datax_migrate.estate.status import write_status_page
 from datax_migrate.estate.steps import Deadline, Engines, StopRequested, convert_step, load_steps, reconcile_step
@@ -222,7 +221,7 @@ def enrol(ledger: Ledger, tables: tuple[PlannedTable, ...]) -> None:
     """
     stamp = now()
     known = {(r.catalog, r.target): r for r in ledger.records()}
-    ledger.add(_new_record(table, stamp) for table in tables if (table.catalog, table.target) not in known)
+    ledger.add(TableRecord.unstarted(table, stamp) for table in tables if (table.catalog, table.target) not in known)
     for table in tables:
         record = known.get((table.catalog, table.target))
         if record is None:
@@ -238,46 +237,12 @@ def enrol(ledger: Ledger, tables: tuple[PlannedTable, ...]) -> None:
         }
         if changes:
             ledger.describe(table.catalog, table.target, **changes)
-        wanted = _skip_state(table)
+        wanted = skip_state(table)
         if wanted is not None:
             if record.state in (PENDING, FAILED) or (record.state in NOT_RUN and record.state != wanted):
-                ledger.transition(table.catalog, table.target, wanted, reason=_skip_reason(table))
+                ledger.transition(table.catalog, table.target, wanted, reason=skip_reason(table))
         elif record.state in NOT_RUN:
             ledger.transition(table.catalog, table.target, PENDING, reason=None)
-
-
-def _new_record(table: PlannedTable, stamp: str) -> TableRecord:
-    state = _skip_state(table) or PENDING
-    return TableRecord(
-        catalog=table.catalog,
-        target=table.target,
-        databricks_name=table.databricks_name,
-        wave=table.wave,
-        strategy=table.strategy,
-        state=state,
-        reason=_skip_reason(table) if state != PENDING else None,
-        attempts=0,
-        rows=None,
-        bytes=None,
-        snapshot_id=None,
-        report_path=None,
-        verdict=None,
-        signed_off_by=None,
-        started_at=None,
-        updated_at=stamp,
-        finished_at=None,
-        seconds=None,
-    )
-
-
-def _skip_state(table: PlannedTable) -> str | None:
-    if table.strategy != SKIP:
-        return None
-    return BLOCKED if blocker_code(table.notes) else SKIPPED
-
-
-def _skip_reason(table: PlannedTable) -> str:
-    return table.notes or f"skipped in plan.csv (line {table.line})"
 
 
 def _runnable(record: TableRecord | None, retry_failed: bool) -> bool:
@@ -295,7 +260,7 @@ def _dry_run(
         with Ledger.open(plan.directory) as ledger:
             records = {(r.catalog, r.target): r for r in ledger.records()}
     stamp = now()
-    current = [records.get((t.catalog, t.target)) or _new_record(t, stamp) for t in scope]
+    current = [records.get((t.catalog, t.target)) or TableRecord.unstarted(t, stamp) for t in scope]
     selected = tuple(f"{r.catalog}:{r.target}" for r in current if _runnable(r, retry_failed))
     return RunSummary(
         plan_dir=plan.directory,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from datax_migrate.estate.ledger import STATES, Ledger, TableRecord
-from datax_migrate.estate.plan import SKIP, Plan, PlannedTable
+from datax_migrate.estate.plan import Plan
 
 STATUS_PAGE = "status.html"
 LEFT_TO_RUN = ("PENDING", "CONVERTING", "CONVERTED", "RECONCILING")
@@ -188,37 +188,8 @@ def _with_unenrolled(records: list[TableRecord], plan: Plan) -> list[TableRecord
     if not missing:
         return records
     stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
-    added = [_unenrolled(table, stamp) for table in missing]
+    added = [TableRecord.unstarted(table, stamp) for table in missing]
     return sorted([*records, *added], key=lambda r: (r.wave, r.catalog, r.target))
-
-
-def _unenrolled(table: PlannedTable, stamp: str) -> TableRecord:
-    state, reason = "PENDING", None
-    if table.strategy == SKIP:
-        from datax_migrate.estate.planning import blocker_code  # only before the first run: it imports assess
-
-        state = "BLOCKED" if blocker_code(table.notes) else "SKIPPED"
-        reason = table.notes or f"skipped in plan.csv (line {table.line})"
-    return TableRecord(
-        catalog=table.catalog,
-        target=table.target,
-        databricks_name=table.databricks_name,
-        wave=table.wave,
-        strategy=table.strategy,
-        state=state,
-        reason=reason,
-        attempts=0,
-        rows=None,
-        bytes=None,
-        snapshot_id=None,
-        report_path=None,
-        verdict=None,
-        signed_off_by=None,
-        started_at=None,
-        updated_at=stamp,
-        finished_at=None,
-        seconds=None,
-    )
 
 
 def write_status_page(plan_dir: Path, status: EstateStatus | None = None) -> Path:

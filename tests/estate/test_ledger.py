@@ -123,3 +123,10 @@ def test_a_file_that_is_not_a_ledger_is_refused(tmp_path: Path) -> None:
     (tmp_path / "ledger.sqlite").write_text("not a database, just text " * 100)
     with pytest.raises(LedgerError, match="cannot be opened"):
         Ledger.open(tmp_path)
+
+
+def test_the_progress_display_names_every_ledger_state_in_the_ledger_order() -> None:
+    from datax_migrate.cli.migrate import _SHORT_STATES
+    from datax_migrate.estate.ledger import STATES
+
+    assert tuple(_SHORT_STATES) == STATES

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from datax_migrate.cli import main
-from datax_migrate.estate.plan import COLUMNS, Plan, PlanError, refresh_json
-from datax_migrate.estate.planning import PlanOptions, blocker_code, plan_estate
+from datax_migrate.estate.plan import COLUMNS, Plan, PlanError, blocker_code, refresh_json
+from datax_migrate.estate.planning import PlanOptions, plan_estate
 from datax_migrate.findings import Finding, Severity
 from datax_migrate.inventory.model import DeltaFacts, Inventory, TableRecord
 from datax_migrate.plan.names import S3_TABLES, map_name
