@@ -20,7 +20,7 @@ from typing import Any
 from datax_migrate.benchmark.model import BenchmarkError
 from datax_migrate.benchmark.pairs import TablePair, load_pairs
 from datax_migrate.benchmark.queries import Query
-from datax_migrate.emr.job import credential_keys
+from datax_migrate.emr.job import refuse_credentials
 from datax_migrate.emr.staging import package_zip, write_bytes, write_text
 from datax_migrate.emr.submit import spark_submit_options as submit_options
 from datax_migrate.errors import ConfigError, missing_extra
@@ -62,12 +62,7 @@ class BenchmarkJob:
     delta_reader: str = "delta-spark"
 
     def __post_init__(self) -> None:
-        secrets = credential_keys(self.catalog_properties)
-        if secrets:
-            raise ConfigError(
-                f"catalog {self.catalog!r} holds credentials ({', '.join(secrets)}): an EMR job must not carry"
-                " them; it uses its execution role (remove them from the config)"
-            )
+        refuse_credentials(self.catalog, self.catalog_properties)
 
     def to_json(self) -> str:
         """The job as JSON (``version`` first)."""

@@ -58,12 +58,7 @@ class JobSpec:
     reconcile: bool = True
 
     def __post_init__(self) -> None:
-        secrets = credential_keys(self.catalog_properties)
-        if secrets:
-            raise ConfigError(
-                f"catalog {self.catalog!r} holds credentials ({', '.join(secrets)}): an EMR job must not carry"
-                " them; it uses its execution role (remove them from the config)"
-            )
+        refuse_credentials(self.catalog, self.catalog_properties)
         if not self.tables:
             raise ConfigError("the job has no tables")
 
@@ -91,9 +86,18 @@ class JobSpec:
             raise ConfigError(f"not a datax-migrate EMR job spec: {exc}") from None
 
 
-def credential_keys(properties: dict[str, str]) -> list[str]:
-    """The catalog properties that hold credentials (which an EMR job must not carry), sorted."""
-    return sorted(key for key in properties if _SECRET.search(key))
+def refuse_credentials(catalog: str, properties: dict[str, str]) -> None:
+    """Refuse catalog properties that hold credentials: an EMR job must not carry them.
+
+    Raises:
+        ConfigError: naming the properties (never their values).
+    """
+    secrets = sorted(key for key in properties if _SECRET.search(key))
+    if secrets:
+        raise ConfigError(
+            f"catalog {catalog!r} holds credentials ({', '.join(secrets)}): an EMR job must not carry"
+            " them; it uses its execution role (remove them from the config)"
+        )
 
 
 def load_tables(path: str | os.PathLike[str]) -> tuple[TableJob, ...]:
