@@ -14,7 +14,7 @@ from rich.table import Table
 from datax_migrate.assess.assessment import Assessment, BlockerGroup
 from datax_migrate.assess.rules import BLOCKED, RECREATE_VIEW, REWRITE, UNKNOWN
 from datax_migrate.files import write_documents
-from datax_migrate.words import plural
+from datax_migrate.words import format_bytes, plural
 
 MARKDOWN_ROWS = 50
 """Rows per table in ``assessment.md``; the HTML page and the JSON hold every one."""
@@ -52,13 +52,6 @@ def _prose(text: object) -> Markup:
     return Markup(_LONG_WORD.sub(lambda word: _SEPARATOR.sub(r"\1<wbr>", word.group(0)), escaped))
 
 
-def _size(count: int) -> str:
-    for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if count >= scale:
-            return f"{count / scale:,.1f} {unit}"
-    return f"{count:,} B"
-
-
 def _duration(seconds: float) -> str:
     if seconds < 60:
         return f"{seconds:,.1f} s"
@@ -80,7 +73,7 @@ def _environment(autoescape: bool) -> jinja2.Environment:
         lstrip_blocks=True,
     )
     environment.filters.update(
-        md=_markdown, size=_size, duration=_duration, dollars=_dollars, id=_identifier, prose=_prose
+        md=_markdown, size=format_bytes, duration=_duration, dollars=_dollars, id=_identifier, prose=_prose
     )
     environment.globals.update(empty=EMPTY, estimate_rows=estimate_rows, objects=_objects)
     return environment
@@ -92,7 +85,7 @@ def estimate_rows(assessment: Assessment) -> list[tuple[str, str]]:
     unsized = f" (+{totals.unsized_tables:,} of unknown size)" if totals.unsized_tables else ""
     return [
         ("Tables", f"{totals.tables:,}{unsized}"),
-        ("Delta data", f"{_size(totals.total_bytes)} in {totals.file_count:,} files"),
+        ("Delta data", f"{format_bytes(totals.total_bytes)} in {totals.file_count:,} files"),
         ("Conversion time, one table at a time on 2 cores", _duration(totals.seconds)),
         ("S3 Tables storage", f"{_dollars(totals.storage_per_month)} a month"),
         (

@@ -17,6 +17,7 @@ import jinja2
 from datax_migrate.benchmark.charts import Charts, render_charts
 from datax_migrate.benchmark.model import BenchmarkReport, TableLayout
 from datax_migrate.files import write_documents
+from datax_migrate.words import format_bytes
 
 REPORT_FILES = ("report.json", "report.html", "report.md")
 
@@ -73,8 +74,8 @@ def _context(report: BenchmarkReport) -> dict[str, Any]:
         "verdict": verdict(report),
         "ratio": _ratio,
         "seconds": _seconds,
-        "size": _size,
-        "memory": _size(report.machine.memory_bytes),
+        "size": format_bytes,
+        "memory": format_bytes(report.machine.memory_bytes),
         "layouts": [_layout_row(layout) for layout in report.layouts],
         "reference_mark": _reference_mark,
     }
@@ -86,12 +87,12 @@ def _layout_row(layout: TableLayout) -> dict[str, str]:
         "name": layout.name,
         "side": "Delta (source)" if layout.side == "source" else "Iceberg (target)",
         "files": f"{layout.files:,}",
-        "bytes": _size(layout.bytes),
+        "bytes": format_bytes(layout.bytes),
         "rows": f"{layout.rows:,}",
         "codecs": ", ".join(layout.codecs) or "-",
         "row_groups": f"{layout.row_groups:,}",
         "row_group_rows": f"{low:,} / {median:,} / {high:,}",
-        "row_group_bytes": _size(layout.row_group_bytes_median),
+        "row_group_bytes": format_bytes(layout.row_group_bytes_median),
         "partitioning": layout.partitioning,
         "sort_order": layout.sort_order,
         "location": layout.location,
@@ -111,10 +112,3 @@ def _ratio(value: float) -> str:
 
 def _seconds(value: float) -> str:
     return f"{value:.4f}" if value < 1 else f"{value:.3f}"
-
-
-def _size(count: int) -> str:
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if count >= scale:
-            return f"{count / scale:,.1f} {unit}"
-    return f"{count} B"

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 
-from datax_migrate.words import plural
+from datax_migrate.words import format_bytes, plural
 
 if TYPE_CHECKING:
     from datax_migrate.estate.status import EstateStatus
@@ -45,14 +45,6 @@ _ENVIRONMENT = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-
-
-def format_bytes(count: float) -> str:
-    """A byte count in decimal units: ``512 B``, ``3.4 MB``, ``1.2 TB``."""
-    for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if count >= scale:
-            return f"{count / scale:,.1f} {unit}"
-    return f"{count:,.0f} B"
 
 
 def format_duration(seconds: float) -> str:
