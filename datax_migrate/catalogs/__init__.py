@@ -1,5 +1,8 @@
 """Iceberg catalogs: S3 Tables, Glue, REST, SQL (the name plan is in :mod:`datax_migrate.plan.names`).
 
+A ``type: sql`` catalog on a SQLite file (the embedded default among them) opens as
+:class:`~datax_migrate.catalogs.sqlite.SqliteCatalog`: pyiceberg's layout without SQLAlchemy.
+
 A catalog is a name and pyiceberg properties (the config's ``catalogs:`` section). Beyond
 pyiceberg's own types, ``type: s3tables`` opens an S3 Tables table bucket:
 
@@ -20,6 +23,7 @@ from pyiceberg.catalog import Catalog, load_catalog
 from pyiceberg.io import PY_IO_IMPL
 from pyiceberg.typedef import Identifier
 
+from datax_migrate.catalogs import sqlite
 from datax_migrate.errors import ConfigError
 
 S3TABLES = "s3tables"
@@ -59,6 +63,8 @@ def open_catalog(name: str, properties: Mapping[str, str]) -> Catalog:
 
                 return S3TablesCatalog(name, **_without(properties, "type", "mode"))
             return load_catalog(name, **with_aws_defaults(s3tables_rest_properties(name, properties)))
+        if sqlite.serves(properties):
+            return sqlite.SqliteCatalog(name, **with_aws_defaults(properties))
         if writes_into_table_bucket(properties):
             properties = {STAGE_CREATE: "false", PY_IO_IMPL: TABLE_BUCKET_FILE_IO, **properties}
         return load_catalog(name, **with_aws_defaults(properties))

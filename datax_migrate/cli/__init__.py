@@ -89,6 +89,7 @@ def run() -> None:
     """
     common.OWN_PROCESS = True
     _keep_freed_memory()
+    os.environ.setdefault(_BLAS_THREADS, "1")
     code = main()
     # What Python's exit does before the module clean-up, in its order: wait for non-daemon
     # threads (idle executor workers are told to stop), exit handlers, flush stdout/stderr.
@@ -105,6 +106,9 @@ def run() -> None:
     os._exit(code)
 
 
+_BLAS_THREADS = "OPENBLAS_NUM_THREADS"
+"""numpy's OpenBLAS starts a thread per core when numpy loads, about 0.08 s of CPU on 2 cores; the
+program does no linear algebra, so its own process asks for one (a value in the environment wins)."""
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt() parameters
 _KEPT_BYTES, _MMAP_BYTES = 1 << 30, 32 << 20
 
