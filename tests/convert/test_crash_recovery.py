@@ -96,16 +96,18 @@ def test_killed_conversion_on_a_catalog_that_cannot_stage_leaves_an_empty_pendin
 
 
 SIGNAL_AT_COMMIT = """
-import os, sys
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+import os, sqlite3, sys
 from datax_migrate.cli import main
 
-@event.listens_for(Engine, "after_cursor_execute")
-def signal_once_the_catalog_has_the_table(conn, cursor, statement, parameters, context, executemany):
-    if statement.lstrip().upper().startswith(("INSERT INTO ICEBERG_TABLES", "UPDATE ICEBERG_TABLES")):
-        os.kill(os.getpid(), int(os.environ["SIGNAL_AT_COMMIT"]))
+class SignallingConnection(sqlite3.Connection):
+    def execute(self, sql, *parameters):
+        cursor = super().execute(sql, *parameters)
+        if sql.lstrip().upper().startswith(("INSERT INTO ICEBERG_TABLES", "UPDATE ICEBERG_TABLES")):
+            os.kill(os.getpid(), int(os.environ["SIGNAL_AT_COMMIT"]))
+        return cursor
 
+connect = sqlite3.connect
+sqlite3.connect = lambda *args, **kwargs: connect(*args, factory=SignallingConnection, **kwargs)
 sys.exit(main(sys.argv[1:]))
 """
 
@@ -142,21 +144,22 @@ def test_an_interrupt_during_a_commit_that_lands_says_so(
 
 
 MEET_AT_COMMIT = """
-import os, sys, time
+import os, sqlite3, sys, time
 from pathlib import Path
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 from datax_migrate.cli import main
 
-@event.listens_for(Engine, "before_cursor_execute")
-def wait_for_the_other_conversion(conn, cursor, statement, parameters, context, executemany):
-    if statement.lstrip().upper().startswith("INSERT INTO ICEBERG_TABLES"):
-        meeting = Path(os.environ["MEET_AT_COMMIT"])
-        (meeting / str(os.getpid())).touch()
-        deadline = time.monotonic() + 120
-        while len(list(meeting.iterdir())) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
+class MeetingConnection(sqlite3.Connection):
+    def execute(self, sql, *parameters):
+        if sql.lstrip().upper().startswith("INSERT INTO ICEBERG_TABLES"):
+            meeting = Path(os.environ["MEET_AT_COMMIT"])
+            (meeting / str(os.getpid())).touch()
+            deadline = time.monotonic() + 120
+            while len(list(meeting.iterdir())) < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+        return super().execute(sql, *parameters)
 
+connect = sqlite3.connect
+sqlite3.connect = lambda *args, **kwargs: connect(*args, factory=MeetingConnection, **kwargs)
 sys.exit(main(sys.argv[1:]))
 """
 
@@ -174,6 +177,7 @@ def test_two_concurrent_conversions_into_one_table_leave_only_the_winners_files(
     outcomes = [(p.wait(timeout=300), p.communicate()[1].decode()) for p in processes]
 
     assert sorted(code for code, _ in outcomes) == [0, 2], outcomes
+    assert len(list(meeting.iterdir())) == 2  # both reached the catalog's statement before either went on
     loser = next(err for code, err in outcomes if code == 2).strip().splitlines()[-1]  # after the progress lines
     assert loser == "datax-migrate: error: local.crash.t was created by someone else during the conversion"
     monkeypatch.setenv("DATAX_HOME", str(home))
