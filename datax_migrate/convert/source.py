@@ -2,8 +2,10 @@
 
 Opening a source needs no Iceberg code, so the command line opens it (and starts reading data)
 while pyiceberg is imported and the target catalog connects; the writers then find the first file
-groups already decoded. Read-ahead stays within a byte budget of decoded data held, so memory is
-bounded, and goes on, in group order, as the writers take what it holds.
+groups already decoded. Read-ahead stays within a byte budget of decoded data held, and starts no
+new group once the writers have asked for their first one: from then on the writers read the rest
+themselves, so the decoded data held at once does not depend on how far reading could run ahead of
+writing (on a large table it would fill the whole budget).
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ class ConversionSource:
         self._lock = threading.Lock()
         self._held = 0
         self._budget = DEFAULT_READ_AHEAD_BYTES
-        self._taken: set[int] = set()  # groups the writers have asked for: never read ahead
+        self._taken: set[int] = set()  # groups the writers have asked for: none is read ahead once there is one
         self._next = 0  # position in self.groups of the next group to read ahead
 
     @classmethod
@@ -70,10 +72,11 @@ class ConversionSource:
     def start_read_ahead(self, budget_bytes: int = DEFAULT_READ_AHEAD_BYTES, workers: int = 2) -> None:
         """Start decoding file groups in the background, in order, while under ``budget_bytes``.
 
-        Each of ``workers`` takes the next group no writer has asked for yet, as long as the decoded
-        bytes held are under the budget; a group the writers take frees its bytes and reading ahead
-        goes on. Within a group, reading ahead stops at a file boundary once the bytes held would
-        pass the budget (the writers then read the rest of that group themselves).
+        Each of ``workers`` takes the next group, as long as the decoded bytes held are under the
+        budget and no writer has asked for a group yet; groups being read when the writers start
+        are finished, and no new one is started. Within a group, reading ahead stops at a file
+        boundary once the bytes held would pass the budget (the writers then read the rest of that
+        group themselves).
         """
         if self._pool is not None:
             return
@@ -96,7 +99,6 @@ class ConversionSource:
             del batches
             with self._lock:
                 self._held -= held
-            self._read_next()
         for add in group.files[files_read:]:
             yield from self.reader.batches(add)
 
@@ -113,12 +115,10 @@ class ConversionSource:
             self._pool = None
 
     def _read_next(self) -> None:
-        """Read the next group nobody asked for yet, if under budget; chains itself when done."""
+        """Read the next group, if under budget and the writers have not started; chains itself when done."""
         with self._lock:
-            if self._pool is None or self._stop.is_set() or self._held >= self._budget:
+            if self._pool is None or self._stop.is_set() or self._held >= self._budget or self._taken:
                 return
-            while self._next < len(self.groups) and self.groups[self._next].index in self._taken:
-                self._next += 1
             if self._next == len(self.groups):
                 return
             group = self.groups[self._next]

@@ -44,3 +44,21 @@ def test_read_ahead_yields_the_same_rows(tmp_path: Path, budget: int) -> None:
     for index, table in expected.items():
         assert_same_rows(got[index], table)
     assert ahead._held == 0
+
+
+def test_read_ahead_starts_no_group_once_the_writers_have_started(tmp_path: Path) -> None:
+    """Memory held by reading ahead must not depend on how far reading could outrun writing."""
+    builder = partitioned_table(tmp_path / "t", partitions=6)
+    source = ConversionSource.open(str(builder.root))
+    first, *rest = source.groups
+    rows = pa.Table.from_batches(list(source.batches(first)))  # a writer has taken its first group
+    source.start_read_ahead(budget_bytes=10**9)
+    try:
+        assert source._ahead == {} and source._held == 0  # budget left, yet no group is read ahead
+        got = {g.index: pa.Table.from_batches(list(source.batches(g))) for g in rest}
+    finally:
+        source.close()
+    expected = group_rows(ConversionSource.open(str(builder.root)))
+    assert_same_rows(rows, expected[first.index])
+    for index, table in got.items():
+        assert_same_rows(table, expected[index])
