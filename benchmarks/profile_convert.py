@@ -451,7 +451,8 @@ def serial_profile(delta_path: Path, top: int) -> dict[str, Any]:
     stats.sort_stats("cumulative").print_stats(
         r"snapshot|replay|plan_file_groups|batches|_conform|_constant|conform_array|iceberg_schema|partition_plan|"
         r"partition_spec|for_conversion|for_table|_cast|write_all|_flush|observe|close|data_file_statistics|"
-        r"from_args|lineage|commit|begin_create|write_table|iter_batches|existing|_ParquetWriter|ParquetFile"
+        r"from_args|lineage|commit|begin_create|write_table|iter_batches|existing|_ParquetWriter|ParquetFile",
+        top,
     )
     return {
         "serial_seconds": unprofiled,
@@ -536,7 +537,10 @@ def report(name: str, result: dict[str, Any]) -> str:
         values = ", ".join(f"{run[label]:.3f}" for run in result["anatomy"])
         lines.append(f"  {values} s  {label}")
     tl = result["timeline"]
-    lines += ["", "## 2. timeline of the convert command's flow, in-process, a writer thread per core (exclusive time per phase)"]
+    lines += [
+        "",
+        "## 2. timeline of the convert command, in-process, a writer thread per core (exclusive time per phase)",
+    ]
     lines.append(
         f"  source opened at {tl['marks']['source opened']:.3f} s, catalog opened at "
         f"{tl['marks']['catalog opened']:.3f} s, committed at {tl['marks']['committed']:.3f} s "
