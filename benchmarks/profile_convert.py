@@ -5,24 +5,32 @@
 Measurements, each in a fresh process, one at a time:
 
 1. start-up: interpreter alone, ``import datax_migrate.cli``, and every module the convert command
-   imports; then ``-X importtime`` of a real ``datax-migrate convert`` run (largest top-level imports);
-   and three whole convert processes split into interpreter start-up, ``main()`` before
-   ``convert_table``, ``convert_table`` itself and interpreter exit;
-2. timeline: the CLI's own flow (open the source and start reading ahead, import the Iceberg side,
-   open the catalog, ``convert_table`` on the default two-thread engine), with the library's phases
-   wrapped so each thread's wall and CPU time is charged to the innermost phase running (log replay,
-   planning, reading, cast, partition tuple, dictionary choice, Parquet encode + write, statistics,
-   ``DataFile``, commit ...). Nothing in datax_migrate/ is changed: the wrappers live in this process;
+   imports (in its order); then ``-X importtime`` of a real ``datax-migrate convert`` run (largest
+   top-level imports); and three whole ``datax-migrate convert`` processes split into interpreter
+   start-up, ``import datax_migrate.cli``, ``main()`` outside ``convert_table``, ``convert_table``
+   itself and what follows ``main()`` (thread shutdown, exit handlers, ``os._exit``);
+2. timeline: the convert command's own flow (open the source and start reading ahead, import the
+   Iceberg side, open the target catalog, ``convert_table`` on the default engine, a thread per
+   core), with the library's phases (:data:`DELTA_PHASES`, :data:`ICEBERG_PHASES`) wrapped so each
+   thread's wall and CPU time is charged to the innermost phase running (log replay, planning,
+   reading, cast, partition tuple, Parquet encode + write, statistics, ``DataFile``, commit ...).
+   Nothing in datax_migrate/ is changed: the wrappers live in this process;
 3. cProfile of ``convert_table`` with the file groups run one after another on the main thread
    (cProfile sees one thread only), for the functions behind each phase;
 4. single-threaded references on the same files: our reader alone vs. ``pq.read_table``, and the
    floor's read + write.
+
+The phases name library functions; when one moves, the script stops before measuring anything and
+names the attribute that is gone (map its phase to the function that now does the work).
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
+import importlib
+import inspect
 import io
 import json
 import os
@@ -38,18 +46,122 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import Any, NamedTuple
 
 HERE = Path(__file__).resolve().parent
+# What ``datax-migrate convert`` imports, in its order (datax_migrate/cli/convert.py, run_convert): the
+# source side, then pyarrow.dataset without pandas (as the program does in its own process), then the
+# Iceberg side and the target catalog.
 CONVERT_IMPORTS = (
-    "datax_migrate.cli",
-    "datax_migrate.convert.source",
-    "datax_migrate.config",
-    "datax_migrate.convert.table",
-    "datax_migrate.progress",
-    "pyiceberg.catalog.sql",
-    "pyiceberg.io.pyarrow",
+    "import datax_migrate.cli",
+    "import datax_migrate.convert.source",
+    "from datax_migrate.lazy import import_pyarrow_dataset_without_pandas",
+    "import_pyarrow_dataset_without_pandas()",
+    "import datax_migrate.convert.table",
+    "import datax_migrate.iceberg.target",
+    "import datax_migrate.progress",
+    "import datax_migrate.plan.target",
+    "import pyiceberg.catalog.sql",
+    "import pyiceberg.io.pyarrow",
 )
+
+
+class Phase(NamedTuple):
+    """A library function whose time the timeline charges to ``name``.
+
+    ``attribute`` is looked up in ``module`` (``Class.method`` for a method); a module-level function
+    is wrapped in the module that calls it (``from x import f`` binds ``f`` there).
+    """
+
+    module: str
+    attribute: str
+    name: str
+    generator: bool = False
+
+
+# Imported before the source opens, as the convert command does.
+DELTA_PHASES = (
+    Phase("datax_migrate.delta.table", "DeltaTable.snapshot", "log replay"),
+    Phase("datax_migrate.convert.source", "ConversionSource.__init__", "planning: file reader, other"),
+    Phase("datax_migrate.convert.source", "plan_file_groups", "planning: file groups"),
+    Phase("datax_migrate.convert.source", "ConversionSource._read_group", "read-ahead bookkeeping"),
+    Phase(
+        "datax_migrate.convert.source", "ConversionSource.batches", "read: take read-ahead buffer / wait for it", True
+    ),
+    Phase("datax_migrate.delta.scan", "FileReader.batches", "read: decode Parquet + conform + partition columns", True),
+)
+# Imported while the source reads ahead, as the convert command does.
+ICEBERG_PHASES = (
+    Phase("datax_migrate.plan.target", "open_target", "open target: config, name rules"),
+    Phase("datax_migrate.config", "Config.catalog", "open target: catalog (SQLite)"),
+    Phase("datax_migrate.convert.table", "iceberg_schema", "map schema"),
+    Phase("datax_migrate.convert.table", "partition_plan", "map partitioning"),
+    Phase("datax_migrate.convert.table", "partition_spec", "map partitioning"),
+    Phase("datax_migrate.convert.table", "_sort_columns", "sort order (clustering columns)"),
+    Phase("datax_migrate.iceberg.target", "IcebergTarget.existing", "catalog: look up target"),
+    Phase("datax_migrate.iceberg.target", "IcebergTarget.begin_create", "catalog: stage create-table transaction"),
+    Phase("datax_migrate.iceberg.target", "IcebergTarget.sort_by", "sort order (clustering columns)"),
+    Phase("datax_migrate.convert.task", "GroupWriter.for_conversion", "task setup (layout, statistics plan)"),
+    Phase("datax_migrate.convert.engine", "LocalEngine.run", "engine: main thread waits for the workers"),
+    Phase("datax_migrate.convert.table", "ProgressTracker.done", "progress (count, display)"),
+    Phase("datax_migrate.convert.task", "GroupWriter.write", "task: other (partition values, writer setup)"),
+    Phase("datax_migrate.convert.task", "GroupWriter._cast", "cast to the Iceberg Arrow schema", True),
+    Phase("datax_migrate.iceberg.datafile", "DataFileWriter.write", "write: buffer batches"),
+    Phase("datax_migrate.iceberg.datafile", "PartitionTracker.observe", "partition tuple (observe)"),
+    Phase("datax_migrate.iceberg.datafile", "DataFileWriter._flush", "write: concat + Parquet encode/compress/write"),
+    Phase("datax_migrate.iceberg.datafile", "DataFileWriter.close", "write: close file (footer)"),
+    Phase(
+        "datax_migrate.iceberg.datafile", "data_file_statistics_from_parquet_metadata", "statistics from Parquet footer"
+    ),
+    Phase("datax_migrate.iceberg.datafile", "DataFile.from_args", "build DataFile"),
+    Phase("datax_migrate.convert.lineage", "Lineage.write", "lineage file"),
+    Phase("datax_migrate.iceberg.target", "IcebergTarget.commit", "commit (manifests, metadata, SQLite)"),
+)
+# Called by ``datax_migrate.cli.run`` before ``main()`` in the program's own process (private: checked too).
+KEEP_FREED_MEMORY = Phase("datax_migrate.cli", "_keep_freed_memory", "keep freed memory")
+
+
+class PhaseMapError(SystemExit):
+    """A phase names a module or function the library no longer has."""
+
+
+def import_phase_module(phase: Phase) -> ModuleType:
+    """The module ``phase`` names; exit naming it if it is gone."""
+    try:
+        return importlib.import_module(phase.module)
+    except ModuleNotFoundError as exc:
+        raise PhaseMapError(
+            f"profile_convert.py: module {phase.module} is gone ({exc}); map the phase {phase.name!r} "
+            "to the function that now does its work (DELTA_PHASES / ICEBERG_PHASES)"
+        ) from None
+
+
+def resolve(phase: Phase) -> tuple[Any, str]:
+    """The object holding ``phase.attribute``'s last part, and that part; exit naming the attribute if it is gone."""
+    owner: Any = import_phase_module(phase)
+    *parents, attribute = phase.attribute.split(".")
+    for part in [*parents, attribute]:
+        # A class attribute counts only if the class (or a base other than ``object``) defines it.
+        found = (
+            any(part in vars(k) for k in owner.__mro__ if k is not object)
+            if isinstance(owner, type)
+            else hasattr(owner, part)
+        )
+        if not found:
+            raise PhaseMapError(
+                f"profile_convert.py: {phase.module} has no attribute {phase.attribute!r} any more; map the phase "
+                f"{phase.name!r} to the function that now does its work (DELTA_PHASES / ICEBERG_PHASES)"
+            )
+        if part != attribute:
+            owner = getattr(owner, part)
+    return owner, attribute
+
+
+def check_phase_map() -> None:
+    """Exit, naming it, if any phase's function is gone: before anything is measured."""
+    for phase in (*DELTA_PHASES, *ICEBERG_PHASES, KEEP_FREED_MEMORY):
+        resolve(phase)
 
 
 # --- 1. start-up -------------------------------------------------------------------------------
@@ -67,7 +179,7 @@ def startup(delta_path: Path, repeat: int = 5) -> dict[str, Any]:
         return statistics.median(runs)
 
     py = sys.executable
-    imports = "; ".join(f"import {m}" for m in CONVERT_IMPORTS)
+    imports = "; ".join(CONVERT_IMPORTS)
     result = {
         "python -c pass": wall([py, "-c", "pass"]),
         "python -c 'import pyarrow.parquet'": wall([py, "-c", "import pyarrow.parquet"]),
@@ -96,48 +208,50 @@ def startup(delta_path: Path, repeat: int = 5) -> dict[str, Any]:
     }
 
 
+# The real program (``datax_migrate.cli.run``, which ends with ``os._exit``), with marks: its first line,
+# ``datax_migrate.cli`` imported, ``main()`` returned; written to stderr by the last exit handler.
+ANATOMY_SCRIPT = """\
+import atexit, json, sys, time
+marks = {"entered": time.time()}
+atexit.register(lambda: print("profile-marks " + json.dumps(marks), file=sys.stderr, flush=True))
+import datax_migrate.cli as cli
+marks["imported"] = time.time()
+main = cli.main
+def timed_main(argv=None):
+    try:
+        return main(argv)
+    finally:
+        marks["returned"] = time.time()
+cli.main = timed_main
+cli.run()
+"""
+
+
 def process_anatomy(delta_path: Path, repeat: int = 3) -> list[dict[str, float]]:
     """Split whole ``datax-migrate convert`` processes into start-up, before/in/after ``convert_table``, exit."""
-    script = (
-        "import time, sys, json, io, contextlib\n"
-        "entered = time.time()\n"
-        "from datax_migrate.cli import main\n"
-        "out = io.StringIO()\n"
-        "with contextlib.redirect_stdout(out):\n"
-        "    code = main(sys.argv[1:])\n"
-        "returned = time.time()\n"
-        "result = json.loads(out.getvalue())\n"
-        "print(json.dumps({'entered': entered, 'returned': returned, 'convert': result['seconds']}))\n"
-        "sys.exit(code)\n"
-    )
     runs = []
     for index in range(repeat):
         with tempfile.TemporaryDirectory(prefix="datax-profile-") as home:
-            argv = [
-                sys.executable,
-                "-c",
-                script,
-                "convert",
-                str(delta_path),
-                f"bench.anatomy{index}",
-                "--output",
-                "json",
-            ]
+            argv = [sys.executable, "-c", ANATOMY_SCRIPT, "convert", str(delta_path), f"bench.anatomy{index}"]
             spawned = time.time()
-            done = subprocess.run(argv, capture_output=True, text=True, env={**os.environ, "DATAX_HOME": home})
+            done = subprocess.run(
+                [*argv, "--output", "json"], capture_output=True, text=True, env={**os.environ, "DATAX_HOME": home}
+            )
             exited = time.time()
             if done.returncode != 0:
                 raise SystemExit(f"convert failed:\n{done.stderr[-4000:]}")
-            marks = json.loads(done.stdout.strip().splitlines()[-1])
-            main_seconds = marks["returned"] - marks["entered"]
+            marks = json.loads(done.stderr.rsplit("profile-marks ", 1)[1])
+            convert = json.loads(done.stdout)["seconds"]
             runs.append(
                 {
                     "process": exited - spawned,
                     "interpreter start-up (to the first line)": marks["entered"] - spawned,
-                    "main() before convert_table (imports, log replay, planning, catalog)": main_seconds
-                    - marks["convert"],
-                    "convert_table (read, cast, write, statistics, commit)": marks["convert"],
-                    "after main() returns (interpreter exit)": exited - marks["returned"],
+                    "import datax_migrate.cli": marks["imported"] - marks["entered"],
+                    "main() outside convert_table (imports, log replay, planning, catalog, output)": marks["returned"]
+                    - marks["imported"]
+                    - convert,
+                    "convert_table (read, cast, write, statistics, commit)": convert,
+                    "after main() returns (thread shutdown, exit handlers, os._exit)": exited - marks["returned"],
                 }
             )
     return runs
@@ -190,9 +304,12 @@ class PhaseClock:
             with self.lock:
                 self.totals[(self.kind(), name)][2] += 1
 
-    def wrap(self, owner: Any, attribute: str, name: str, generator: bool = False) -> None:
+    def wrap(self, phase: Phase) -> None:
+        """Charge the calls of ``phase``'s function (each step of it, for a generator) to ``phase.name``."""
+        owner, attribute = resolve(phase)
+        name = phase.name
         original = getattr(owner, attribute)
-        if isinstance(owner, type) and isinstance(owner.__dict__.get(attribute), classmethod):
+        if isinstance(owner, type) and isinstance(inspect.getattr_static(owner, attribute), classmethod):
             function = original.__func__
 
             def call_classmethod(cls: Any, *args: Any, **kwargs: Any) -> Any:
@@ -201,7 +318,7 @@ class PhaseClock:
 
             setattr(owner, attribute, classmethod(call_classmethod))
             return
-        if generator:
+        if phase.generator:
 
             def each(*args: Any, **kwargs: Any) -> Iterator[Any]:
                 items = original(*args, **kwargs)
@@ -223,62 +340,56 @@ class PhaseClock:
             setattr(owner, attribute, call)
 
 
+def import_phase_modules(phases: tuple[Phase, ...]) -> None:
+    for module in dict.fromkeys(p.module for p in phases):
+        importlib.import_module(module)
+
+
 def timeline(delta_path: Path) -> dict[str, Any]:
-    """The CLI's convert flow in this process, every phase timed per thread (see the module docstring)."""
+    """The convert command's flow in this process, every phase timed per thread (see the module docstring).
+
+    It follows ``datax_migrate.cli.convert.run_convert`` in a process of its own: the cyclic GC paused until
+    the catalog is open, the source opened and reading ahead while the Iceberg side is imported.
+    """
     clock = PhaseClock()
     marks: dict[str, float] = {}
     started = time.perf_counter()
+    with clock.phase("imports: command line"):
+        import_phase_modules((KEEP_FREED_MEMORY,))
+    owner, attribute = resolve(KEEP_FREED_MEMORY)
+    getattr(owner, attribute)()
+    gc.disable()
     with clock.phase("imports: delta side"):
-        import datax_migrate.convert.plan as plan_module
-        import datax_migrate.convert.source as source_module
-        import datax_migrate.delta.scan as scan_module
-        import datax_migrate.delta.table as table_module
-    clock.wrap(table_module.DeltaTable, "snapshot", "log replay")
-    clock.wrap(source_module, "plan_file_groups", "planning (file groups)")
-    clock.wrap(source_module, "FileReader", "planning (file reader)")
-    clock.wrap(scan_module.FileReader, "batches", "read: decode Parquet + conform + partition columns", True)
-    clock.wrap(source_module.ConversionSource, "batches", "read: take read-ahead buffer / wait for it", True)
-    clock.wrap(source_module.ConversionSource, "_read_group", "read-ahead bookkeeping")
-    del plan_module
+        import_phase_modules(DELTA_PHASES)
+    for phase in DELTA_PHASES:
+        clock.wrap(phase)
+    from datax_migrate.convert.source import ConversionSource
+
     with clock.phase("open source"):
-        source = source_module.ConversionSource.open(str(delta_path))
+        source = ConversionSource.open(str(delta_path))
     marks["source opened"] = time.perf_counter() - started
     with clock.phase("start read-ahead"):
         source.start_read_ahead()
     with clock.phase("imports: iceberg side (read-ahead runs meanwhile)"):
-        import datax_migrate.config as config_module
-        import datax_migrate.convert.engine as engine_module
-        import datax_migrate.convert.table as convert_module
-        import datax_migrate.convert.task as task_module
-        import datax_migrate.iceberg.datafile as datafile_module
-        import datax_migrate.iceberg.target as target_module
+        from datax_migrate.lazy import import_pyarrow_dataset_without_pandas
+
+        import_pyarrow_dataset_without_pandas()
+        import_phase_modules(ICEBERG_PHASES)
         from datax_migrate.progress import conversion_progress
-    clock.wrap(config_module.Config, "catalog", "open catalog (SQLite)")
-    clock.wrap(convert_module, "iceberg_schema", "map schema")
-    clock.wrap(convert_module, "plan_partitioning", "map partitioning")
-    clock.wrap(target_module.IcebergTarget, "existing", "catalog: look up target")
-    clock.wrap(target_module.IcebergTarget, "begin_create", "catalog: stage create-table transaction")
-    clock.wrap(task_module.GroupWriter, "for_conversion", "task setup (layout, statistics plan)")
-    clock.wrap(task_module.GroupWriter, "write", "task: other (partition values, writer setup)")
-    clock.wrap(task_module.GroupWriter, "_cast", "cast to the Iceberg Arrow schema", True)
-    clock.wrap(datafile_module.PartitionTracker, "observe", "partition tuple (observe)")
-    clock.wrap(datafile_module.DataFileWriter, "write", "writer: buffer batches")
-    clock.wrap(datafile_module.DataFileWriter, "_flush", "write: concat + Parquet encode/compress/write")
-    clock.wrap(datafile_module, "dictionary_columns", "write: choose dictionary columns")
-    clock.wrap(datafile_module.DataFileWriter, "close", "write: close file (footer)")
-    clock.wrap(datafile_module, "data_file_statistics_from_parquet_metadata", "statistics from Parquet footer")
-    clock.wrap(datafile_module.DataFile, "from_args", "build DataFile")
-    clock.wrap(engine_module.LocalEngine, "run", "engine: main thread waits for the workers")
-    clock.wrap(target_module.IcebergTarget, "commit", "commit (manifests, metadata, SQLite)")
+    for phase in ICEBERG_PHASES:
+        clock.wrap(phase)
+    from datax_migrate.convert.table import ConvertOptions, convert_table
+    from datax_migrate.plan import target as target_module
+
     with tempfile.TemporaryDirectory(prefix="datax-profile-") as home:
         os.environ["DATAX_HOME"] = home
-        with clock.phase("open catalog (SQLite)"):
-            catalog = config_module.Config.load(None).catalog(None)
-        marks["catalog opened"] = time.perf_counter() - started
         try:
-            with clock.phase("convert_table: other"), conversion_progress("profile") as progress:
-                result = convert_module.convert_table(
-                    source, catalog, "bench.profile", options=convert_module.ConvertOptions(), progress=progress
+            target = target_module.open_target("bench.profile")
+            gc.enable()
+            marks["catalog opened"] = time.perf_counter() - started
+            with clock.phase("convert_table: other"), conversion_progress(target.name.identifier) as progress:
+                result = convert_table(
+                    source, target.catalog, target.name.identifier, options=ConvertOptions(), progress=progress
                 )
         finally:
             source.close()
@@ -338,9 +449,10 @@ def serial_profile(delta_path: Path, top: int) -> dict[str, Any]:
     out = io.StringIO()
     stats = pstats.Stats(profile, stream=out)
     stats.sort_stats("cumulative").print_stats(
-        r"snapshot|replay|plan_file_groups|batches|_conform|_constant|conform_array|write_all|_flush|"
-        r"dictionary_columns|observe|close|data_file_statistics|from_args|commit|begin_create|write_table|"
-        r"iter_batches|existing|_ParquetWriter|ParquetFile"
+        r"snapshot|replay|plan_file_groups|batches|_conform|_constant|conform_array|iceberg_schema|partition_plan|"
+        r"partition_spec|for_conversion|for_table|_cast|write_all|_flush|observe|close|data_file_statistics|"
+        r"from_args|lineage|commit|begin_create|write_table|iter_batches|existing|_ParquetWriter|ParquetFile",
+        top,
     )
     return {
         "serial_seconds": unprofiled,
@@ -425,7 +537,10 @@ def report(name: str, result: dict[str, Any]) -> str:
         values = ", ".join(f"{run[label]:.3f}" for run in result["anatomy"])
         lines.append(f"  {values} s  {label}")
     tl = result["timeline"]
-    lines += ["", "## 2. timeline of the CLI flow, in-process, 2 writer threads (exclusive time per phase)"]
+    lines += [
+        "",
+        "## 2. timeline of the convert command, in-process, a writer thread per core (exclusive time per phase)",
+    ]
     lines.append(
         f"  source opened at {tl['marks']['source opened']:.3f} s, catalog opened at "
         f"{tl['marks']['catalog opened']:.3f} s, committed at {tl['marks']['committed']:.3f} s "
@@ -473,6 +588,7 @@ def main(argv: list[str] | None = None) -> int:
         result = work[args.child](path)
         print(json.dumps(result, default=str))
         return 0
+    check_phase_map()
     from tables import bench_table
 
     table = bench_table(args.table, args.rows)
