@@ -111,8 +111,14 @@ def sync_every(
     runs: list[SyncResult] = []
     while True:
         started = clock()
+        completed = len(runs)
         try:
-            result = sync()
+            runs.append(sync())
+            if on_result is not None:
+                on_result(runs[-1])
+            if max_runs is not None and len(runs) >= max_runs:
+                return RepeatedSync(tuple(runs), "max-runs")
+            sleep(max(0.0, started + every - clock()))
         except InterruptedAfterSync as landed:  # the signal came during a commit that landed: a run done
             runs.append(landed.result)
             if on_result is not None:
@@ -121,15 +127,7 @@ def sync_every(
         except BaseException as interrupt:
             if isinstance(interrupt, Exception):
                 raise
-            raise SyncStopped(RepeatedSync(tuple(runs), "signal", rolled_back=True), interrupt) from interrupt
-        runs.append(result)
-        if on_result is not None:
-            on_result(result)
-        if max_runs is not None and len(runs) >= max_runs:
-            return RepeatedSync(tuple(runs), "max-runs")
-        try:
-            sleep(max(0.0, started + every - clock()))
-        except BaseException as interrupt:
-            if isinstance(interrupt, Exception):
-                raise
-            raise SyncStopped(RepeatedSync(tuple(runs), "signal"), interrupt) from interrupt
+            # Before the run's result was kept, the signal came during the run, whose writes were rolled back;
+            # after it (printing the result, waiting for the next run), the run had completed.
+            during_run = len(runs) == completed
+            raise SyncStopped(RepeatedSync(tuple(runs), "signal", rolled_back=during_run), interrupt) from interrupt

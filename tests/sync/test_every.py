@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -20,7 +21,8 @@ from datax_migrate.cli import main
 from datax_migrate.config import Config
 from datax_migrate.convert.history import SYNC_LAST_VERSION
 from datax_migrate.iceberg.read import read_snapshot
-from datax_migrate.sync.repeat import parse_duration
+from datax_migrate.sync.repeat import SyncStopped, parse_duration, sync_every
+from datax_migrate.sync.table import SyncResult, sync_table
 
 
 def ids(start: int, count: int) -> pa.Table:
@@ -179,3 +181,22 @@ def test_bad_repeat_options_exit_2_naming_them(
         code = int(exit_.code or 0)
     assert code == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_signal_while_a_run_s_result_is_shown_counts_that_run_as_done(tmp_path: Path, datax_home: Path) -> None:
+    """Ctrl-C or SIGTERM landing just after a run committed (as its line is printed) is a stop between runs."""
+    source = tmp_path / "t"
+    write_deltalake(source, ids(0, 10))
+    catalog = Config.load().catalog()
+
+    def interrupted_while_printing(result: SyncResult) -> None:
+        raise KeyboardInterrupt  # what the SIGINT handler raises at that moment
+
+    with pytest.raises(SyncStopped) as stopped:
+        sync_every(
+            60, functools.partial(sync_table, str(source), catalog, "dual.t"), on_result=interrupted_while_printing
+        )
+    summary = stopped.value.summary
+    assert (len(summary.runs), summary.stopped_by, summary.rolled_back) == (1, "signal", False)
+    assert str(stopped.value).startswith("stopped between runs after 1 completed run(s)")
+    assert catalog.load_table("dual.t").properties[SYNC_LAST_VERSION] == "0"
