@@ -85,16 +85,24 @@ class SqliteCatalog(MetastoreCatalog):
     """pyiceberg's SQL catalog layout in a SQLite file, without SQLAlchemy (see the module docstring)."""
 
     def __init__(self, name: str, **properties: str) -> None:
-        """Open (and if new, create) the catalog tables in the file named by the ``uri`` property."""
+        """Open (and if new, create) the catalog tables in the file named by the ``uri`` property.
+
+        Raises:
+            ValueError: the URI names no SQLite file, or the file cannot be opened as a database.
+
+        """
         super().__init__(name, **properties)
         match = SQLITE_FILE.match(properties.get("uri", ""))
         if match is None:
             raise ValueError(f"catalog {name!r}: uri {properties.get('uri')!r} is not a sqlite:/// file URI")
         self.database = unquote(match["path"])  # as SQLAlchemy reads the URI
-        with self._transaction() as connection:
-            connection.execute(_TABLES_DDL)
-            connection.execute(_NAMESPACES_DDL)
-            columns = {row[1] for row in connection.execute("PRAGMA table_info(iceberg_tables)")}
+        try:
+            with self._transaction() as connection:
+                connection.execute(_TABLES_DDL)
+                connection.execute(_NAMESPACES_DDL)
+                columns = {row[1] for row in connection.execute("PRAGMA table_info(iceberg_tables)")}
+        except sqlite3.Error as exc:  # not a database, no such folder, no permission
+            raise ValueError(f"SQLite file {self.database}: {exc}") from exc
         self._typed = "iceberg_type" in columns  # False for a file made by an early pyiceberg (its v0 layout)
 
     @contextmanager
@@ -112,23 +120,19 @@ class SqliteCatalog(MetastoreCatalog):
         return " AND (iceberg_type = 'TABLE' OR iceberg_type IS NULL)" if self._typed else ""
 
     def _insert_table(self, namespace: str, table_name: str, metadata_location: str) -> None:
-        columns, values = (
-            ["catalog_name", "table_namespace", "table_name", "metadata_location"],
-            [
-                self.name,
-                namespace,
-                table_name,
-                metadata_location,
-            ],
-        )
+        row = {
+            "catalog_name": self.name,
+            "table_namespace": namespace,
+            "table_name": table_name,
+            "metadata_location": metadata_location,
+        }
         if self._typed:
-            columns.append("iceberg_type")
-            values.append(_TABLE_TYPE)
+            row["iceberg_type"] = _TABLE_TYPE
         try:
             with self._transaction() as connection:
                 connection.execute(
-                    f"INSERT INTO iceberg_tables ({', '.join(columns)}) VALUES ({', '.join('?' * len(values))})",
-                    values,
+                    f"INSERT INTO iceberg_tables ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                    tuple(row.values()),
                 )
         except sqlite3.IntegrityError as exc:
             raise TableAlreadyExistsError(f"Table {namespace}.{table_name} already exists") from exc

@@ -21,6 +21,7 @@ from pyiceberg.exceptions import (
 from datax_migrate.catalogs import open_catalog
 from datax_migrate.catalogs.sqlite import SqliteCatalog, serves
 from datax_migrate.config import Config, local_catalog_properties
+from datax_migrate.errors import ConfigError
 
 ROWS = pa.table({"id": pa.array([1, 2, 3], pa.int64()), "name": pa.array(["a", None, "c"])})
 
@@ -180,3 +181,11 @@ def test_a_path_with_escaped_characters_is_the_file_sqlalchemy_opens(tmp_path: P
     catalog.create_namespace("sales")
     assert (folder / "catalog.db").exists()
     assert Catalog.namespace_to_string(theirs(folder).list_namespaces()[0]) == "sales"
+
+
+def test_a_file_that_is_not_a_database_is_refused_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "catalog.db").write_text("not a database, " * 100)
+    with pytest.raises(ConfigError, match=r"catalog 'local' cannot be opened: SQLite file .*catalog\.db"):
+        open_catalog("local", properties(tmp_path))
+    with pytest.raises(ConfigError, match="cannot be opened"):
+        open_catalog("local", properties(tmp_path / "no-such-folder"))
