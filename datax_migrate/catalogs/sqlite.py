@@ -12,6 +12,7 @@ swaps the metadata location only if it is still the one the table was loaded wit
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 from collections.abc import Iterator, Mapping
@@ -45,10 +46,10 @@ if TYPE_CHECKING:
     from pyiceberg.view import View
     from pyiceberg.view.metadata import ViewVersion
 
-SQLITE_FILE = re.compile(r"^sqlite(?:\+pysqlite)?:///(?P<path>[^?]+)$")
+SQLITE_FILE = re.compile(r"sqlite(?:\+pysqlite)?:///(?P<path>[^?]+)")
 """A SQLAlchemy SQLite URI naming a file, without options: the URIs :class:`SqliteCatalog` serves."""
-SQLALCHEMY_OPTIONS = frozenset({"echo", "pool_pre_ping", "init_catalog_tables", "schema_version"})
-"""``SqlCatalog`` properties about SQLAlchemy or schema migration: a catalog that sets one stays pyiceberg's."""
+SQLALCHEMY_OPTIONS = frozenset({"echo", "pool_pre_ping", "init_catalog_tables", "schema_version", "py-catalog-impl"})
+"""Properties about SQLAlchemy, schema migration or another catalog class: a catalog that sets one stays pyiceberg's."""
 BUSY_SECONDS = 30.0
 """How long an operation waits for another writer of the file (a parallel conversion) before failing."""
 _TABLE_TYPE = "TABLE"
@@ -73,10 +74,11 @@ _NAMESPACES_DDL = """CREATE TABLE IF NOT EXISTS iceberg_namespace_properties (
 
 def serves(properties: Mapping[str, str]) -> bool:
     """Whether a catalog's properties describe a SQL catalog that :class:`SqliteCatalog` can open."""
+    match = SQLITE_FILE.fullmatch(properties.get("uri", ""))
     return (
-        properties.get("type") == "sql"
-        and SQLITE_FILE.match(properties.get("uri", "")) is not None
-        and properties.get("uri", "").partition(":///")[2] != ":memory:"
+        properties.get("type", "").lower() == "sql"
+        and match is not None
+        and not unquote(match["path"]).startswith((":memory:", "file:"))  # SQLite's own names, not files
         and not SQLALCHEMY_OPTIONS & properties.keys()
     )
 
@@ -92,10 +94,10 @@ class SqliteCatalog(MetastoreCatalog):
 
         """
         super().__init__(name, **properties)
-        match = SQLITE_FILE.match(properties.get("uri", ""))
+        match = SQLITE_FILE.fullmatch(properties.get("uri", ""))
         if match is None:
             raise ValueError(f"catalog {name!r}: uri {properties.get('uri')!r} is not a sqlite:/// file URI")
-        self.database = unquote(match["path"])  # as SQLAlchemy reads the URI
+        self.database = os.path.abspath(unquote(match["path"]))  # as SQLAlchemy reads it: once, at open
         try:
             with self._transaction() as connection:
                 connection.execute(_TABLES_DDL)
@@ -153,9 +155,9 @@ class SqliteCatalog(MetastoreCatalog):
         """Create an empty table: write its first metadata file, then register it."""
         format_version = int(properties.get(TableProperties.FORMAT_VERSION, TableProperties.DEFAULT_FORMAT_VERSION))
         iceberg_schema = self._convert_schema_if_needed(schema, format_version)  # type: ignore[arg-type]
+        if not self.namespace_exists(Catalog.namespace_from(identifier)):
+            raise NoSuchNamespaceError(f"Namespace does not exist: {Catalog.namespace_from(identifier)}")
         namespace, table_name = self._names(identifier)
-        if not self.namespace_exists(namespace):
-            raise NoSuchNamespaceError(f"Namespace does not exist: {namespace}")
         location = self._resolve_table_location(location, namespace, table_name)
         metadata_location = load_location_provider(location, properties).new_table_metadata_file_location()
         metadata = new_table_metadata(
@@ -297,11 +299,14 @@ class SqliteCatalog(MetastoreCatalog):
         if self.namespace_exists(namespace):
             raise NamespaceAlreadyExistsError(f"Namespace {namespace} already exists")
         name = Catalog.namespace_to_string(namespace, NoSuchNamespaceError)
-        with self._transaction() as connection:
-            connection.executemany(
-                "INSERT INTO iceberg_namespace_properties VALUES (?, ?, ?, ?)",
-                [(self.name, name, key, value) for key, value in (properties or _NAMESPACE_MARKER).items()],
-            )
+        try:
+            with self._transaction() as connection:
+                connection.executemany(
+                    "INSERT INTO iceberg_namespace_properties VALUES (?, ?, ?, ?)",
+                    [(self.name, name, key, value) for key, value in (properties or _NAMESPACE_MARKER).items()],
+                )
+        except sqlite3.IntegrityError as exc:  # created by another writer since the check
+            raise NamespaceAlreadyExistsError(f"Namespace {namespace} already exists") from exc
 
     def drop_namespace(self, namespace: str | Identifier) -> None:
         """Drop an empty namespace."""

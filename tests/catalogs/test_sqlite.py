@@ -49,6 +49,10 @@ def test_the_embedded_default_and_sqlite_files_open_without_sqlalchemy(tmp_path:
     assert not serves({**properties(tmp_path), "uri": "sqlite:///:memory:"})
     assert not serves({**properties(tmp_path), "uri": "postgresql://host/db"})
     assert not serves({**properties(tmp_path), "uri": f"sqlite:///{tmp_path}/c.db?mode=ro"})
+    assert not serves({**properties(tmp_path), "uri": "sqlite:///%3Amemory%3A"})
+    assert not serves({**properties(tmp_path), "uri": "sqlite:///file:catalog.db"})  # SQLite's URI names
+    assert not serves({**properties(tmp_path), "py-catalog-impl": "my.Catalog"})
+    assert serves({**properties(tmp_path), "type": "SQL"})  # pyiceberg reads the type in any case
     echo = open_catalog("local", {**properties(tmp_path), "echo": "false"})  # a SQLAlchemy option: pyiceberg's
     assert isinstance(echo, SqlCatalog)
 
@@ -189,3 +193,44 @@ def test_a_file_that_is_not_a_database_is_refused_naming_it(tmp_path: Path) -> N
         open_catalog("local", properties(tmp_path))
     with pytest.raises(ConfigError, match="cannot be opened"):
         open_catalog("local", properties(tmp_path / "no-such-folder"))
+
+
+def test_a_relative_path_names_the_file_of_the_folder_the_catalog_was_opened_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    monkeypatch.chdir(tmp_path / "one")
+    catalog = open_catalog("local", {"type": "sql", "uri": "sqlite:///catalog.db", "warehouse": tmp_path.as_uri()})
+    catalog.create_namespace("sales")
+    monkeypatch.chdir(tmp_path / "two")
+    assert catalog.namespace_exists("sales")
+    assert not (tmp_path / "two" / "catalog.db").exists()
+
+
+def test_namespaces_created_at_once_by_several_writers_leave_one_and_refuse_the_others(tmp_path: Path) -> None:
+    ours(tmp_path)  # the catalog tables exist before the race
+    barrier = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def create() -> None:
+        catalog = ours(tmp_path)
+        barrier.wait()
+        try:
+            catalog.create_namespace("sales")
+            outcomes.append("created")
+        except NamespaceAlreadyExistsError:
+            outcomes.append("exists")
+
+    threads = [threading.Thread(target=create) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["created", "exists", "exists", "exists"]
+    assert ours(tmp_path).load_namespace_properties("sales") == {"exists": "true"}
+
+
+def test_a_table_without_namespace_is_refused_as_pyiceberg_refuses_it(tmp_path: Path) -> None:
+    with pytest.raises(NoSuchNamespaceError):
+        ours(tmp_path).create_table("orders", ROWS.schema)
