@@ -8,7 +8,8 @@ A failure is transient when it, or an exception it was raised from (``__cause__`
 - a pyiceberg ``CommitFailedException`` (another writer committed first), ``CommitStateUnknownException``,
   ``ServerError``, ``ServiceUnavailableError`` or ``TooManyRequestsError``;
 - a ``TimeoutError`` or ``ConnectionError`` (this covers ``requests``' and ``urllib3``'s), or an ``OSError``
-  from pyarrow's S3 client whose message names throttling or a server error (:data:`TRANSIENT_MESSAGES`).
+  from pyarrow's S3 client whose message names throttling or a server error (:data:`TRANSIENT_MESSAGES`);
+- SQLite's "database is locked" (a SQLite catalog whose other writers held it past the busy timeout).
 
 Everything else (a refusal of ours, a missing file, access denied, a bad name) is permanent: retrying
 would only repeat it. A rerun after a transient failure is safe because every step is idempotent: a
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import random
 import re
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -65,6 +67,8 @@ TRANSIENT_MESSAGES = re.compile(
 
 Arrow writes the SDK's error enum in capitals: ``AWS Error SERVICE_UNAVAILABLE during GetObject operation: ...``.
 """
+SQLITE_LOCKED = ("database is locked", "database table is locked")
+"""How SQLite's errors begin when another connection holds the lock (``SQLITE_BUSY``, ``SQLITE_LOCKED``)."""
 _TRANSIENT_ICEBERG = (
     CommitFailedException,
     CommitStateUnknownException,
@@ -110,6 +114,8 @@ def _chain(error: BaseException) -> Iterator[BaseException]:
 
 def _transient(error: BaseException) -> bool:
     if isinstance(error, _TRANSIENT_ICEBERG) or isinstance(error, (TimeoutError, ConnectionError)):
+        return True
+    if isinstance(error, sqlite3.OperationalError) and str(error).startswith(SQLITE_LOCKED):
         return True
     if _botocore_transient(error):
         return True

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import sqlite3
+from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
@@ -73,6 +75,20 @@ def test_transient(error: BaseException) -> None:
 )
 def test_permanent(error: BaseException) -> None:
     assert not is_transient(error)
+
+
+def test_a_sqlite_catalog_locked_by_another_writer_is_transient_other_sqlite_errors_are_not(tmp_path: Path) -> None:
+    database = tmp_path / "catalog.db"
+    holder = sqlite3.connect(database, isolation_level=None)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN EXCLUSIVE")
+    with pytest.raises(sqlite3.OperationalError) as locked:
+        sqlite3.connect(database, timeout=0).execute("INSERT INTO t VALUES (1)")
+    holder.execute("ROLLBACK")
+    with pytest.raises(sqlite3.OperationalError) as missing:
+        sqlite3.connect(database).execute("SELECT * FROM no_such_table")
+    assert is_transient(raised_from(locked.value, TargetError("the commit of ns.t failed")))
+    assert not is_transient(missing.value)
 
 
 def test_backoff_doubles_with_jitter_up_to_a_cap() -> None:
