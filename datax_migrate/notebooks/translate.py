@@ -63,18 +63,15 @@ def translate_notebook(notebook: Notebook, options: TranslateOptions | None = No
 def _python_within_limits(notebook: Notebook, limits: NotebookLimits) -> list[str]:
     """The Python cells that will be parsed (the limits of :func:`_within_limits`), in order."""
     sources: list[str] = []
-    budget = limits.parse_bytes
+    parsed = 0
     for cell in notebook.cells:
         if cell.kind != "code" or cell.language not in ("python", "sql"):
             continue
         size = len(cell.source.encode("utf-8"))
-        if size > limits.cell_bytes:
-            continue
-        if size > budget:
-            continue
-        budget -= size
-        if cell.language == "python":
-            sources.append(cell.source)
+        if _over_limit(size, parsed, limits) is None:
+            parsed += size
+            if cell.language == "python":
+                sources.append(cell.source)
     return sources
 
 
@@ -113,20 +110,25 @@ def _within_limits(cell: Cell, rec: Recorder) -> bool:
 
     Reports ``cell-over-limit`` naming the limit when it may not; counts its bytes when it may.
     """
-    limits = rec.options.limits
     size = len(cell.source.encode("utf-8"))
-    if size > limits.cell_bytes:
-        over = f"{size:,} bytes, over the {limits.cell_bytes:,}-byte cell limit ({ENVIRONMENT['cell_bytes']})"
-    elif rec.parsed_bytes + size > limits.parse_bytes:
-        over = (
-            f"past the {limits.parse_bytes:,} bytes of code parsed per notebook, the notebook limit "
-            f"({ENVIRONMENT['parse_bytes']})"
-        )
-    else:
+    over = _over_limit(size, rec.parsed_bytes, rec.options.limits)
+    if over is None:
         rec.parsed_bytes += size
         return True
     rec.report("cell-over-limit", None, over)
     return False
+
+
+def _over_limit(size: int, parsed: int, limits: NotebookLimits) -> str | None:
+    """Which limit a cell of ``size`` bytes passes when ``parsed`` bytes were parsed before it (``None``: none)."""
+    if size > limits.cell_bytes:
+        return f"{size:,} bytes, over the {limits.cell_bytes:,}-byte cell limit ({ENVIRONMENT['cell_bytes']})"
+    if parsed + size > limits.parse_bytes:
+        return (
+            f"past the {limits.parse_bytes:,} bytes of code parsed per notebook, the notebook limit "
+            f"({ENVIRONMENT['parse_bytes']})"
+        )
+    return None
 
 
 def _sql_cell(cell: Cell, default_language: str, rec: Recorder) -> list[OutputCell]:
