@@ -321,7 +321,8 @@ one process at a time:
   a pool of 2 threads: the least work any rewrite must do. Timed inside its process, after the imports.
 - **ours**: the whole `datax-migrate convert <delta path> bench.<name> --output json` process with
   `DATAX_HOME` set to a fresh temporary folder (embedded SQLite catalog and file warehouse), from
-  spawn to exit: interpreter start-up, imports, log replay, planning, conversion and commit.
+  spawn to exit: interpreter start-up, imports, log replay, planning, conversion and commit (the
+  package byte-compiled first, as `pip install` leaves it; see `benchmarks/harness.py:cli_path`).
 - **naive pyiceberg**: `deltalake.DeltaTable(path).to_pyarrow_table()`, a pyiceberg SQL catalog
   (SQLite + file warehouse in a temporary folder), `create_table` with the same partitioning
   (identity on `country` and `tx_date`, or none) and `table.append`. Timed inside its process, after
