@@ -37,6 +37,8 @@ DICTIONARY_COLUMNS = ("catalog", "state", "reason", "verdict", "signed_off_by")
 """Columns with few distinct values: the page's data holds an index into a list of them."""
 TEXT_LIMIT = 20
 """Failures and mismatches the console lists by name before it says how many more there are."""
+TEXT_WIDTH = 80
+"""Columns the console's table of counts keeps to."""
 
 _ENVIRONMENT = jinja2.Environment(
     loader=jinja2.PackageLoader("datax_migrate.estate", "templates"),
@@ -63,6 +65,10 @@ def format_duration(seconds: float) -> str:
 
 def throughput_sentence(status: EstateStatus) -> str:
     """Throughput and ETA in one sentence."""
+    return "; ".join(_throughput_and_eta(status))
+
+
+def _throughput_and_eta(status: EstateStatus) -> tuple[str, str]:
     if status.tables_per_hour is None:
         speed = "throughput: not measured yet (no table has finished)"
     else:
@@ -76,39 +82,20 @@ def throughput_sentence(status: EstateStatus) -> str:
         eta = f"ETA unknown for {plural(status.remaining, 'table')} left"
     else:
         eta = f"ETA {format_duration(status.eta_seconds)} for {plural(status.remaining, 'table')} left"
-    return f"{speed}; {eta}"
+    return speed, eta
 
 
 def render_text(status: EstateStatus) -> str:
-    """The console rendering: the per-wave counts, what was moved, throughput, failures and mismatches."""
+    """The console rendering: the per-wave counts, what was moved, throughput, failures and mismatches.
+
+    The counts are a table when it fits :data:`TEXT_WIDTH` columns, else a block per wave (a table with
+    a column for each of many states would not).
+    """
     scope = f"wave {status.wave}" if status.wave is not None else plural(len(status.waves), "wave")
     lines = [f"{status.plan_dir}: {plural(len(status.tables), 'table')} in {scope} (at {status.generated_at})"]
-    states = [state for state, count in status.counts.items() if count]
-    header = ["wave", "tables", *states, "rows", "bytes"]
-    body = [
-        [
-            str(w.wave),
-            f"{w.tables:,}",
-            *(f"{w.counts.get(s, 0):,}" for s in states),
-            f"{w.rows:,}",
-            format_bytes(w.bytes),
-        ]
-        for w in status.waves
-    ]
-    body.append(
-        [
-            "all",
-            f"{len(status.tables):,}",
-            *(f"{status.counts[s]:,}" for s in states),
-            f"{status.rows:,}",
-            format_bytes(status.bytes),
-        ]
-    )
-    widths = [max(len(row[i]) for row in (header, *body)) for i in range(len(header))]
-    for row in (header, *body):
-        lines.append("  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)))
+    lines += _counts(status)
     lines.append(f"moved: {status.rows:,} rows, {format_bytes(status.bytes)}")
-    lines.append(throughput_sentence(status))
+    lines += _throughput_and_eta(status)  # a line each: together they pass 80 columns
     if status.failures:
         lines.append(f"failed or blocked: {plural(len(status.failures), 'table')}, by reason:")
         for reason, count in status.failure_reasons()[:TEXT_LIMIT]:
@@ -130,6 +117,34 @@ def render_text(status: EstateStatus) -> str:
         if len(status.mismatches) > TEXT_LIMIT:
             lines.append(f"  ... and {len(status.mismatches) - TEXT_LIMIT:,} more")
     return "\n".join(lines) + "\n"
+
+
+def _counts(status: EstateStatus) -> list[str]:
+    """The counts by state of each wave and of all: a table, or a block per wave when the table is too wide."""
+    states = [state for state, count in status.counts.items() if count]
+    groups = [(str(w.wave), w.tables, w.counts, w.rows, w.bytes) for w in status.waves]
+    groups.append(("all", len(status.tables), status.counts, status.rows, status.bytes))
+    header = ["wave", "tables", *states, "rows", "bytes"]
+    body = [
+        [label, f"{tables:,}", *(f"{counts.get(s, 0):,}" for s in states), f"{rows:,}", format_bytes(size)]
+        for label, tables, counts, rows, size in groups
+    ]
+    widths = [max(len(row[i]) for row in (header, *body)) for i in range(len(header))]
+    table = ["  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)) for row in (header, *body)]
+    if max(len(line) for line in table) <= TEXT_WIDTH:
+        return table
+    blocks = []
+    for label, tables, counts, rows, size in groups:
+        name = "all waves" if label == "all" else f"wave {label}"
+        blocks.append(f"{name}: {plural(tables, 'table')}, {rows:,} rows, {format_bytes(size)}")
+        line = ""
+        for item in (f"{s} {counts[s]:,}" for s in states if counts.get(s, 0)):
+            if line and len(line) + len(item) + 2 > TEXT_WIDTH:
+                blocks.append(line + ",")
+                line = ""
+            line = f"{line}, {item}" if line else f"  {item}"
+        blocks.append(line)
+    return blocks
 
 
 def render_status_page(status: EstateStatus) -> str:
