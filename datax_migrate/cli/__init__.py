@@ -107,7 +107,7 @@ def run() -> None:
 
 
 _BLAS_THREADS = "OPENBLAS_NUM_THREADS"
-"""numpy's OpenBLAS starts a thread per core when numpy loads, about 0.08 s of CPU on 2 cores; the
+"""numpy's OpenBLAS starts a thread per core when numpy loads, about 0.05 s of CPU on 2 cores; the
 program does no linear algebra, so its own process asks for one (a value in the environment wins)."""
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt() parameters
 _KEPT_BYTES, _MMAP_BYTES = 1 << 30, 32 << 20

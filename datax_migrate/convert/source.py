@@ -48,7 +48,7 @@ class ConversionSource:
         self._lock = threading.Lock()
         self._held = 0
         self._budget = DEFAULT_READ_AHEAD_BYTES
-        self._taken: set[int] = set()  # groups the writers have asked for: none is read ahead once there is one
+        self._writers_started = False  # once a writer has asked for a group, no new group is read ahead
         self._next = 0  # position in self.groups of the next group to read ahead
 
     @classmethod
@@ -88,7 +88,7 @@ class ConversionSource:
     def batches(self, group: FileGroup) -> Iterator[pa.RecordBatch]:
         """The live rows of a file group, from the read-ahead buffer when it holds them."""
         with self._lock:
-            self._taken.add(group.index)
+            self._writers_started = True
             future = self._ahead.pop(group.index, None)
         files_read = 0
         if future is not None:
@@ -117,7 +117,7 @@ class ConversionSource:
     def _read_next(self) -> None:
         """Read the next group, if under budget and the writers have not started; chains itself when done."""
         with self._lock:
-            if self._pool is None or self._stop.is_set() or self._held >= self._budget or self._taken:
+            if self._pool is None or self._stop.is_set() or self._held >= self._budget or self._writers_started:
                 return
             if self._next == len(self.groups):
                 return

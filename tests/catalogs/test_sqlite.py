@@ -133,10 +133,11 @@ def test_names_namespaces_and_refusals(tmp_path: Path) -> None:
     catalog = ours(tmp_path)
     with pytest.raises(NoSuchNamespaceError):
         catalog.create_table("nowhere.t", ROWS.schema)
+    catalog.create_namespace(("aXb", "inner"))
+    assert not catalog.namespace_exists("a_b")  # "_" is a LIKE wildcard: "aXb.inner" must not match "a_b.%"
     catalog.create_namespace("a_b")
     with pytest.raises(NamespaceAlreadyExistsError):
         catalog.create_namespace("a_b")
-    assert not catalog.namespace_exists("aXb")  # "_" is a LIKE wildcard: escaped
     catalog.create_table("a_b.t", ROWS.schema)
     with pytest.raises(TableAlreadyExistsError):
         catalog.create_table("a_b.t", ROWS.schema)
@@ -154,7 +155,7 @@ def test_names_namespaces_and_refusals(tmp_path: Path) -> None:
     with pytest.raises(NoSuchTableError):
         catalog.drop_table("a_b.again")
     catalog.drop_namespace("a_b")
-    assert sorted(catalog.list_namespaces()) == [("other",)]
+    assert sorted(catalog.list_namespaces()) == [("aXb",), ("other",)]
     summary = catalog.update_namespace_properties("other", removals={"exists"}, updates={"owner": "ops"})
     assert (summary.removed, summary.updated) == (["exists"], ["owner"])
     assert catalog.load_namespace_properties("other") == {"owner": "ops"}
