@@ -109,8 +109,9 @@ ICEBERG_PHASES = (
     Phase("datax_migrate.convert.task", "GroupWriter._cast", "cast to the Iceberg Arrow schema", True),
     Phase("datax_migrate.iceberg.datafile", "DataFileWriter.write", "write: buffer batches"),
     Phase("datax_migrate.iceberg.datafile", "PartitionTracker.observe", "partition tuple (observe)"),
-    Phase("datax_migrate.iceberg.datafile", "DataFileWriter._flush", "write: concat + Parquet encode/compress/write"),
-    Phase("datax_migrate.iceberg.datafile", "DataFileWriter.close", "write: close file (footer)"),
+    Phase("datax_migrate.iceberg.datafile", "DataFileWriter._take_buffer", "write: concat buffered batches"),
+    Phase("datax_migrate.iceberg.datafile", "DataFileWriter._write_row_group", "write: Parquet encode/compress/write"),
+    Phase("datax_migrate.iceberg.datafile", "DataFileWriter._finish", "write: close file (footer)"),
     Phase(
         "datax_migrate.iceberg.datafile", "data_file_statistics_from_parquet_metadata", "statistics from Parquet footer"
     ),

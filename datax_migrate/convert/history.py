@@ -223,23 +223,24 @@ class HistoryReplay:
             self._steps.append(_Step(change, self._epoch, deleted, written))
 
     def write(
-        self, engine: Engine | None = None, on_done: Callable[[FileGroup, DataFile | None], None] | None = None
+        self, engine: Engine | None = None, on_done: Callable[[FileGroup, list[DataFile]], None] | None = None
     ) -> None:
         """Write every planned data file (with ``squash``: only those the last version still holds)."""
         engine = engine or LocalEngine()
 
-        def done(group: FileGroup, data_file: DataFile | None) -> None:
-            if data_file is not None:
+        def done(group: FileGroup, data_files: list[DataFile]) -> None:
+            for data_file in data_files:
                 self.target.remember(data_file.file_path)
             if on_done is not None:
-                on_done(group, data_file)
+                on_done(group, data_files)
 
         for epoch in self._epochs:
             groups = self._to_write(epoch)
             if not groups:
                 continue
             task = GroupTask(epoch.writer, None, self.target)
-            for group, data_file in zip(groups, engine.run(groups, task, done), strict=True):
+            for group, files in zip(groups, engine.run(groups, task, done), strict=True):
+                (data_file,) = files or (None,)  # one-file groups of one part: one data file, or none
                 if data_file is not None:
                     data_file.spec_id = epoch.spec.spec_id  # DataFile.from_args drops it; deletes need it
                 self._written[group.index] = data_file

@@ -19,7 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import pyarrow as pa
 
 from datax_migrate.convert.engine import Cancelled
-from datax_migrate.convert.plan import DEFAULT_TARGET_FILE_BYTES, FileGroup, plan_file_groups
+from datax_migrate.convert.plan import DEFAULT_SPLIT_MIN_BYTES, DEFAULT_TARGET_FILE_BYTES, FileGroup, plan_file_groups
 from datax_migrate.delta.commit_times import AUTO
 from datax_migrate.delta.scan import FileReader
 from datax_migrate.delta.table import DeltaSnapshot, DeltaTable
@@ -36,12 +36,19 @@ class ConversionSource:
     """
 
     def __init__(
-        self, snapshot: DeltaSnapshot, target_file_bytes: int = DEFAULT_TARGET_FILE_BYTES, workers: int | None = None
+        self,
+        snapshot: DeltaSnapshot,
+        target_file_bytes: int = DEFAULT_TARGET_FILE_BYTES,
+        workers: int | None = None,
+        split_min_bytes: int = DEFAULT_SPLIT_MIN_BYTES,
     ) -> None:
-        """Plan ``snapshot`` into file groups of about ``target_file_bytes`` of Delta data for ``workers``."""
+        """Plan ``snapshot`` into file groups of about ``target_file_bytes`` of Delta data for ``workers``.
+
+        ``split_min_bytes``: see :func:`~datax_migrate.convert.plan.plan_file_groups`.
+        """
         self.snapshot = snapshot
         self.reader = FileReader(snapshot)
-        self.groups = plan_file_groups(self.reader, target_file_bytes, workers or os.cpu_count() or 1)
+        self.groups = plan_file_groups(self.reader, target_file_bytes, workers or os.cpu_count() or 1, split_min_bytes)
         self._ahead: dict[int, Future[tuple[list[pa.RecordBatch], int]]] = {}
         self._pool: ThreadPoolExecutor | None = None
         self._stop = threading.Event()
@@ -60,14 +67,17 @@ class ConversionSource:
         target_file_bytes: int = DEFAULT_TARGET_FILE_BYTES,
         workers: int | None = None,
         commit_times: str = AUTO,
+        split_min_bytes: int = DEFAULT_SPLIT_MIN_BYTES,
     ) -> ConversionSource:
         """Replay the Delta log of ``uri`` at ``version`` / ``timestamp`` (default latest); plan it for ``workers``.
 
         ``commit_times`` (``auto``, ``mtime``, ``commit-info``) says how commit times are read: see
-        :class:`~datax_migrate.delta.commit_times.CommitClock`.
+        :class:`~datax_migrate.delta.commit_times.CommitClock`. ``split_min_bytes``: see
+        :func:`~datax_migrate.convert.plan.plan_file_groups`.
         """
         table = DeltaTable(uri, commit_times=commit_times)
-        return cls(table.snapshot(version=version, timestamp=timestamp), target_file_bytes, workers)
+        snapshot = table.snapshot(version=version, timestamp=timestamp)
+        return cls(snapshot, target_file_bytes, workers, split_min_bytes)
 
     def start_read_ahead(self, budget_bytes: int = DEFAULT_READ_AHEAD_BYTES, workers: int = 2) -> None:
         """Start decoding file groups in the background, in order, while under ``budget_bytes``.

@@ -274,10 +274,10 @@ def _convert(
 
     try:
         written = (engine or LocalEngine()).run(source.groups, task, tracker.done)
-        data_files = [f for f in written if f is not None]
+        data_files = [f for files in written for f in files]
         lineage = Lineage()
-        for group, data_file in zip(source.groups, written, strict=True):
-            lineage.add({data_file.file_path} if data_file is not None else set(), {add.key for add in group.files})
+        for group, files in zip(source.groups, written, strict=True):
+            lineage.add({f.file_path for f in files}, {add.key for add in group.files})
         lineage_path = lineage_file(target.location, target.run_id)
         target.remember(lineage_path)
         lineage.write(target.io, lineage_path)
@@ -311,11 +311,11 @@ class ProgressTracker:
         self.files_total = sum(len(g.files) for g in groups)
         self.groups_done = self.files_done = self.rows = 0
 
-    def done(self, group: FileGroup, data_file: DataFile | None) -> None:
-        """Account for one finished group and the data file it wrote (``None``: no rows)."""
+    def done(self, group: FileGroup, data_files: list[DataFile]) -> None:
+        """Account for one finished group and the data files it wrote (none: no rows)."""
         self.groups_done += 1
         self.files_done += len(group.files)
-        if data_file is not None:
+        for data_file in data_files:
             self.rows += data_file.record_count
             self.target.remember(data_file.file_path)  # files written on other machines (Spark executors)
         if self.callback is not None:

@@ -1,4 +1,4 @@
-"""The unit of work of a conversion: one file group in, one Iceberg data file out.
+"""The unit of work of a conversion: one file group in, one Iceberg data file out (or the group's parts).
 
 A :class:`GroupTask` holds what a task needs and nothing tied to one process when it travels: on
 the driver it reads through the source's read-ahead buffer and records the files it creates with
@@ -95,10 +95,10 @@ class GroupWriter:
         io: FileIO,
         stop: threading.Event | None = None,
         on_path: Callable[[str], None] | None = None,
-    ) -> DataFile | None:
-        """Write ``group``'s rows as one data file; ``None`` if it has none (no file is left then).
+    ) -> list[DataFile]:
+        """Write ``group``'s rows as one data file, or as :attr:`FileGroup.parts` files; none if it has no rows.
 
-        ``on_path`` hears the file's path before it is created; a failure deletes the file.
+        ``on_path`` hears each file's path before it is created; a failure deletes the files.
         """
         values = dict(group.partition_values)
         identity_values = {
@@ -106,8 +106,8 @@ class GroupWriter:
             for field_id, source in self.identity_sources.items()
         }
 
-        def location_for(partition: Any) -> str:
-            path = self.paths.path(partition, group.index)
+        def location_for(partition: Any, part: int) -> str:
+            path = self.paths.path(partition, group.index, part)
             if on_path is not None:
                 on_path(path)
             return path
@@ -117,6 +117,7 @@ class GroupWriter:
             location_for=location_for,
             layout=self.layout,
             partition=PartitionTracker(self.layout.spec, self.layout.schema, identity_values),
+            parts=group.parts,
         )
         return writer.write_all(self._cast(batches, stop))
 
@@ -148,7 +149,7 @@ class GroupTask:
     def _io(self) -> FileIO:
         return self.target.io if self.target is not None else self.writer.open_io()
 
-    def __call__(self, group: FileGroup, stop: threading.Event) -> DataFile | None:
+    def __call__(self, group: FileGroup, stop: threading.Event) -> list[DataFile]:
         """Write ``group``; raise :class:`Cancelled` once ``stop`` is set."""
         batches = self.source.batches(group) if self.source is not None else self.writer.read(group)
         on_path = self.target.remember if self.target is not None else None

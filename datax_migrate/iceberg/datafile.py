@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -196,13 +197,24 @@ def dictionary_columns(table: pa.Table, parquet_paths: dict[str, int], sample_ro
 
 
 class DataFileWriter:
-    """Writes one Parquet data file and describes it as an Iceberg :class:`DataFile`."""
+    """Writes one Parquet data file (or ``parts`` of them) and describes each as an Iceberg :class:`DataFile`."""
 
     def __init__(
-        self, io: FileIO, location_for: Callable[[Record], str], layout: DataFileLayout, partition: PartitionTracker
+        self,
+        io: FileIO,
+        location_for: Callable[[Record, int], str],
+        layout: DataFileLayout,
+        partition: PartitionTracker,
+        parts: int = 1,
+        part: int = 0,
     ) -> None:
-        """Prepare a file; it is created (at ``location_for(partition)``) when the first rows arrive."""
+        """Prepare a file; it is created (at ``location_for(partition, part)``) when the first rows arrive.
+
+        With ``parts`` above 1, rows that fit in one row group are written as that many files of
+        about equal rows, numbered ``part`` 0, 1, ..., encoded side by side (see :meth:`close`).
+        """
         self.io, self.location_for, self.layout, self.partition = io, location_for, layout, partition
+        self.parts, self.part = parts, part
         self.settings = layout.settings
         self.path: str | None = None
         self._buffer: list[pa.RecordBatch] = []
@@ -211,8 +223,8 @@ class DataFileWriter:
         self._stream: Any = None
         self._writer: pq.ParquetWriter | None = None
 
-    def write_all(self, batches: Iterable[pa.RecordBatch]) -> DataFile | None:
-        """Write every batch, close the file and return its :class:`DataFile` (``None`` if no rows).
+    def write_all(self, batches: Iterable[pa.RecordBatch]) -> list[DataFile]:
+        """Write every batch, close the file and return its :class:`DataFile` (none if no rows; see :meth:`close`).
 
         With a sort order in the layout, the rows are held in memory and written sorted.
         """
@@ -244,9 +256,52 @@ class DataFileWriter:
             ):
                 self._flush()
 
-    def close(self) -> DataFile | None:
-        """Finish the file; ``None`` when no row was written (no file is left behind)."""
+    def close(self) -> list[DataFile]:
+        """Finish the file; none when no row was written (no file is left behind).
+
+        When the writer has ``parts`` and every row is still buffered (they fit in one row group),
+        the rows are cut into that many files of about equal rows, encoded on as many threads: the
+        Parquet encoder releases the GIL, so a last file group that would keep one core busy while
+        the others wait keeps them all busy. The cut depends only on the rows, so every engine
+        writes the same files.
+        """
+        if self._writer is None and self.parts > 1 and self._buffered_rows >= self.parts:
+            return self._close_in_parts()
         self._flush()
+        data_file = self._finish()
+        return [] if data_file is None else [data_file]
+
+    def _close_in_parts(self) -> list[DataFile]:
+        table = self._take_buffer()
+        rows = -(-table.num_rows // self.parts)
+        others = [
+            DataFileWriter(self.io, self.location_for, self.layout, self.partition, part=part)
+            for part in range(1, self.parts)
+        ]
+        try:
+            with ThreadPoolExecutor(len(others), thread_name_prefix="datax-convert-part") as helpers:
+                futures = [
+                    helpers.submit(other._write_table_file, table.slice(part * rows, rows))
+                    for part, other in enumerate(others, start=1)
+                ]
+                first = self._write_table_file(table.slice(0, rows))
+                rest = [future.result() for future in futures]
+        except BaseException:
+            for other in others:
+                other.abort()
+            raise
+        return [f for f in (first, *rest) if f is not None]
+
+    def _write_table_file(self, table: pa.Table) -> DataFile | None:
+        """Write ``table`` as this writer's whole file (one row group) and finish it."""
+        try:
+            self._write_row_group(table)
+            return self._finish()
+        except BaseException:
+            self.abort()
+            raise
+
+    def _finish(self) -> DataFile | None:
         if self._writer is None:
             return None
         self._writer.close()
@@ -289,12 +344,17 @@ class DataFileWriter:
                     self.io.delete(self.path)
 
     def _flush(self) -> None:
-        if not self._buffer:
-            return
+        if self._buffer:
+            self._write_row_group(self._take_buffer())
+
+    def _take_buffer(self) -> pa.Table:
         table = pa.Table.from_batches(self._buffer, schema=self.layout.arrow_schema)
         self._buffer, self._buffered_rows, self._buffered_bytes = [], 0, 0
+        return table
+
+    def _write_row_group(self, table: pa.Table) -> None:
         if self._writer is None:
-            self.path = self.location_for(self.partition.record())
+            self.path = self.location_for(self.partition.record(), self.part)
             self._stream = self.io.new_output(self.path).create(overwrite=True)
             self._writer = pq.ParquetWriter(
                 self._stream,

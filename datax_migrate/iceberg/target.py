@@ -113,7 +113,7 @@ class SourceIdentity:
 
 @dataclass(frozen=True)
 class DataFilePaths:
-    """Names the data files of one conversion run: one file per file group, named by the group.
+    """Names the data files of one conversion run: one file per file group (or part of it), named by the group.
 
     A retried task writes the same path again instead of leaving a second file behind.
     """
@@ -123,12 +123,13 @@ class DataFilePaths:
     schema: Schema
     run_id: str
 
-    def path(self, partition: Record, group_index: int) -> str:
-        """The data file of file group ``group_index``, in its partition's folder."""
+    def path(self, partition: Record, group_index: int, part: int = 0) -> str:
+        """The data file of file group ``group_index`` (its part ``part``), in its partition's folder."""
         folder = f"{self.location}/data"
         if self.spec.fields:
             folder = f"{folder}/{self.spec.partition_to_path(partition, self.schema)}"
-        return f"{folder}/{self.run_id}-{group_index:05d}.parquet"
+        suffix = f"-{part}" if part else ""
+        return f"{folder}/{self.run_id}-{group_index:05d}{suffix}.parquet"
 
 
 class IcebergTarget:

@@ -26,7 +26,7 @@ from deltalake import write_deltalake
 
 from datax_migrate.catalogs import open_catalog
 from datax_migrate.catalogs.fileio import PART_BYTES, PARTS_IN_FLIGHT
-from datax_migrate.convert import convert_table
+from datax_migrate.convert import ConversionSource, convert_table
 from tests.support.catalogs import new_bucket
 from tests.support.endpoint_proxy import EndpointProxy
 
@@ -138,7 +138,8 @@ def test_a_delta_table_with_a_100_mb_data_file_converts_into_s3_tables(
     properties = new_bucket()
     s3tables_proxy_env.reset()
 
-    result = convert_table(str(source), open_catalog("aws", properties), "big.blobs")
+    one_file = ConversionSource.open(str(source), workers=1)  # two workers would write it in two parts
+    result = convert_table(one_file, open_catalog("aws", properties), "big.blobs")
 
     assert result.status == "converted" and result.rows == rows
     records = s3tables_proxy_env.records
