@@ -8,6 +8,7 @@ that every worker has a share of that round (see :attr:`FileGroup.parts`).
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 
 from datax_migrate.delta.actions import AddFile
@@ -52,9 +53,10 @@ def plan_file_groups(
 
     A group holds at most ``target_file_bytes``, and at most a share of the table small enough that
     every one of ``workers`` gets at least two groups when the files allow it. Groups come largest
-    first, so the slowest tasks start early. When the groups do not fill the last round (5 groups on
-    2 workers), each group of that round with at least ``split_min_bytes`` gets enough
-    :attr:`~FileGroup.parts` to keep every worker busy.
+    first, so the slowest tasks start early. Groups of at least ``split_min_bytes`` are made to fill
+    the last round of ``workers``: a partition is packed into more, evenly filled groups where its
+    files allow (20 equal files on 2 workers: 6 groups, not 5); where they do not (5 equal files),
+    each group of the last round gets enough :attr:`~FileGroup.parts` to keep every worker busy.
     """
     total = sum(add.size for add in reader.snapshot.files)
     target_file_bytes = max(1, min(target_file_bytes, total // (2 * workers)))
@@ -63,22 +65,73 @@ def plan_file_groups(
         values = tuple(sorted(reader.partition_values(add).items()))
         key = tuple((name, repr(value)) for name, value in values)
         by_partition.setdefault(key, (values, []))[1].append(add)
-    bins: list[tuple[tuple[tuple[str, object], ...], list[AddFile]]] = []
-    for values, files in by_partition.values():
-        current: list[AddFile] = []
-        current_bytes = 0
-        for add in sorted(files, key=lambda f: f.path):
-            if current and current_bytes + add.size > target_file_bytes:
-                bins.append((values, current))
-                current, current_bytes = [], 0
-            current.append(add)
-            current_bytes += add.size
-        if current:
-            bins.append((values, current))
-    bins.sort(key=lambda b: -sum(f.size for f in b[1]))
+    packed = [
+        (values, _pack(sorted(files, key=lambda f: f.path), target_file_bytes))
+        for values, files in by_partition.values()
+    ]
+    for _ in range((-sum(len(groups) for _, groups in packed)) % workers):
+        if not _pack_one_more(packed, target_file_bytes, split_min_bytes):
+            break
+    bins = [(values, files) for values, groups in packed for files in groups]
+    bins.sort(key=lambda b: -_bytes(b[1]))
     last_round = len(bins) % workers
     parts = [1] * len(bins)
     for index in range(len(bins) - last_round, len(bins)):
-        if sum(f.size for f in bins[index][1]) >= split_min_bytes:
+        if _bytes(bins[index][1]) >= split_min_bytes:
             parts[index] = workers // last_round
     return [FileGroup(index, tuple(files), values, parts[index]) for index, (values, files) in enumerate(bins)]
+
+
+def _bytes(files: list[AddFile]) -> int:
+    return sum(f.size for f in files)
+
+
+def _pack(files: list[AddFile], target_file_bytes: int) -> list[list[AddFile]]:
+    """``files`` in order, a new group whenever the next file would pass ``target_file_bytes``."""
+    groups: list[list[AddFile]] = []
+    current: list[AddFile] = []
+    current_bytes = 0
+    for add in files:
+        if current and current_bytes + add.size > target_file_bytes:
+            groups.append(current)
+            current, current_bytes = [], 0
+        current.append(add)
+        current_bytes += add.size
+    if current:
+        groups.append(current)
+    return groups
+
+
+def _pack_one_more(
+    packed: list[tuple[tuple[tuple[str, object], ...], list[list[AddFile]]]],
+    target_file_bytes: int,
+    split_min_bytes: int,
+) -> bool:
+    """Pack the partition with the fullest groups into one group more, evenly; ``False`` if none can be.
+
+    The files are dealt largest first to the emptiest group (each group then read in path order); a
+    partition qualifies when it has a file to spare, its groups would keep ``split_min_bytes`` on
+    average, and no group would pass ``target_file_bytes``.
+    """
+    by_fullness = sorted(range(len(packed)), key=lambda i: -_bytes(_flat(packed[i][1])) / len(packed[i][1]))
+    for index in by_fullness:
+        values, groups = packed[index]
+        files = _flat(groups)
+        count = len(groups) + 1
+        if count > len(files) or _bytes(files) // count < split_min_bytes:
+            continue
+        dealt: list[list[AddFile]] = [[] for _ in range(count)]
+        filled = [(0, number) for number in range(count)]  # a heap of (bytes, group)
+        for add in sorted(files, key=lambda f: (-f.size, f.path)):
+            size, number = heapq.heappop(filled)
+            dealt[number].append(add)
+            heapq.heappush(filled, (size + add.size, number))
+        if max(size for size, _ in filled) > target_file_bytes:
+            continue
+        packed[index] = (values, [sorted(group, key=lambda f: f.path) for group in dealt])
+        return True
+    return False
+
+
+def _flat(groups: list[list[AddFile]]) -> list[AddFile]:
+    return [add for group in groups for add in group]

@@ -101,3 +101,19 @@ def test_a_group_larger_than_a_row_group_is_not_split(tmp_path: Path, catalog: C
     (path,) = current_data_files(catalog.load_table("whole.t"))
     assert pq.ParquetFile(path.removeprefix("file://")).metadata.num_row_groups == 4
     assert sorted(read_snapshot(catalog.load_table("whole.t"))["id"].to_pylist()) == list(range(1000))
+
+
+def test_a_partition_is_packed_into_more_groups_to_fill_the_last_round(tmp_path: Path) -> None:
+    builder, _ = equal_files(tmp_path / "t", 20, per_file=100)
+    reader = FileReader(DeltaTable(str(builder.root)).snapshot())
+    sizes = [add.size for add in reader.snapshot.files]
+    four_files = 4 * max(sizes) + (5 * min(sizes) - 4 * max(sizes)) // 2  # four files fit, five do not
+    assert [len(g.files) for g in plan_file_groups(reader, four_files, workers=1)] == [4] * 5
+
+    groups = plan_file_groups(reader, four_files, workers=2, split_min_bytes=0)
+    assert sorted(len(g.files) for g in groups) == [3, 3, 3, 3, 4, 4]  # 10 files for each worker
+    assert [g.parts for g in groups] == [1] * 6
+    assert sorted(add.path for g in groups for add in g.files) == sorted(add.path for add in reader.snapshot.files)
+    assert all(list(g.files) == sorted(g.files, key=lambda f: f.path) for g in groups)
+    # groups below the size worth a file of their own keep the plain packing
+    assert len(plan_file_groups(reader, four_files, workers=2, split_min_bytes=10**9)) == 5
