@@ -16,7 +16,8 @@ from datax_migrate.delta.scan import FileReader
 
 DEFAULT_TARGET_FILE_BYTES = 256 * 1024 * 1024
 DEFAULT_SPLIT_MIN_BYTES = 16 * 1024 * 1024
-"""A group of the last round is split only from this many bytes of Delta data: each part is worth a file."""
+"""Groups are balanced over the workers only from this many bytes of Delta data (packed into more
+groups, or written in parts of at least half of it): smaller ones are not worth a file more."""
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,9 @@ def plan_file_groups(
     last_round = len(bins) % workers
     parts = [1] * len(bins)
     for index in range(len(bins) - last_round, len(bins)):
-        if _bytes(bins[index][1]) >= split_min_bytes:
-            parts[index] = workers // last_round
+        size = _bytes(bins[index][1])
+        if size >= split_min_bytes:  # each part keeps at least half of split_min_bytes
+            parts[index] = max(1, min(workers // last_round, size // max(1, split_min_bytes // 2)))
     return [FileGroup(index, tuple(files), values, parts[index]) for index, (values, files) in enumerate(bins)]
 
 

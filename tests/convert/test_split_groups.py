@@ -117,3 +117,11 @@ def test_a_partition_is_packed_into_more_groups_to_fill_the_last_round(tmp_path:
     assert all(list(g.files) == sorted(g.files, key=lambda f: f.path) for g in groups)
     # groups below the size worth a file of their own keep the plain packing
     assert len(plan_file_groups(reader, four_files, workers=2, split_min_bytes=10**9)) == 5
+
+
+def test_parts_keep_half_of_the_split_size_each(tmp_path: Path) -> None:
+    builder, _ = equal_files(tmp_path / "t", 1)
+    reader = FileReader(DeltaTable(str(builder.root)).snapshot())
+    (size,) = [add.size for add in reader.snapshot.files]
+    split_min_bytes = 2 * (size // 3)  # a part keeps at least size // 3: three parts, not eight
+    assert [g.parts for g in plan_file_groups(reader, workers=8, split_min_bytes=split_min_bytes)] == [3]
