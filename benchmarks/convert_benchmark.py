@@ -33,6 +33,7 @@ from harness import (
     last_json,
     machine,
     print_run,
+    round_order,
     scratch,
     warm_page_cache,
 )
@@ -104,13 +105,13 @@ RUNNERS: dict[str, Callable[[BenchTable, TableFingerprint], JobRun]] = {
 def measure_table(
     table: BenchTable, jobs: list[str], repeat: int, skipped: dict[str, str], context: dict[str, Any]
 ) -> TableResult:
-    """Run every job ``repeat`` times on ``table`` (interleaved, so drifts hit every job alike)."""
+    """Run every job ``repeat`` times on ``table``, interleaved (see :func:`round_order`)."""
     print(f"{table.name}: reading the Delta source with deltalake for the checks ...", flush=True)
     expected = delta_fingerprint(table.path)
     warm_page_cache([*table.files, *sorted((table.path / "_delta_log").iterdir())])
     runs: dict[str, list[JobRun]] = {job: [] for job in jobs}
     for round_ in range(repeat):
-        for job in jobs:
+        for job in round_order(jobs, round_):
             os.sync()
             run = RUNNERS[job](table, expected)
             runs[job].append(run)

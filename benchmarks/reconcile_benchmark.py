@@ -31,6 +31,7 @@ from harness import (
     machine,
     print_run,
     quietest_run,
+    round_order,
     scratch,
     warm_page_cache,
 )
@@ -188,7 +189,7 @@ def measure_pair(
     context: dict[str, Any],
     retries: int = 0,
 ) -> ReconcileResult:
-    """Run every job ``repeat`` times on ``pair`` (interleaved, so drifts hit every job alike).
+    """Run every job ``repeat`` times on ``pair``, interleaved (see :func:`round_order`).
 
     A run other processes disturbed is run again, up to ``retries`` times, keeping the quietest.
     """
@@ -204,7 +205,7 @@ def measure_pair(
     )
     runs: dict[str, list[JobRun]] = {job: [] for job in jobs}
     for round_ in range(repeat):
-        for job in jobs:
+        for job in round_order(jobs, round_):
             os.sync()
             run = quietest_run(lambda job=job: RUNNERS[job](pair), retries)
             runs[job].append(run)

@@ -391,5 +391,6 @@ processes and the in-process ratio (the seconds ours' `report.json` gives the re
 imports, over the scan's). Every job also gets its whole-process wall time, CPU
 time (user + system) and peak RSS (`ru_maxrss` of that one process, from `wait4` in a small
 wrapper). Before a size's runs every file of both sides is read once so every job finds them in the
-page cache; runs are interleaved (each round runs every job once) and the median is reported.
+page cache; runs are interleaved (each round runs every job once, in the order given and reversed
+every other round, so no job always follows the same one) and the median is reported.
 """

@@ -331,7 +331,9 @@ one process at a time:
 "x floor" is the job's seconds over the floor's. Every job also gets its whole-process wall time,
 CPU time (user + system) and peak RSS (`ru_maxrss` of that one process, from `wait4` in a small
 wrapper). Before a table's runs its files are read once so every job finds them in the page cache;
-after each job the page cache is synced so no job pays for the previous one's writeback. Each
+after each job the page cache is synced so no job pays for the previous one's writeback. Runs are
+interleaved, the job order reversed every other round: a job run right after the floor was measured
+slower, whatever the job, so no job always follows the same one. Each
 converted table (ours and naive pyiceberg) is read back by field id (`datax_migrate.iceberg.read`,
 on pyiceberg's file planning) and compared with the Delta source read by deltalake (row count,
 sum(id), sum(amount) within 1e-6 relative, rows per country); the floor's output row count is
