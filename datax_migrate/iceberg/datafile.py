@@ -273,7 +273,8 @@ class DataFileWriter:
 
     def _close_in_parts(self) -> list[DataFile]:
         table = self._take_buffer()
-        rows = -(-table.num_rows // self.parts)
+        bounds = [part * table.num_rows // self.parts for part in range(self.parts + 1)]  # no part is empty
+        slices = [table.slice(start, end - start) for start, end in zip(bounds, bounds[1:], strict=False)]
         others = [
             DataFileWriter(self.io, self.location_for, self.layout, self.partition, part=part)
             for part in range(1, self.parts)
@@ -281,10 +282,10 @@ class DataFileWriter:
         try:
             with ThreadPoolExecutor(len(others), thread_name_prefix="datax-convert-part") as helpers:
                 futures = [
-                    helpers.submit(other._write_table_file, table.slice(part * rows, rows))
-                    for part, other in enumerate(others, start=1)
+                    helpers.submit(other._write_table_file, rows)
+                    for other, rows in zip(others, slices[1:], strict=True)
                 ]
-                first = self._write_table_file(table.slice(0, rows))
+                first = self._write_table_file(slices[0])
                 rest = [future.result() for future in futures]
         except BaseException:
             for other in others:

@@ -125,3 +125,15 @@ def test_parts_keep_half_of_the_split_size_each(tmp_path: Path) -> None:
     (size,) = [add.size for add in reader.snapshot.files]
     split_min_bytes = 2 * (size // 3)  # a part keeps at least size // 3: three parts, not eight
     assert [g.parts for g in plan_file_groups(reader, workers=8, split_min_bytes=split_min_bytes)] == [3]
+
+
+def test_every_part_holds_rows(tmp_path: Path, catalog: Catalog) -> None:
+    builder = DeltaBuilder(tmp_path / "t")
+    add = builder.data_file(rows(0, 4))
+    builder.commit(builder.protocol(), builder.metadata([field("id", "long"), field("name", "string")]), add)
+    source = ConversionSource.open(str(builder.root), workers=3, split_min_bytes=0)
+    assert [g.parts for g in source.groups] == [3]
+    convert_table(source, catalog, "four.t")
+
+    counts = sorted(f.record_count for f in current_data_files(catalog.load_table("four.t")).values())
+    assert counts == [1, 1, 2]  # 4 rows in 3 parts: none empty
