@@ -1,9 +1,9 @@
 """Split a Delta snapshot into file groups: the unit of work an engine hands to one task.
 
 A file group holds Delta files of one partition, bin-packed up to a target size; each group becomes
-one Iceberg data file, so many small Delta files are compacted on the way. The groups of the last
-round, when there are fewer of them than workers, are each written as several data files instead, so
-that every worker has a share of that round (see :attr:`FileGroup.parts`).
+one Iceberg data file, so many small Delta files are compacted on the way. Large groups are planned
+to fill the last round of workers: a partition is packed into more groups where its files allow, else
+the groups of a short last round are each written as several data files (see :attr:`FileGroup.parts`).
 """
 
 from __future__ import annotations

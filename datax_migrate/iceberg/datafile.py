@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import itertools
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -274,7 +275,7 @@ class DataFileWriter:
     def _close_in_parts(self) -> list[DataFile]:
         table = self._take_buffer()
         bounds = [part * table.num_rows // self.parts for part in range(self.parts + 1)]  # no part is empty
-        slices = [table.slice(start, end - start) for start, end in zip(bounds, bounds[1:], strict=False)]
+        slices = [table.slice(start, end - start) for start, end in itertools.pairwise(bounds)]
         others = [
             DataFileWriter(self.io, self.location_for, self.layout, self.partition, part=part)
             for part in range(1, self.parts)
