@@ -2,10 +2,12 @@
 
 Opening a source needs no Iceberg code, so the command line opens it (and starts reading data)
 while pyiceberg is imported and the target catalog connects; the writers then find the first file
-groups already decoded. Read-ahead stays within a byte budget of decoded data held, and starts no
-new group once the writers have asked for their first one: from then on the writers read the rest
-themselves, so the decoded data held at once does not depend on how far reading could run ahead of
-writing (on a large table it would fill the whole budget).
+groups already decoded. Read-ahead reads groups in plan order, within a byte budget of decoded data
+held. Once the writers have asked for their first group it starts no new group outside the last
+round: from then on the writers read the rest themselves, so on a large table the decoded data held
+at once does not depend on how far reading could run ahead of writing (it would fill the whole
+budget). A read-ahead that has reached the last round goes on with it while the writers encode the
+groups before, so no core waits at the end while one writer decodes the last group.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import pyarrow as pa
 
 from datax_migrate.convert.engine import Cancelled
 from datax_migrate.convert.plan import DEFAULT_SPLIT_MIN_BYTES, DEFAULT_TARGET_FILE_BYTES, FileGroup, plan_file_groups
+from datax_migrate.delta.actions import AddFile
 from datax_migrate.delta.commit_times import AUTO
 from datax_migrate.delta.scan import FileReader
 from datax_migrate.delta.table import DeltaSnapshot, DeltaTable
@@ -48,15 +51,20 @@ class ConversionSource:
         """
         self.snapshot = snapshot
         self.reader = FileReader(snapshot)
-        self.groups = plan_file_groups(self.reader, target_file_bytes, workers or os.cpu_count() or 1, split_min_bytes)
+        workers = workers or os.cpu_count() or 1
+        self.groups = plan_file_groups(self.reader, target_file_bytes, workers, split_min_bytes)
         self._ahead: dict[int, Future[tuple[list[pa.RecordBatch], int]]] = {}
         self._pool: ThreadPoolExecutor | None = None
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._held = 0
         self._budget = DEFAULT_READ_AHEAD_BYTES
-        self._writers_started = False  # once a writer has asked for a group, no new group is read ahead
+        self._decoded = self._delta_bytes = 0  # decoded bytes of the files read ahead, and their Delta bytes
+        self._reserved = 0  # estimated decoded bytes of the first files of the groups being read
+        self._taken: set[int] = set()  # groups the writers have asked for: never read ahead
         self._next = 0  # position in self.groups of the next group to read ahead
+        self._last_round = len(self.groups) - (len(self.groups) % workers or workers)
+        """Position of the first group of the last round, read ahead even once the writers have started."""
 
     @classmethod
     def open(
@@ -83,10 +91,11 @@ class ConversionSource:
         """Start decoding file groups in the background, in order, while under ``budget_bytes``.
 
         Each of ``workers`` takes the next group, as long as the decoded bytes held are under the
-        budget and no writer has asked for a group yet; groups being read when the writers start
-        are finished, and no new one is started. Within a group, reading ahead stops at a file
-        boundary once the bytes held would pass the budget (the writers then read the rest of that
-        group themselves).
+        budget and no writer has asked for a group yet, or the next group is in the last round and
+        no writer has asked for it; groups being read when the writers start are finished. Within a
+        group, reading ahead stops at a file boundary once the bytes held would pass the budget (the
+        writers then read the rest of that group themselves). Bytes count as held until a writer
+        takes the batch.
         """
         if self._pool is not None:
             return
@@ -96,21 +105,34 @@ class ConversionSource:
             self._read_next()
 
     def batches(self, group: FileGroup) -> Iterator[pa.RecordBatch]:
-        """The live rows of a file group, from the read-ahead buffer when it holds them."""
+        """The live rows of a file group, from the read-ahead buffer when it holds them.
+
+        Files not read ahead are read here; those of a group written in :attr:`~FileGroup.parts`
+        (a last round with idle cores) are decoded on Arrow's thread pool.
+        """
         with self._lock:
-            self._writers_started = True
+            self._taken.add(group.index)
             future = self._ahead.pop(group.index, None)
         files_read = 0
         if future is not None:
             batches, files_read = future.result()
             del future
-            held = sum(batch.nbytes for batch in batches)
-            yield from batches
-            del batches
-            with self._lock:
-                self._held -= held
+            batches.reverse()  # taken from the end, so the list lets go of each batch as it is handed over
+            try:
+                while batches:
+                    batch = batches.pop()
+                    self._release(batch.nbytes)
+                    yield batch
+            finally:
+                self._release(sum(batch.nbytes for batch in batches))
         for add in group.files[files_read:]:
-            yield from self.reader.batches(add)
+            yield from self.reader.batches(add, use_threads=group.parts > 1)
+
+    def _release(self, nbytes: int) -> None:
+        """``nbytes`` of read-ahead data are no longer held; the budget may now allow the next group."""
+        with self._lock:
+            self._held -= nbytes
+        self._read_next()
 
     def close(self) -> None:
         """Stop reading ahead and drop what was buffered."""
@@ -125,20 +147,43 @@ class ConversionSource:
             self._pool = None
 
     def _read_next(self) -> None:
-        """Read the next group, if under budget and the writers have not started; chains itself when done."""
+        """Read the next group if under budget and not taken (once writers have started: in the last round only).
+
+        Chains itself when a read is done; also called whenever a writer takes read-ahead batches.
+        """
         with self._lock:
-            if self._pool is None or self._stop.is_set() or self._held >= self._budget or self._writers_started:
+            if self._pool is None or self._stop.is_set() or self._held >= self._budget:
                 return
-            if self._next == len(self.groups):
+            if self._next == len(self.groups) or (self._taken and self._next < self._last_round):
                 return
             group = self.groups[self._next]
+            first_file = self._decoded_estimate(group.files[0])
+            if group.index in self._taken or self._held + self._reserved + first_file > self._budget:
+                return  # the first file would not fit: reading it would be thrown away
             self._next += 1
-            future = self._pool.submit(self._read_group, group)
+            self._reserved += first_file
+            future = self._pool.submit(self._read_group, group, first_file)
             self._ahead[group.index] = future
         future.add_done_callback(lambda _: self._read_next())
 
-    def _read_group(self, group: FileGroup) -> tuple[list[pa.RecordBatch], int]:
-        """Decode the group's files in order; stop at a file boundary when over budget."""
+    def _decoded_estimate(self, add: AddFile) -> int:
+        """Bytes ``add`` will decode to, at the ratio of the files read ahead so far (0 before the first)."""
+        if not self._delta_bytes:
+            return 0
+        return add.size * self._decoded // self._delta_bytes
+
+    def _read_group(self, group: FileGroup, reserved: int) -> tuple[list[pa.RecordBatch], int]:
+        """Decode the group's files in order; stop at a file boundary when over budget.
+
+        ``reserved``: the estimate for the first file that :meth:`_read_next` set aside, given back here.
+        """
+        try:
+            return self._read_files(group)
+        finally:
+            with self._lock:
+                self._reserved -= reserved
+
+    def _read_files(self, group: FileGroup) -> tuple[list[pa.RecordBatch], int]:
         batches: list[pa.RecordBatch] = []
         for files_read, add in enumerate(group.files):
             file_batches, file_bytes = [], 0
@@ -153,5 +198,7 @@ class ConversionSource:
                     return batches, files_read
             with self._lock:
                 self._held += file_bytes
+                self._decoded += file_bytes
+                self._delta_bytes += add.size
             batches += file_batches
         return batches, len(group.files)

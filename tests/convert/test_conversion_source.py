@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -46,7 +48,7 @@ def test_read_ahead_yields_the_same_rows(tmp_path: Path, budget: int) -> None:
     assert ahead._held == 0
 
 
-def test_read_ahead_starts_no_group_once_the_writers_have_started(tmp_path: Path) -> None:
+def test_read_ahead_starts_no_group_before_the_last_round_once_the_writers_have_started(tmp_path: Path) -> None:
     """Memory held by reading ahead must not depend on how far reading could outrun writing."""
     builder = partitioned_table(tmp_path / "t", partitions=6)
     source = ConversionSource.open(str(builder.root))
@@ -62,3 +64,34 @@ def test_read_ahead_starts_no_group_once_the_writers_have_started(tmp_path: Path
     assert_same_rows(rows, expected[first.index])
     for index, table in got.items():
         assert_same_rows(table, expected[index])
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the read-ahead did not get there"
+        time.sleep(0.01)
+
+
+def test_read_ahead_goes_on_with_the_last_round_while_the_writers_encode(tmp_path: Path) -> None:
+    """Three equal groups on two workers, a budget for two and a half: the last group waits for room, not a writer."""
+    builder = partitioned_table(tmp_path / "t", partitions=3, files_per_partition=1)
+    expected = group_rows(ConversionSource.open(str(builder.root), workers=2))
+    source = ConversionSource.open(str(builder.root), workers=2)
+    first, second, last = source.groups
+    group_bytes = max(sum(batch.nbytes for batch in table.to_batches()) for table in expected.values())
+    source.start_read_ahead(budget_bytes=int(2.5 * group_bytes), workers=1)
+    try:
+        wait_until(lambda: second.index in source._ahead and source._ahead[second.index].done())
+        time.sleep(0.2)  # time for the read-ahead to go on, were there room
+        assert last.index not in source._ahead  # a third group would pass the budget: not started, so none thrown away
+        got = {first.index: pa.Table.from_batches(list(source.batches(first)))}  # a writer takes the first group
+        wait_until(lambda: last.index in source._ahead)  # its bytes let go: the last round is read ahead
+        source._ahead[last.index].result()
+        for group in (last, second):
+            got[group.index] = pa.Table.from_batches(list(source.batches(group)))
+    finally:
+        source.close()
+    for index, table in expected.items():
+        assert_same_rows(got[index], table)
+    assert source._held == 0 and source._reserved == 0
