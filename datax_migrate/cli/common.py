@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import json
 import sys
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,26 @@ EXIT_BROKEN_PIPE = 141
 """128 + SIGPIPE, as a shell reports a program that a closed pipe stopped (``set -o pipefail``)."""
 OWN_PROCESS = False
 """Set by :func:`datax_migrate.cli.run`: the command owns the process (not a caller of ``main``, such as a test)."""
+
+
+def pause_collector() -> bool:
+    """Pause the cyclic garbage collector for a command's start-up, in a process of the command's own.
+
+    Start-up (imports, log replay, opening the catalog) makes objects that live as long as the
+    process, and the collector would walk them again and again. Returns whether it paused: pass
+    that to :func:`resume_collector` once start-up is over.
+    """
+    paused = OWN_PROCESS and gc.isenabled()
+    if paused:
+        gc.disable()
+    return paused
+
+
+def resume_collector(paused: bool) -> None:
+    """Start-up is over: leave what it made out of the collector's walks (``gc.freeze``), and collect again."""
+    if paused:
+        gc.freeze()
+        gc.enable()
 
 
 class Terminated(BaseException):

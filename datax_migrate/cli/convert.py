@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import re
 import sys
 from dataclasses import asdict
@@ -129,11 +128,7 @@ def run_convert(args: argparse.Namespace) -> int:
     """Run ``convert``: one Delta table version into its Iceberg table."""
     if args.history or args.from_version is not None or args.tag_versions:
         return _run_history(args)
-    # Start-up (imports, log replay, catalog) creates objects that live on; in a process of its
-    # own, the cyclic GC pauses until then rather than scan them over and over (~0.15 s of CPU).
-    paused = common.OWN_PROCESS and gc.isenabled()
-    if paused:
-        gc.disable()
+    paused = common.pause_collector()  # until the catalog is open (~0.15 s of CPU less)
     from datax_migrate.convert.plan import DEFAULT_TARGET_FILE_BYTES
     from datax_migrate.convert.source import ConversionSource
 
@@ -165,8 +160,7 @@ def run_convert(args: argparse.Namespace) -> int:
         from datax_migrate.progress import conversion_progress
 
         catalog, target = open_target(args)
-        if paused:
-            gc.enable()
+        common.resume_collector(paused)
         options = ConvertOptions(
             lossy=frozenset(args.lossy),
             identity_partitions=args.identity_partitions,

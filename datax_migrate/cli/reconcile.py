@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import gc
 import json
 
 from datax_migrate.cli import common
@@ -93,11 +92,7 @@ def run_reconcile(args: argparse.Namespace) -> int:
     """Run ``reconcile``: compare the tables and write the reports (or print the checksum SQL)."""
     from pathlib import Path
 
-    # As in convert: in a process of its own, the cyclic GC waits until start-up (imports, catalog)
-    # is over instead of walking its objects again and again (reconcile_table then freezes them).
-    paused = common.OWN_PROCESS and gc.isenabled()
-    if paused:
-        gc.disable()
+    paused = common.pause_collector()  # until the catalog is open
     if common.OWN_PROCESS and args.engine == "local":
         from datax_migrate.lazy import import_pyarrow_dataset_without_pandas, load_numba_without_cffi
 
@@ -133,8 +128,7 @@ def run_reconcile(args: argparse.Namespace) -> int:
         from datax_migrate.spark.session import spark_session
 
         engine = SparkScanEngine(spark_session())
-    if paused:
-        gc.enable()
+    common.resume_collector(paused)
     with reconcile_progress(target.identifier) as progress:
         report = reconcile_table(args.source, catalog, target.identifier, options, progress, engine)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")

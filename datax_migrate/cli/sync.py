@@ -75,6 +75,7 @@ def add_sync_arguments(sync: argparse.ArgumentParser) -> None:
 
 def run_sync(args: argparse.Namespace) -> int:
     """Run ``sync`` once."""
+    paused = common.pause_collector()  # until the catalog is open (~0.08 s of CPU less)
     if common.OWN_PROCESS and args.engine == "local":
         from datax_migrate.lazy import import_pyarrow_dataset_without_pandas
 
@@ -92,6 +93,7 @@ def run_sync(args: argparse.Namespace) -> int:
     if args.every is None and args.max_runs is not None:
         raise ConfigError("--max-runs goes with --every")
     catalog, target = open_target(args)
+    common.resume_collector(paused)
     once = functools.partial(
         sync_table,
         args.source,
