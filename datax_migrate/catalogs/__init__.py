@@ -35,6 +35,9 @@ marked pending, and fills it in its one commit; see :class:`~datax_migrate.icebe
 TABLE_BUCKET_FILE_IO = "datax_migrate.catalogs.fileio.NoListFileIO"
 """The FileIO (``py-io-impl``) of every catalog that writes into S3 Tables storage: uploads without
 ``Expect: 100-continue``, which S3 Tables refuses, and no listing; see :mod:`.fileio`."""
+LAZY_FOLDER_FILE_IO = "datax_migrate.catalogs.localfs.LazyFolderFileIO"
+"""The FileIO of SQLite catalogs (the embedded one included) unless their config names one: a local
+file's folder is created only when missing; see :mod:`.localfs`."""
 _REGION_KEYS = ("s3.region", "client.region", "glue.region", "rest.signing-region")
 
 
@@ -64,7 +67,7 @@ def open_catalog(name: str, properties: Mapping[str, str]) -> Catalog:
                 return S3TablesCatalog(name, **_without(properties, "type", "mode"))
             return load_catalog(name, **with_aws_defaults(s3tables_rest_properties(name, properties)))
         if sqlite.serves(properties):
-            return sqlite.SqliteCatalog(name, **with_aws_defaults(properties))
+            return sqlite.SqliteCatalog(name, **with_aws_defaults({PY_IO_IMPL: LAZY_FOLDER_FILE_IO, **properties}))
         if writes_into_table_bucket(properties):
             properties = {STAGE_CREATE: "false", PY_IO_IMPL: TABLE_BUCKET_FILE_IO, **properties}
         return load_catalog(name, **with_aws_defaults(properties))

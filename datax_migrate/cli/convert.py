@@ -184,6 +184,7 @@ def run_convert(args: argparse.Namespace) -> int:
 
 def _run_history(args: argparse.Namespace) -> int:
     """``convert --history``: one snapshot per Delta version."""
+    paused = common.pause_collector()  # until the catalog is open
     from datax_migrate.convert.table import ConvertOptions, InterruptedAfterCommit, convert_table
     from datax_migrate.errors import ConfigError
     from datax_migrate.iceberg.target import SOURCE_NAME
@@ -202,6 +203,7 @@ def _run_history(args: argparse.Namespace) -> int:
 
         engine = SparkEngine(spark_session())
     catalog, target = open_target(args)
+    common.resume_collector(paused)
     options = ConvertOptions(
         lossy=frozenset(args.lossy),
         identity_partitions=args.identity_partitions,
