@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the inventory commands to ``commands``."""
-    from datax_migrate.inventory.sources.base import DEFAULT_WORKERS
+    from datax_migrate.inventory import DEFAULT_WORKERS
 
     inventory = commands.add_parser(
         "inventory",

@@ -13,9 +13,6 @@ from datax_migrate.inventory.model import CrawlFailure, Record
 AlreadyDone = Callable[[str], bool]
 """Tells a source whether a record key was crawled by an earlier, interrupted run."""
 
-DEFAULT_WORKERS = 8
-"""Objects a source reads at once (per-table GETs, Delta logs, notebook exports, folder listings)."""
-
 T = TypeVar("T")
 R = TypeVar("R")
 

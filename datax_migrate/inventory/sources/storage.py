@@ -22,10 +22,11 @@ import pyarrow.fs as pafs
 
 from datax_migrate.delta.storage import TableStorage
 from datax_migrate.errors import DataxError, InventoryError
+from datax_migrate.inventory import DEFAULT_WORKERS
 from datax_migrate.inventory.delta_facts import read_delta_facts
 from datax_migrate.inventory.model import CrawlFailure, Record, TableRecord
 from datax_migrate.inventory.naming import storage_table_name
-from datax_migrate.inventory.sources.base import DEFAULT_WORKERS, AlreadyDone, Source, ordered_map
+from datax_migrate.inventory.sources.base import AlreadyDone, Source, ordered_map
 
 DATA_FORMATS = {
     ".parquet": "parquet",

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from datax_migrate.delta.protocol import WRITER_ONLY_FEATURES
 from datax_migrate.errors import DataxError, InventoryError
+from datax_migrate.inventory import DEFAULT_WORKERS
 from datax_migrate.inventory.delta_facts import declared_features, iso_timestamp, read_delta_facts
 from datax_migrate.inventory.model import (
     CrawlFailure,
@@ -47,7 +48,7 @@ from datax_migrate.inventory.model import (
     Record,
     TableRecord,
 )
-from datax_migrate.inventory.sources.base import DEFAULT_WORKERS, AlreadyDone, Source, crawl_each
+from datax_migrate.inventory.sources.base import AlreadyDone, Source, crawl_each
 from datax_migrate.inventory.sources.exports import notebook_record
 from datax_migrate.inventory.sources.retries import ServerErrorRetries
 from datax_migrate.plan.names import parse_name
