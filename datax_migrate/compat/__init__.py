@@ -18,6 +18,7 @@ displays the result; EMR Studio's Spark kernels have their own ``%%sql`` and are
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from datax_migrate.compat.delta import delta_timestamp_snapshot, delta_version_snapshot
@@ -53,11 +54,10 @@ dbutils = DBUtils()
 
 
 def _register_sql_magic() -> None:
-    try:
-        from IPython import get_ipython
-    except ImportError:
+    ipython = sys.modules.get("IPython")  # every IPython kernel has loaded it; elsewhere there is no shell
+    if ipython is None:
         return
-    shell = get_ipython()
+    shell = ipython.get_ipython()
     if shell is None or "sql" in shell.magics_manager.magics["cell"]:
         return
 
