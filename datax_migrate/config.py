@@ -39,7 +39,6 @@ from pathlib import Path
 from typing import Any
 
 import strictyaml
-import yaml
 from pyiceberg.catalog import Catalog
 from pyiceberg.utils.config import Config as PyicebergConfig
 
@@ -185,6 +184,8 @@ def _pyiceberg_document() -> dict[str, Any]:
 
 def _file_document(path: Path) -> dict[str, Any]:
     """The YAML mapping in ``path``; in pyiceberg's format, with the environment applied as pyiceberg does."""
+    import yaml  # only where a config file is read: most runs (the embedded catalog) have none
+
     try:
         document: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
