@@ -12,7 +12,6 @@ from collections.abc import Iterator
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from datax_migrate.delta.actions import AddFile
@@ -236,7 +235,7 @@ def _conform_struct(array: pa.Array, delta_type: StructType, target: pa.DataType
 def _null_mask(array: pa.Array) -> pa.Array | None:
     if array.null_count == 0:
         return None
-    return pc.is_null(array)
+    return array.is_null()
 
 
 def _cast_primitive(array: pa.Array, delta_type: DeltaType, target: pa.DataType) -> pa.Array:

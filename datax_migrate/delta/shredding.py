@@ -22,7 +22,6 @@ import struct
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from datax_migrate.delta.variant import metadata_keys, value_size
 from datax_migrate.errors import CorruptLogError, UnsupportedFeatureError
@@ -61,7 +60,7 @@ def unshred_variant_column(array: pa.Array) -> pa.StructArray:
         except (IndexError, struct.error, ValueError, UnicodeDecodeError) as exc:
             raise CorruptLogError(f"shredded variant in row {row} is invalid: {exc}") from exc
         out.append(VARIANT_NULL if rebuilt is None else rebuilt)
-    mask = pc.invert(array.is_valid()) if array.null_count else None
+    mask = array.is_null() if array.null_count else None
     return pa.StructArray.from_arrays(
         [pa.array(out, pa.binary()), metadata.cast(pa.binary())], names=["value", "metadata"], mask=mask
     )
@@ -106,12 +105,12 @@ def _raw(array: pa.Array) -> pa.Array:
     if pa.types.is_struct(kind):
         children = [_raw(array.field(i)) for i in range(kind.num_fields)]
         names = [kind.field(i).name for i in range(kind.num_fields)]
-        mask = pc.is_null(array) if array.null_count else None
+        mask = array.is_null() if array.null_count else None
         return pa.StructArray.from_arrays(children, names=names, mask=mask)
     if pa.types.is_list(kind) or pa.types.is_large_list(kind):
         values = _raw(array.values)
         list_type = pa.large_list(values.type) if pa.types.is_large_list(kind) else pa.list_(values.type)
-        mask = pc.is_null(array) if array.null_count else None
+        mask = array.is_null() if array.null_count else None
         return type(array).from_arrays(array.offsets, values, type=list_type, mask=mask)
     if pa.types.is_timestamp(kind) or pa.types.is_time64(kind):
         return array.view(pa.int64())
