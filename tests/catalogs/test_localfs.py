@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import pytest
@@ -35,3 +36,12 @@ def test_the_embedded_catalog_uses_it_unless_its_config_names_another(tmp_path: 
     assert open_catalog("local", properties).properties[PY_IO_IMPL] == "datax_migrate.catalogs.localfs.LazyFolderFileIO"
     named = {**properties, PY_IO_IMPL: "pyiceberg.io.pyarrow.PyArrowFileIO"}
     assert open_catalog("local", named).properties[PY_IO_IMPL] == "pyiceberg.io.pyarrow.PyArrowFileIO"
+
+
+def test_a_pickled_file_io_still_creates_missing_folders(tmp_path: Path) -> None:
+    """Spark tasks and EMR steps get the FileIO pickled: the lazy folders must survive that."""
+    io = pickle.loads(pickle.dumps(LazyFolderFileIO()))
+    path = tmp_path / "x" / "y" / "part-0.parquet"
+    with io.new_output(str(path)).create(overwrite=True) as stream:
+        stream.write(b"rows")
+    assert isinstance(io, LazyFolderFileIO) and path.read_bytes() == b"rows"
