@@ -39,7 +39,7 @@ def test_the_embedded_catalog_uses_it_unless_its_config_names_another(tmp_path: 
 
 
 def test_a_pickled_file_io_still_creates_missing_folders(tmp_path: Path) -> None:
-    """Spark tasks and EMR steps get the FileIO pickled: the lazy folders must survive that."""
+    """pyiceberg FileIOs can travel pickled (a table sent to another process): the lazy folders survive it."""
     io = pickle.loads(pickle.dumps(LazyFolderFileIO()))
     path = tmp_path / "x" / "y" / "part-0.parquet"
     with io.new_output(str(path)).create(overwrite=True) as stream:
