@@ -75,13 +75,18 @@ def plan_file_groups(
             break
     bins = [(values, files) for values, groups in packed for files in groups]
     bins.sort(key=lambda b: -_bytes(b[1]))
-    last_round = len(bins) % workers
+    short_round = len(bins) % workers  # groups in a last round that leaves workers idle (0: it is full)
     parts = [1] * len(bins)
-    for index in range(len(bins) - last_round, len(bins)):
+    for index in range(len(bins) - short_round, len(bins)):
         size = _bytes(bins[index][1])
         if size >= split_min_bytes:  # each part keeps at least half of split_min_bytes
-            parts[index] = max(1, min(workers // last_round, size // max(1, split_min_bytes // 2)))
+            parts[index] = max(1, min(workers // short_round, size // max(1, split_min_bytes // 2)))
     return [FileGroup(index, tuple(files), values, parts[index]) for index, (values, files) in enumerate(bins)]
+
+
+def last_round_start(groups: int, workers: int) -> int:
+    """Position of the first group of the last round when ``groups`` groups run on ``workers`` in plan order."""
+    return max(0, groups - (groups % workers or workers))
 
 
 def _bytes(files: list[AddFile]) -> int:

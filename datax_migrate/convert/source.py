@@ -21,7 +21,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import pyarrow as pa
 
 from datax_migrate.convert.engine import Cancelled
-from datax_migrate.convert.plan import DEFAULT_SPLIT_MIN_BYTES, DEFAULT_TARGET_FILE_BYTES, FileGroup, plan_file_groups
+from datax_migrate.convert.plan import (
+    DEFAULT_SPLIT_MIN_BYTES,
+    DEFAULT_TARGET_FILE_BYTES,
+    FileGroup,
+    last_round_start,
+    plan_file_groups,
+)
 from datax_migrate.delta.actions import AddFile
 from datax_migrate.delta.commit_times import AUTO
 from datax_migrate.delta.scan import FileReader
@@ -63,8 +69,8 @@ class ConversionSource:
         self._reserved = 0  # estimated decoded bytes of the first files of the groups being read
         self._taken: set[int] = set()  # groups the writers have asked for: never read ahead
         self._next = 0  # position in self.groups of the next group to read ahead
-        self._last_round = len(self.groups) - (len(self.groups) % workers or workers)
-        """Position of the first group of the last round, read ahead even once the writers have started."""
+        self._last_round = last_round_start(len(self.groups), workers)
+        """Groups from here on are read ahead even once the writers have started."""
 
     @classmethod
     def open(

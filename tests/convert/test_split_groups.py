@@ -11,7 +11,7 @@ from pyiceberg.catalog import Catalog
 
 from datax_migrate.convert import ConversionSource, ConvertOptions, convert_table
 from datax_migrate.convert.history import current_data_files
-from datax_migrate.convert.plan import plan_file_groups
+from datax_migrate.convert.plan import last_round_start, plan_file_groups
 from datax_migrate.delta.scan import FileReader
 from datax_migrate.delta.table import DeltaTable
 from datax_migrate.iceberg.datafile import ParquetSettings
@@ -137,3 +137,10 @@ def test_every_part_holds_rows(tmp_path: Path, catalog: Catalog) -> None:
 
     counts = sorted(f.record_count for f in current_data_files(catalog.load_table("four.t")).values())
     assert counts == [1, 1, 2]  # 4 rows in 3 parts: none empty
+
+
+@pytest.mark.parametrize(
+    ("groups", "workers", "start"), [(5, 2, 4), (6, 2, 4), (1, 2, 0), (0, 2, 0), (7, 3, 6), (9, 3, 6)]
+)
+def test_the_last_round_starts_after_the_full_rounds(groups: int, workers: int, start: int) -> None:
+    assert last_round_start(groups, workers) == start
