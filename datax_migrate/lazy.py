@@ -5,7 +5,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Sequence
 from importlib import import_module
+from importlib.abc import Loader, MetaPathFinder
 from importlib.machinery import ModuleSpec
+from importlib.util import find_spec
 from types import ModuleType
 from typing import Any
 
@@ -72,3 +74,68 @@ def load_numba_without_cffi() -> None:
     if "cffi" in sys.modules or "numba.core.typing.cffi_utils" in sys.modules:
         return
     _import_refusing("numba.core.typing.cffi_utils", "cffi")
+
+
+DEFERRED_MODULES = ("pyiceberg.expressions.parser", "strictyaml")
+"""Modules pyiceberg imports at load time that the program's commands rarely use: the parser of row
+filters written as text (it builds a pyparsing grammar) and the YAML reader of ``~/.pyiceberg.yaml``
+(only called when that file exists). Loading them cost about 0.05 s of CPU in every process that
+imports pyiceberg."""
+
+
+class _Deferred(ModuleType):
+    """Stands in for a module until one of its attributes is used, then imports it.
+
+    Whoever imported the stand-in keeps it; every attribute they read is read from the real module.
+    """
+
+    def __getattr__(self, attribute: str) -> Any:
+        name = self.__name__
+        module = sys.modules.get(name)
+        if module is self:  # the first use: put the real module in place
+            del sys.modules[name]
+            try:
+                module = import_module(name)
+            except BaseException:
+                sys.modules[name] = self
+                raise
+        return getattr(module, attribute)
+
+
+class _Deferring(MetaPathFinder, Loader):
+    """A meta-path finder whose first answer for each of ``names`` is a :class:`_Deferred` stand-in.
+
+    The stand-in is made where the import system asks for the module, so its packages are imported
+    and it is bound in them as usual; the real import, on first use, goes to the other finders.
+    """
+
+    def __init__(self, names: set[str]) -> None:
+        self.names = names
+
+    def find_spec(
+        self, name: str, path: Sequence[str] | None = None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        if name not in self.names:
+            return None
+        self.names.discard(name)
+        if not self.names:
+            sys.meta_path.remove(self)
+        return ModuleSpec(name, self)
+
+    def create_module(self, spec: ModuleSpec) -> ModuleType:
+        return _Deferred(spec.name)
+
+    def exec_module(self, module: ModuleType) -> None:
+        """Nothing runs until an attribute is used."""
+
+
+def defer_imports(names: Sequence[str] = DEFERRED_MODULES) -> None:
+    """Import ``names`` only when one of their attributes is first used (see :data:`DEFERRED_MODULES`).
+
+    For the program's own process, before pyiceberg loads: the ``import`` of a deferred module binds
+    a stand-in, and the first attribute read through it (``parser.parse``, ``strictyaml.load``)
+    imports the module. A name already imported, or whose package is not installed, is left alone.
+    """
+    wanted = {n for n in names if n not in sys.modules and find_spec(n.partition(".")[0]) is not None}
+    if wanted:
+        sys.meta_path.insert(0, _Deferring(wanted))

@@ -37,3 +37,38 @@ def test_pyarrow_dataset_without_pandas_until_asked() -> None:
         "print(pa.table({'a': [1, 2]}).to_pandas()['a'].sum())"
     )
     assert out.splitlines() == ["3 False", "3"]
+
+
+def test_deferred_modules_load_on_first_use(tmp_path) -> None:
+    out = _run(
+        "import os, sys\n"
+        f"os.environ['HOME'] = {str(tmp_path)!r}\n"
+        f"os.chdir({str(tmp_path)!r})\n"
+        "from datax_migrate.lazy import DEFERRED_MODULES, defer_imports\n"
+        "defer_imports()\n"
+        "import pyiceberg.table\n"
+        "print(sorted(n for n in ('pyparsing', 'strictyaml.ruamel') if n in sys.modules))\n"
+        "from pyiceberg.table import _parse_row_filter\n"  # the text parser, through pyiceberg's own binding
+        "print(_parse_row_filter('a = 1 and b is null'))\n"
+        "open('.pyiceberg.yaml', 'w').write('catalog:\\n  probe:\\n    warehouse: probe-warehouse\\n')\n"
+        "from pyiceberg.utils.config import Config\n"  # the YAML reader, as pyiceberg reads ~/.pyiceberg.yaml
+        "print(Config().get_catalog_config('probe'))\n"
+        "print([type(sys.modules[n]).__name__ for n in DEFERRED_MODULES])"
+    )
+    lines = out.splitlines()
+    assert lines[0] == "[]"
+    assert lines[1] == (
+        "And(left=EqualTo(term=Reference(name='a'), literal=LongLiteral(1)), right=IsNull(term=Reference(name='b')))"
+    )
+    assert lines[2] == "{'warehouse': 'probe-warehouse'}"
+    assert lines[3] == "['module', 'module']"  # the real modules are in place now
+
+
+def test_deferring_leaves_loaded_and_missing_modules_alone() -> None:
+    out = _run(
+        "import sys, json\n"
+        "from datax_migrate.lazy import defer_imports\n"
+        "defer_imports(['json', 'no_such_package.sub'])\n"
+        "print(type(sys.modules['json']).__name__, 'no_such_package.sub' in sys.modules)"
+    )
+    assert out == "module False"

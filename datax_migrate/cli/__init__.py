@@ -33,6 +33,7 @@ from datax_migrate.cli.common import (
     exit_codes,
 )
 from datax_migrate.errors import DataxError
+from datax_migrate.lazy import defer_imports
 
 __all__ = [
     "EXIT_BROKEN_PIPE",
@@ -90,6 +91,7 @@ def run() -> None:
     common.OWN_PROCESS = True
     _keep_freed_memory()
     _library_defaults()
+    defer_imports()
     code = main()
     # What Python's exit does before the module clean-up, in its order: wait for non-daemon
     # threads (idle executor workers are told to stop), exit handlers, flush stdout/stderr.

@@ -191,8 +191,7 @@ def _drop_deleted(batch: pa.RecordBatch, deleted: np.ndarray, first_row: int) ->
 def _constant(value: object, arrow: pa.DataType, rows: int) -> pa.Array:
     if value is None:
         return pa.nulls(rows, arrow)
-    single = pa.array([value], type=arrow)
-    return single.take(pa.array(np.zeros(rows, dtype=np.int32)))
+    return pa.repeat(pa.scalar(value, type=arrow), rows)
 
 
 def conform_array(array: pa.Array, delta_type: DeltaType, target: pa.DataType) -> pa.Array:
