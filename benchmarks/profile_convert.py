@@ -50,11 +50,14 @@ from types import ModuleType
 from typing import Any, NamedTuple
 
 HERE = Path(__file__).resolve().parent
-# What ``datax-migrate convert`` imports, in its order (datax_migrate/cli/convert.py, run_convert): the
+# What ``datax-migrate convert`` imports, in its order (datax_migrate/cli/convert.py, run_convert), with the
+# deferred modules left for first use (datax_migrate.lazy.defer_imports, as its run() does): the
 # source side, then pyarrow.dataset without pandas (as the program does in its own process), then the
 # Iceberg side and the target catalog.
 CONVERT_IMPORTS = (
     "import datax_migrate.cli",
+    "from datax_migrate.lazy import defer_imports",
+    "defer_imports()",
     "import datax_migrate.convert.source",
     "from datax_migrate.lazy import import_pyarrow_dataset_without_pandas",
     "import_pyarrow_dataset_without_pandas()",
@@ -359,6 +362,9 @@ def timeline(delta_path: Path) -> dict[str, Any]:
         import_phase_modules((KEEP_FREED_MEMORY,))
     owner, attribute = resolve(KEEP_FREED_MEMORY)
     getattr(owner, attribute)()
+    from datax_migrate.lazy import defer_imports
+
+    defer_imports()  # as the program's run() does
     gc.disable()
     with clock.phase("imports: delta side"):
         import_phase_modules(DELTA_PHASES)

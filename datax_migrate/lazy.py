@@ -76,11 +76,13 @@ def load_numba_without_cffi() -> None:
     _import_refusing("numba.core.typing.cffi_utils", "cffi")
 
 
-DEFERRED_MODULES = ("pyiceberg.expressions.parser", "strictyaml")
-"""Modules pyiceberg imports at load time that the program's commands rarely use: the parser of row
-filters written as text (it builds a pyparsing grammar) and the YAML reader of ``~/.pyiceberg.yaml``
-(only called when that file exists). Loading them cost about 0.05 s of CPU in every process that
-imports pyiceberg."""
+DEFERRED_MODULES = ("pyiceberg.expressions.parser", "strictyaml", "pydoc", "yaml", "secrets")
+"""Modules that libraries import at load time and the program's commands rarely use, with no effect
+of their own at import: pyiceberg's parser of row filters written as text (it builds a pyparsing
+grammar) and its YAML reader of ``~/.pyiceberg.yaml`` (called when that file exists); pydoc, which
+pyarrow.compute's vendored docstring parser imports (with the interpreter's build configuration);
+PyYAML, which numba imports to read a ``.numba_config.yaml`` when there is one; secrets. Loading
+them cost about 0.05 s of CPU in a conversion or sync process, and more in a reconcile."""
 
 
 class _Deferred(ModuleType):
