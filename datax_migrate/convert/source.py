@@ -7,13 +7,17 @@ held. Once the writers have asked for their first group it starts no new group o
 round: from then on the writers read the rest themselves, so on a large table the decoded data held
 at once does not depend on how far reading could run ahead of writing (it would fill the whole
 budget). A read-ahead that has reached the last round goes on with it while the writers encode the
-groups before, so no core waits at the end while one writer decodes the last group.
+groups before, so no core waits at the end while one writer decodes the last group. The read-ahead
+threads run at a lower priority than the rest of the process: they use the CPU that the main thread
+and the writers, whose work decides when the conversion ends, leave idle.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+import sys
 import threading
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -34,6 +38,8 @@ from datax_migrate.delta.scan import FileReader
 from datax_migrate.delta.table import DeltaSnapshot, DeltaTable
 
 DEFAULT_READ_AHEAD_BYTES = 256 * 1024 * 1024
+READ_AHEAD_NICENESS = 10
+"""How much lower the read-ahead threads' priority is than the process's (:func:`_yield_to_other_threads`)."""
 
 
 class ConversionSource:
@@ -106,7 +112,9 @@ class ConversionSource:
         if self._pool is not None:
             return
         self._budget = budget_bytes
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="datax-read-ahead")
+        self._pool = ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="datax-read-ahead", initializer=_yield_to_other_threads
+        )
         for _ in range(workers):
             self._read_next()
 
@@ -208,3 +216,19 @@ class ConversionSource:
                 self._delta_bytes += add.size
             batches += file_batches
         return batches, len(group.files)
+
+
+def _yield_to_other_threads() -> None:
+    """Make this read-ahead thread run mostly on CPU that the process's other threads leave idle.
+
+    While the read-ahead decodes, the main thread imports the Iceberg side and opens the catalog,
+    and the writers start only after that: with the read-ahead at the same priority, the main
+    thread got about two thirds of a core on two cores (0.49 s of wall time for 0.30 s of CPU on
+    the 5M-row unpartitioned benchmark table). On Linux a thread has a niceness of its own; the
+    read-ahead's is raised by :data:`READ_AHEAD_NICENESS` (to at most 19). Elsewhere nothing changes.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    thread = threading.get_native_id()
+    with contextlib.suppress(OSError):  # a system that refuses it: the read-ahead keeps its priority
+        os.setpriority(os.PRIO_PROCESS, thread, min(os.getpriority(os.PRIO_PROCESS, thread) + READ_AHEAD_NICENESS, 19))

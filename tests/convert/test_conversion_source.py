@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -9,7 +12,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from datax_migrate.convert.source import ConversionSource
+from datax_migrate.convert.source import READ_AHEAD_NICENESS, ConversionSource
 from tests.support.delta_builder import DeltaBuilder, field
 from tests.support.tables import assert_same_rows
 
@@ -95,3 +98,21 @@ def test_read_ahead_goes_on_with_the_last_round_while_the_writers_encode(tmp_pat
     for index, table in expected.items():
         assert_same_rows(got[index], table)
     assert source._held == 0 and source._reserved == 0
+
+
+def _niceness() -> int:
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread has a niceness of its own on Linux")
+def test_read_ahead_threads_run_at_a_lower_priority_than_the_rest(tmp_path: Path) -> None:
+    source = ConversionSource.open(str(partitioned_table(tmp_path / "t").root))
+    main = _niceness()
+    source.start_read_ahead(budget_bytes=0)
+    try:
+        assert source._pool is not None
+        readers = {source._pool.submit(_niceness).result() for _ in range(4)}
+    finally:
+        source.close()
+    assert readers == {min(main + READ_AHEAD_NICENESS, 19)}
+    assert _niceness() == main  # the caller's thread keeps its priority
