@@ -77,6 +77,8 @@ class ConversionSource:
         self._next = 0  # position in self.groups of the next group to read ahead
         self._last_round = last_round_start(len(self.groups), workers)
         """Groups from here on are read ahead even once the writers have started."""
+        self._writers = workers
+        self._group_share = DEFAULT_READ_AHEAD_BYTES // workers
 
     @classmethod
     def open(
@@ -105,13 +107,17 @@ class ConversionSource:
         Each of ``workers`` takes the next group, as long as the decoded bytes held are under the
         budget and no writer has asked for a group yet, or the next group is in the last round and
         no writer has asked for it; groups being read when the writers start are finished. Within a
-        group, reading ahead stops at a file boundary once the bytes held would pass the budget (the
-        writers then read the rest of that group themselves). Bytes count as held until a writer
-        takes the batch.
+        group, reading ahead stops at a file boundary once the bytes held would pass the budget, or
+        once the group's next file would pass its share of the budget (the budget divided by the
+        number of writers the groups were planned for): the first files of the next groups come
+        before a group's later files, so every writer starts on decoded data, and the later files
+        of one group are not held while its writer encodes the first. The writers read the rest of
+        a group themselves. Bytes count as held until a writer takes the batch.
         """
         if self._pool is not None:
             return
         self._budget = budget_bytes
+        self._group_share = budget_bytes // self._writers
         self._pool = ThreadPoolExecutor(
             max_workers=workers, thread_name_prefix="datax-read-ahead", initializer=_yield_to_other_threads
         )
@@ -199,7 +205,10 @@ class ConversionSource:
 
     def _read_files(self, group: FileGroup) -> tuple[list[pa.RecordBatch], int]:
         batches: list[pa.RecordBatch] = []
+        group_bytes = 0
         for files_read, add in enumerate(group.files):
+            if files_read and group_bytes + self._decoded_estimate(add) > self._group_share:
+                return batches, files_read  # the group's share is used: the next groups' first files come first
             file_batches, file_bytes = [], 0
             for batch in self.reader.batches(add):
                 if self._stop.is_set():
@@ -214,6 +223,7 @@ class ConversionSource:
                 self._held += file_bytes
                 self._decoded += file_bytes
                 self._delta_bytes += add.size
+            group_bytes += file_bytes
             batches += file_batches
         return batches, len(group.files)
 

@@ -116,3 +116,27 @@ def test_read_ahead_threads_run_at_a_lower_priority_than_the_rest(tmp_path: Path
         source.close()
     assert readers == {min(main + READ_AHEAD_NICENESS, 19)}
     assert _niceness() == main  # the caller's thread keeps its priority
+
+
+def test_a_group_read_ahead_stops_at_its_share_so_the_next_groups_first_file_is_read(tmp_path: Path) -> None:
+    """With two writers, a group holds at most half the budget: each writer starts on decoded data."""
+    builder = partitioned_table(tmp_path / "t", partitions=4, files_per_partition=3)
+    source = ConversionSource.open(str(builder.root), workers=2)
+    assert len(source.groups[0].files) >= 2 and len(source.groups[1].files) >= 2
+    one_file = sum(batch.nbytes for batch in source.reader.batches(source.groups[0].files[0]))
+    expected = group_rows(ConversionSource.open(str(builder.root), workers=2))
+
+    # Room for 3 files, read on one thread in plan order; a group's share is 1.75 files.
+    source.start_read_ahead(budget_bytes=int(3.5 * one_file), workers=1)
+    try:
+        deadline = time.monotonic() + 30
+        while len(source._ahead) < 3 and time.monotonic() < deadline:  # each group read chains the next
+            time.sleep(0.01)
+        read_ahead = [source._ahead[g.index].result()[1] for g in source.groups[:3]]
+        assert read_ahead == [1, 1, 1]  # without the share: the first group's files, then nothing
+        assert source.groups[3].index not in source._ahead
+        got = group_rows(source)
+    finally:
+        source.close()
+    for index, table in expected.items():
+        assert_same_rows(got[index], table)
