@@ -25,6 +25,7 @@ from datax_migrate.reconcile.sides import DeltaSide, IcebergSide
 
 T = TypeVar("T")
 
+
 @dataclass(frozen=True)
 class ReconcileProgress:
     """Rows read so far, per side, in the current pass (``"scan"`` or ``"row diff"``)."""
@@ -147,4 +148,3 @@ class RowCounter:
         self.rows[side] += rows
         if self.progress is not None:
             self.progress(ReconcileProgress(self.phase, self.rows[0], self.rows[1], self.expected))
-

@@ -73,7 +73,6 @@ class ReconcileOptions:
     commit_times: str = AUTO
 
 
-
 def bucket_count(rows: int | None) -> int:
     """Buckets for a table of ``rows`` rows: a power of two, about :data:`ROWS_PER_BUCKET` rows each."""
     wanted = max(1, (rows or 0) // ROWS_PER_BUCKET)
@@ -281,7 +280,6 @@ def _timed(run: Callable[[], Check]) -> Check:
     started = time.perf_counter()
     check = run()
     return Check(check.name, check.status, check.summary, check.detail, round(time.perf_counter() - started, 3))
-
 
 
 def _check_tolerances(tolerances: Mapping[str, Tolerance], columns: list[str], excluded: list[str]) -> None:

@@ -9,7 +9,14 @@ import pytest
     ("properties", "expected"),
     [
         ({"type": "glue", "glue.id": "111122223333:s3tablescatalog/lake"}, True),
-        ({"type": "rest", "rest.signing-name": "s3tables", "uri": "https://s3tables.us-east-1.amazonaws.com/iceberg"}, True),  # noqa: E501
+        (
+            {
+                "type": "rest",
+                "rest.signing-name": "s3tables",
+                "uri": "https://s3tables.us-east-1.amazonaws.com/iceberg",
+            },
+            True,
+        ),  # noqa: E501
         ({"type": "glue", "glue.id": "111122223333"}, False),
         ({"type": "rest", "rest.signing-name": "glue"}, False),
         ({"type": "sql"}, False),
