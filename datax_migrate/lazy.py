@@ -6,8 +6,7 @@ import sys
 from collections.abc import Callable, Sequence
 from importlib import import_module
 from importlib.abc import Loader, MetaPathFinder
-from importlib.machinery import ModuleSpec
-from importlib.util import find_spec
+from importlib.machinery import ModuleSpec, PathFinder
 from types import ModuleType
 from typing import Any
 
@@ -109,20 +108,28 @@ class _Deferring(MetaPathFinder, Loader):
 
     The stand-in is made where the import system asks for the module, so its packages are imported
     and it is bound in them as usual; the real import, on first use, goes to the other finders.
+    A submodule of a deferred package imported before any of the package's attributes is read makes
+    the import system read the stand-in's ``__path__``, which imports the real package, whose own
+    imports may include that submodule: the finder then answers with the submodule already loaded,
+    so it is not imported twice.
     """
 
     def __init__(self, names: set[str]) -> None:
-        self.names = names
+        self.deferred = frozenset(names)
+        self.waiting = set(names)
 
     def find_spec(
         self, name: str, path: Sequence[str] | None = None, target: ModuleType | None = None
     ) -> ModuleSpec | None:
-        if name not in self.names:
-            return None
-        self.names.discard(name)
-        if not self.names:
-            sys.meta_path.remove(self)
-        return ModuleSpec(name, self)
+        if name in self.waiting:
+            self.waiting.discard(name)
+            if PathFinder.find_spec(name, path) is None:  # not installed: the import fails as usual
+                return None
+            return ModuleSpec(name, self)
+        package = name.rpartition(".")[0]
+        if name in sys.modules and package in self.deferred and not isinstance(sys.modules[package], _Deferred):
+            return ModuleSpec(name, _AlreadyImported(sys.modules[name]))
+        return None
 
     def create_module(self, spec: ModuleSpec) -> ModuleType:
         return _Deferred(spec.name)
@@ -131,13 +138,26 @@ class _Deferring(MetaPathFinder, Loader):
         """Nothing runs until an attribute is used."""
 
 
+class _AlreadyImported(Loader):
+    """Hands the import system a module that is loaded already, and keeps that module's own spec."""
+
+    def __init__(self, module: ModuleType) -> None:
+        self.module, self.spec = module, module.__spec__
+
+    def create_module(self, spec: ModuleSpec) -> ModuleType:
+        return self.module
+
+    def exec_module(self, module: ModuleType) -> None:
+        module.__spec__ = self.spec  # the import system set the spec it was handed
+
+
 def defer_imports(names: Sequence[str] = DEFERRED_MODULES) -> None:
     """Import ``names`` only when one of their attributes is first used (see :data:`DEFERRED_MODULES`).
 
     For the program's own process, before pyiceberg loads: the ``import`` of a deferred module binds
     a stand-in, and the first attribute read through it (``parser.parse``, ``strictyaml.load``)
-    imports the module. A name already imported, or whose package is not installed, is left alone.
+    imports the module. A name already imported, or not installed, is left alone.
     """
-    wanted = {n for n in names if n not in sys.modules and find_spec(n.partition(".")[0]) is not None}
+    wanted = {name for name in names if name not in sys.modules}
     if wanted:
         sys.meta_path.insert(0, _Deferring(wanted))

@@ -71,7 +71,23 @@ def test_deferring_leaves_loaded_and_missing_modules_alone() -> None:
     out = _run(
         "import sys, json\n"
         "from datax_migrate.lazy import defer_imports\n"
-        "defer_imports(['json', 'no_such_package.sub'])\n"
-        "print(type(sys.modules['json']).__name__, 'no_such_package.sub' in sys.modules)"
+        "defer_imports(['json', 'no_such_module'])\n"
+        "try:\n"
+        "    import no_such_module\n"  # as `try: import yaml / except ImportError` expects
+        "except ImportError as exc:\n"
+        "    print(type(sys.modules['json']).__name__, type(exc).__name__)"
     )
-    assert out == "module False"
+    assert out == "module ModuleNotFoundError"
+
+
+def test_a_submodule_imported_first_is_imported_once() -> None:
+    out = _run(
+        "import sys\n"
+        "from datax_migrate.lazy import defer_imports\n"
+        "defer_imports(['yaml'])\n"
+        "import yaml.loader\n"  # through the stand-in's __path__, before any attribute of yaml is read
+        "loader = sys.modules['yaml.loader']\n"
+        "print(type(sys.modules['yaml']).__name__, yaml.safe_load('a: 1'))\n"
+        "print(sys.modules['yaml.loader'] is loader, yaml.SafeLoader is loader.SafeLoader)"
+    )
+    assert out.splitlines() == ["module {'a': 1}", "True True"]  # the package was imported for its __path__
