@@ -210,7 +210,7 @@ class ConversionSource:
             if files_read and group_bytes + self._decoded_estimate(add) > self._group_share:
                 return batches, files_read  # the group's share is used: the next groups' first files come first
             file_batches, file_bytes = [], 0
-            for batch in self.reader.batches(add):
+            for batch in self.reader.batches(add, pre_buffer=False):  # see _yield_to_other_threads
                 if self._stop.is_set():
                     raise Cancelled("read-ahead stopped")
                 file_batches.append(batch)
@@ -236,6 +236,8 @@ def _yield_to_other_threads() -> None:
     thread got about two thirds of a core on two cores (0.49 s of wall time for 0.30 s of CPU on
     the 5M-row unpartitioned benchmark table). On Linux a thread has a niceness of its own; the
     read-ahead's is raised by :data:`READ_AHEAD_NICENESS` (to at most 19). Elsewhere nothing changes.
+    A thread started by a thread inherits its niceness, so the read-ahead reads without Arrow's
+    pre-buffering: that would start Arrow's I/O threads, which every reader shares, from it.
     """
     if not sys.platform.startswith("linux"):
         return

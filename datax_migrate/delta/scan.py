@@ -109,12 +109,14 @@ class FileReader:
         return values
 
     def batches(
-        self, add: AddFile, batch_rows: int = DEFAULT_BATCH_ROWS, use_threads: bool = False
+        self, add: AddFile, batch_rows: int = DEFAULT_BATCH_ROWS, use_threads: bool = False, pre_buffer: bool = True
     ) -> Iterator[pa.RecordBatch]:
         """Yield the live rows of one data file as record batches in the target schema.
 
         ``use_threads`` decodes columns on Arrow's thread pool: for a single reader; callers that
-        read several files at once on their own threads leave it off.
+        read several files at once on their own threads leave it off. ``pre_buffer`` reads a row
+        group's column chunks ahead in coalesced requests, on Arrow's I/O threads (fewer requests to
+        object stores); without it the calling thread reads each column chunk itself.
 
         Raises:
             MissingFileError: the data file or its deletion vector is missing.
@@ -133,7 +135,7 @@ class FileReader:
             ) from exc
         with handle:
             try:
-                parquet = pq.ParquetFile(handle)
+                parquet = pq.ParquetFile(handle, pre_buffer=pre_buffer)
             except (pa.ArrowInvalid, OSError) as exc:
                 raise CorruptLogError(f"data file {path} is not readable Parquet: {exc}") from exc
             present = set(parquet.schema_arrow.names)

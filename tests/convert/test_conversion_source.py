@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -140,3 +141,24 @@ def test_a_group_read_ahead_stops_at_its_share_so_the_next_groups_first_file_is_
         source.close()
     for index, table in expected.items():
         assert_same_rows(got[index], table)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread has a niceness of its own on Linux")
+def test_reading_ahead_starts_no_threads_that_inherit_its_priority(tmp_path: Path) -> None:
+    """Threads inherit niceness: the read-ahead must not be the one to start Arrow's shared I/O threads."""
+    root = partitioned_table(tmp_path / "t").root
+    script = (
+        "import glob, os\n"
+        "from datax_migrate.convert.source import ConversionSource\n"
+        f"source = ConversionSource.open({str(root)!r}, workers=2)\n"
+        "source.start_read_ahead(budget_bytes=10**9)\n"
+        "for future in list(source._ahead.values()):\n"
+        "    future.result()\n"
+        "main = os.getpriority(os.PRIO_PROCESS, 0)\n"
+        "stats = [open(task + '/stat').read() for task in glob.glob('/proc/self/task/*')]\n"
+        "nices = [int(stat.rsplit(')', 1)[1].split()[16]) for stat in stats]\n"
+        "print(sum(nice > main for nice in nices))\n"
+        "source.close()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["2"]  # the two read-ahead threads, nothing they started
