@@ -77,8 +77,7 @@ class ConversionSource:
         self._next = 0  # position in self.groups of the next group to read ahead
         self._last_round = last_round_start(len(self.groups), workers)
         """Groups from here on are read ahead even once the writers have started."""
-        self._writers = workers
-        self._group_share = DEFAULT_READ_AHEAD_BYTES // workers
+        self._writers = workers  # a group read ahead holds at most budget / writers (see start_read_ahead)
 
     @classmethod
     def open(
@@ -117,7 +116,6 @@ class ConversionSource:
         if self._pool is not None:
             return
         self._budget = budget_bytes
-        self._group_share = budget_bytes // self._writers
         self._pool = ThreadPoolExecutor(
             max_workers=workers, thread_name_prefix="datax-read-ahead", initializer=_yield_to_other_threads
         )
@@ -207,7 +205,7 @@ class ConversionSource:
         batches: list[pa.RecordBatch] = []
         group_bytes = 0
         for files_read, add in enumerate(group.files):
-            if files_read and group_bytes + self._decoded_estimate(add) > self._group_share:
+            if files_read and group_bytes + self._decoded_estimate(add) > self._budget // self._writers:
                 return batches, files_read  # the group's share is used: the next groups' first files come first
             file_batches, file_bytes = [], 0
             for batch in self.reader.batches(add, pre_buffer=False):  # see _yield_to_other_threads
