@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+from typing import TYPE_CHECKING
 
 from datax_migrate.cli import common
 from datax_migrate.cli.common import (
@@ -19,6 +20,9 @@ from datax_migrate.cli.common import (
     print_json,
 )
 from datax_migrate.errors import ConfigError
+
+if TYPE_CHECKING:
+    from datax_migrate.reconcile.delta_side import DeltaSide
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -90,9 +94,38 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run_reconcile(args: argparse.Namespace) -> int:
     """Run ``reconcile``: compare the tables and write the reports (or print the checksum SQL)."""
+    if args.sample < 0:
+        raise ConfigError("--sample must be 0 or more")
+    if args.emit_sql:
+        return _emit_sql(args)
+    if args.sql_source or args.sql_target:
+        raise ConfigError("--sql-source and --sql-target go with --emit-sql")
+    paused = common.pause_collector()  # until the catalog is open
+    version = _delta_version(args)
+    source = _source_read_ahead(args, version)
+    try:
+        return _reconcile(args, source, version, paused)
+    finally:
+        if not isinstance(source, str):
+            source.close()
+
+
+def _source_read_ahead(args: argparse.Namespace, version: int | None) -> str | DeltaSide:
+    """The Delta side at ``version``, already decoding its rows while the rest loads.
+
+    Only in a process of the command's own, on the local engine; otherwise the URI.
+    """
+    if not (common.OWN_PROCESS and args.engine == "local"):
+        return args.source  # type: ignore[no-any-return]
+    from datax_migrate.reconcile.delta_side import DeltaSide
+
+    return DeltaSide.open(args.source, version, args.commit_times).read_ahead()
+
+
+def _reconcile(args: argparse.Namespace, source: str | DeltaSide, version: int | None, paused: bool) -> int:
+    """Compare ``source`` at ``version`` with the target, write the reports, print the summary; the exit code."""
     from pathlib import Path
 
-    paused = common.pause_collector()  # until the catalog is open
     if common.OWN_PROCESS and args.engine == "local":
         from datax_migrate.lazy import import_pyarrow_dataset_without_pandas, load_numba_without_cffi
 
@@ -105,14 +138,8 @@ def run_reconcile(args: argparse.Namespace) -> int:
     from datax_migrate.reconcile.reports.text import console_summary
     from datax_migrate.reconcile.tolerance import parse_tolerances
 
-    if args.sample < 0:
-        raise ConfigError("--sample must be 0 or more")
-    if args.emit_sql:
-        return _emit_sql(args)
-    if args.sql_source or args.sql_target:
-        raise ConfigError("--sql-source and --sql-target go with --emit-sql")
     options = ReconcileOptions(
-        version=_delta_version(args),
+        version=version,
         keys=_keys(args.key),
         columns=_names(args.columns),
         exclude=_names(args.exclude),
@@ -130,7 +157,7 @@ def run_reconcile(args: argparse.Namespace) -> int:
         engine = SparkScanEngine(spark_session())
     common.resume_collector(paused)
     with reconcile_progress(target.identifier) as progress:
-        report = reconcile_table(args.source, catalog, target.identifier, options, progress, engine)
+        report = reconcile_table(source, catalog, target.identifier, options, progress, engine)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     report_dir = Path(args.report_dir) if args.report_dir else datax_home() / "reports" / target.identifier / stamp
     write_reports(report, report_dir)

@@ -11,9 +11,10 @@ from datax_migrate.delta import schema as delta_schema
 from datax_migrate.errors import MappingError
 from datax_migrate.iceberg.partitioning import partition_spec, plan_partitioning
 from datax_migrate.iceberg.schema import LOSSY_MAPPINGS, TypeMapOptions, iceberg_schema
+from datax_migrate.reconcile.delta_side import DeltaSide
 from datax_migrate.reconcile.model import Check, Status
 from datax_migrate.reconcile.scan import ScanSummary, numeric, sized
-from datax_migrate.reconcile.sides import DeltaSide, IcebergSide
+from datax_migrate.reconcile.sides import IcebergSide
 from datax_migrate.reconcile.tolerance import Tolerance
 from datax_migrate.reconcile.values import plain
 from datax_migrate.words import plural

@@ -18,10 +18,11 @@ import pyarrow as pa
 
 from datax_migrate.errors import DataxError, ReconcileError
 from datax_migrate.reconcile.checksum.table import RowHasher
+from datax_migrate.reconcile.delta_side import DeltaSide
 from datax_migrate.reconcile.diff.rows import rows_in_buckets
 from datax_migrate.reconcile.duplicates import KeyCounts, count_keys
 from datax_migrate.reconcile.scan import ScanSummary, SideScanner
-from datax_migrate.reconcile.sides import DeltaSide, IcebergSide
+from datax_migrate.reconcile.sides import IcebergSide
 
 T = TypeVar("T")
 
@@ -62,14 +63,19 @@ class ScanEngine(Protocol):
 
 
 class LocalScanEngine:
-    """Reads both sides at once in this process, each on its own thread (readers and kernels release the GIL)."""
+    """Reads both sides at once in this process (readers and kernels release the GIL).
+
+    Each side is decoded on a thread of its own (:mod:`datax_migrate.prefetch`) and hashed on
+    another, so decoding goes on while a side waits: the first kernel call sets the kernels up
+    holding the GIL, and hashing and decoding do not take equally long.
+    """
 
     def scan(
         self, delta: DeltaSide, iceberg: IcebergSide, new_scanner: Callable[[], SideScanner], counter: RowCounter
     ) -> tuple[ScanSummary, ScanSummary]:
         """Scan both sides with scanners from ``new_scanner``; the summaries of source and target."""
         return _both(
-            lambda: _repeats_found(new_scanner().scan(delta.batches(), counter.source)),
+            lambda: _repeats_found(new_scanner().scan(delta.batches(ahead=True), counter.source)),
             lambda: _repeats_found(new_scanner().scan(_iceberg_batches(iceberg), counter.target)),
         )
 
@@ -78,7 +84,7 @@ class LocalScanEngine:
     ) -> tuple[pa.Table, pa.Table]:
         """The rows of both sides that fall into ``buckets``."""
         return _both(
-            lambda: rows_in_buckets(counted(delta.batches(), counter.source), hasher, buckets),
+            lambda: rows_in_buckets(counted(delta.batches(ahead=True), counter.source), hasher, buckets),
             lambda: rows_in_buckets(counted(_iceberg_batches(iceberg), counter.target), hasher, buckets),
         )
 
@@ -87,7 +93,7 @@ class LocalScanEngine:
     ) -> tuple[KeyCounts, KeyCounts]:
         """Exact row counts, on both sides, of the key values whose 64-bit key hash is in ``hashes``."""
         return _both(
-            lambda: count_keys(counted(delta.batches(), counter.source), keys, hashes),
+            lambda: count_keys(counted(delta.batches(ahead=True), counter.source), keys, hashes),
             lambda: count_keys(counted(_iceberg_batches(iceberg), counter.target), keys, hashes),
         )
 
@@ -108,7 +114,7 @@ def _both(source: Callable[[], T], target: Callable[[], T]) -> tuple[T, T]:
 
 def _iceberg_batches(iceberg: IcebergSide) -> Iterator[pa.RecordBatch]:
     try:
-        yield from iceberg.batches()
+        yield from iceberg.batches(ahead=True)
     except DataxError:
         raise
     except (OSError, ValueError) as exc:

@@ -32,6 +32,11 @@ class Status(str, Enum):
     """Not run (the reason is in the check's ``detail``)."""
 
 
+def iso_utc(milliseconds: int) -> str:
+    """A commit time in milliseconds since the epoch as ISO-8601 in UTC (:attr:`Side.commit_timestamp`)."""
+    return dt.datetime.fromtimestamp(milliseconds / 1000, tz=dt.timezone.utc).isoformat()
+
+
 @dataclass(frozen=True)
 class Side:
     """Identity of one side of the comparison.

@@ -20,6 +20,7 @@ from datax_migrate.reconcile.checks import aggregates_check, checksum_check, row
 from datax_migrate.reconcile.checksum.encoding import column_kind
 from datax_migrate.reconcile.checksum.table import RowHasher
 from datax_migrate.reconcile.checksum.warehouse_sql import recompute_figures, statements_or_reason
+from datax_migrate.reconcile.delta_side import DeltaSide
 from datax_migrate.reconcile.diff.rows import RowDiff, choose_buckets, diff_rows
 from datax_migrate.reconcile.duplicates import KeyCounts, candidates, unique_keys_check
 from datax_migrate.reconcile.engine import (
@@ -32,7 +33,7 @@ from datax_migrate.reconcile.engine import (
 from datax_migrate.reconcile.model import Check, Report, Status
 from datax_migrate.reconcile.scan import ScanSummary, SideScanner
 from datax_migrate.reconcile.scope import common_columns, proof_level, select_columns
-from datax_migrate.reconcile.sides import DeltaSide, IcebergSide
+from datax_migrate.reconcile.sides import IcebergSide
 from datax_migrate.reconcile.tolerance import Tolerance
 from datax_migrate.words import plural
 
@@ -80,7 +81,7 @@ def bucket_count(rows: int | None) -> int:
 
 
 def reconcile_table(
-    source: str,
+    source: str | DeltaSide,
     catalog: Catalog,
     identifier: str,
     options: ReconcileOptions | None = None,
@@ -88,6 +89,10 @@ def reconcile_table(
     engine: ScanEngine | None = None,
 ) -> Report:
     """Compare Delta table ``source`` (at ``options.version``) with Iceberg table ``identifier``.
+
+    ``source`` is the table's URI, or its side already opened (and perhaps reading ahead, see
+    :meth:`~datax_migrate.reconcile.delta_side.DeltaSide.read_ahead`) at the version and with the
+    commit times of ``options``.
 
     The Iceberg snapshot is the table's current one, which readers see (with a warning when it was not
     converted from that Delta version); with ``options.version``, the snapshot converted from that
@@ -126,7 +131,7 @@ def _objects_frozen() -> Iterator[None]:
 
 
 def _reconcile(
-    source: str,
+    source: str | DeltaSide,
     catalog: Catalog,
     identifier: str,
     options: ReconcileOptions,
@@ -134,7 +139,7 @@ def _reconcile(
     engine: ScanEngine | None,
 ) -> Report:
     started, clock = dt.datetime.now(dt.timezone.utc), time.perf_counter()
-    delta = DeltaSide.open(source, options.version, options.commit_times)
+    delta = source if isinstance(source, DeltaSide) else DeltaSide.open(source, options.version, options.commit_times)
     iceberg, warnings = IcebergSide.resolve(catalog, identifier, delta.snapshot, pinned=options.version is not None)
     if delta.snapshot.commit_time_note:
         warnings.append(f"Delta commit time: {delta.snapshot.commit_time_note}")

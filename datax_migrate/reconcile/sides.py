@@ -1,10 +1,7 @@
-"""The two sides of a reconciliation: a Delta table version and the Iceberg snapshot it became."""
+"""The Iceberg side of a reconciliation: the snapshot a Delta table version became (Delta side: :mod:`.delta_side`)."""
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -19,14 +16,12 @@ from pyiceberg.table.metadata import TableMetadata
 from pyiceberg.table.snapshots import Snapshot
 
 from datax_migrate.compat.delta import SnapshotFacts, history_snapshot, snapshot_origins
-from datax_migrate.delta.actions import AddFile
-from datax_migrate.delta.commit_times import AUTO
 from datax_migrate.delta.scan import DEFAULT_BATCH_ROWS as BATCH_ROWS
-from datax_migrate.delta.scan import FileReader, arrow_schema
-from datax_migrate.delta.table import DeltaSnapshot, DeltaTable
+from datax_migrate.delta.table import DeltaSnapshot
 from datax_migrate.errors import ReconcileError
 from datax_migrate.iceberg.read import arrow_schema_of, plan_tasks, read_data_file, snapshot_schema
-from datax_migrate.reconcile.model import Side
+from datax_migrate.prefetch import prefetched
+from datax_migrate.reconcile.model import Side, iso_utc
 
 
 def snapshot_facts(table: Table) -> list[SnapshotFacts]:
@@ -47,76 +42,6 @@ def _source_version(table: Table, snapshot: Snapshot) -> int | None:
     """The Delta version ``snapshot`` holds: the one its summary records, or its parent's for a file rewrite."""
     origin = snapshot_origins(snapshot_facts(table)).get(snapshot.snapshot_id)
     return origin.version if origin is not None else None
-
-
-def _iso(milliseconds: int) -> str:
-    return dt.datetime.fromtimestamp(milliseconds / 1000, tz=dt.timezone.utc).isoformat()
-
-
-@dataclass(frozen=True)
-class DeltaSide:
-    """A Delta table at one version, read with our own log replay and file reader."""
-
-    snapshot: DeltaSnapshot
-
-    @classmethod
-    def open(cls, uri: str, version: int | None, commit_times: str = AUTO) -> DeltaSide:
-        """Open ``uri`` at ``version`` (default: the latest); ``commit_times`` as in :class:`DeltaTable`."""
-        return cls(DeltaTable(uri, commit_times=commit_times).snapshot(version=version))
-
-    @property
-    def schema(self) -> pa.Schema:
-        """Arrow schema of the rows, with the logical column names."""
-        return arrow_schema(self.snapshot.metadata.schema)
-
-    @property
-    def partition_columns(self) -> list[str]:
-        """Delta partition columns."""
-        return list(self.snapshot.metadata.partition_columns)
-
-    def metadata_rows(self) -> int | None:
-        """Live rows according to the log (``numRecords`` minus deleted rows); ``None`` without stats."""
-        total = 0
-        for add in self.snapshot.files:
-            records = json.loads(add.stats).get("numRecords") if add.stats else None
-            if records is None:
-                return None
-            total += int(records) - (add.deletion_vector.cardinality if add.deletion_vector else 0)
-        return total
-
-    def identity(self, rows: int | None = None) -> Side:
-        """This side in the report."""
-        return Side(
-            kind="delta",
-            location=self.snapshot.location,
-            version=self.snapshot.version,
-            commit_timestamp=_iso(self.snapshot.commit_timestamp_ms),
-            rows=rows,
-            commit_time_source=self.snapshot.commit_time_source,
-        )
-
-    def parts(self, use_threads: bool = False) -> list[DeltaPart]:
-        """The side split into picklable parts, one per data file."""
-        reader = FileReader(dataclasses.replace(self.snapshot, files=()))
-        return [DeltaPart(reader, add, use_threads) for add in self.snapshot.files]
-
-    def batches(self) -> Iterator[pa.RecordBatch]:
-        """Every live row, file by file."""
-        for part in self.parts(use_threads=True):
-            yield from part.batches()
-
-
-@dataclass(frozen=True)
-class DeltaPart:
-    """One Delta data file of a side: readable anywhere (picklable, for Spark tasks)."""
-
-    reader: FileReader
-    add: AddFile
-    use_threads: bool = False
-
-    def batches(self) -> Iterator[pa.RecordBatch]:
-        """The file's live rows."""
-        return self.reader.batches(self.add, use_threads=self.use_threads)
 
 
 @dataclass(frozen=True)
@@ -213,14 +138,21 @@ class IcebergSide:
             kind="iceberg",
             location=f"{self.catalog_name}:{self.name}",
             snapshot_id=self.snapshot.snapshot_id,
-            commit_timestamp=_iso(self.snapshot.timestamp_ms),
+            commit_timestamp=iso_utc(self.snapshot.timestamp_ms),
             rows=rows,
             current_snapshot_id=self.moved_on_to,
             converted_from_version=_source_version(self.table, self.snapshot),
         )
 
-    def batches(self) -> Iterator[pa.RecordBatch]:
-        """Every row of the snapshot, read by field id (see :mod:`datax_migrate.iceberg.read`)."""
+    def batches(self, ahead: bool = False) -> Iterator[pa.RecordBatch]:
+        """Every row of the snapshot, read by field id (see :mod:`datax_migrate.iceberg.read`).
+
+        With ``ahead`` the rows are decoded on a thread of their own while the caller works on the
+        previous ones (see :mod:`datax_migrate.prefetch`).
+        """
+        return prefetched(self._rows, name="datax-read-iceberg") if ahead else self._rows()
+
+    def _rows(self) -> Iterator[pa.RecordBatch]:
         for part in self.parts():
             yield from part.batches(self.table.io)
 

@@ -17,11 +17,12 @@ import numpy as np
 import pyarrow as pa
 
 from datax_migrate.reconcile.checksum.table import RowHasher
+from datax_migrate.reconcile.delta_side import DeltaPart, DeltaSide
 from datax_migrate.reconcile.diff.rows import combine_rows, rows_in_buckets
 from datax_migrate.reconcile.duplicates import KeyCounts, count_keys
 from datax_migrate.reconcile.engine import RowCounter, counted
 from datax_migrate.reconcile.scan import ScanSummary, SideScanner
-from datax_migrate.reconcile.sides import DeltaPart, DeltaSide, IcebergPart, IcebergSide
+from datax_migrate.reconcile.sides import IcebergPart, IcebergSide
 from datax_migrate.spark.jobs import run_tasks
 
 if TYPE_CHECKING:

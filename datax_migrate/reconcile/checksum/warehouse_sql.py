@@ -16,8 +16,9 @@ from pyiceberg.catalog import Catalog
 from datax_migrate.errors import ReconcileError
 from datax_migrate.reconcile.checksum.sql import Dialect, checksum_sql
 from datax_migrate.reconcile.checksum.table import Checksum
+from datax_migrate.reconcile.delta_side import DeltaSide
 from datax_migrate.reconcile.scope import common_columns, select_columns
-from datax_migrate.reconcile.sides import DeltaSide, IcebergSide
+from datax_migrate.reconcile.sides import IcebergSide
 
 DIALECTS: tuple[Dialect, ...] = ("spark", "trino")
 
