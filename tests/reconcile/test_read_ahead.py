@@ -59,6 +59,13 @@ def test_the_program_reads_the_delta_side_ahead_and_stops_on_a_refusal(tmp_path:
     missing = run_reconcile(str(tmp_path / "nothing"), "bank.accounts", home=datax_home)
     assert missing.returncode == 2 and missing.stderr.splitlines()[-1].startswith("datax-migrate: error:")
 
+    data_file = Path(DeltaTable(str(source)).file_uris()[0].removeprefix("file://"))
+    data_file.unlink()  # the read-ahead meets it on its own thread: the error is the program's, in its place
+    gone = run_reconcile(str(source), "bank.accounts", "--key", "id", home=datax_home)
+    assert gone.returncode == 2
+    assert gone.stderr.splitlines()[-1].startswith("datax-migrate: error: data file ")
+    assert f"{data_file.name} is missing" in gone.stderr.splitlines()[-1]
+
 
 def test_only_the_programs_own_process_on_the_local_engine_reads_ahead(
     tmp_path: Path, datax_home: Path, monkeypatch: pytest.MonkeyPatch
