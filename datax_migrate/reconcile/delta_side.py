@@ -33,12 +33,12 @@ class DeltaSide:
 
     Attributes:
         snapshot: The table at the compared version.
-        ahead: The first pass over the rows, decoded ahead since :meth:`read_ahead` (``None``: not
+        prefetch: The first pass over the rows, decoded ahead since :meth:`read_ahead` (``None``: not
             started). Taken by the first :meth:`batches` call.
     """
 
     snapshot: DeltaSnapshot
-    ahead: Prefetch | None = field(default=None, compare=False, repr=False)
+    prefetch: Prefetch | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def open(cls, uri: str, version: int | None, commit_times: str = AUTO) -> DeltaSide:
@@ -50,13 +50,13 @@ class DeltaSide:
 
         Call :meth:`close` if the rows may never be read.
         """
-        ahead = Prefetch(self._rows, budget_bytes, name="datax-read-delta").start()
-        return dataclasses.replace(self, ahead=ahead)
+        prefetch = Prefetch(self._rows, budget_bytes, name="datax-read-delta").start()
+        return dataclasses.replace(self, prefetch=prefetch)
 
     def close(self) -> None:
         """Stop reading ahead, if this side does, and drop what was decoded."""
-        if self.ahead is not None:
-            self.ahead.close()
+        if self.prefetch is not None:
+            self.prefetch.close()
 
     @property
     def schema(self) -> pa.Schema:
@@ -101,8 +101,8 @@ class DeltaSide:
         are decoded on a thread of their own while the caller works on the previous ones (see
         :mod:`datax_migrate.prefetch`).
         """
-        if self.ahead is not None and self.ahead.claim():
-            return iter(self.ahead)
+        if self.prefetch is not None and self.prefetch.claim():
+            return iter(self.prefetch)
         if ahead:
             return prefetched(self._rows, name="datax-read-delta")
         return self._rows()

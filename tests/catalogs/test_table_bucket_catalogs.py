@@ -16,7 +16,7 @@ import pytest
                 "uri": "https://s3tables.us-east-1.amazonaws.com/iceberg",
             },
             True,
-        ),  # noqa: E501
+        ),
         ({"type": "glue", "glue.id": "111122223333"}, False),
         ({"type": "rest", "rest.signing-name": "glue"}, False),
         ({"type": "sql"}, False),

@@ -51,6 +51,7 @@ def test_the_environment_wins() -> None:
     assert probe(ARROW_DEFAULT_MEMORY_POOL="mimalloc", OPENBLAS_NUM_THREADS="2") == ["mimalloc", "2"]
 
 
+@pytest.mark.slow  # two processes that each wait 2.5 s
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the jemalloc options are for Linux only")
 def test_freed_pages_are_reused_not_handed_back() -> None:
     """64 MB freed, then asked for again a while later: no page comes back from the kernel (about 16K otherwise)."""

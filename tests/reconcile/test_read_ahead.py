@@ -81,6 +81,6 @@ def test_only_the_programs_own_process_on_the_local_engine_reads_ahead(
     monkeypatch.setattr(common, "OWN_PROCESS", True)
     assert command._source_read_ahead(spark, None) == str(source)
     side = command._source_read_ahead(local, 1)
-    assert isinstance(side, DeltaSide) and side.snapshot.version == 1 and side.ahead is not None
+    assert isinstance(side, DeltaSide) and side.snapshot.version == 1 and side.prefetch is not None
     assert sum(batch.num_rows for batch in side.batches()) == 1_000 - 11  # ids 5, 102, ... 975 were deleted
     side.close()
