@@ -16,16 +16,11 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-from numba import njit
 
 from datax_migrate.reconcile.checksum.encoding import canonical_text_encoder
 from datax_migrate.reconcile.checksum.table import RowHasher, wide
 from datax_migrate.reconcile.model import Check, Status
 from datax_migrate.reconcile.values import plain
-
-_PARTITION_ROWS = 32768
-"""Rows per partition when looking for repeats: few partitions to sort into, and a partition's hash
-table (four times as many slots) stays in the CPU cache."""
 
 
 class KeyHashes:
@@ -91,90 +86,16 @@ class KeyHashes:
         self.seconds = 0.0
 
 
-@njit(nogil=True, cache=True)
-def _repeated(values: np.ndarray) -> tuple:  # type: ignore[type-arg]
-    """Repeated values of ``values`` and their counts, with the values partitioned in place by their top bits."""
-    n = values.shape[0]
-    bits = 0
-    while bits < 30 and (n >> bits) > _PARTITION_ROWS:
-        bits += 1
-    parts = 1 << bits
-    shift = np.uint64(64 - bits) if bits else np.uint64(0)
-    starts = np.zeros(parts + 1, dtype=np.int64)
-    for i in range(n):
-        starts[(np.int64(values[i] >> shift) if bits else 0) + 1] += 1
-    largest = 0
-    for p in range(parts):
-        largest = max(largest, starts[p + 1])
-        starts[p + 1] += starts[p]
-    # American flag sort: every value moves straight to the next free place of its partition.
-    heads = starts[:-1].copy()
-    for p in range(parts):
-        end = starts[p + 1]
-        while heads[p] < end:
-            value = values[heads[p]]
-            q = np.int64(value >> shift) if bits else 0
-            while q != p:
-                swapped = values[heads[q]]
-                values[heads[q]] = value
-                heads[q] += 1
-                value = swapped
-                q = np.int64(value >> shift) if bits else 0
-            values[heads[p]] = value
-            heads[p] += 1
-    # One open-addressing table, emptied after each partition. A partition too large for it holds
-    # many repeats (uniform hashes do not crowd one partition otherwise): it is sorted instead.
-    size = 16
-    while size < 4 * min(largest, _PARTITION_ROWS):
-        size <<= 1
-    slots = np.zeros(size, dtype=np.uint64)
-    counts = np.zeros(size, dtype=np.int64)
-    mask = np.uint64(size - 1)
-    found_values = np.empty(n // 2 + 1, dtype=np.uint64)
-    found_counts = np.empty(n // 2 + 1, dtype=np.int64)
-    found = 0
-    for p in range(parts):
-        first, end = starts[p], starts[p + 1]
-        if 2 * (end - first) > size:
-            crowded = values[first:end]
-            crowded.sort()
-            found = _sorted_runs(crowded, found_values, found_counts, found)
-            continue
-        for i in range(first, end):
-            value = values[i]
-            slot = value & mask
-            while counts[slot] and slots[slot] != value:
-                slot = (slot + np.uint64(1)) & mask
-            slots[slot] = value
-            counts[slot] += 1
-        for i in range(first, end):
-            value = values[i]
-            slot = value & mask
-            while slots[slot] != value:
-                slot = (slot + np.uint64(1)) & mask
-            if counts[slot] > 1:
-                found_values[found] = value
-                found_counts[found] = counts[slot]
-                found += 1
-            counts[slot] = 0  # reported once, and empty for the next partition (probes compare values)
-    order = np.argsort(found_values[:found])
-    return found_values[:found][order], found_counts[:found][order]
+def _repeated(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Repeated values of ``values``, ascending, and how often each occurs; sorts ``values`` in place.
 
-
-@njit(nogil=True, cache=True)
-def _sorted_runs(ordered: np.ndarray, found_values: np.ndarray, found_counts: np.ndarray, found: int) -> int:
-    """Append each value repeated in ``ordered`` (ascending) and its count; the new number found."""
-    i = 0
-    while i < ordered.shape[0]:
-        j = i + 1
-        while j < ordered.shape[0] and ordered[j] == ordered[i]:
-            j += 1
-        if j - i > 1:
-            found_values[found] = ordered[i]
-            found_counts[found] = j - i
-            found += 1
-        i = j
-    return found
+    numpy sorts 64-bit integers with vector instructions (x86-simd-sort, Highway on Arm) and releases
+    the GIL while it sorts and compares, so both sides search at once.
+    """
+    values.sort()
+    same = values[1:] == values[:-1]
+    found, extra = np.unique(values[1:][same], return_counts=True)  # each occurrence after a value's first
+    return found, extra + 1
 
 
 @dataclass
