@@ -89,10 +89,10 @@ class DeltaSide:
             commit_time_source=self.snapshot.commit_time_source,
         )
 
-    def parts(self, use_threads: bool = False) -> list[DeltaPart]:
+    def parts(self) -> list[DeltaPart]:
         """The side split into picklable parts, one per data file."""
         reader = FileReader(dataclasses.replace(self.snapshot, files=()))
-        return [DeltaPart(reader, add, use_threads) for add in self.snapshot.files]
+        return [DeltaPart(reader, add) for add in self.snapshot.files]
 
     def batches(self, ahead: bool = False) -> Iterator[pa.RecordBatch]:
         """Every live row, file by file.
@@ -118,8 +118,7 @@ class DeltaPart:
 
     reader: FileReader
     add: AddFile
-    use_threads: bool = False
 
     def batches(self) -> Iterator[pa.RecordBatch]:
-        """The file's live rows."""
-        return self.reader.batches(self.add, use_threads=self.use_threads)
+        """The file's live rows, decoded on the calling thread (each side, and each Spark task, reads on one)."""
+        return self.reader.batches(self.add)
